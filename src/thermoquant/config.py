@@ -1,0 +1,113 @@
+"""Settings: `tq.toml` plus `TQ_*` environment variables (pydantic-settings).
+
+Precedence, highest first: keyword arguments to :func:`load_settings`, environment variables (`TQ_DATA_DIR`,
+`TQ_DATABASE_URL`, `TQ_TUSHARE_TOKEN`, nested with a double underscore: `TQ_FEES__COMMISSION_RATE`), the TOML file,
+then the defaults below.
+
+The TOML file is the first of: `$TQ_CONFIG`, `./tq.toml`, `<data_dir>/tq.toml` (data_dir from the environment or the
+default `~/.thermoquant`).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_DATA_DIR = Path.home() / ".thermoquant"
+
+
+class FeeSettings(BaseModel):
+    """Trading costs. Rates are fractions of the traded amount (0.00025 = 0.025% = 万2.5).
+
+    `stamp_duty_rate` and `transfer_fee_rate` of None mean "use the dated rule table in `thermoquant.market.fees`".
+    """
+
+    commission_rate: float = Field(
+        0.00025, ge=0, le=0.01, description="broker commission, fraction of amount"
+    )
+    min_commission: float = Field(5.0, ge=0, description="minimum commission per order, CNY")
+    stamp_duty_rate: float | None = Field(None, ge=0, le=0.01, description="override; sells only")
+    transfer_fee_rate: float | None = Field(None, ge=0, le=0.01, description="override; both sides")
+
+
+class Settings(BaseSettings):
+    """All user configuration. Paths are absolute after validation."""
+
+    model_config = SettingsConfigDict(env_prefix="TQ_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Field(
+        DEFAULT_DATA_DIR, description="where the DuckDB file, feature Parquet and reports live"
+    )
+    database_url: str | None = Field(
+        None,
+        description="None = DuckDB file <data_dir>/tq.duckdb; or duckdb:///path/file.duckdb; "
+        "or postgresql://user:pass@host:5432/dbname",
+    )
+    tushare_token: SecretStr | None = Field(None, description="Tushare Pro token; never logged")
+    fees: FeeSettings = Field(default_factory=FeeSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = config_file_path()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL with the DuckDB default filled in."""
+        if self.database_url:
+            return self.database_url
+        return f"duckdb:///{(self.data_dir / 'tq.duckdb').expanduser().resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory if needed and return it."""
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def config_file_path() -> Path | None:
+    """The TOML file in force, or None: `$TQ_CONFIG`, `./tq.toml`, `<data_dir>/tq.toml`."""
+    explicit = os.environ.get("TQ_CONFIG")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"TQ_CONFIG points to {path}, which is not a file")
+        return path
+    candidates = [Path.cwd() / "tq.toml"]
+    data_dir = Path(os.environ.get("TQ_DATA_DIR", str(DEFAULT_DATA_DIR))).expanduser()
+    candidates.append(data_dir / "tq.toml")
+    for path in candidates:
+        if path.is_file():
+            return path
+    return None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build fresh settings (no cache); keyword overrides win over every other source."""
+    return Settings(**overrides)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read once. Call `get_settings.cache_clear()` after changing the environment."""
+    return load_settings()
