@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from thermoquant.data.store import Store, open_store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data" / "real"
@@ -23,3 +26,11 @@ def real_data() -> Path:
 def test_data() -> Path:
     """`tests/data` — small fixtures committed with the project."""
     return TEST_DATA_DIR
+
+
+@pytest.fixture
+def tmp_store(tmp_path: Path) -> Iterator[Store]:
+    """An initialised, empty DuckDB store in `tmp_path` (closed after the test)."""
+
+    with open_store(f"duckdb:///{tmp_path / 'tq.duckdb'}") as store:
+        yield store

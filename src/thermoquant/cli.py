@@ -1,8 +1,23 @@
-"""Command line entry point: `tq …` (Typer). Each area registers its own sub-app below."""
+"""Command line entry point: `tq …` (Typer).
+
+The foundation commands (init, import, db, doctor, demo) live here; each area registers its own sub-app in the marked
+block below. Help text is Simplified Chinese first, English after.
+"""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from thermoquant.config import config_file_path, get_settings
+
+if TYPE_CHECKING:
+    from thermoquant.data.store import Store
 
 app = typer.Typer(
     help="thermoquant (tq) —— A 股研究到交易平台：数据、因子、热力学模型、回测、交易。\n\n"
@@ -10,8 +25,119 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+db_app = typer.Typer(help="数据库信息与维护 / database information", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def _open_store(url: str | None, *, init: bool = True) -> Store:
+    from thermoquant.data.store import open_store
+
+    return open_store(url, init=init)
+
+
+def _describe(url: str | None) -> str:
+    """The database URL in force with any password masked."""
+    resolved = url or get_settings().resolved_database_url
+    return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", resolved)
+
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--db", help="数据库 URL（默认取配置：<数据目录>/tq.duckdb）/ database URL"),
+]
+
+
+@app.command("init")
+def init_cmd(db: DbUrl = None) -> None:
+    """创建或升级数据库（可重复执行）/ create or migrate the database (idempotent)."""
+    settings = get_settings()
+    settings.ensure_data_dir()
+    with _open_store(db) as store:
+        console.print(f"[green]数据库已就绪[/green] {_describe(db)}，schema 版本 {store.schema_version()}")
+
+
+@app.command("import")
+def import_cmd(
+    paths: Annotated[
+        list[Path], typer.Argument(help="要导入的 CSV / Parquet 文件 / files to import", exists=True)
+    ],
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="任何错误行都拒绝整份文件，数据库不变 / refuse the file on any error"),
+    ] = False,
+    db: DbUrl = None,
+) -> None:
+    """导入行情文件：自动识别格式与单位，校验后写入 / import files: detect layout and units, validate, store."""
+    from thermoquant.data.sources.csv import import_paths, render_report
+
+    with _open_store(db) as store:
+        results = import_paths(paths, store, strict=strict, progress=True)
+    console.print(render_report(results))
+    if any(r.refused for r in results):
+        raise typer.Exit(code=1)
+
+
+@db_app.command("info")
+def db_info_cmd(db: DbUrl = None) -> None:
+    """各表行数与日期范围 / tables, row counts and date ranges."""
+    with _open_store(db, init=False) as store:
+        info = store.table_info()
+        table = Table(title=f"{_describe(db)} — schema v{store.schema_version()}")
+        for col in ("表 table", "行数 rows", "起 first", "止 last"):
+            table.add_column(col, justify="right" if col.startswith("行") else "left")
+        for row in info.iter_rows(named=True):
+            first = "" if row["first_date"] is None else str(row["first_date"])
+            last = "" if row["last_date"] is None else str(row["last_date"])
+            table.add_row(row["table"], f"{row['rows']:,}", first, last)
+    console.print(table)
+
+
+@app.command("doctor")
+def doctor_cmd(db: DbUrl = None) -> None:
+    """检查配置、数据库连通与交易日历覆盖 / check configuration, database and calendar coverage."""
+    import datetime as dt
+
+    from thermoquant.market.calendar import calendar_bounds
+
+    ok = True
+    settings = get_settings()
+    cfg = config_file_path()
+    console.print(f"配置文件 config: {cfg if cfg else '（无，使用默认值与 TQ_* 环境变量）'}")
+    console.print(f"数据目录 data dir: {settings.data_dir}")
+    console.print(f"Tushare token: {'已设置 set' if settings.tushare_token else '未设置 not set'}")
+    try:
+        with _open_store(db, init=False) as store:
+            console.print(f"[green]✓[/green] schema v{store.schema_version()}")
+            console.print(f"[green]✓[/green] 数据库可用 database reachable: {_describe(db)}")
+    except Exception as exc:  # the doctor reports every failure instead of stopping at the first
+        ok = False
+        console.print(f"[red]✗[/red] 数据库不可用 database unreachable: {exc}")
+    first, last = calendar_bounds()
+    today = dt.date.today()
+    if last < today + dt.timedelta(days=30):
+        ok = False
+        console.print(f"[red]✗[/red] 交易日历只到 {last}，请升级 exchange-calendars / calendar ends {last}")
+    else:
+        console.print(f"[green]✓[/green] 交易日历 calendar: {first} … {last}")
+    if not ok:
+        raise typer.Exit(code=1)
+
+
+@app.command("demo")
+def demo_cmd(db: DbUrl = None) -> None:
+    """在随包附带的真实样本上运行主流程 / run the main job on the bundled real sample."""
+    from thermoquant.demo import run_demo
+
+    run_demo(db, console)
+
 
 # --- sub-app registrations (one line per area; keep this block sorted) ---
+app.command("backtest")(__import__("thermoquant.backtest.commands", fromlist=["backtest"]).backtest)
+app.command("ingest")(__import__("thermoquant.data.ingest_commands", fromlist=["ingest"]).ingest)
+app.add_typer(__import__("thermoquant.features.commands", fromlist=["app"]).app, name="features")
+app.add_typer(__import__("thermoquant.market.commands", fromlist=["app"]).app, name="market")
+app.add_typer(__import__("thermoquant.physics.commands", fromlist=["app"]).app, name="physics")
 # --- end of sub-app registrations ---
 
 

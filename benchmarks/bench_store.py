@@ -1,0 +1,158 @@
+"""Benchmark: the store's bulk paths on the real xbx 2021 whole-market window (1.1 M daily bars, 4,710 stocks).
+
+For DuckDB and for PostgreSQL, times (1) the first upsert into an empty table, (2) a re-upsert of the same rows
+(the idempotent path: nothing changes, 0 rows written), (3) reading the table back as a Polars frame. Peers in the
+same run:
+
+* DuckDB: the raw floor — `CREATE TABLE AS SELECT * FROM <arrow>` and `SELECT * … .pl()` on a bare connection, with
+  no validation, no key, no change detection.
+* PostgreSQL: pandas `DataFrame.to_sql` (SQLAlchemy + psycopg, `chunksize=10_000`) into a table with the same
+  primary key, and `pandas.read_sql` of it back — the usual pandas route.
+
+PostgreSQL parts need `TQ_TEST_PG_URL` or `TQ_BENCH_PG_URL` (e.g. postgresql://postgres@127.0.0.1:5432/test); they
+run in a throw-away schema that is dropped at the end. `TQ_BENCH_ROWS` limits the rows (default: all).
+Run: `.venv/bin/python benchmarks/bench_store.py`
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import polars as pl
+
+from thermoquant.data.store import open_store
+
+XBX = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "real"
+    / "xbx_market"
+    / "market_2021-01_2022-01.parquet"
+)
+T = TypeVar("T")
+
+
+def xbx_to_daily_quote(raw: pl.DataFrame) -> pl.DataFrame:
+    """xbx columns → daily_quote: sz000025 → 000025.SZ, preclose → pre_close, turnover = volume/float_shares×100."""
+    code = pl.col("code").cast(pl.Utf8)
+    return raw.select(
+        symbol=code.str.slice(2) + "." + code.str.slice(0, 2).str.to_uppercase(),
+        trade_date=pl.col("date").cast(pl.Date),
+        open=pl.col("open"),
+        high=pl.col("high"),
+        low=pl.col("low"),
+        close=pl.col("close"),
+        pre_close=pl.col("preclose"),
+        volume=pl.col("volume").cast(pl.Float64),
+        amount=pl.col("amount").cast(pl.Float64),
+        turnover=pl.col("volume") / pl.col("float_shares") * 100,
+        float_shares=pl.col("float_shares").cast(pl.Float64),
+        total_shares=pl.col("total_shares").cast(pl.Float64),
+        source=pl.lit("xbx"),
+    ).sort("symbol", "trade_date")
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def line(what: str, ours: float, peer_name: str, peer: float) -> None:
+    print(f"{what:<44} {ours:8.2f} s   {peer_name:<34} {peer:8.2f} s   ratio peer/ours {peer / ours:6.2f}x")
+
+
+def bench_duckdb(df: pl.DataFrame, workdir: Path) -> None:
+    path = workdir / "bench.duckdb"
+    with open_store(f"duckdb:///{path}") as store:
+        t_up, n = timed(lambda: store.upsert("daily_quote", df))
+        assert n == df.height, n
+        t_re, n2 = timed(lambda: store.upsert("daily_quote", df))
+        assert n2 == 0, n2
+        t_rd, back = timed(lambda: store.read("daily_quote"))
+        assert back.height == df.height
+    raw = duckdb.connect(str(workdir / "raw.duckdb"))
+    arrow = df.to_arrow()
+    raw.register("src", arrow)
+    t_raw_up, _ = timed(lambda: raw.execute("CREATE TABLE daily_quote AS SELECT * FROM src"))
+    t_raw_rd, _ = timed(lambda: raw.sql("SELECT * FROM daily_quote ORDER BY symbol, trade_date").pl())
+    raw.close()
+    print(f"DuckDB ({df.height:,} rows)")
+    line("  store.upsert (new rows)", t_up, "raw CREATE TABLE AS (no key/checks)", t_raw_up)
+    line("  store.upsert again (0 changed)", t_re, "raw CREATE TABLE AS (no key/checks)", t_raw_up)
+    line("  store.read → Polars", t_rd, "raw SELECT … .pl()", t_raw_rd)
+
+
+def bench_postgres(df: pl.DataFrame, url: str) -> None:
+    import psycopg
+    import sqlalchemy as sa
+    from psycopg import sql as pgsql
+
+    schema = f"tq_bench_{uuid.uuid4().hex[:8]}"
+    sep = "&" if "?" in url else "?"
+    try:
+        with open_store(f"{url}{sep}schema={schema}") as store:
+            t_up, n = timed(lambda: store.upsert("daily_quote", df))
+            assert n == df.height, n
+            t_re, n2 = timed(lambda: store.upsert("daily_quote", df))
+            assert n2 == 0, n2
+            t_rd, back = timed(lambda: store.read("daily_quote"))
+            assert back.height == df.height
+        engine = sa.create_engine(
+            url.replace("postgresql://", "postgresql+psycopg://", 1),
+            connect_args={"options": f"-csearch_path={schema}"},
+        )
+        pdf = df.to_pandas()
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS pandas_quote")
+
+        def to_sql() -> None:
+            pdf.head(0).to_sql("pandas_quote", engine, index=False)
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE pandas_quote ADD PRIMARY KEY (symbol, trade_date)")
+            pdf.to_sql("pandas_quote", engine, index=False, if_exists="append", chunksize=10_000)
+
+        import pandas as pd
+
+        t_pd_up, _ = timed(to_sql)
+        t_pd_rd, pback = timed(
+            lambda: pd.read_sql("SELECT * FROM pandas_quote ORDER BY symbol, trade_date", engine)
+        )
+        assert len(pback) == df.height
+        engine.dispose()
+        print(f"PostgreSQL ({df.height:,} rows)")
+        line("  store.upsert (COPY + INSERT … ON CONFLICT)", t_up, "pandas to_sql (SQLAlchemy)", t_pd_up)
+        line("  store.upsert again (0 changed)", t_re, "pandas to_sql (SQLAlchemy)", t_pd_up)
+        line("  store.read → Polars (COPY TO)", t_rd, "pandas read_sql", t_pd_rd)
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(pgsql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(pgsql.Identifier(schema)))
+
+
+def main() -> None:
+    if not XBX.exists():
+        print(f"skipped: {XBX} not found")
+        return
+    df = xbx_to_daily_quote(pl.read_parquet(XBX))
+    limit = os.environ.get("TQ_BENCH_ROWS")
+    if limit:
+        df = df.head(int(limit))
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_duckdb(df, Path(tmp))
+    url = os.environ.get("TQ_BENCH_PG_URL") or os.environ.get("TQ_TEST_PG_URL")
+    if url:
+        bench_postgres(df, url)
+    else:
+        print("PostgreSQL: skipped (set TQ_TEST_PG_URL or TQ_BENCH_PG_URL)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,496 @@
+"""Numba core of the backtest engine: plain NumPy arrays in, arrays out.
+
+Layout: every market array is ``(n_stocks, n_days)`` float64, C-contiguous, one row per instrument.
+Units: prices CNY per share, ``volume`` shares, cash and fees CNY, quantities whole shares (held as float64).
+
+A-share rules applied at fill time (all in :func:`_fill_one`):
+
+* suspension: no fill when the fill price is NaN or the bar's volume is 0 / NaN; holdings are valued at the last
+  valid close;
+* price limits: no buy on a one-price bar (open == high == low == close) sitting at ``limit_up``, no sell on a
+  one-price bar at ``limit_down``; a bar that touched the limit and traded away from it is tradeable.  NaN limits
+  disable the check (instruments without limits);
+* T+1: shares bought on day t are locked until day t+1.  With daily bars every lot bought before today is free, so
+  the per-lot FIFO collapses to "shares bought today" (``locked``), checked on every sell;
+* lots: buy quantity ``q`` is valid when ``q >= lot_min`` and ``(q - lot_min) % lot_step == 0`` (main board 100/100,
+  STAR 200/1, BSE 100/1); a sell may be any valid lot quantity, or the whole sellable remainder (odd lots);
+* volume participation cap: ``|q| <= participation * volume`` of the bar (<= 0 disables);
+* fees: commission ``max(rate * value, min_commission)`` per order; transfer fee and stamp duty as fractions of the
+  value from per-(fee group, day) tables ``transfer_rate``, ``stamp_buy``, ``stamp_sell`` of shape (G, T), where
+  ``fee_group[s]`` picks stock s's row (e.g. its board) — dated rates, so the 2023-08-28 stamp cut is a date;
+* cash never negative: a buy is cut to what cash (after fees) pays for, in whole lots.
+
+Order records (one per order that reached the market, blocked ones included) go to growable arrays, see
+:data:`REC_FIELDS` and the ``STATUS_*`` codes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+PRICE_OPEN = 0
+PRICE_CLOSE = 1
+PRICE_VWAP = 2
+
+STATUS_FILLED = 0
+STATUS_PARTIAL = 1  # filled less than asked: cut by volume cap, cash or T+1
+STATUS_SUSPENDED = 2
+STATUS_LIMIT = 3  # one-price bar at the limit in the order's direction
+STATUS_T1 = 4  # nothing sellable: every share was bought today
+STATUS_CASH = 5  # not even one lot affordable
+STATUS_LOT = 6  # rounds to zero shares (below the minimum quantity or the volume cap)
+
+STATUS_NAMES = ("filled", "partial", "suspended", "limit", "t+1", "cash", "lot")
+
+# columns of the float64 record matrix returned by the kernels
+REC_FIELDS = (
+    "stock",
+    "day",
+    "requested",
+    "filled",
+    "price",
+    "commission",
+    "transfer_fee",
+    "stamp_duty",
+    "status",
+    "position_after",
+)
+_NREC = len(REC_FIELDS)
+_EPS = 1e-9
+
+
+@njit(cache=True)
+def _grow(rec: np.ndarray, n_rec: int) -> np.ndarray:
+    """Return ``rec`` or a copy twice as large when it is full."""
+    if n_rec < rec.shape[0]:
+        return rec
+    out = np.empty((max(16, rec.shape[0] * 2), _NREC))
+    out[:n_rec] = rec[:n_rec]
+    return out
+
+
+@njit(cache=True)
+def _floor_lot(q: float, lot_min: float, lot_step: float) -> float:
+    """Largest valid order quantity <= q (0 when q < lot_min)."""
+    if q < lot_min - _EPS:
+        return 0.0
+    return lot_min + np.floor((q - lot_min) / lot_step + _EPS) * lot_step
+
+
+@njit(cache=True)
+def _fill_price(open_, close, volume, amount, s, t, price_mode, slip, side):
+    """Fill price of day t for stock s (NaN when no trade is possible), slippage against the trader."""
+    vol = volume[s, t]
+    if not (vol > 0.0):
+        return np.nan
+    if price_mode == PRICE_OPEN:
+        p = open_[s, t]
+    elif price_mode == PRICE_CLOSE:
+        p = close[s, t]
+    else:
+        p = amount[s, t] / vol
+    if not (p > 0.0):
+        return np.nan
+    return p * (1.0 + slip) if side > 0 else p * (1.0 - slip)
+
+
+@njit(cache=True)
+def _locked_at(open_, high, low, close, limit, s, t):
+    """True when day t is a one-price bar sitting at ``limit`` (NaN limit: never)."""
+    lim = limit[s, t]
+    if np.isnan(lim):
+        return False
+    o = open_[s, t]
+    if not (o == high[s, t] and o == low[s, t] and o == close[s, t]):
+        return False
+    return abs(o - lim) <= 1e-6 * max(1.0, abs(lim))
+
+
+@njit(cache=True)
+def _order_fees(
+    value, is_sell, s, t, commission_rate, min_commission, fee_group, stamp_buy, stamp_sell, transfer_rate
+):
+    """(commission, transfer fee, stamp duty) in CNY of one order of ``value`` CNY."""
+    g = fee_group[s]
+    comm = max(commission_rate * value, min_commission)
+    transfer = transfer_rate[g, t] * value
+    stamp = (stamp_sell[g, t] if is_sell else stamp_buy[g, t]) * value
+    return comm, transfer, stamp
+
+
+@njit(cache=True)
+def _fill_one(
+    s,
+    t,
+    q,
+    price,
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    limit_up,
+    limit_down,
+    lot_min,
+    lot_step,
+    participation,
+    commission_rate,
+    min_commission,
+    fee_group,
+    stamp_buy,
+    stamp_sell,
+    transfer_rate,
+    pos,
+    locked,
+    cash,
+    rec,
+    n_rec,
+):
+    """Apply every rule to one order of ``q`` shares (signed) and book it.  Returns (rec, n_rec)."""
+    filled = 0.0
+    comm = 0.0
+    transfer = 0.0
+    stamp = 0.0
+    status = STATUS_FILLED
+    if np.isnan(price):
+        status = STATUS_SUSPENDED
+    elif q > 0.0:
+        if _locked_at(open_, high, low, close, limit_up, s, t):
+            status = STATUS_LIMIT
+        else:
+            want = _floor_lot(q, lot_min[s], lot_step[s])
+            qty = want
+            if participation > 0.0:
+                qty = min(qty, _floor_lot(participation * volume[s, t], lot_min[s], lot_step[s]))
+            # cash: the largest lot quantity whose value plus fees fits
+            rate_all = 1.0 + commission_rate + transfer_rate[fee_group[s], t] + stamp_buy[fee_group[s], t]
+            qty = min(qty, _floor_lot(cash[0] / (price * rate_all), lot_min[s], lot_step[s]))
+            while qty > 0.0:
+                c, x, st = _order_fees(
+                    qty * price, False, s, t, commission_rate, min_commission, fee_group, stamp_buy, stamp_sell,
+                    transfer_rate,
+                )  # fmt: skip
+                if qty * price + c + x + st <= cash[0] + _EPS:
+                    comm = c
+                    transfer = x
+                    stamp = st
+                    break
+                qty = _floor_lot(qty - lot_step[s], lot_min[s], lot_step[s])
+            if want <= 0.0:
+                status = STATUS_LOT
+            elif qty <= 0.0:
+                status = STATUS_CASH if cash[0] < want * price else STATUS_LOT
+            else:
+                filled = qty
+                if qty < q - _EPS:
+                    status = STATUS_PARTIAL
+                pos[s] += qty
+                locked[s] += qty
+                cash[0] -= qty * price + comm + transfer + stamp
+    elif q < 0.0:
+        if _locked_at(open_, high, low, close, limit_down, s, t):
+            status = STATUS_LIMIT
+        else:
+            avail = pos[s] - locked[s]
+            want = -q
+            if avail <= _EPS:
+                status = STATUS_T1
+            else:
+                qty = min(want, avail)
+                cap = participation * volume[s, t] if participation > 0.0 else np.inf
+                if qty > cap:
+                    qty = _floor_lot(cap, lot_min[s], lot_step[s])
+                elif qty < avail - _EPS:  # partial sell: whole lots only; selling all that is free may be odd
+                    qty = _floor_lot(qty, lot_min[s], lot_step[s])
+                if qty <= 0.0:
+                    status = STATUS_LOT
+                else:
+                    comm, transfer, stamp = _order_fees(
+                        qty * price, True, s, t, commission_rate, min_commission, fee_group, stamp_buy, stamp_sell,
+                        transfer_rate,
+                    )  # fmt: skip
+                    filled = -qty
+                    if qty < want - _EPS:
+                        status = STATUS_PARTIAL
+                    pos[s] -= qty
+                    cash[0] += qty * price - comm - transfer - stamp
+    rec = _grow(rec, n_rec)
+    rec[n_rec, 0] = s
+    rec[n_rec, 1] = t
+    rec[n_rec, 2] = q
+    rec[n_rec, 3] = filled
+    rec[n_rec, 4] = price
+    rec[n_rec, 5] = comm
+    rec[n_rec, 6] = transfer
+    rec[n_rec, 7] = stamp
+    rec[n_rec, 8] = status
+    rec[n_rec, 9] = pos[s]
+    return rec, n_rec + 1
+
+
+@njit(cache=True)
+def _start_day(t, ev_day, ev_stock, ev_ratio, ev_cash, ev_ptr, pos, locked, last_px, cash):
+    """Clear T+1 locks and apply the corporate actions of day t (split ratio, cash dividend per old share)."""
+    locked[:] = 0.0
+    while ev_ptr < ev_day.shape[0] and ev_day[ev_ptr] <= t:
+        if ev_day[ev_ptr] == t:
+            s = ev_stock[ev_ptr]
+            cash[0] += pos[s] * ev_cash[ev_ptr]
+            if ev_ratio[ev_ptr] > 0.0 and ev_ratio[ev_ptr] != 1.0:
+                pos[s] = np.floor(pos[s] * ev_ratio[ev_ptr] + _EPS)
+                last_px[s] = last_px[s] / ev_ratio[ev_ptr]
+        ev_ptr += 1
+    return ev_ptr
+
+
+@njit(cache=True)
+def _end_day(t, close, pos, last_px, cash, out_cash, out_equity, out_gross, out_pos, keep_positions):
+    """Mark to the day's close (last valid close for suspended stocks) and store the day's outputs."""
+    gross = 0.0
+    n = pos.shape[0]
+    for s in range(n):
+        c = close[s, t]
+        if c > 0.0:
+            last_px[s] = c
+        if pos[s] != 0.0:
+            gross += pos[s] * last_px[s]
+        if keep_positions:
+            out_pos[s, t] = pos[s]
+    out_cash[t] = cash[0]
+    out_gross[t] = gross
+    out_equity[t] = cash[0] + gross
+
+
+@njit(cache=True)
+def simulate_targets_nb(
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    amount,
+    limit_up,
+    limit_down,
+    target,
+    target_is_weight,
+    lag,
+    price_mode,
+    slippage,
+    lot_min,
+    lot_step,
+    participation,
+    commission_rate,
+    min_commission,
+    fee_group,
+    stamp_buy,
+    stamp_sell,
+    transfer_rate,
+    init_cash,
+    ev_day,
+    ev_stock,
+    ev_ratio,
+    ev_cash,
+    keep_positions,
+):
+    """Rebalance to ``target[:, k]`` (weights of equity or shares; NaN = leave alone) on day ``k + lag``.
+
+    Per day: corporate actions, then every sell (stock order), then buys scaled down together when their cost
+    exceeds the cash left after the sells, then each buy cut to its own cash.  Weight targets are turned into
+    shares with the day's equity valued at the fill prices (last close where suspended).
+
+    Returns ``(cash[T], equity[T], gross[T], positions[n, T] or (0, 0), records[n_rec, 10])``.
+    """
+    n, T = close.shape
+    pos = np.zeros(n)
+    locked = np.zeros(n)
+    last_px = np.full(n, np.nan)
+    cash = np.array([init_cash])
+    out_cash = np.empty(T)
+    out_equity = np.empty(T)
+    out_gross = np.empty(T)
+    out_pos = np.zeros((n, T)) if keep_positions else np.zeros((0, 0))
+    rec = np.empty((1024, _NREC))
+    n_rec = 0
+    ev_ptr = 0
+    px = np.empty(n)
+    delta = np.zeros(n)
+    buy_q = np.zeros(n)
+    for t in range(T):
+        ev_ptr = _start_day(t, ev_day, ev_stock, ev_ratio, ev_cash, ev_ptr, pos, locked, last_px, cash)
+        k = t - lag
+        if k >= 0:
+            equity = cash[0]
+            for s in range(n):
+                px[s] = _fill_price(open_, close, volume, amount, s, t, price_mode, 0.0, 1)
+                if pos[s] != 0.0:
+                    equity += pos[s] * (px[s] if px[s] > 0.0 else last_px[s])
+            n_buy = 0
+            buy_cost = 0.0
+            for s in range(n):
+                tg = target[s, k]
+                delta[s] = 0.0
+                if np.isnan(tg):
+                    continue
+                ref = px[s] if px[s] > 0.0 else last_px[s]
+                if target_is_weight:
+                    if not (ref > 0.0):
+                        continue
+                    want = tg * equity / (ref * (1.0 + slippage))
+                    want = max(want, 0.0)
+                    if want > pos[s]:
+                        want = pos[s] + _floor_lot(want - pos[s], lot_min[s], lot_step[s])
+                    elif want > 0.0:  # keep whole lots when trimming
+                        want = pos[s] - _floor_lot(pos[s] - want, lot_min[s], lot_step[s])
+                else:
+                    want = max(tg, 0.0)
+                d = want - pos[s]
+                if abs(d) < 0.5:
+                    continue
+                delta[s] = d
+                if d > 0.0:
+                    n_buy += 1
+                    if ref > 0.0:
+                        buy_cost += d * ref * (1.0 + slippage)
+            # sells first: their cash is usable the same day
+            for s in range(n):
+                if delta[s] < 0.0:
+                    p = px[s] * (1.0 - slippage) if px[s] > 0.0 else np.nan
+                    rec, n_rec = _fill_one(
+                        s, t, delta[s], p, open_, high, low, close, volume, limit_up, limit_down, lot_min,
+                        lot_step, participation, commission_rate, min_commission, fee_group, stamp_buy, stamp_sell,
+                        transfer_rate, pos, locked, cash, rec, n_rec,
+                    )  # fmt: skip
+            if n_buy > 0:
+                fee_rate = 1.0 + commission_rate + 2e-4  # rough bound of transfer fee / buy-side stamp
+                scale = 1.0
+                if buy_cost * fee_rate + n_buy * min_commission > cash[0]:
+                    scale = max(cash[0] - n_buy * min_commission, 0.0) / (buy_cost * fee_rate)
+                for s in range(n):
+                    if delta[s] > 0.0:
+                        q = delta[s]
+                        if scale < 1.0:
+                            q = _floor_lot(q * scale, lot_min[s], lot_step[s])
+                            if q <= 0.0:
+                                q = lot_min[s]  # let the fill report the cash shortfall
+                        buy_q[s] = q
+                for s in range(n):
+                    if delta[s] > 0.0:
+                        p = px[s] * (1.0 + slippage) if px[s] > 0.0 else np.nan
+                        rec, n_rec = _fill_one(
+                            s, t, buy_q[s], p, open_, high, low, close, volume, limit_up, limit_down, lot_min,
+                            lot_step, participation, commission_rate, min_commission, fee_group, stamp_buy,
+                            stamp_sell, transfer_rate, pos, locked, cash, rec, n_rec,
+                        )  # fmt: skip
+        _end_day(t, close, pos, last_px, cash, out_cash, out_equity, out_gross, out_pos, keep_positions)
+    return out_cash, out_equity, out_gross, out_pos, rec[:n_rec].copy()
+
+
+@njit(cache=True)
+def simulate_orders_nb(
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    amount,
+    limit_up,
+    limit_down,
+    order_day,
+    order_stock,
+    order_qty,
+    order_price_mode,
+    slippage,
+    lot_min,
+    lot_step,
+    participation,
+    commission_rate,
+    min_commission,
+    fee_group,
+    stamp_buy,
+    stamp_sell,
+    transfer_rate,
+    init_cash,
+    ev_day,
+    ev_stock,
+    ev_ratio,
+    ev_cash,
+    keep_positions,
+):
+    """Execute explicit orders (sorted by day; within a day in the given sequence) of signed share quantities.
+
+    ``order_day`` is the day the order fills, ``order_price_mode`` its price (``PRICE_*``).  Unlike the target
+    driver, nothing is reordered, so a buy followed by a sell of the same stock on one day meets T+1.
+    Returns the same tuple as :func:`simulate_targets_nb`.
+    """
+    n, T = close.shape
+    pos = np.zeros(n)
+    locked = np.zeros(n)
+    last_px = np.full(n, np.nan)
+    cash = np.array([init_cash])
+    out_cash = np.empty(T)
+    out_equity = np.empty(T)
+    out_gross = np.empty(T)
+    out_pos = np.zeros((n, T)) if keep_positions else np.zeros((0, 0))
+    rec = np.empty((1024, _NREC))
+    n_rec = 0
+    ev_ptr = 0
+    o = 0
+    n_ord = order_day.shape[0]
+    for t in range(T):
+        ev_ptr = _start_day(t, ev_day, ev_stock, ev_ratio, ev_cash, ev_ptr, pos, locked, last_px, cash)
+        while o < n_ord and order_day[o] < t:
+            o += 1
+        while o < n_ord and order_day[o] == t:
+            s = order_stock[o]
+            q = order_qty[o]
+            side = 1 if q > 0 else -1
+            p = _fill_price(open_, close, volume, amount, s, t, order_price_mode[o], slippage, side)
+            rec, n_rec = _fill_one(
+                s, t, q, p, open_, high, low, close, volume, limit_up, limit_down, lot_min, lot_step,
+                participation, commission_rate, min_commission, fee_group, stamp_buy, stamp_sell, transfer_rate,
+                pos, locked, cash, rec, n_rec,
+            )  # fmt: skip
+            o += 1
+        _end_day(t, close, pos, last_px, cash, out_cash, out_equity, out_gross, out_pos, keep_positions)
+    return out_cash, out_equity, out_gross, out_pos, rec[:n_rec].copy()
+
+
+@njit(cache=True)
+def round_trips_nb(rec: np.ndarray, n_stocks: int) -> np.ndarray:
+    """Position episodes (flat -> flat) per stock from day-ordered records.
+
+    Returns rows ``(stock, entry_day, exit_day, cost, proceeds, pnl)``: ``cost`` = CNY paid for buys including
+    fees, ``proceeds`` = CNY received for sells net of fees, ``pnl = proceeds - cost``.  Open episodes at the end
+    are not returned.
+    """
+    entry = np.full(n_stocks, -1.0)
+    cost = np.zeros(n_stocks)
+    proceeds = np.zeros(n_stocks)
+    out = np.empty((max(rec.shape[0], 1), 6))
+    k = 0
+    for i in range(rec.shape[0]):
+        f = rec[i, 3]
+        if f == 0.0:
+            continue
+        s = int(rec[i, 0])
+        value = abs(f) * rec[i, 4]
+        fees = rec[i, 5] + rec[i, 6] + rec[i, 7]
+        if f > 0.0:
+            if entry[s] < 0.0:
+                entry[s] = rec[i, 1]
+                cost[s] = 0.0
+                proceeds[s] = 0.0
+            cost[s] += value + fees
+        else:
+            proceeds[s] += value - fees
+            if rec[i, 9] <= 0.0 and entry[s] >= 0.0:
+                out[k, 0] = s
+                out[k, 1] = entry[s]
+                out[k, 2] = rec[i, 1]
+                out[k, 3] = cost[s]
+                out[k, 4] = proceeds[s]
+                out[k, 5] = proceeds[s] - cost[s]
+                k += 1
+                entry[s] = -1.0
+    return out[:k].copy()

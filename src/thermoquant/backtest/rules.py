@@ -1,0 +1,116 @@
+"""Build :class:`~thermoquant.backtest.engine.MarketArrays` from a long bar frame, taking every market rule (boards,
+limit prices, lot sizes, stamp duty and transfer fee by date) from :mod:`thermoquant.market`.
+
+Bars: ``symbol, date, open, high, low, close`` (CNY), ``volume`` (shares), ``amount`` (CNY); optional
+``prev_close`` (the exchange's reference close, CNY — defaults to the previous bar's close, divided by the split
+ratio on a split day), ``is_st`` (bool) and ``limit_up``/``limit_down`` (given limits win over computed ones).
+A missing (symbol, date) bar is a suspension.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+
+from thermoquant.backtest.engine import MarketArrays, dates_of, pivot
+from thermoquant.market.fees import FeeModel
+from thermoquant.market.limits import limit_pcts, limit_prices
+from thermoquant.market.lots import lot_rule
+from thermoquant.market.symbols import Board, board_codes
+
+Split = tuple[str, dt.date, float, float]
+"""(symbol, first trading day on the new share basis, shares per old share, cash per old share CNY)."""
+
+
+def _events(symbols: list[str], dates: np.ndarray, splits: Sequence[Split]) -> np.ndarray:
+    sym_idx = {s: i for i, s in enumerate(symbols)}
+    rows = []
+    for sym, day, ratio, cash in splits:
+        if sym not in sym_idx:
+            continue
+        j = int(np.searchsorted(dates, np.datetime64(day, "D")))
+        if j < len(dates):
+            rows.append((j, sym_idx[sym], ratio, cash))
+    return np.array(rows, dtype=np.float64).reshape(-1, 4)
+
+
+def fee_tables(boards: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(fee_group per symbol, stamp_buy, stamp_sell, transfer_rate) with one group per distinct board.
+
+    Rates are :class:`FeeModel` (configured overrides included) evaluated per CNY of value, unrounded.  Per-share
+    transfer fees (Shanghai before 2015-08-01) are not rate-based and are left out.
+    """
+    model = dataclasses.replace(
+        FeeModel.from_settings(), commission_rate=0.0, min_commission=0.0, round_to_cent=False
+    )
+    groups, fee_group = np.unique(boards, return_inverse=True)
+    T = len(days)
+    stamp_buy = np.zeros((len(groups), T))
+    stamp_sell = np.zeros((len(groups), T))
+    transfer = np.zeros((len(groups), T))
+    one = np.ones(T)
+    for g, board in enumerate(groups):
+        if board not in (int(Board.INDEX), int(Board.UNKNOWN)):
+            for side, stamp in ((1, stamp_buy), (-1, stamp_sell)):
+                _, duty, fee = model.components(np.full(T, side), one, days, np.full(T, board), np.zeros(T))
+                stamp[g] = duty
+                transfer[g] = fee
+    return fee_group.astype(np.int64), stamp_buy, stamp_sell, transfer
+
+
+def market_arrays(
+    bars: pl.DataFrame,
+    *,
+    splits: Sequence[Split] = (),
+    symbols: list[str] | None = None,
+    dates: np.ndarray | None = None,
+) -> MarketArrays:
+    """Pivot ``bars`` to (symbols x dates) arrays and attach the rule arrays of :mod:`thermoquant.market`."""
+    syms = symbols or sorted(bars["symbol"].unique().to_list())
+    days = dates if dates is not None else dates_of(bars)
+    arr = {c: pivot(bars, c, syms, days) for c in ("open", "high", "low", "close", "volume", "amount")}
+    events = _events(syms, days, splits)
+    boards = board_codes(np.array(syms, dtype=object))
+    if "prev_close" in bars.columns:
+        prev = pivot(bars, "prev_close", syms, days)
+    else:
+        prev = np.full_like(arr["close"], np.nan)
+        prev[:, 1:] = arr["close"][:, :-1]
+        for j, s, ratio, _ in events:
+            if ratio > 0:
+                prev[int(s), int(j)] /= ratio
+    is_st = pivot(bars, "is_st", syms, days) > 0.5 if "is_st" in bars.columns else None
+    up_pct, down_pct = limit_pcts(boards[:, None], days[None, :], is_st)
+    limit_up = np.full_like(prev, np.nan)
+    limit_down = np.full_like(prev, np.nan)
+    for tick, rows in ((0.001, boards == int(Board.ETF)), (0.01, boards != int(Board.ETF))):
+        if rows.any():
+            limit_up[rows], limit_down[rows] = limit_prices(
+                prev[rows], up_pct[rows], down_pct[rows], tick=tick
+            )
+    if "limit_up" in bars.columns:
+        given = pivot(bars, "limit_up", syms, days)
+        limit_up = np.where(np.isnan(given), limit_up, given)
+    if "limit_down" in bars.columns:
+        given = pivot(bars, "limit_down", syms, days)
+        limit_down = np.where(np.isnan(given), limit_down, given)
+    rules = [lot_rule(s) for s in syms]
+    fee_group, stamp_buy, stamp_sell, transfer_rate = fee_tables(boards, days)
+    return MarketArrays(
+        symbols=syms,
+        dates=days,
+        **arr,
+        limit_up=limit_up,
+        limit_down=limit_down,
+        lot_min=np.array([r.minimum for r in rules], dtype=np.float64),
+        lot_step=np.array([r.step for r in rules], dtype=np.float64),
+        fee_group=fee_group,
+        stamp_buy=stamp_buy,
+        stamp_sell=stamp_sell,
+        transfer_rate=transfer_rate,
+        events=events,
+    )

@@ -1,0 +1,71 @@
+"""The database: DuckDB file by default, PostgreSQL by URL; upsert and read Polars frames.
+
+    from thermoquant.data.store import open_store
+    with open_store() as store:              # URL from settings (tq.toml / TQ_DATABASE_URL)
+        store.upsert("daily_quote", frame)   # → rows inserted or changed
+        df = store.read("daily_quote", symbols=["600000.SH"], start=date(2021, 1, 1))
+
+URLs: ``duckdb:////abs/path/tq.duckdb`` (``duckdb:///rel/path.duckdb`` is relative), ``duckdb:///:memory:``, a bare file path ending in ``.duckdb``,
+``postgresql://user@host:5432/db[?schema=name]``. See docs/store.md for semantics and concurrency.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import Store, date_column
+from .errors import NotInitializedError, StoreError, StoreLockedError, ValidationError
+from .migrations import MIGRATIONS, Migration
+
+__all__ = [
+    "MIGRATIONS",
+    "Migration",
+    "NotInitializedError",
+    "Store",
+    "StoreError",
+    "StoreLockedError",
+    "ValidationError",
+    "date_column",
+    "open_store",
+]
+
+
+def open_store(
+    url: str | None = None, *, init: bool = True, schema: str | None = None, lock_timeout: float = 60.0
+) -> Store:
+    """Open the store at `url` (None → `get_settings().resolved_database_url`).
+
+    `init`: create or migrate the database first (default True; a read-only consumer such as the dashboard passes
+    False so that opening never needs the write lock). `schema`: PostgreSQL schema (overrides `?schema=`).
+    `lock_timeout`: DuckDB only, seconds to wait for another process's lock.
+    """
+    if url is None:
+        from thermoquant.config import get_settings
+
+        url = get_settings().resolved_database_url
+    store: Store
+    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        from .postgres_store import PostgresStore
+
+        store = PostgresStore(url, schema=schema)
+    elif url.startswith("duckdb://") or url.endswith(".duckdb") or url == ":memory:":
+        from .duckdb_store import DuckDBStore
+
+        # SQLAlchemy convention: duckdb:///relative/file.duckdb, duckdb:////absolute/file.duckdb
+        path = (
+            url.removeprefix("duckdb:///") if url.startswith("duckdb:///") else url.removeprefix("duckdb://")
+        )
+        store = DuckDBStore(
+            path if path == ":memory:" else Path(path).expanduser(), lock_timeout=lock_timeout
+        )
+    else:
+        raise StoreError(
+            f"unsupported database URL {url!r}: use duckdb:///path/file.duckdb or postgresql://user@host/db"
+        )
+    if init:
+        try:
+            store.init()
+        except BaseException:
+            store.close()
+            raise
+    return store

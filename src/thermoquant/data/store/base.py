@@ -1,0 +1,355 @@
+"""The `Store` interface shared by the DuckDB and PostgreSQL backends, and the logic they share.
+
+Upsert semantics (both backends):
+
+- the frame is validated and cast by :func:`prepare_frame` first; nothing is written when it fails;
+- a batch is one transaction: it is stored whole or not at all;
+- a row is *changed* when its key is new, or when any of the frame's non-key columns differs from the stored value
+  (``IS DISTINCT FROM``, so null vs value counts as a difference and null vs null does not). Only changed rows are
+  written, and their number is what `upsert` returns; re-running an import therefore writes nothing and returns 0;
+- columns absent from the frame are left untouched on update and null on insert.
+
+Reads return frames typed exactly as :meth:`Table.polars_schema`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from types import TracebackType
+from typing import Any
+
+import polars as pl
+
+from thermoquant.data.schema import TABLES, Column, Table, get_table
+
+from .ddl import Dialect, add_column_sqls, create_table_sqls, quote_ident
+from .errors import StoreError
+from .migrations import MIGRATIONS, Migration, MigrationContext, check_order
+from .validate import prepare_frame
+
+WhereValue = Any  # a scalar (equality), None (IS NULL) or a list/tuple/set (IN)
+
+
+def date_column(table: Table) -> Column | None:
+    """The column `start`/`end` filter on and `table_info` reports: the first date/timestamp key column, else the
+    first date/timestamp column, else None."""
+    temporal = [c for c in table.columns if c.type in ("date", "timestamp")]
+    keyed = [c for c in temporal if table.is_key(c.name)]
+    if keyed:
+        return keyed[0]
+    return temporal[0] if temporal else None
+
+
+class Store(ABC):
+    """A database of the tables in `schema.py`. Use as a context manager, or call :meth:`close`."""
+
+    dialect: Dialect
+    #: placeholder in the SQL the store builds; `?` everywhere (the PostgreSQL backend translates it to `%s`)
+    placeholder: str = "?"
+
+    # ------------------------------------------------------------------ backend hooks
+    @abstractmethod
+    def _transaction(self) -> AbstractContextManager[MigrationContext]:
+        """One read-write transaction; commits on success, rolls back on any exception."""
+
+    @abstractmethod
+    def _select(self, table: Table, sql: str, params: list[Any]) -> pl.DataFrame:
+        """Run a SELECT of `table`'s columns (names preserved) and return the frame (cast later)."""
+
+    @abstractmethod
+    def _upsert_prepared(self, table: Table, df: pl.DataFrame) -> int:
+        """Write a validated frame in one transaction; return the number of changed rows."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        """Run any SQL and return its result as a Polars frame. Placeholders are `?` on both backends."""
+
+    @abstractmethod
+    def _existing_tables(self) -> set[str]:
+        """Names of the tables present in the database (current schema)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections. Idempotent."""
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _read_session(self) -> Iterator[None]:
+        """Group several reads on one connection (DuckDB: one read-only open). No-op by default."""
+        yield
+
+    @contextmanager
+    def session(self) -> Iterator[Store]:
+        """Hold the backend's connection across several calls (a bulk job). A no-op where connections persist."""
+        yield self
+
+    def init(self, migrations: Sequence[Migration] | None = None) -> list[int]:
+        """Create or migrate the database; return the versions applied now (empty when up to date).
+
+        Applies the missing numbered migrations, then creates tables and adds nullable columns that `schema.py`
+        declares but the database lacks — all in one transaction.
+        """
+        steps = list(MIGRATIONS if migrations is None else migrations)
+        check_order(steps)
+        applied_now: list[int] = []
+        with self._transaction() as tx:
+            for sql in create_table_sqls(TABLES["schema_version"], self.dialect):
+                tx.execute(sql)
+            done = {int(r[0]) for r in tx.fetchall("SELECT version FROM schema_version")}
+            for step in steps:
+                if step.version in done:
+                    continue
+                step.apply(tx)
+                tx.execute(
+                    "INSERT INTO schema_version (version, description, applied_at) "
+                    f"VALUES ({self.placeholder}, {self.placeholder}, {self.placeholder})",
+                    [step.version, step.description, dt.datetime.now().replace(microsecond=0)],
+                )
+                applied_now.append(step.version)
+            self._reconcile(tx)
+        return applied_now
+
+    def _reconcile(self, tx: MigrationContext) -> None:
+        existing = self._columns_in_db(tx)
+        for table in TABLES.values():
+            if table.name not in existing:
+                for sql in create_table_sqls(table, self.dialect):
+                    tx.execute(sql)
+                continue
+            for col in table.columns:
+                if col.name not in existing[table.name]:
+                    for sql in add_column_sqls(table, col, self.dialect):
+                        tx.execute(sql)
+
+    def _columns_in_db(self, tx: MigrationContext) -> dict[str, set[str]]:
+        rows = tx.fetchall(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        )
+        out: dict[str, set[str]] = {}
+        for table_name, column_name in rows:
+            out.setdefault(str(table_name), set()).add(str(column_name))
+        return out
+
+    def schema_version(self) -> int:
+        """The highest applied migration, 0 for an uninitialised database."""
+        if "schema_version" not in self._existing_tables():
+            return 0
+        value = self.query("SELECT max(version) AS v FROM schema_version").item()
+        return int(value) if value is not None else 0
+
+    # ------------------------------------------------------------------ writes
+    def upsert(self, table: str, df: pl.DataFrame) -> int:
+        """Insert or update the rows of `df` in `table` (see the module doc); return the number of changed rows."""
+        spec = get_table(table)
+        prepared = prepare_frame(spec, df)
+        if prepared.height == 0:
+            return 0
+        return self._upsert_prepared(spec, prepared)
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run one write statement (DDL or DML) in its own transaction. Placeholders are `?`.
+
+        Prefer :meth:`upsert`/:meth:`delete`; this is for maintenance. `query` is for reads (on DuckDB it opens
+        the file read-only).
+        """
+        with self._transaction() as tx:
+            tx.execute(sql, params)
+
+    def delete(self, table: str, where: Mapping[str, WhereValue]) -> int:
+        """Delete the rows matching `where` (column → value, None or list); return how many were deleted.
+
+        `where` must not be empty (deleting a whole table is deliberate work, not an accident).
+        """
+        spec = get_table(table)
+        if not where:
+            raise StoreError(f"delete from {table}: `where` is empty; refusing to delete every row")
+        clause, params = self._where_sql(spec, where, None, None, None)
+        with self._transaction() as tx:
+            before = tx.fetchall(f"SELECT count(*) FROM {quote_ident(spec.name)}{clause}", params)[0][0]
+            tx.execute(f"DELETE FROM {quote_ident(spec.name)}{clause}", params)
+        return int(before)
+
+    # ------------------------------------------------------------------ reads
+    def read(
+        self,
+        table: str,
+        where: Mapping[str, WhereValue] | None = None,
+        columns: Sequence[str] | None = None,
+        start: dt.date | dt.datetime | None = None,
+        end: dt.date | dt.datetime | None = None,
+        symbols: Sequence[str] | None = None,
+    ) -> pl.DataFrame:
+        """Rows of `table` as a Polars frame typed per the schema, ordered by the primary key.
+
+        `where`: column → value (equality), None (IS NULL) or a list (IN). `start`/`end`: inclusive bounds on the
+        table's date column (:func:`date_column`); a date bound on a timestamp column covers the whole day.
+        `symbols`: filter on the `symbol` column. `columns`: subset to return (default all, in table order).
+        """
+        spec = get_table(table)
+        cols = list(columns) if columns is not None else spec.column_names
+        for c in cols:
+            spec.column(c)  # raises KeyError naming the table
+        clause, params = self._where_sql(spec, where or {}, start, end, symbols)
+        order = ", ".join(quote_ident(k) for k in spec.primary_key)
+        select = ", ".join(self._select_expr(spec.column(c)) for c in cols)
+        sql = f"SELECT {select} FROM {quote_ident(spec.name)}{clause} ORDER BY {order}"
+        df = self._select(spec, sql, params)
+        schema = spec.polars_schema()
+        return df.select([pl.col(c).cast(schema[c]) for c in cols])
+
+    def _select_expr(self, column: Column) -> str:
+        return quote_ident(column.name)
+
+    def _where_sql(
+        self,
+        table: Table,
+        where: Mapping[str, WhereValue],
+        start: dt.date | dt.datetime | None,
+        end: dt.date | dt.datetime | None,
+        symbols: Sequence[str] | None,
+    ) -> tuple[str, list[Any]]:
+        ph = self.placeholder
+        parts: list[str] = []
+        params: list[Any] = []
+        for name, value in where.items():
+            table.column(name)
+            ident = quote_ident(name)
+            if value is None:
+                parts.append(f"{ident} IS NULL")
+            elif isinstance(value, list | tuple | set | frozenset):
+                values = list(value)
+                if not values:
+                    parts.append("FALSE")
+                else:
+                    parts.append(f"{ident} IN ({', '.join([ph] * len(values))})")
+                    params.extend(values)
+            else:
+                parts.append(f"{ident} = {ph}")
+                params.append(value)
+        if symbols is not None:
+            if "symbol" not in table.column_names:
+                raise StoreError(f"table {table.name} has no symbol column; `symbols` does not apply")
+            syms = list(symbols)
+            if not syms:
+                parts.append("FALSE")
+            else:
+                parts.append(f'"symbol" IN ({", ".join([ph] * len(syms))})')
+                params.extend(syms)
+        if start is not None or end is not None:
+            dcol = date_column(table)
+            if dcol is None:
+                raise StoreError(f"table {table.name} has no date column; `start`/`end` do not apply")
+            ident = quote_ident(dcol.name)
+            if start is not None:
+                parts.append(f"{ident} >= {ph}")
+                params.append(_bound(start, dcol, upper=False))
+            if end is not None:
+                is_day = not isinstance(end, dt.datetime)
+                parts.append(f"{ident} {'<' if is_day and dcol.type == 'timestamp' else '<='} {ph}")
+                params.append(_bound(end, dcol, upper=True))
+        return ((" WHERE " + " AND ".join(parts)) if parts else "", params)
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table of `schema.py` present in the database."""
+        with self._read_session():
+            return self._row_counts()
+
+    def _row_counts(self) -> dict[str, int]:
+        present = self._existing_tables()
+        names = [t for t in TABLES if t in present]
+        if not names:
+            return {}
+        sql = " UNION ALL ".join(
+            f"SELECT '{n}' AS table_name, count(*) AS n FROM {quote_ident(n)}" for n in names
+        )
+        df = self.query(sql)
+        return {str(r[0]): int(r[1]) for r in df.iter_rows()}
+
+    def table_info(self) -> pl.DataFrame:
+        """One row per table of `schema.py`: table, exists, rows, date_column, first_date, last_date (Date; the
+        date/timestamp column of :func:`date_column`, timestamps truncated to their day), doc."""
+        with self._read_session():
+            return self._table_info()
+
+    def _table_info(self) -> pl.DataFrame:
+        present = self._existing_tables()
+        rows: list[dict[str, Any]] = []
+        for table in TABLES.values():
+            dcol = date_column(table)
+            info: dict[str, Any] = {
+                "table": table.name,
+                "exists": table.name in present,
+                "rows": None,
+                "date_column": dcol.name if dcol else None,
+                "first_date": None,
+                "last_date": None,
+                "doc": table.doc,
+            }
+            if info["exists"]:
+                if dcol is not None:
+                    d = quote_ident(dcol.name)
+                    sql = f"SELECT count(*), CAST(min({d}) AS DATE), CAST(max({d}) AS DATE) FROM {quote_ident(table.name)}"
+                else:
+                    sql = f"SELECT count(*), NULL, NULL FROM {quote_ident(table.name)}"
+                n, lo, hi = self.query(sql).row(0)
+                info.update(rows=int(n), first_date=lo, last_date=hi)
+            rows.append(info)
+        return pl.DataFrame(
+            rows,
+            schema={
+                "table": pl.Utf8,
+                "exists": pl.Boolean,
+                "rows": pl.Int64,
+                "date_column": pl.Utf8,
+                "first_date": pl.Date,
+                "last_date": pl.Date,
+                "doc": pl.Utf8,
+            },
+        )
+
+    # ------------------------------------------------------------------ shared SQL
+    def _changed_rows_insert_sql(self, table: Table, cols: list[str], stage: str) -> str:
+        """INSERT … SELECT of the staged rows that are new or differ, with ON CONFLICT DO UPDATE of `cols`."""
+        keys = list(table.primary_key)
+        t = quote_ident(table.name)
+        collist = ", ".join(quote_ident(c) for c in cols)
+        select = ", ".join(f"s.{quote_ident(c)}" for c in cols)
+        join = " AND ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in keys)
+        values = [c for c in cols if c not in keys]
+        diffs = [
+            self._distinct_sql(table.column(c), f"s.{quote_ident(c)}", f"t.{quote_ident(c)}") for c in values
+        ]
+        cond = f"t.{quote_ident(keys[0])} IS NULL" + (" OR " + " OR ".join(diffs) if diffs else "")
+        conflict = ", ".join(quote_ident(k) for k in keys)
+        action = (
+            "DO UPDATE SET " + ", ".join(f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}" for c in values)
+            if values
+            else "DO NOTHING"
+        )
+        return (
+            f"INSERT INTO {t} ({collist}) SELECT {select} FROM {stage} AS s LEFT JOIN {t} AS t ON {join} "
+            f"WHERE {cond} ON CONFLICT ({conflict}) {action}"
+        )
+
+    def _distinct_sql(self, column: Column, left: str, right: str) -> str:
+        return f"{left} IS DISTINCT FROM {right}"
+
+
+def _bound(value: dt.date | dt.datetime, column: Column, *, upper: bool) -> dt.date | dt.datetime:
+    if column.type == "date":
+        return value.date() if isinstance(value, dt.datetime) else value
+    if isinstance(value, dt.datetime):
+        return value
+    day = value + dt.timedelta(days=1) if upper else value
+    return dt.datetime(day.year, day.month, day.day)

@@ -1,0 +1,171 @@
+"""PostgreSQL backend (psycopg 3): COPY in, COPY out.
+
+- Upsert: the validated frame is written as CSV by Polars and streamed with ``COPY … FROM STDIN`` into a temporary
+  table (dropped at commit), then one ``INSERT … SELECT … ON CONFLICT (pk) DO UPDATE`` writes the new or changed
+  rows. One transaction per batch.
+- Reads: ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` parsed by Polars with the schema's dtypes.
+- `schema`: the PostgreSQL schema (namespace) holding the tables; taken from the `schema` query parameter of the
+  URL (``postgresql://host/db?schema=tq``) or the keyword, default the server's `search_path`. It is created when
+  missing. Readers never block writers (MVCC), so the dashboard can read while a job writes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import polars as pl
+import psycopg
+from psycopg import sql as pgsql
+
+from thermoquant.data.schema import Column, Table
+
+from .base import Store
+from .ddl import Dialect, quote_ident
+from .errors import NotInitializedError, StoreError
+
+
+def split_schema(url: str) -> tuple[str, str | None]:
+    """Remove a `schema=` query parameter from a PostgreSQL URL; return (url without it, schema or None)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema
+
+
+_QMARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
+
+
+def qmark_to_pyformat(sql: str) -> str:
+    """Translate `?` placeholders to psycopg's `%s` and escape every `%` as `%%` (psycopg formats the whole text);
+    a `?` inside quotes is left alone."""
+
+    def repl(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        return "%s" if tok == "?" else tok.replace("%", "%%")
+
+    return _QMARK.sub(repl, sql)
+
+
+class _PgTx:
+    """MigrationContext over a psycopg cursor inside a transaction."""
+
+    dialect: Dialect = "postgres"
+
+    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
+        self.cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.cur.execute(qmark_to_pyformat(sql) if params else sql, params)  # type: ignore[arg-type]
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        self.execute(sql, params)
+        return self.cur.fetchall()
+
+
+class PostgresStore(Store):
+    """A PostgreSQL database (optionally one schema of it)."""
+
+    dialect: Dialect = "postgres"
+
+    def __init__(self, url: str, *, schema: str | None = None) -> None:
+        conninfo, url_schema = split_schema(url)
+        self.schema = schema or url_schema
+        self._conninfo = conninfo.replace("postgresql+psycopg://", "postgresql://", 1)
+        try:
+            self.conn: psycopg.Connection[Any] = psycopg.connect(self._conninfo, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL ({_redact(conninfo)}): {exc}") from exc
+        if self.schema:
+            ident = pgsql.Identifier(self.schema)
+            self.conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
+            self.conn.execute(pgsql.SQL("SET search_path TO {}").format(ident))
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({_redact(self._conninfo)!r}, schema={self.schema!r})"
+
+    @contextmanager
+    def _transaction(self) -> Iterator[_PgTx]:
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            yield _PgTx(cur)
+
+    def close(self) -> None:
+        if not self.conn.closed:
+            self.conn.close()
+
+    def _existing_tables(self) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(qmark_to_pyformat(sql) if params else sql, params)  # type: ignore[arg-type]
+                if cur.description is None:
+                    return pl.DataFrame()
+                names = [d.name for d in cur.description]
+                rows = cur.fetchall()
+        except psycopg.errors.UndefinedTable as exc:
+            raise NotInitializedError(f"{exc} — is the database initialised (`tq init`)?") from exc
+        return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+
+    def _select_expr(self, column: Column) -> str:
+        # COPY writes booleans as t/f; Polars' CSV reader wants true/false.
+        ident = quote_ident(column.name)
+        return f"{ident}::text AS {ident}" if column.type == "bool" else ident
+
+    def _select(self, table: Table, sql: str, params: list[Any]) -> pl.DataFrame:
+        buf = io.BytesIO()
+        copy_sql = f"COPY ({qmark_to_pyformat(sql) if params else sql}) TO STDOUT (FORMAT csv, HEADER true)"
+        try:
+            with self.conn.cursor() as cur, cur.copy(copy_sql, params or None) as copy:  # type: ignore[arg-type]
+                for block in copy:
+                    buf.write(block)
+        except psycopg.errors.UndefinedTable as exc:
+            raise NotInitializedError(f"table {table.name}: {exc} — run `tq init`") from exc
+        names = _header(buf.getvalue())
+        schema = {n: table.polars_schema()[n] for n in names}
+        if buf.tell() == 0 or len(buf.getvalue().splitlines()) <= 1:
+            return pl.DataFrame(schema=schema)
+        buf.seek(0)
+        return pl.read_csv(buf, schema=schema, try_parse_dates=False)
+
+    def _distinct_sql(self, column: Column, left: str, right: str) -> str:
+        if column.type == "json":  # json has no equality operator; compare the text
+            return f"{left}::text IS DISTINCT FROM {right}::text"
+        return f"{left} IS DISTINCT FROM {right}"
+
+    def _upsert_prepared(self, table: Table, df: pl.DataFrame) -> int:
+        stage = "_tq_stage"
+        cols = ", ".join(quote_ident(c) for c in df.columns)
+        payload = df.write_csv(include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.f").encode()
+        try:
+            with self._transaction() as tx:
+                tx.execute(f"CREATE TEMP TABLE {stage} (LIKE {quote_ident(table.name)}) ON COMMIT DROP")
+                with tx.cur.copy(f"COPY {stage} ({cols}) FROM STDIN (FORMAT csv)") as copy:
+                    view = memoryview(payload)
+                    for i in range(0, len(view), 1 << 20):
+                        copy.write(view[i : i + (1 << 20)])
+                tx.execute(f"ANALYZE {stage}")
+                tx.execute(self._changed_rows_insert_sql(table, df.columns, stage))
+                return max(tx.cur.rowcount, 0)
+        except psycopg.errors.UndefinedTable as exc:
+            raise NotInitializedError(f"table {table.name}: {exc} — run `tq init`") from exc
+        except psycopg.Error as exc:
+            raise StoreError(f"upsert into {table.name} failed, nothing written: {exc}") from exc
+
+
+def _header(data: bytes) -> list[str]:
+    first = data.split(b"\n", 1)[0].decode()
+    return [h.strip('"') for h in first.split(",")] if first else []
+
+
+def _redact(conninfo: str) -> str:
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", conninfo)

@@ -1,0 +1,96 @@
+"""The factor library (seed 003): eight dimensions as a registry of factor groups over long (symbol, date) frames.
+
+Public API::
+
+    from thermoquant import features as tqf
+    tqf.list_factors(dims=[4])                  # registry entries (Factor)
+    tqf.compute(df, names=["macd_dif"], convention="tdx", market=index_df)   # long frame in, long frame out
+    tqf.to_panel(df, ["close"]) / F.from_panel(panel, outputs)             # long <-> (stocks x days)
+
+See :mod:`thermoquant.features.registry` for the group contract and :mod:`thermoquant.features.engine` for the
+engine (chunking, incremental update, Parquet output).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from thermoquant.features.context import DEFAULT_OPTIONS, ComputeContext
+from thermoquant.features.registry import (
+    CONVENTIONS,
+    DIMENSIONS,
+    Factor,
+    FactorGroup,
+    Out,
+    factor_group,
+    get,
+    get_group,
+    list_factors,
+    list_groups,
+)
+
+BUILTIN_MODULES: tuple[str, ...] = (
+    # dimensions 1-4
+    "price",
+    "volume",
+    "volatility",
+    "trend",
+    # dimensions 5-8 (features-2)
+    "sentiment",
+    "flows",
+    "fundamentals",
+    "macro",
+    "risk",
+    "options",
+)
+
+_loaded = False
+
+
+def load_builtin() -> None:
+    """Import every dimension module once so that its factor groups register themselves.
+
+    A module of :data:`BUILTIN_MODULES` that does not exist (yet) is skipped; any other import error propagates.
+    """
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for mod in BUILTIN_MODULES:
+        full = f"{__name__}.{mod}"
+        try:
+            importlib.import_module(full)
+        except ModuleNotFoundError as exc:
+            if exc.name != full:
+                raise
+
+
+def __getattr__(name: str) -> object:
+    # engine functions are imported lazily so that `registry` can be imported without numba compilation
+    if name in {"compute", "compute_panels", "to_panel", "from_panel", "Panel", "qfq", "resample_ohlcv"}:
+        if name in {"to_panel", "from_panel", "Panel"}:
+            mod = importlib.import_module(f"{__name__}.panel")
+        elif name in {"qfq", "resample_ohlcv"}:
+            mod = importlib.import_module(f"{__name__}.bars")
+        else:
+            mod = importlib.import_module(f"{__name__}.engine")
+        return getattr(mod, name)
+    raise AttributeError(name)
+
+
+__all__ = [
+    "BUILTIN_MODULES",
+    "CONVENTIONS",
+    "DEFAULT_OPTIONS",
+    "DIMENSIONS",
+    "ComputeContext",
+    "Factor",
+    "FactorGroup",
+    "Out",
+    "factor_group",
+    "get",
+    "get_group",
+    "list_factors",
+    "list_groups",
+    "load_builtin",
+]

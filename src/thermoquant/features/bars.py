@@ -1,0 +1,91 @@
+"""Bar preparation: forward adjustment (qfq), suspension filtering and weekly/monthly OHLCV aggregation.
+
+Seed 003's data-quality rules: indicators run on forward-adjusted (前复权) prices anchored at the computation date;
+suspended days are skipped (no row), never counted as zero-return days.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+
+PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "pre_close")
+
+
+def adj_factor_from_pre_close(df: pl.DataFrame) -> pl.DataFrame:
+    """Cumulative adjustment factor (Tushare convention, hfq = raw × factor) built from the exchange ``pre_close``.
+
+    On an ex-rights day the exchange reference ``pre_close`` is below the previous raw close; the factor steps up by
+    previous close / pre_close. The first row of each symbol has factor 1. Returns ``symbol``, ``trade_date``,
+    ``adj_factor``. Input: long frame with ``close`` and ``pre_close``, sorted by symbol and date.
+    """
+    step = (pl.col("close").shift(1).over("symbol") / pl.col("pre_close")).fill_null(1.0).fill_nan(1.0)
+    return df.select(
+        "symbol",
+        "trade_date",
+        step.cum_prod().over("symbol").alias("adj_factor"),
+    )
+
+
+def qfq(df: pl.DataFrame, adj_factor: pl.DataFrame | None = None, anchor: str = "last") -> pl.DataFrame:
+    """Forward-adjust prices: price × factor / factor(anchor date), per symbol.
+
+    ``adj_factor``: frame with ``symbol``, ``trade_date``, ``adj_factor`` (Tushare convention), joined on both keys;
+    when ``None``, ``df`` must already carry an ``adj_factor`` column. ``anchor="last"`` anchors each symbol at its
+    last row in ``df`` (the computation date), so the latest prices equal the raw ones. Volume and amount are left
+    as traded (shares, CNY). Missing factors are forward-filled within the symbol.
+    """
+    if anchor != "last":
+        raise ValueError("only anchor='last' (the computation date) is supported")
+    out = df if adj_factor is None else df.join(adj_factor, on=["symbol", "trade_date"], how="left")
+    if "adj_factor" not in out.columns:
+        raise ValueError("qfq needs an adj_factor column or frame")
+    out = out.sort("symbol", "trade_date").with_columns(pl.col("adj_factor").forward_fill().over("symbol"))
+    ratio = pl.col("adj_factor") / pl.col("adj_factor").last().over("symbol")
+    cols = [c for c in PRICE_COLUMNS if c in out.columns]
+    out = out.with_columns([(pl.col(c) * ratio).alias(c) for c in cols])
+    return out if adj_factor is None else out.drop("adj_factor")
+
+
+def drop_suspended(df: pl.DataFrame) -> pl.DataFrame:
+    """Remove rows that are not real trading days: null/NaN close, volume ≤ 0 or null, or ``is_suspended``."""
+    cond = pl.col("close").is_not_null() & pl.col("close").is_not_nan()
+    if "volume" in df.columns:
+        cond = cond & (pl.col("volume").fill_null(0) > 0)
+    if "is_suspended" in df.columns:
+        cond = cond & ~pl.col("is_suspended").fill_null(False)
+    return df.filter(cond)
+
+
+def resample_ohlcv(df: pl.DataFrame, every: Literal["week", "month"] = "week") -> pl.DataFrame:
+    """Weekly or monthly bars (seed 003 周线/月线 OHLCK) from daily bars of each symbol.
+
+    open = first open, high = max, low = min, close = last close, volume/amount = sums (and turnover summed when
+    present). Weeks are ISO weeks (Monday start), months calendar months. Each bar is labelled ``trade_date`` = its
+    last trading day (so a bar is known only once that day has closed — no look-ahead); ``period_start`` is the
+    first trading day; ``days`` counts trading days. A running (incomplete) last period is included as is.
+    """
+    trunc = "1w" if every == "week" else "1mo"
+    aggs = [
+        pl.col("trade_date").first().alias("period_start"),
+        pl.col("trade_date").last().alias("trade_date"),
+        pl.col("open").first(),
+        pl.col("high").max(),
+        pl.col("low").min(),
+        pl.col("close").last(),
+        pl.col("volume").sum(),
+        pl.len().alias("days"),
+    ]
+    for extra in ("amount", "turnover"):
+        if extra in df.columns:
+            aggs.append(pl.col(extra).sum())
+    return (
+        drop_suspended(df)
+        .sort("symbol", "trade_date")
+        .with_columns(pl.col("trade_date").dt.truncate(trunc).alias("_period"))
+        .group_by("symbol", "_period", maintain_order=True)
+        .agg(aggs)
+        .drop("_period")
+        .sort("symbol", "trade_date")
+    )

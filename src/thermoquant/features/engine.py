@@ -1,0 +1,465 @@
+"""The factor engine: long frame → panels → factor groups → long frame, in chunks of stocks; incremental updates.
+
+- :func:`prepare` cleans a daily frame (types, sort, suspended rows dropped, turnover derived, index joined).
+- :func:`compute` is the Python API: ``compute(df, names=None, dims=None, convention="tdx", market=None)``.
+- :func:`compute_panels` is the panel API for callers that already hold (stocks × days) arrays.
+- :func:`write_parquet` streams results to ``<dir>/dim=<n>/part-<k>.parquet`` (one column per factor of that
+  dimension, plus ``symbol`` and ``trade_date``): factor tables are too wide and long for the relational store.
+- :class:`IncrementalEngine` keeps a tail of inputs and the recursive state so that one new day for the whole market
+  costs a few windows per stock instead of the full history.
+
+Panel-kind groups run per chunk of ``chunk_stocks`` stocks (memory stays bounded: a chunk holds its inputs and the
+requested outputs only); frame-kind groups (cross-sectional, dimensions 5–7) run once on the whole frame.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+import os
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from thermoquant.features.bars import drop_suspended
+from thermoquant.features.context import DEFAULT_OPTIONS, ComputeContext
+from thermoquant.features.panel import Panel, from_panel, to_panel
+from thermoquant.features.registry import CONVENTIONS, FactorGroup, get, list_factors, list_groups
+
+KEYS = ("symbol", "trade_date")
+
+
+def prepare(df: pl.DataFrame, market: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Validate and clean a daily long frame for the engine.
+
+    - ``trade_date`` cast to Date; rows sorted by (symbol, trade_date); duplicate keys rejected;
+    - suspended rows dropped (:func:`~thermoquant.features.bars.drop_suspended`);
+    - ``turnover`` (%) derived as volume / float_shares × 100 when missing and ``float_shares`` is present;
+    - ``market`` (``trade_date``, ``close`` of an index) joined as ``mkt_close``.
+    """
+    missing = [c for c in (*KEYS, "close") if c not in df.columns]
+    if missing:
+        raise ValueError(f"daily frame lacks columns {missing}; has {df.columns}")
+    out = df
+    if out.schema["trade_date"] != pl.Date:
+        out = out.with_columns(pl.col("trade_date").cast(pl.Date))
+    out = drop_suspended(out)
+    if not _strictly_sorted(out):
+        out = out.sort(*KEYS)
+        if not _strictly_sorted(out):
+            dup = out.filter(pl.struct(*KEYS).is_duplicated()).head(3)
+            raise ValueError(f"duplicate (symbol, trade_date) rows, e.g. {dup.select(*KEYS).rows()}")
+    if "turnover" not in out.columns and "float_shares" in out.columns:
+        out = out.with_columns((pl.col("volume") / pl.col("float_shares") * 100.0).alias("turnover"))
+    if market is not None:
+        m = market.select(
+            pl.col("trade_date").cast(pl.Date), pl.col("close").cast(pl.Float64).alias("mkt_close")
+        )
+        out = out.drop("mkt_close", strict=False).join(m, on="trade_date", how="left")
+    return out
+
+
+def _strictly_sorted(df: pl.DataFrame) -> bool:
+    """True when rows are strictly increasing in (symbol, trade_date): sorted and without duplicate keys."""
+    if df.height < 2:
+        return True
+    s, d = pl.col("symbol"), pl.col("trade_date")
+    ok = (s > s.shift(1)) | ((s == s.shift(1)) & (d > d.shift(1)))
+    return bool(df.select(ok.slice(1).all()).item())
+
+
+def resolve(
+    names: Iterable[str] | None = None, dims: Iterable[int] | None = None
+) -> tuple[list[FactorGroup], list[str]]:
+    """The groups to run and the output names wanted, from factor names and/or dimensions (default: dims 1–4)."""
+    wanted: list[str] = []
+    if names is not None:
+        wanted += [get(n).name for n in names]
+    if dims is not None or names is None:
+        wanted += [f.name for f in list_factors(dims if dims is not None else (1, 2, 3, 4))]
+    wanted = list(dict.fromkeys(wanted))
+    gnames = {get(n).group for n in wanted}
+    groups = [g for g in list_groups() if g.name in gnames]
+    return groups, wanted
+
+
+def _check_convention(convention: str) -> None:
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+
+
+_allocator_tuned = False
+
+
+def tune_allocator() -> bool:
+    """Keep freed panel memory in the process heap (glibc ``mallopt``) instead of returning it to the OS.
+
+    Chunked computation allocates and frees many same-sized arrays (a few MB each); by default glibc maps each one
+    fresh from the kernel and pays a page fault per 4 KB page on first touch, which on virtual machines costs more
+    than the arithmetic. Raising ``M_MMAP_THRESHOLD`` to its 32 MB maximum and ``M_TRIM_THRESHOLD`` to 1 GB lets
+    the heap reuse that memory. Process-wide, idempotent; skipped when ``TQ_NO_MALLOC_TUNING`` is set or glibc is
+    absent. Returns whether the tuning is in force.
+    """
+    global _allocator_tuned
+    if _allocator_tuned:
+        return True
+    if os.environ.get("TQ_NO_MALLOC_TUNING") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        ok = libc.mallopt(m_mmap_threshold, 32 * 2**20) == 1 and libc.mallopt(m_trim_threshold, 2**30) == 1
+    except (OSError, AttributeError):
+        return False
+    _allocator_tuned = ok
+    return ok
+
+
+def default_threads() -> int:
+    """Worker threads for chunks of stocks: ``TQ_FEATURE_THREADS`` or the number of CPUs."""
+    env = os.environ.get("TQ_FEATURE_THREADS")
+    return max(1, int(env)) if env else max(1, os.cpu_count() or 1)
+
+
+def compute_panels(
+    x: Mapping[str, np.ndarray],
+    groups: Sequence[FactorGroup],
+    ctx: ComputeContext,
+    chunk_rows: int | None = None,
+    threads: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Run panel-kind ``groups`` on input panels ``x``; returns the wanted outputs (all when ``ctx.wanted`` is None).
+
+    Rows (stocks) are split into ``chunk_rows``-row slices (default 128: a slice's temporaries are a few MB, reused
+    from the heap and cache-friendly) run on ``threads`` worker threads (default :func:`default_threads`); the numba
+    kernels release the GIL. Results and the recursive state in ``ctx.state_out`` are assembled for all rows.
+    """
+    for g in groups:
+        lack = [c for c in g.inputs if c not in x] if g.kind == "panel" else []
+        if lack:
+            raise ValueError(f"factor group {g.name!r} needs input columns {lack}")
+    tune_allocator()
+    nrows = next(iter(x.values())).shape[0] if x else 0
+    nthreads = threads or default_threads()
+    size = chunk_rows or 128
+    if nrows <= size:
+        return _run_groups(x, groups, ctx)
+    bounds = [(a, min(nrows, a + size)) for a in range(0, nrows, size)]
+
+    def run(ab: tuple[int, int]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        a, b = ab
+        sub = ComputeContext(
+            convention=ctx.convention,
+            start=ctx.start,
+            state_in=None if ctx.state_in is None else {k: v[a:b] for k, v in ctx.state_in.items()},
+            wanted=ctx.wanted,
+            options=ctx.options,
+        )
+        return _run_groups({k: v[a:b] for k, v in x.items()}, groups, sub), sub.state_out
+
+    out: dict[str, np.ndarray] = {}
+    states: dict[str, list[np.ndarray]] = {}
+    with ThreadPoolExecutor(max_workers=nthreads) as pool:
+        for (a, b), (res, st) in zip(bounds, pool.map(run, bounds), strict=True):
+            for name, arr in res.items():
+                if name not in out:
+                    out[name] = np.empty((nrows, *arr.shape[1:]))
+                out[name][a:b] = arr
+            for k, v in st.items():
+                states.setdefault(k, []).append(v)
+    ctx.state_out.update({k: np.concatenate(v) for k, v in states.items()})
+    return out
+
+
+def _run_groups(
+    x: Mapping[str, np.ndarray], groups: Sequence[FactorGroup], ctx: ComputeContext
+) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for g in groups:
+        if g.kind != "panel":
+            continue
+        res = g.compute(x, ctx)
+        for name in g.outputs:
+            if name in res and (ctx.wanted is None or name in ctx.wanted):
+                out[name] = res[name]
+    return out
+
+
+def _inputs_for(groups: Sequence[FactorGroup], columns: Sequence[str]) -> list[str]:
+    cols: list[str] = []
+    for g in groups:
+        if g.kind != "panel":
+            continue
+        cols += list(g.inputs) + [c for c in g.optional_inputs if c in columns]
+    return list(dict.fromkeys(cols))
+
+
+def _chunks(df: pl.DataFrame, chunk_stocks: int) -> Iterator[pl.DataFrame]:
+    rid = df.get_column("symbol").rle_id()
+    nsym = int(rid[-1]) + 1 if df.height else 0
+    bounds = np.searchsorted(rid.to_numpy(), np.arange(0, nsym + chunk_stocks, chunk_stocks))
+    for a, b in pairwise(bounds):
+        if b > a:
+            yield df.slice(int(a), int(b - a))
+
+
+def iter_compute(
+    df: pl.DataFrame,
+    names: Iterable[str] | None = None,
+    dims: Iterable[int] | None = None,
+    convention: str = "tdx",
+    market: pl.DataFrame | None = None,
+    options: Mapping[str, Any] | None = None,
+    chunk_stocks: int = 100,
+    prepared: bool = False,
+    threads: int | None = None,
+) -> Iterator[pl.DataFrame]:
+    """Yield long result frames chunk by chunk (panel groups only), in order; see :func:`compute`.
+
+    Chunks of ``chunk_stocks`` stocks run on ``threads`` worker threads, at most ``threads`` in flight, so memory
+    stays bounded by a few chunks' outputs.
+    """
+    _check_convention(convention)
+    tune_allocator()
+    groups, wanted = resolve(names, dims)
+    data = df if prepared else prepare(df, market)
+    cols = _inputs_for(groups, data.columns)
+    opts = {**DEFAULT_OPTIONS, **(options or {})}
+    panel_wanted = [n for n in wanted if get(n).group in {g.name for g in groups if g.kind == "panel"}]
+
+    def run(part: pl.DataFrame) -> pl.DataFrame:
+        p = to_panel(part, cols)
+        ctx = ComputeContext(convention=convention, wanted=frozenset(wanted), options=opts)
+        res = _run_groups(p.data, groups, ctx)
+        return from_panel(p, res, [n for n in panel_wanted if n in res])
+
+    nthreads = threads or default_threads()
+    if nthreads == 1:
+        yield from map(run, _chunks(data, chunk_stocks))
+        return
+    with ThreadPoolExecutor(max_workers=nthreads) as pool:
+        pending: deque[Future[pl.DataFrame]] = deque()
+        for part in _chunks(data, chunk_stocks):
+            pending.append(pool.submit(run, part))
+            if len(pending) >= nthreads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def compute(
+    df: pl.DataFrame,
+    names: Iterable[str] | None = None,
+    dims: Iterable[int] | None = None,
+    convention: str = "tdx",
+    market: pl.DataFrame | None = None,
+    options: Mapping[str, Any] | None = None,
+    chunk_stocks: int = 100,
+) -> pl.DataFrame:
+    """Compute factors on a daily long frame; returns ``symbol``, ``trade_date`` and one Float64 column per factor.
+
+    ``df``: columns ``symbol``, ``trade_date``, ``open``, ``high``, ``low``, ``close`` (CNY, already forward-adjusted —
+    see :func:`~thermoquant.features.bars.qfq`), ``volume`` (shares), ``amount`` (CNY), optionally ``turnover`` (%)
+    or ``float_shares``. Rows of suspended days are dropped first; the result has one row per remaining input row.
+    ``names``/``dims`` choose the factors (default: all of dimensions 1–4). ``convention``: ``"tdx"`` (default) or
+    ``"talib"``. ``market``: index bars (``trade_date``, ``close``) for Beta and market correlation. ``options``:
+    see :data:`~thermoquant.features.context.DEFAULT_OPTIONS`. Values are NaN where a window is not yet full.
+    """
+    _check_convention(convention)
+    groups, wanted = resolve(names, dims)
+    data = prepare(df, market)
+    parts = (
+        list(iter_compute(data, wanted, None, convention, None, options, chunk_stocks, prepared=True))
+        if any(g.kind == "panel" for g in groups)
+        else []
+    )
+    out = pl.concat(parts, how="vertical") if parts else data.select(*KEYS)
+    ctx = ComputeContext(
+        convention=convention, wanted=frozenset(wanted), options={**DEFAULT_OPTIONS, **(options or {})}
+    )
+    for g in groups:
+        if g.kind == "frame":
+            res = g.compute(data, ctx)
+            keep = [*KEYS, *[n for n in g.outputs if n in res.columns and n in wanted]]
+            out = out.join(res.select(keep), on=list(KEYS), how="left")
+    return out.select(*KEYS, *[n for n in wanted if n in out.columns])
+
+
+def write_parquet(
+    df: pl.DataFrame,
+    out_dir: str | Path,
+    dims: Iterable[int] = (1, 2, 3, 4),
+    convention: str = "tdx",
+    market: pl.DataFrame | None = None,
+    options: Mapping[str, Any] | None = None,
+    chunk_stocks: int = 100,
+) -> list[Path]:
+    """Compute ``dims`` and write ``<out_dir>/dim=<n>/part-<k>.parquet`` per chunk of stocks; returns the files.
+
+    Old ``part-*.parquet`` files of the written dimensions are replaced only after all parts were computed
+    (written to a temporary name first), so a failure leaves the previous result intact.
+    """
+    out = Path(out_dir)
+    dims = list(dims)
+    by_dim = {d: [f.name for f in list_factors([d])] for d in dims}
+    tmp_files: list[tuple[Path, Path]] = []
+    for k, part in enumerate(iter_compute(df, None, dims, convention, market, options, chunk_stocks)):
+        for d, names in by_dim.items():
+            cols = [n for n in names if n in part.columns]
+            if not cols:
+                continue
+            ddir = out / f"dim={d}"
+            ddir.mkdir(parents=True, exist_ok=True)
+            final = ddir / f"part-{k:05d}.parquet"
+            tmp = ddir / f".part-{k:05d}.parquet.tmp"
+            part.select(*KEYS, *cols).write_parquet(tmp)
+            tmp_files.append((tmp, final))
+    for d in dims:
+        for old in (out / f"dim={d}").glob("part-*.parquet"):
+            old.unlink()
+    for tmp, final in tmp_files:
+        tmp.replace(final)
+    return [f for _, f in tmp_files]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# incremental updates
+
+
+@dataclass
+class IncrementalEngine:
+    """One-day incremental factor updates for a whole market.
+
+    Holds, per stock, the last ``tail`` trading days of inputs (right-aligned panels) and the recursive filters'
+    state. :meth:`update` appends one bar per traded stock and returns that day's factors — equal to a full
+    recomputation (windows need at most ``tail`` days; recursive filters continue from their state; stocks younger
+    than ``tail`` days are recomputed cold on their whole history, which the tail holds).
+    """
+
+    groups: list[FactorGroup]
+    wanted: list[str]
+    convention: str
+    options: dict[str, Any]
+    symbols: list[str]
+    columns: list[str]
+    tail: dict[str, np.ndarray]
+    state: dict[str, np.ndarray]
+    last_date: list[dt.date | None] = field(default_factory=list)
+
+    @classmethod
+    def start(
+        cls,
+        history: pl.DataFrame,
+        names: Iterable[str] | None = None,
+        dims: Iterable[int] | None = None,
+        convention: str = "tdx",
+        market: pl.DataFrame | None = None,
+        options: Mapping[str, Any] | None = None,
+        tail: int | None = None,
+        chunk_stocks: int = 100,
+    ) -> IncrementalEngine:
+        """Run the full computation once on ``history`` (in chunks of stocks) to seed the state; results discarded.
+
+        ``tail``: trading days of inputs kept per stock (default: the longest group lookback + 2, i.e. 252).
+        """
+        _check_convention(convention)
+        groups, wanted = resolve(names, dims)
+        groups = [g for g in groups if g.kind == "panel"]
+        data = prepare(history, market)
+        cols = _inputs_for(groups, data.columns)
+        width = tail or max([g.lookback for g in groups] + [1]) + 2
+        opts = {**DEFAULT_OPTIONS, **(options or {})}
+        symbols: list[str] = []
+        tails: dict[str, list[np.ndarray]] = {c: [] for c in cols}
+        states: dict[str, list[np.ndarray]] = {}
+        for part in _chunks(data, chunk_stocks):
+            p = to_panel(part, cols)
+            ctx = ComputeContext(convention=convention, wanted=frozenset(wanted), options=opts)
+            compute_panels(p.data, groups, ctx)
+            symbols += p.symbols
+            k = min(width, p.ncols)
+            for c in cols:
+                t = np.full((len(p.symbols), width), np.nan)
+                t[:, width - k :] = p.data[c][:, p.ncols - k :]
+                tails[c].append(t)
+            for key, v in ctx.state_out.items():
+                states.setdefault(key, []).append(v)
+        last = data.group_by("symbol", maintain_order=True).agg(pl.col("trade_date").last())
+        return cls(
+            groups,
+            wanted,
+            convention,
+            opts,
+            symbols,
+            cols,
+            {c: np.vstack(v) for c, v in tails.items()},
+            {k: np.concatenate(v) for k, v in states.items()},
+            last.get_column("trade_date").to_list(),
+        )
+
+    def update(self, bars: pl.DataFrame) -> pl.DataFrame:
+        """Append one day's bars (one row per traded stock, same columns as the history) and return its factors.
+
+        Symbols not seen before start a new row. Suspended stocks (no row) keep their tail and state untouched.
+        """
+        bars = prepare(bars)
+        if bars.select(pl.col("symbol").is_duplicated().any()).item():
+            raise ValueError("update() takes one bar per symbol")
+        index = {s: i for i, s in enumerate(self.symbols)}
+        new = [s for s in bars.get_column("symbol").to_list() if s not in index]
+        if new:
+            self._grow(new)
+            index = {s: i for i, s in enumerate(self.symbols)}
+        rows = np.array([index[s] for s in bars.get_column("symbol").to_list()], dtype=np.int64)
+        width = next(iter(self.tail.values())).shape[1]
+        x: dict[str, np.ndarray] = {}
+        for c in self.columns:
+            t = self.tail[c][rows]
+            t[:, :-1] = t[:, 1:]
+            t[:, -1] = (
+                bars.get_column(c).cast(pl.Float64).fill_null(np.nan).to_numpy()
+                if c in bars.columns
+                else np.nan
+            )
+            x[c] = t
+        state_in = {k: v[rows] for k, v in self.state.items()}
+        ctx = ComputeContext(
+            convention=self.convention,
+            start=width - 1,
+            state_in=state_in,
+            wanted=frozenset(self.wanted),
+            options=self.options,
+        )
+        res = compute_panels(x, self.groups, ctx)
+        for c in self.columns:
+            self.tail[c][rows] = x[c]
+        for k, v in ctx.state_out.items():
+            if k not in self.state:
+                self.state[k] = np.full(len(self.symbols), np.nan)
+            self.state[k][rows] = v
+        for r, d in zip(rows.tolist(), bars.get_column("trade_date").to_list(), strict=True):
+            self.last_date[r] = d
+        cols = [pl.Series(n, res[n][:, -1], dtype=pl.Float64) for n in self.wanted if n in res]
+        return bars.select(*KEYS).with_columns(cols)
+
+    def _grow(self, new: list[str]) -> None:
+        k = len(new)
+        self.symbols = self.symbols + new
+        for c, t in self.tail.items():
+            self.tail[c] = np.vstack([t, np.full((k, t.shape[1]), np.nan)])
+        for key, v in self.state.items():
+            self.state[key] = np.concatenate([v, np.full(k, np.nan)])
+        self.last_date = self.last_date + [None] * k
+
+
+def result_panel(p: Panel, res: Mapping[str, np.ndarray]) -> pl.DataFrame:
+    """Convenience: long frame of every output in ``res`` for panel ``p``."""
+    return from_panel(p, res)

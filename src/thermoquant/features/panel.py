@@ -1,0 +1,88 @@
+"""Long (symbol, trade_date) frames ↔ right-aligned (stocks × days) NumPy panels.
+
+Layout: row ``i`` is the ``i``-th symbol in sorted order; its ``n_i`` rows (its own trading days, oldest first) fill
+columns ``ncols − n_i … ncols − 1``; columns before are NaN. Suspended days have no row in the long frame and so no
+column in the stock's row: windows count trading days and never see a zero-return placeholder. The last column is
+every stock's latest bar, which is what a one-day incremental update appends to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+
+@dataclass
+class Panel:
+    """A set of aligned panels plus the mapping back to the long frame.
+
+    ``row``/``col`` give, for each long-frame row (in the frame's order), its position in the panels.
+    """
+
+    symbols: list[str]
+    keys: pl.DataFrame
+    """``symbol``, ``trade_date`` of the long frame, in order."""
+    row: np.ndarray
+    col: np.ndarray
+    ncols: int
+    data: dict[str, np.ndarray]
+    _flat: np.ndarray | None = None
+
+    def flat_index(self) -> np.ndarray:
+        """Positions of the long-frame rows in a row-major flattened panel (cached)."""
+        if self._flat is None:
+            self._flat = self.row * self.ncols + self.col
+        return self._flat
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.symbols), self.ncols)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.data[name]
+
+
+def to_panel(df: pl.DataFrame, columns: Iterable[str], ncols: int | None = None) -> Panel:
+    """Scatter ``columns`` of a long frame into right-aligned float64 panels.
+
+    ``df`` must be sorted by (symbol, trade_date) with unique keys (see :func:`thermoquant.features.engine.prepare`).
+    ``ncols`` (default: the longest history) may be larger to leave room on the left.
+    """
+    cols = list(columns)
+    if df.height == 0:
+        return Panel(
+            [], df.select("symbol", "trade_date"), np.empty(0, np.int64), np.empty(0, np.int64), 0, {}
+        )
+    sym = df.get_column("symbol")
+    rid = sym.rle_id().to_numpy().astype(np.int64)
+    nrows = int(rid[-1]) + 1
+    counts = np.bincount(rid, minlength=nrows)
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    pos = np.arange(df.height, dtype=np.int64) - first[rid]
+    width = int(counts.max()) if ncols is None else int(ncols)
+    if width < counts.max():
+        raise ValueError(f"ncols={width} is shorter than the longest history ({counts.max()} rows)")
+    col = width - counts[rid] + pos
+    symbols = sym.gather(first.tolist()).to_list()
+    data: dict[str, np.ndarray] = {}
+    for c in cols:
+        a = np.full((nrows, width), np.nan)
+        a[rid, col] = df.get_column(c).cast(pl.Float64).fill_null(np.nan).to_numpy()
+        data[c] = a
+    return Panel(symbols, df.select("symbol", "trade_date"), rid, col, width, data)
+
+
+def from_panel(
+    panel: Panel, outputs: Mapping[str, np.ndarray], names: Iterable[str] | None = None
+) -> pl.DataFrame:
+    """Gather panels back into a long frame: ``symbol``, ``trade_date`` and one Float64 column per output.
+
+    NaN (window not yet full, undefined value) becomes null, the Polars missing value.
+    """
+    wanted = list(outputs) if names is None else list(names)
+    flat = panel.flat_index()
+    cols = [pl.Series(n, np.take(outputs[n], flat), dtype=pl.Float64, nan_to_null=True) for n in wanted]
+    return panel.keys.with_columns(cols)

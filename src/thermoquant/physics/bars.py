@@ -1,0 +1,82 @@
+"""The input contract of the physics engine: a long bar frame turned into kernel arrays.
+
+Required columns: ``symbol``, ``date`` (Date, or Datetime for minute bars), ``open``, ``high``, ``low``,
+``close`` (CNY), ``volume`` (shares), and either ``turnover`` (fraction of the float traded in the bar,
+0.05 = 5 %) or ``float_shares`` (shares; turnover = volume / float_shares).  Optional: ``amount`` (CNY; VWAP
+falls back to (O+H+L+C)/4 without it) and ``prev_close`` (exchange reference close; else the previous row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+REQUIRED = ("symbol", "date", "open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True, slots=True)
+class BarArrays:
+    """Contiguous float64 arrays of a frame sorted by (symbol, date); stock s owns rows offsets[s]:offsets[s+1]."""
+
+    symbols: list[str]
+    offsets: np.ndarray
+    frame: pl.DataFrame  # the sorted frame (symbol, date) the arrays were cut from
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    prev_close: np.ndarray
+    volume: np.ndarray
+    amount: np.ndarray
+    tau: np.ndarray
+    ref: np.ndarray  # typical traded price: VWAP when amount/volume lies in [low, high], else (O+H+L+C)/4
+    session: np.ndarray  # int64 session (trading-day) id of each bar
+
+
+def _f64(df: pl.DataFrame, name: str) -> np.ndarray:
+    return np.ascontiguousarray(df[name].cast(pl.Float64).to_numpy())
+
+
+def reference_price(
+    o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, vol: np.ndarray, amt: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(typical traded price, amount): VWAP when amount/volume lies in [low, high], else (O+H+L+C)/4 (CNY);
+    a missing amount is filled as typical price × volume."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vwap = amt / vol
+    typical = (o + h + lo + c) / 4.0
+    ok = np.isfinite(vwap) & (vwap >= lo) & (vwap <= h)
+    ref = np.where(ok, vwap, typical)
+    return ref, np.where(np.isfinite(amt), amt, ref * vol)
+
+
+def to_arrays(df: pl.DataFrame) -> BarArrays:
+    """Validate and convert a bar frame (see the module docstring); raises ValueError naming what is missing."""
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise ValueError(f"bar frame lacks required columns {missing}; has {df.columns}")
+    if "turnover" not in df.columns and "float_shares" not in df.columns:
+        raise ValueError("bar frame needs a 'turnover' (fraction of float) or a 'float_shares' column")
+    df = df.sort("symbol", "date")
+    if "turnover" not in df.columns:
+        df = df.with_columns((pl.col("volume").cast(pl.Float64) / pl.col("float_shares")).alias("turnover"))
+    sym = df["symbol"].cast(pl.String)
+    counts = sym.rle()
+    lengths = counts.struct.field("len").to_numpy()
+    symbols = counts.struct.field("value").to_list()
+    if len(set(symbols)) != len(symbols):
+        raise ValueError("bar frame symbols are not contiguous after sorting")
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    o, h, lo, c = (_f64(df, k) for k in ("open", "high", "low", "close"))
+    vol = _f64(df, "volume")
+    amt = _f64(df, "amount") if "amount" in df.columns else np.full_like(c, np.nan)
+    pc = _f64(df, "prev_close") if "prev_close" in df.columns else np.full_like(c, np.nan)
+    tau = np.nan_to_num(_f64(df, "turnover"), nan=0.0)
+    ref, amt = reference_price(o, h, lo, c, vol, amt)
+    dcol = df["date"]
+    day = dcol.cast(pl.Date) if dcol.dtype != pl.Date else dcol
+    session = day.cast(pl.Int64).to_numpy().astype(np.int64)
+    return BarArrays(symbols, offsets, df, o, h, lo, c, pc, vol, amt, tau, ref, session)

@@ -1,0 +1,114 @@
+"""`tq physics …` commands: report, validate, states."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="热力学模型：筹码分布、温差、导热系数与 A/B/C/D 状态 / physics engine", no_args_is_help=True
+)
+console = Console(width=200)
+
+DEFAULT_REAL = Path(__file__).resolve().parents[4] / "shared" / "data" / "real"
+
+
+def _table(df: pl.DataFrame, title: str) -> Table:
+    table = Table(title=title)
+    for c in df.columns:
+        table.add_column(c)
+    for row in df.iter_rows():
+        table.add_row(*["" if v is None else str(v) for v in row])
+    return table
+
+
+def _parse(d: str | None) -> date | None:
+    return None if d is None else date.fromisoformat(d)
+
+
+@app.command("report")
+def report_cmd(
+    symbol: Annotated[str, typer.Argument(help="股票代码，如 000025.SZ / symbol")],
+    start: Annotated[str | None, typer.Option("--start", help="起始日 YYYY-MM-DD / first day shown")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="结束日 YYYY-MM-DD / last day shown")] = None,
+    input_path: Annotated[
+        Path | None,
+        typer.Option("--input", help="CSV/Parquet 行情文件（不填则读数据库）/ bar file instead of the store"),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="输出 HTML 路径 / output HTML")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="筹码模式 behavioral|tdx / chip mode")] = "behavioral",
+    warmup: Annotated[int, typer.Option("--warmup", help="预热天数（日历日）/ warm-up calendar days")] = 400,
+    db: Annotated[str | None, typer.Option("--db", help="数据库 URL / database URL")] = None,
+) -> None:
+    """生成单只股票的热力学报告（自包含 HTML）/ self-contained HTML physics report of one stock."""
+    from thermoquant.physics.io import read_bars, read_store_bars, to_symbol
+    from thermoquant.physics.report import build_report, write_report
+
+    s, e = _parse(start), _parse(end)
+    first = None if s is None else s - timedelta(days=warmup)
+    sym = to_symbol(symbol) if "." not in symbol else symbol
+    if input_path is not None:
+        bars = read_bars(input_path, start=first, end=e)
+        if bars["symbol"].n_unique() > 1:
+            bars = bars.filter(pl.col("symbol") == sym)
+    else:
+        bars = read_store_bars([sym], start=first, end=e, url=db)
+    fig = build_report(bars, s, e, mode=mode)
+    path = write_report(fig, out or Path(f"physics_{sym}_{start or 'all'}_{end or 'all'}.html"))
+    console.print(f"[green]报告已写入[/green] report written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@app.command("validate")
+def validate_cmd(
+    real_dir: Annotated[
+        Path, typer.Option("--real", help="真实数据目录 / real-data directory")
+    ] = DEFAULT_REAL,
+    market: Annotated[
+        bool, typer.Option("--market/--no-market", help="全市场前瞻收益 / market windows")
+    ] = True,
+) -> None:
+    """默认参数下的牛股时间线与全市场分状态前瞻收益 / default-parameter validation on real history."""
+    from thermoquant.physics.validate import validate_market, validate_runs
+
+    runs = validate_runs(real_dir)
+    with pl.Config(tbl_cols=-1, tbl_width_chars=250):
+        for row in runs.iter_rows(named=True):
+            console.print(_table(pl.DataFrame({"field": list(row), "value": [str(v) for v in row.values()]}),
+                                 f"run {row['symbol']}"))  # fmt: skip
+        if market:
+            for name, table in validate_market(real_dir).items():
+                console.print(_table(table, f"forward returns by state — {name}"))
+
+
+@app.command("states")
+def states_cmd(
+    input_path: Annotated[Path, typer.Argument(help="CSV/Parquet 行情文件 / bar file")],
+    last: Annotated[int, typer.Option("--last", help="显示最后 N 行 / show the last N rows")] = 20,
+) -> None:
+    """计算并显示温差、导热系数、燃料与状态 / compute and show ΔT, K, Q and states."""
+    from thermoquant.physics.io import read_bars
+    from thermoquant.physics.thermo import compute_physics
+
+    phys = compute_physics(read_bars(input_path))
+    cols = [
+        "symbol",
+        "date",
+        "t_f",
+        "t_i",
+        "dt",
+        "k",
+        "q_below",
+        "profit_ratio",
+        "state_name",
+        "buy_point",
+        "stop",
+    ]
+    console.print(
+        _table(phys.select(cols).tail(last).with_columns(pl.col(pl.Float64).round(4)), str(input_path))
+    )

@@ -1,0 +1,62 @@
+"""The physics engine reads daily_quote and param_pack from the store (a temporary DuckDB file)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from thermoquant.data.store import open_store
+from thermoquant.physics import ThermoParams, compute_physics
+from thermoquant.physics.io import read_param_packs, read_store_bars
+
+
+def test_store_bars_and_param_packs(bars_000025: pl.DataFrame, tmp_path: Path) -> None:
+    url = str(tmp_path / "tq.duckdb")
+    bars = bars_000025.filter(pl.col("date") <= date(2014, 6, 30))
+    quote = bars.select(
+        "symbol",
+        pl.col("date").alias("trade_date"),
+        "open", "high", "low", "close",
+        pl.col("prev_close").alias("pre_close"),
+        "volume", "amount",
+        (pl.col("turnover") * 100).alias("turnover"),
+        pl.lit("test").alias("source"),
+    )  # fmt: skip
+    packs = pl.DataFrame(
+        {
+            "symbol": ["000025.SZ", "000025.SZ"],
+            "effective_date": [date(2014, 1, 1), date(2015, 1, 1)],
+            "params": [
+                json.dumps({"ignition_dt": 0.03, "not_a_param": 1}),
+                json.dumps({"ignition_dt": 0.05}),
+            ],
+            "method": ["test", "test"],
+        }
+    )
+    with open_store(url) as store:
+        store.upsert("daily_quote", quote)
+        store.upsert("param_pack", packs)
+    got = read_store_bars(["000025.SZ"], url=url)
+    assert got.height == bars.height
+    assert_frame_equal(got.select(bars.columns), bars, check_dtypes=False)
+    params = read_param_packs(date(2014, 12, 31), url=url)
+    assert params == {"000025.SZ": ThermoParams(ignition_dt=0.03)}
+    assert read_param_packs(date(2015, 1, 1), url=url)["000025.SZ"].ignition_dt == 0.05
+    a = compute_physics(got, params)
+    b = compute_physics(bars, ThermoParams(ignition_dt=0.03))
+    assert a["state"].to_list() == b["state"].to_list()
+
+
+def test_ti_modes(bars_000025: pl.DataFrame) -> None:
+    """'ma' is the rolling mean close; 'session_vwap' on daily bars is that day's VWAP."""
+    bars = bars_000025.head(200)
+    ma = compute_physics(bars, ThermoParams(ti_mode="ma", ti_window=5))
+    ref = bars["close"].rolling_mean(5).to_numpy()
+    assert abs(ma["t_i"].to_numpy()[4:] - ref[4:]).max() < 1e-9
+    sv = compute_physics(bars, ThermoParams(ti_mode="session_vwap"))
+    vwap = (bars["amount"] / bars["volume"]).to_numpy()
+    assert abs(sv["t_i"].to_numpy() - vwap).max() < 1e-9
