@@ -14,7 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from thermoquant.backtest import commands as backtest_commands
 from thermoquant.config import config_file_path, get_settings
+from thermoquant.data import ingest_commands
+from thermoquant.features import commands as features_commands
+from thermoquant.market import commands as market_commands
+from thermoquant.physics import commands as physics_commands
 
 if TYPE_CHECKING:
     from thermoquant.data.store import Store
@@ -133,11 +138,11 @@ def demo_cmd(db: DbUrl = None) -> None:
 
 
 # --- sub-app registrations (one line per area; keep this block sorted) ---
-app.command("backtest")(__import__("thermoquant.backtest.commands", fromlist=["backtest"]).backtest)
-app.command("ingest")(__import__("thermoquant.data.ingest_commands", fromlist=["ingest"]).ingest)
-app.add_typer(__import__("thermoquant.features.commands", fromlist=["app"]).app, name="features")
-app.add_typer(__import__("thermoquant.market.commands", fromlist=["app"]).app, name="market")
-app.add_typer(__import__("thermoquant.physics.commands", fromlist=["app"]).app, name="physics")
+app.command("backtest")(backtest_commands.backtest)
+app.command("ingest")(ingest_commands.ingest)
+app.add_typer(features_commands.app, name="features")
+app.add_typer(market_commands.app, name="market")
+app.add_typer(physics_commands.app, name="physics")
 # --- end of sub-app registrations ---
 
 

@@ -55,3 +55,35 @@ def test_compute_rejects_a_bad_file(tmp_path) -> None:
     res = runner.invoke(app, ["features", "compute", "--input", str(bad), "--out", str(tmp_path / "o")])
     assert res.exit_code != 0
     assert "missing columns" in res.output
+
+
+def test_compute_from_the_store(tmp_path, monkeypatch, bars_000025: pl.DataFrame, csi500: pl.DataFrame) -> None:
+    """End to end: daily_quote + adj_factor + index_daily in a DuckDB store → Parquet under <data_dir>/features."""
+    from thermoquant.config import get_settings
+    from thermoquant.data.store import open_store
+
+    monkeypatch.setenv("TQ_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TQ_DATABASE_URL", f"duckdb:///{tmp_path / 'tq.duckdb'}")
+    if hasattr(get_settings, "cache_clear"):
+        get_settings.cache_clear()
+    store = open_store()
+    raw = bars_000025.head(300)
+    store.upsert(
+        "daily_quote",
+        raw.select("symbol", "trade_date", "open", "high", "low", "close", "volume", "amount", "turnover").with_columns(
+            pl.lit("test").alias("source")
+        ),
+    )
+    store.upsert(
+        "index_daily",
+        csi500.select(pl.lit("000905.SH").alias("index_code"), "trade_date", "close").with_columns(
+            pl.lit("test").alias("source")
+        ),
+    )
+    res = runner.invoke(app, ["features", "compute", "--dims", "3", "--index", "000905.SH"])
+    if hasattr(get_settings, "cache_clear"):
+        get_settings.cache_clear()
+    assert res.exit_code == 0, res.output
+    d3 = pl.read_parquet(tmp_path / "features" / "tdx" / "dim=3" / "*.parquet")
+    assert d3.height == 300
+    assert d3["beta_20"].drop_nulls().len() == 300 - 20

@@ -36,6 +36,16 @@ def div_fill(a: np.ndarray, b: np.ndarray, fill: float, scale: float) -> np.ndar
     return out
 
 
+@njit(nogil=True, cache=True)
+def take_flat(a: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """``a.ravel()[flat]`` without holding the GIL (panel → long-frame gather)."""
+    av = a.ravel()
+    out = np.empty(flat.size)
+    for k in range(flat.size):
+        out[k] = av[flat[k]]
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # rolling windows
 

@@ -84,5 +84,10 @@ def from_panel(
     """
     wanted = list(outputs) if names is None else list(names)
     flat = panel.flat_index()
-    cols = [pl.Series(n, np.take(outputs[n], flat), dtype=pl.Float64, nan_to_null=True) for n in wanted]
+    from thermoquant.features.kernels import take_flat
+
+    cols = [
+        pl.Series(n, take_flat(np.ascontiguousarray(outputs[n]), flat), dtype=pl.Float64, nan_to_null=True)
+        for n in wanted
+    ]
     return panel.keys.with_columns(cols)

@@ -88,7 +88,9 @@ class FactorGroup:
     compute: Callable[..., Any]
     kind: GroupKind = "panel"
     lookback: int = 0
-    """Trading days of history needed for exact windowed values at the last column (incremental update tail)."""
+    """Trading days of history a one-day incremental update must see for exact values at the last column: the
+    longest window, and at least the seeding horizon of the group's recursive filters (a stock whose filters are not
+    yet seeded is younger than that, so its whole history fits and it is recomputed cold)."""
     optional_inputs: tuple[str, ...] = ()
     """Inputs used when present (e.g. ``turnover``, ``mkt_close``); outputs needing them are NaN otherwise."""
 

@@ -107,7 +107,7 @@ _MACD_OUTS = [
 ]
 
 
-@factor_group("macd", 4, ("close",), _MACD_OUTS, lookback=2)
+@factor_group("macd", 4, ("close",), _MACD_OUTS, lookback=40)
 def macd(x: Mapping[str, np.ndarray], ctx: ComputeContext) -> dict[str, np.ndarray]:
     """MACD (12, 26, 9) with crosses."""
     c = x["close"]
@@ -140,7 +140,7 @@ _RSI_OUTS = [
 ]
 
 
-@factor_group("rsi", 4, ("close",), _RSI_OUTS, lookback=2)
+@factor_group("rsi", 4, ("close",), _RSI_OUTS, lookback=30)
 def rsi(x: Mapping[str, np.ndarray], ctx: ComputeContext) -> dict[str, np.ndarray]:
     """RSI 6/14/24 and the 70/30 flags on RSI14."""
     c = x["close"]
@@ -179,7 +179,7 @@ _KDJ_OUTS = [
 ]
 
 
-@factor_group("kdj", 4, ("high", "low", "close"), _KDJ_OUTS, lookback=12)
+@factor_group("kdj", 4, ("high", "low", "close"), _KDJ_OUTS, lookback=16)
 def kdj(x: Mapping[str, np.ndarray], ctx: ComputeContext) -> dict[str, np.ndarray]:
     """KDJ (9, 3, 3) with crosses and 80/20 flags."""
     h, lo, c = x["high"], x["low"], x["close"]
@@ -229,7 +229,7 @@ _DMI_OUTS = [
 ]
 
 
-@factor_group("dmi", 4, ("high", "low", "close"), _DMI_OUTS, lookback=21)
+@factor_group("dmi", 4, ("high", "low", "close"), _DMI_OUTS, lookback=32)
 def dmi(x: Mapping[str, np.ndarray], ctx: ComputeContext) -> dict[str, np.ndarray]:
     """Directional movement: +DI, −DI, ADX and trend-strength flags."""
     h, lo, c = x["high"], x["low"], x["close"]

@@ -179,7 +179,9 @@ def volatility_risk(x: Mapping[str, np.ndarray], ctx: ComputeContext) -> dict[st
             out[f"vol_{n}"] = stds[n] * sq
     if ctx.want("downside_vol_20"):
         neg = np.minimum(rc, 0.0)
-        out["downside_vol_20"] = np.sqrt(ops.ma(neg * neg, 20, ctx)) * sq
+        out["downside_vol_20"] = (
+            np.sqrt(np.maximum(ops.ma(neg * neg, 20, ctx), 0.0)) * sq
+        )  # rounding can dip below 0
     tr = ops.true_range(h, lo, c) if ctx.want("atr_14", "atr_20", "atr_14_pct", "atr_20_pct") else None
     for n in (14, 20):
         if tr is None or not ctx.want(f"atr_{n}", f"atr_{n}_pct"):

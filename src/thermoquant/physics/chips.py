@@ -24,6 +24,7 @@ from thermoquant.physics.chips_nb import (
     chip_step,
     chips_batch,
     fit_grid,
+    grid_ratios,
     init_stack,
     run_stock,
     stack_metrics,
@@ -51,6 +52,7 @@ class ChipStack:
         self.params = params or ThermoParams()
         self._prm = param_matrix(["_"], self.params)[0]
         self.stack = np.zeros(self.grid.n_bins)
+        self._ratios = grid_ratios(self.grid.n_bins, self.grid.log_step)
         self.g0 = 0.0
         self.started = False
 
@@ -103,6 +105,7 @@ class ChipStack:
             self._prm,
             out,
             np.empty(work_size(len(self.stack))),
+            self._ratios,
         )
         return dict(zip(METRIC_COLUMNS, out.tolist(), strict=True))
 
@@ -176,7 +179,7 @@ def chip_history(
     metrics = np.empty((len(METRIC_COLUMNS), n))
     run_stock(
         0, n, bars.low, bars.high, bars.close, bars.ref, bars.tau, np.ascontiguousarray(k, dtype=np.float64),
-        prm[0], GRID_MODES[mode], grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins, metrics, True,
-        stacks, g0s,
+        prm[0], GRID_MODES[mode], grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins,
+        grid_ratios(grid.n_bins, grid.log_step), metrics, True, stacks, g0s,
     )  # fmt: skip
     return stacks, g0s

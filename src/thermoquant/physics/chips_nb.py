@@ -2,8 +2,14 @@
 
 A stack is a float64 vector over a stock's log-spaced price grid (see :class:`GridSpec`): ``stack[i]`` is the
 share of the float whose cost lies in bin ``i``.  The stack always sums to 1 (the float) after the first bar.
-One bar moves it by :func:`chip_step`; :func:`stack_metrics` reads the day's metrics off it.  The batch driver
+One bar moves it by :func:`chip_step`; :func:`stack_metrics` reads the bar's metrics off it.  The batch driver
 :func:`chips_batch` runs all stocks at once, parallel over stocks (``prange``).
+
+Speed notes (the batch path runs ~10^7 stock-bars): prices enter the kernels as logs, computed once per bar;
+bin prices are ``exp(g0)`` times a per-grid table of ratios (:func:`grid_ratios`) instead of one ``exp`` per bin;
+every pass over the bins is either vectorisable (elementwise, or a sum with ``fastmath`` *reassociation* only —
+no flag that changes NaN or infinity semantics) or split into independent chains (the prefix sums).  Results
+equal a plain left-to-right evaluation up to rounding (relative differences ~1e-15).
 """
 
 from __future__ import annotations
@@ -57,17 +63,29 @@ METRIC_COLUMNS: tuple[str, ...] = (
 )
 N_METRICS = len(METRIC_COLUMNS)
 
+#: Masses below this share of the float are set to zero (keeps the arithmetic out of slow subnormal numbers;
+#: the mass dropped is < n_bins × 1e-30 per bar, far below any reported precision).
+TINY = 1e-30
+
+# reassociation only: lets LLVM vectorise float sums; NaN and infinity semantics are untouched
+_REASSOC = {"reassoc"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# grid
+# ---------------------------------------------------------------------------------------------------------------
+
 
 @njit(cache=True)
-def _tri_cdf(x: float, a: float, c: float, b: float) -> float:
-    """CDF of the triangular distribution on [a, b] with mode c (a < b, a <= c <= b)."""
-    if x <= a:
-        return 0.0
-    if x >= b:
-        return 1.0
-    if x <= c:
-        return (x - a) * (x - a) / ((b - a) * (c - a))
-    return 1.0 - (b - x) * (b - x) / ((b - a) * (b - c))
+def grid_ratios(n_bins: int, step: float) -> np.ndarray:
+    """Bin prices relative to ``exp(g0)``: ``[0, n_bins]`` the edges ``exp(i*step)``, then ``[n_bins + 1,
+    2*n_bins]`` the mids ``exp((i + 0.5)*step)`` (2*n_bins + 1 values; one table per grid)."""
+    out = np.empty(2 * n_bins + 1)
+    for i in range(n_bins + 1):
+        out[i] = math.exp(i * step)
+    for i in range(n_bins):
+        out[n_bins + 1 + i] = math.exp((i + 0.5) * step)
+    return out
 
 
 @njit(cache=True)
@@ -99,11 +117,14 @@ def shift_grid(stack: np.ndarray, k: int) -> None:
 
 
 @njit(cache=True)
-def fit_grid(stack: np.ndarray, g0: float, step: float, low: float, high: float, margin: int) -> float:
-    """Shift the grid (whole bins) so that [low, high] lies inside it with ``margin`` spare bins; returns g0."""
+def fit_grid_log(
+    stack: np.ndarray, g0: float, step: float, log_low: float, log_high: float, margin: int
+) -> float:
+    """Shift the grid (whole bins) so that [low, high] (given as logs) lies inside it with ``margin`` spare bins;
+    returns g0."""
     n = stack.shape[0]
-    lo_i = math.floor((math.log(low) - g0) / step)
-    hi_i = math.floor((math.log(high) - g0) / step)
+    lo_i = math.floor((log_low - g0) / step)
+    hi_i = math.floor((log_high - g0) / step)
     if hi_i > n - 1 - margin:
         k = hi_i - (n - 1 - margin)
         shift_grid(stack, k)
@@ -117,20 +138,52 @@ def fit_grid(stack: np.ndarray, g0: float, step: float, low: float, high: float,
 
 
 @njit(cache=True)
-def add_bar_chips(
-    stack: np.ndarray, g0: float, step: float, low: float, high: float, apex: float, mass: float
+def fit_grid(stack: np.ndarray, g0: float, step: float, low: float, high: float, margin: int) -> float:
+    """:func:`fit_grid_log` with prices (CNY)."""
+    return fit_grid_log(stack, g0, step, math.log(low), math.log(high), margin)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# one bar
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _tri_cdf(x: float, a: float, c: float, b: float) -> float:
+    """CDF of the triangular distribution on [a, b] with mode c (a < b, a <= c <= b)."""
+    if x <= a:
+        return 0.0
+    if x >= b:
+        return 1.0
+    if x <= c:
+        return (x - a) * (x - a) / ((b - a) * (c - a))
+    return 1.0 - (b - x) * (b - x) / ((b - a) * (b - c))
+
+
+@njit(cache=True)
+def add_chips_log(
+    stack: np.ndarray,
+    g0: float,
+    step: float,
+    log_low: float,
+    log_high: float,
+    low: float,
+    high: float,
+    apex: float,
+    mass: float,
 ) -> None:
-    """Add ``mass`` of new chips over [low, high], triangular with mode ``apex`` (one-price bar: one bin)."""
+    """Add ``mass`` of new chips over [low, high] (prices and their logs), triangular with mode ``apex``
+    (one-price bar: one bin)."""
     n = stack.shape[0]
     if mass <= 0.0:
         return
     if high <= low:
-        i = math.floor((math.log(low) - g0) / step)
+        i = math.floor((log_low - g0) / step)
         stack[min(max(i, 0), n - 1)] += mass
         return
     c = min(max(apex, low), high)
-    i0 = max(math.floor((math.log(low) - g0) / step), 0)
-    i1 = min(math.floor((math.log(high) - g0) / step), n - 1)
+    i0 = max(math.floor((log_low - g0) / step), 0)
+    i1 = min(math.floor((log_high - g0) / step), n - 1)
     if i1 <= i0:
         stack[min(i0, n - 1)] += mass
         return
@@ -144,6 +197,14 @@ def add_bar_chips(
         stack[i] += mass * (cur - prev)
         prev = cur
         edge *= ratio
+
+
+@njit(cache=True)
+def add_bar_chips(
+    stack: np.ndarray, g0: float, step: float, low: float, high: float, apex: float, mass: float
+) -> None:
+    """Add ``mass`` of new chips over [low, high] (CNY), triangular with mode ``apex`` (one-price bar: one bin)."""
+    add_chips_log(stack, g0, step, math.log(low), math.log(high), low, high, apex, mass)
 
 
 @njit(cache=True)
@@ -182,17 +243,83 @@ def burn_fractions(
     return f0, f1, f2
 
 
-#: Masses below this share of the float are set to zero (keeps the arithmetic out of slow subnormal numbers;
-#: the mass dropped is < n_bins × 1e-30 per bar, far below any reported precision).
-TINY = 1e-30
+# Hot loops index views from 0 (``for i in range(x.shape[0])``): an index that cannot be negative lets LLVM drop
+# numba's negative-index wraparound and vectorise the loop.
+
+
+@njit(cache=True, fastmath=_REASSOC)
+def _sum(x: np.ndarray) -> float:
+    """sum(x) (vectorised: summation order is free)."""
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i]
+    return s
 
 
 @njit(cache=True)
-def _scale(stack: np.ndarray, a: int, b: int, keep: float) -> None:
-    """stack[a:b] *= keep, setting masses below TINY to zero."""
-    for i in range(a, b):
-        v = stack[i] * keep
-        stack[i] = v if v >= TINY else 0.0
+def _scale(x: np.ndarray, keep: float) -> None:
+    """x *= keep in place, setting masses below TINY to zero."""
+    for i in range(x.shape[0]):
+        v = x[i] * keep
+        x[i] = v if v >= TINY else 0.0
+
+
+@njit(cache=True)
+def chip_step_log(
+    stack: np.ndarray,
+    g0: float,
+    step: float,
+    margin: int,
+    bar: tuple[float, float, float, float, float, float, float, float],
+    prm: np.ndarray,
+    log_keep_panic: float,
+    mode: int,
+) -> float:
+    """Advance one stock's stack by one bar; returns the (possibly shifted) grid origin g0.
+
+    ``bar`` = (log low, log high, log ref, low, high, ref, tau, k_norm): prices CNY; ``tau`` the bar's turnover as
+    a fraction of the float (clipped to [0, 1]); ``ref`` its typical traded price (VWAP, else (O+H+L+C)/4);
+    ``k_norm`` the normalised conductivity K (NaN = neutral).  ``log_keep_panic`` = log(1 - panic_loss).  The chips
+    burnt equal ``tau`` times the stack, so the total is unchanged; the same mass re-enters over [low, high].
+    """
+    ll, lh, lr, low, high, ref, tau, k_norm = bar
+    if not (tau > 0.0):
+        return g0
+    tau = min(tau, 1.0)
+    g0 = fit_grid_log(stack, g0, step, ll, lh, margin)
+    n = stack.shape[0]
+    if mode == MODE_TDX:
+        total = _sum(stack)
+        f = min(1.0, prm[_TDXA] * tau)
+        _scale(stack, 1.0 - f)
+        add_chips_log(stack, g0, step, ll, lh, low, high, ref, f * total)
+        return g0
+    # behavioral: three contiguous bin groups by the bin mid price against ref
+    ip = math.ceil((lr - g0) / step - 0.5)  # bins [0, ip) are in profit (mid < ref)
+    ip = min(max(ip, 0), n)
+    lx = lr - log_keep_panic  # mid >= ref / (1 - panic) = loss beyond the panic line
+    ix = math.ceil((lx - g0) / step - 0.5)
+    ix = min(max(ix, ip), n)
+    m0 = _sum(stack[:ip])
+    m1 = _sum(stack[ip:ix])
+    m2 = _sum(stack[ix:])
+    total = m0 + m1 + m2
+    wp = prm[_PW]
+    if k_norm == k_norm:  # not NaN
+        if k_norm >= prm[_KLOCK]:
+            wp = prm[_PWL]
+        elif k_norm <= prm[_KDIST]:
+            wp = prm[_MAXW]
+    burnt = tau * total
+    if burnt >= total:
+        stack[:] = 0.0
+    else:
+        f0, f1, f2 = burn_fractions(m0, m1, m2, wp, prm[_TW], prm[_MAXW], burnt)
+        _scale(stack[:ip], 1.0 - f0)
+        _scale(stack[ip:ix], 1.0 - f1)
+        _scale(stack[ix:], 1.0 - f2)
+    add_chips_log(stack, g0, step, ll, lh, low, high, ref, burnt)
+    return g0
 
 
 @njit(cache=True)
@@ -209,66 +336,88 @@ def chip_step(
     prm: np.ndarray,
     mode: int,
 ) -> float:
-    """Advance one stock's stack by one bar; returns the (possibly shifted) grid origin g0.
-
-    ``tau`` is the bar's turnover as a fraction of the float (clipped to [0, 1]); ``ref`` the bar's typical traded
-    price (VWAP, else (O+H+L+C)/4); ``k_norm`` the normalised conductivity K (NaN = neutral).  The chips burnt
-    equal ``tau`` times the stack, so the total is unchanged; the same mass re-enters over [low, high].
-    """
+    """:func:`chip_step_log` with prices (CNY); returns the new g0."""
     if not (tau > 0.0):
         return g0
-    tau = min(tau, 1.0)
-    g0 = fit_grid(stack, g0, step, low, high, margin)
-    n = stack.shape[0]
-    if mode == MODE_TDX:
-        total = 0.0
-        for i in range(n):
-            total += stack[i]
-        f = min(1.0, prm[_TDXA] * tau)
-        _scale(stack, 0, n, 1.0 - f)
-        add_bar_chips(stack, g0, step, low, high, ref, f * total)
-        return g0
-    # behavioral: three contiguous bin groups by the bin mid price against ref
-    lr = math.log(ref)
-    ip = math.ceil((lr - g0) / step - 0.5)  # bins [0, ip) are in profit (mid < ref)
-    ip = min(max(ip, 0), n)
-    lx = lr - math.log(1.0 - prm[_PANIC])  # mid >= ref / (1 - panic) = loss beyond the panic line
-    ix = math.ceil((lx - g0) / step - 0.5)
-    ix = min(max(ix, ip), n)
-    m0 = 0.0
-    m1 = 0.0
-    m2 = 0.0
-    for i in range(0, ip):
-        m0 += stack[i]
-    for i in range(ip, ix):
-        m1 += stack[i]
-    for i in range(ix, n):
-        m2 += stack[i]
-    total = m0 + m1 + m2
-    wp = prm[_PW]
-    if k_norm == k_norm:  # not NaN
-        if k_norm >= prm[_KLOCK]:
-            wp = prm[_PWL]
-        elif k_norm <= prm[_KDIST]:
-            wp = prm[_MAXW]
-    burnt = tau * total
-    if burnt >= total:
-        for i in range(n):
-            stack[i] = 0.0
-    else:
-        f0, f1, f2 = burn_fractions(m0, m1, m2, wp, prm[_TW], prm[_MAXW], burnt)
-        _scale(stack, 0, ip, 1.0 - f0)
-        _scale(stack, ip, ix, 1.0 - f1)
-        _scale(stack, ix, n, 1.0 - f2)
-    add_bar_chips(stack, g0, step, low, high, ref, burnt)
-    return g0
+    bar = (math.log(low), math.log(high), math.log(ref), low, high, ref, tau, k_norm)
+    return chip_step_log(stack, g0, step, margin, bar, prm, math.log(1.0 - prm[_PANIC]), mode)
 
 
 @njit(cache=True)
-def _below(cum: np.ndarray, stack: np.ndarray, g0: float, step: float, price: float) -> float:
+def init_stack(stack: np.ndarray, step: float, anchor: float, low: float, high: float, ref: float) -> float:
+    """Start an empty stack: the whole float at the first bar's prices; returns g0."""
+    n = stack.shape[0]
+    g0 = math.log(ref) - anchor * n * step
+    stack[:] = 0.0
+    add_bar_chips(stack, g0, step, low, high, ref, 1.0)
+    return g0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# metrics
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def work_size(n_bins: int) -> int:
+    """Length of the work buffer :func:`stack_metrics` needs."""
+    return 2 * n_bins + 3
+
+
+@njit(cache=True)
+def _prefix_sums(stack: np.ndarray, cum: np.ndarray) -> float:
+    """cum[i] = sum(stack[:i]) for i in 0..n; returns cum[n].
+
+    Eight blocks are summed by eight independent running sums (so the adds pipeline), then each block is offset by
+    the total below it.  cum is non-decreasing (masses are >= 0), which the quantile search relies on.
+    """
+    n = stack.shape[0]
+    q = n // 8
+    cum[0] = 0.0
+    if q > 0:
+        x = stack[: 8 * q].reshape((8, q))  # block b = x[b]
+        c = cum[1 : 8 * q + 1].reshape((8, q))  # its running sums, later offset
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+        for j in range(q):
+            a0 += x[0, j]
+            a1 += x[1, j]
+            a2 += x[2, j]
+            a3 += x[3, j]
+            a4 += x[4, j]
+            a5 += x[5, j]
+            a6 += x[6, j]
+            a7 += x[7, j]
+            c[0, j] = a0
+            c[1, j] = a1
+            c[2, j] = a2
+            c[3, j] = a3
+            c[4, j] = a4
+            c[5, j] = a5
+            c[6, j] = a6
+            c[7, j] = a7
+        for b in range(1, 8):
+            off = c[b - 1, q - 1]  # already final: the total of blocks 0 .. b - 1
+            for j in range(q):
+                c[b, j] += off
+    for j in range(8 * q, n):  # remainder when n is not a multiple of 8
+        cum[j + 1] = cum[j] + stack[j]
+    return cum[n]
+
+
+@njit(cache=True, fastmath=_REASSOC)
+def _dot(x: np.ndarray, y: np.ndarray) -> float:
+    """sum(x * y) (vectorised: summation order is free)."""
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i] * y[i]
+    return s
+
+
+@njit(cache=True)
+def _below(cum: np.ndarray, stack: np.ndarray, g0: float, step: float, log_price: float) -> float:
     """Chip mass with cost <= price (log-linear inside the bin holding ``price``); ``cum`` = prefix sums."""
     n = stack.shape[0]
-    pos = (math.log(price) - g0) / step
+    pos = (log_price - g0) / step
     if pos <= 0.0:
         return 0.0
     j = math.floor(pos)
@@ -284,59 +433,144 @@ def _exp_small(x: float) -> float:
 
 
 @njit(cache=True)
-def _prefix_sums(stack: np.ndarray, g0: float, step: float, cum: np.ndarray) -> tuple[float, float]:
-    """cum[i] = sum(stack[:i]) and (total, sum of mass × bin mid price); four independent chains for speed."""
-    n = stack.shape[0]
-    q = n // 4
-    ratio = math.exp(step)
-    cum[0] = 0.0
-    a0 = a1 = a2 = a3 = 0.0
-    w0 = w1 = w2 = w3 = 0.0
-    p0 = math.exp(g0 + 0.5 * step)
-    rq = math.exp(q * step)
-    p1 = p0 * rq
-    p2 = p1 * rq
-    p3 = p2 * rq
-    for j in range(q):
-        a0 += stack[j]
-        a1 += stack[q + j]
-        a2 += stack[2 * q + j]
-        a3 += stack[3 * q + j]
-        cum[j + 1] = a0
-        cum[q + j + 1] = a1
-        cum[2 * q + j + 1] = a2
-        cum[3 * q + j + 1] = a3
-        w0 += stack[j] * p0
-        w1 += stack[q + j] * p1
-        w2 += stack[2 * q + j] * p2
-        w3 += stack[3 * q + j] * p3
-        p0 *= ratio
-        p1 *= ratio
-        p2 *= ratio
-        p3 *= ratio
-    for j in range(q + 1, 2 * q + 1):
-        cum[j] += a0
-    b = a0 + a1
-    for j in range(2 * q + 1, 3 * q + 1):
-        cum[j] += b
-    b += a2
-    for j in range(3 * q + 1, 4 * q + 1):
-        cum[j] += b
-    b += a3
-    ws = w0 + w1 + w2 + w3
-    px = p0 * math.exp(3 * q * step)
-    for j in range(4 * q, n):  # remainder when n is not a multiple of 4
-        b += stack[j]
-        cum[j + 1] = b
-        ws += stack[j] * px
-        px *= ratio
-    return b, ws
+def _count_below(cum: np.ndarray, n: int, t0: float, t1: float, t2: float, t3: float, t4: float) -> tuple:
+    """For each target: the number of j in [1, n) with cum[j] < target (branch-free, vectorisable).
+
+    As cum is non-decreasing, this is the bin holding the target's quantile (a left-to-right walk's stop).
+    """
+    c0 = c1 = c2 = c3 = c4 = 0
+    inner = cum[1:n]
+    for j in range(inner.shape[0]):
+        v = inner[j]
+        c0 += v < t0
+        c1 += v < t1
+        c2 += v < t2
+        c3 += v < t3
+        c4 += v < t4
+    return c0, c1, c2, c3, c4
 
 
 @njit(cache=True)
-def work_size(n_bins: int) -> int:
-    """Length of the work buffer :func:`stack_metrics` needs."""
-    return 2 * n_bins + 3
+def _quantile_price(
+    cum: np.ndarray, stack: np.ndarray, i: int, target: float, edge: float, step: float
+) -> float:
+    """Price (CNY) of ``target`` mass inside bin ``i`` whose lower edge is ``edge``: log-linear in the bin."""
+    frac = (target - cum[i]) / stack[i] if stack[i] > 0.0 else 0.5
+    return edge * _exp_small(min(max(frac, 0.0), 1.0) * step)
+
+
+@njit(cache=True)
+def _peak_windows(cum: np.ndarray, n: int, h: int, win: np.ndarray) -> None:
+    """win[i + 1] = mass within ±h bins of bin i (clipped at the grid ends); win[0] = -1, win[n + 1] = 0."""
+    win[0] = -1.0
+    win[n + 1] = 0.0
+    for i in range(min(h, n)):
+        win[i + 1] = cum[min(i + h + 1, n)] - cum[0]
+    if n > 2 * h + 1:  # interior: win[i + 1] = cum[i + h + 1] - cum[i - h] for i in [h, n - h - 1)
+        w, hi, lo = win[h + 1 : n - h], cum[2 * h + 1 : n], cum[: n - 2 * h - 1]
+        for j in range(w.shape[0]):
+            w[j] = hi[j] - lo[j]
+    for i in range(max(n - h - 1, h), n):
+        win[i + 1] = cum[n] - cum[max(i - h, 0)]
+
+
+@njit(cache=True)
+def _is_peak(prev: float, cur: float, nxt: float, min_mass: float) -> bool:
+    """A window mass ``cur`` between ``prev`` and ``nxt`` is a peak: a local maximum (ties go to the lowest bin)
+    heavier than min_mass."""
+    return (cur >= min_mass) & (cur > 0.0) & (cur >= prev) & (cur > nxt)
+
+
+@njit(cache=True)
+def _find_peaks(win: np.ndarray, n: int, min_mass: float) -> tuple[int, int, int]:
+    """(number of peaks, lowest peak bin, heaviest peak bin — the lowest of equals); bins are -1 without peaks."""
+    prev, cur, nxt = win[:n], win[1 : n + 1], win[2 : n + 2]
+    count = 0
+    first = n
+    for i in range(n):  # branch-free count and first peak: vectorisable
+        pk = _is_peak(prev[i], cur[i], nxt[i], min_mass)
+        count += pk
+        first = min(first, i if pk else n)
+    if count == 0:
+        return 0, -1, -1
+    best_i = first
+    seen = 1
+    for i in range(first + 1, n):  # only when there are several peaks; stops at the last one
+        if seen == count:
+            break
+        if _is_peak(prev[i], cur[i], nxt[i], min_mass):
+            seen += 1
+            if cur[i] > cur[best_i]:
+                best_i = i
+    return count, first, best_i
+
+
+@njit(cache=True)
+def stack_metrics_log(
+    stack: np.ndarray,
+    g0: float,
+    step: float,
+    log_price: float,
+    log_zone_lo: float,
+    log_zone_hi: float,
+    prm: np.ndarray,
+    log_bands: tuple[float, float, float, float],
+    ratios: np.ndarray,
+    out: np.ndarray,
+    work: np.ndarray,
+) -> None:
+    """Write the metrics of METRIC_COLUMNS for one stock-bar into ``out`` (NaN when the stack is empty).
+
+    Prices come as logs: the bar's price (close) and the rolling zone low / high.  ``log_bands`` = log(1 - q_band),
+    log(1 + q_band), log(1 + bottom_zone), log(1 - top_zone) (see :func:`log_bands`); ``ratios`` is
+    :func:`grid_ratios` of the grid; ``work`` a buffer of :func:`work_size` floats (prefix sums, peak windows).
+    """
+    n = stack.shape[0]
+    cum = work[: n + 1]
+    total = _prefix_sums(stack, cum)
+    if total <= 0.0:
+        out[:] = np.nan
+        return
+    scale = math.exp(g0)  # CNY per unit of grid ratio
+    below = _below(cum, stack, g0, step, log_price)
+    out[0] = below / total
+    out[1] = scale * _dot(stack, ratios[n + 1 :]) / total
+    # cost quantiles 5/15/50/85/95 %
+    tq = (0.05 * total, 0.15 * total, 0.5 * total, 0.85 * total, 0.95 * total)
+    iq = _count_below(cum, n, tq[0], tq[1], tq[2], tq[3], tq[4])
+    for k in range(5):
+        i = iq[k]
+        out[2 + k] = _quantile_price(cum, stack, i, tq[k], scale * ratios[i], step)
+    out[7] = (out[6] - out[2]) / (out[6] + out[2])
+    out[8] = (out[5] - out[3]) / (out[5] + out[3])
+    lq_lo, lq_hi, lz_lo, lz_hi = log_bands
+    out[9] = (below - _below(cum, stack, g0, step, log_price + lq_lo)) / total
+    out[10] = (_below(cum, stack, g0, step, log_price + lq_hi) - below) / total
+    # peaks: local maxima of the window mass over ±h bins, heavier than min_peak_mass
+    win = work[n + 1 : 2 * n + 3]
+    _peak_windows(cum, n, int(prm[_PH]), win)
+    npk, low_i, best_i = _find_peaks(win, n, prm[_MPM] * total)
+    if npk > 0:
+        out[11] = scale * ratios[n + 1 + best_i]
+        out[12] = win[best_i + 1] / total
+        out[13] = scale * ratios[n + 1 + low_i]
+        out[14] = win[low_i + 1] / total
+    else:
+        out[11:15] = np.nan
+    out[15] = npk
+    out[16] = _below(cum, stack, g0, step, log_zone_lo + lz_lo) / total
+    out[17] = 1.0 - _below(cum, stack, g0, step, log_zone_hi + lz_hi) / total
+
+
+@njit(cache=True)
+def log_bands(prm: np.ndarray) -> tuple[float, float, float, float]:
+    """log(1 - q_band), log(1 + q_band), log(1 + bottom_zone), log(1 - top_zone) of one stock's parameters."""
+    return (
+        math.log(1.0 - prm[_QB]),
+        math.log(1.0 + prm[_QB]),
+        math.log(1.0 + prm[_BZ]),
+        math.log(1.0 - prm[_TZ]),
+    )
 
 
 @njit(cache=True)
@@ -349,84 +583,17 @@ def stack_metrics(
     zone_hi: float,
     prm: np.ndarray,
     out: np.ndarray,
-    cum: np.ndarray,
+    work: np.ndarray,
+    ratios: np.ndarray,
 ) -> None:
-    """Write the metrics of METRIC_COLUMNS for one stock-bar into ``out`` (NaN when the stack is empty).
-
-    ``cum`` is a work buffer of :func:`work_size` floats (prefix sums of the stack, then the peak windows).
-    """
-    n = stack.shape[0]
-    total, wsum = _prefix_sums(stack, g0, step, cum)
-    if total <= 0.0:
-        out[:] = np.nan
-        return
-    below = _below(cum, stack, g0, step, price)
-    out[0] = below / total
-    out[1] = wsum / total
-    # cost quantiles: walk the bins once, the lower edge price kept by a running product
-    ratio = math.exp(step)
-    edge = math.exp(g0)
-    i = 0
-    for k, q in enumerate((0.05, 0.15, 0.5, 0.85, 0.95)):
-        target = q * total
-        while i < n - 1 and cum[i + 1] < target:
-            i += 1
-            edge *= ratio
-        frac = (target - cum[i]) / stack[i] if stack[i] > 0.0 else 0.5
-        out[2 + k] = edge * _exp_small(min(max(frac, 0.0), 1.0) * step)
-    out[7] = (out[6] - out[2]) / (out[6] + out[2])
-    out[8] = (out[5] - out[3]) / (out[5] + out[3])
-    qb = prm[_QB]
-    out[9] = (below - _below(cum, stack, g0, step, price * (1.0 - qb))) / total
-    out[10] = (_below(cum, stack, g0, step, price * (1.0 + qb)) - below) / total
-    # peaks: local maxima of the window mass over ±h bins, heavier than min_peak_mass
-    h = int(prm[_PH])
-    mpm = prm[_MPM] * total
-    best_m = 0.0
-    best_i = -1
-    low_i = -1
-    low_m = 0.0
-    npk = 0
-    win = cum[n + 1 : 2 * n + 3]  # win[i + 1] = mass within ±h bins of bin i; win[0] = -1, win[n + 1] = 0
-    win[0] = -1.0
-    win[n + 1] = 0.0
-    for i in range(min(h, n)):
-        win[i + 1] = cum[min(i + h + 1, n)] - cum[0]
-    for i in range(h, n - h - 1):  # interior, vectorisable
-        win[i + 1] = cum[i + h + 1] - cum[i - h]
-    for i in range(max(n - h - 1, h), n):
-        win[i + 1] = cum[n] - cum[max(i - h, 0)]
-    for i in range(n):
-        cur = win[i + 1]
-        is_peak = (cur >= mpm) & (cur > 0.0) & (cur >= win[i]) & (cur > win[i + 2])
-        if is_peak:
-            npk += 1
-            if low_i < 0:
-                low_i = i
-                low_m = cur
-            if cur > best_m:
-                best_m = cur
-                best_i = i
-    if best_i >= 0:
-        out[11] = math.exp(g0 + (best_i + 0.5) * step)
-        out[12] = best_m / total
-        out[13] = math.exp(g0 + (low_i + 0.5) * step)
-        out[14] = low_m / total
-    else:
-        out[11:15] = np.nan
-    out[15] = npk
-    out[16] = _below(cum, stack, g0, step, zone_lo * (1.0 + prm[_BZ])) / total
-    out[17] = 1.0 - _below(cum, stack, g0, step, zone_hi * (1.0 - prm[_TZ])) / total
+    """:func:`stack_metrics_log` with prices (CNY): ``price`` (close), rolling ``zone_lo`` / ``zone_hi``."""
+    lp, zl, zh = math.log(price), math.log(zone_lo), math.log(zone_hi)
+    stack_metrics_log(stack, g0, step, lp, zl, zh, prm, log_bands(prm), ratios, out, work)
 
 
-@njit(cache=True)
-def init_stack(stack: np.ndarray, step: float, anchor: float, low: float, high: float, ref: float) -> float:
-    """Start an empty stack: the whole float at the first bar's prices; returns g0."""
-    n = stack.shape[0]
-    g0 = math.log(ref) - anchor * n * step
-    stack[:] = 0.0
-    add_bar_chips(stack, g0, step, low, high, ref, 1.0)
-    return g0
+# ---------------------------------------------------------------------------------------------------------------
+# drivers
+# ---------------------------------------------------------------------------------------------------------------
 
 
 @njit(cache=True)
@@ -480,35 +647,44 @@ def run_stock(
     step: float,
     anchor: float,
     margin: int,
+    ratios: np.ndarray,
     metrics: np.ndarray,
     keep_stacks: bool,
     stacks: np.ndarray,
     g0s: np.ndarray,
 ) -> None:
     """Evolve one stock over rows [start, end) writing metrics[:, t] (and, if asked, every stack and g0)."""
+    m = end - start
+    log_low = np.log(low[start:end])
+    log_high = np.log(high[start:end])
+    # zones: the rolling low / high of the logs (log is monotone: the log of the rolling low / high)
+    zlo = np.empty(m)
+    zhi = np.empty(m)
+    rolling_low_high(log_low, log_high, 0, m, int(prm[_ZW]), zlo, zhi)
     stack = np.zeros(n_bins)
-    zlo = np.empty(end - start)
-    zhi = np.empty(end - start)
-    rolling_low_high(low[start:end], high[start:end], 0, end - start, int(prm[_ZW]), zlo, zhi)
-    cum = np.empty(work_size(n_bins))
-    out = np.empty(N_METRICS)
+    work = np.empty(work_size(n_bins))
+    bands = log_bands(prm)
+    log_keep_panic = math.log(1.0 - prm[_PANIC])
     g0 = 0.0
     started = False
     for t in range(start, end):
         if not (close[t] > 0.0 and low[t] > 0.0):
             metrics[:, t] = np.nan
             continue
+        i = t - start
         if not started:
             g0 = init_stack(stack, step, anchor, low[t], high[t], ref[t])
-            g0 = fit_grid(stack, g0, step, low[t], high[t], margin)
+            g0 = fit_grid_log(stack, g0, step, log_low[i], log_high[i], margin)
             started = True
-        else:
-            g0 = chip_step(stack, g0, step, margin, low[t], high[t], ref[t], tau[t], k_norm[t], prm, mode)
-        stack_metrics(stack, g0, step, close[t], zlo[t - start], zhi[t - start], prm, out, cum)
-        metrics[:, t] = out
+        elif tau[t] > 0.0:
+            bar = (log_low[i], log_high[i], math.log(ref[t]), low[t], high[t], ref[t], tau[t], k_norm[t])
+            g0 = chip_step_log(stack, g0, step, margin, bar, prm, log_keep_panic, mode)
+        stack_metrics_log(
+            stack, g0, step, math.log(close[t]), zlo[i], zhi[i], prm, bands, ratios, metrics[:, t], work
+        )
         if keep_stacks:
-            stacks[t - start, :] = stack
-            g0s[t - start] = g0
+            stacks[i, :] = stack
+            g0s[i] = g0
 
 
 @njit(cache=True, parallel=True)
@@ -530,11 +706,12 @@ def chips_batch(
     """All stocks at once: rows of stock s are [offsets[s], offsets[s+1]); returns (N_METRICS, n_rows)."""
     n = close.shape[0]
     metrics = np.empty((N_METRICS, n))
+    ratios = grid_ratios(n_bins, step)
     dummy = np.empty((1, 1))
     dummy_g = np.empty(1)
     for s in prange(offsets.shape[0] - 1):
         run_stock(
             offsets[s], offsets[s + 1], low, high, close, ref, tau, k_norm, prm[s], mode,
-            n_bins, step, anchor, margin, metrics, False, dummy, dummy_g,
+            n_bins, step, anchor, margin, ratios, metrics, False, dummy, dummy_g,
         )  # fmt: skip
     return metrics

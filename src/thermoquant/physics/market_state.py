@@ -16,6 +16,7 @@ from thermoquant.physics.chips_nb import (
     N_METRICS,
     chip_step,
     fit_grid,
+    grid_ratios,
     init_stack,
     stack_metrics,
     work_size,
@@ -56,6 +57,7 @@ def _step_one(
     step: float,
     anchor: float,
     margin: int,
+    ratios: np.ndarray,
     stack: np.ndarray,
     g0: np.ndarray,
     ring: np.ndarray,
@@ -127,7 +129,7 @@ def _step_one(
         k = (n - j) % r_len
         zl = min(zl, ring[s, k, _LOW])
         zh = max(zh, ring[s, k, _HIGH])
-    stack_metrics(stack[s], g0[s], step, c, zl, zh, prm, m_out, np.empty(work_size(stack.shape[1])))
+    stack_metrics(stack[s], g0[s], step, c, zl, zh, prm, m_out, np.empty(work_size(stack.shape[1])), ratios)
     # state
     sw = int(prm[_SLOPE_WINDOW])
     ti_up = n >= sw and ti > ring[s, (n - sw) % r_len, _TI]
@@ -181,6 +183,7 @@ def market_step(
     step: float,
     anchor: float,
     margin: int,
+    ratios: np.ndarray,
     stack: np.ndarray,
     g0: np.ndarray,
     ring: np.ndarray,
@@ -207,7 +210,7 @@ def market_step(
             continue
         st, b, sp, mg = _step_one(
             s, o[s], h[s], lo[s], c[s], vol[s], amt[s], tau[s], ref[s], pc[s], sess_id[s], prm[s], mode,
-            step, anchor, margin, stack, g0, ring, nseen, last, below, sess, q_out[s], m_out[s],
+            step, anchor, margin, ratios, stack, g0, ring, nseen, last, below, sess, q_out[s], m_out[s],
         )  # fmt: skip
         state[s] = st
         buy[s] = b
@@ -233,6 +236,7 @@ class MarketState:
         n = len(self.symbols)
         win = max(int(self.prm[:, P[w]].max()) for w in _WINDOWS) + 1 if n else 2
         self.stack = np.zeros((n, self.grid.n_bins))
+        self.ratios = grid_ratios(self.grid.n_bins, self.grid.log_step)
         self.g0 = np.zeros(n)
         self.ring = np.full((n, win, _N_FIELDS), np.nan)
         self.nseen = np.zeros(n, dtype=np.int64)
@@ -273,8 +277,8 @@ class MarketState:
         g = self.grid
         market_step(
             o, h, lo, c, vol, amt, np.nan_to_num(tau), ref, pc, sess_id, self.prm, self.mode, g.log_step,
-            g.anchor, g.margin_bins, self.stack, self.g0, self.ring, self.nseen, self.last, self.below,
-            self.sess, q_out, m_out, state, buy, stop, mig,
+            g.anchor, g.margin_bins, self.ratios, self.stack, self.g0, self.ring, self.nseen, self.last,
+            self.below, self.sess, q_out, m_out, state, buy, stop, mig,
         )  # fmt: skip
         out: dict[str, np.ndarray] = {name: q_out[:, i] for i, name in enumerate(Q_COLUMNS)}
         out.update({name: m_out[:, i] for i, name in enumerate(METRIC_COLUMNS)})

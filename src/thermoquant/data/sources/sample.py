@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 from rich.console import Console
 
+from thermoquant.data.schema import get_table
 from thermoquant.data.sources.csv import (
     FILE_SUFFIXES,
     ImportResult,
@@ -95,10 +96,37 @@ def load_sample(
             # the merged CSI500 file already holds these Tushare bars (MANIFEST §9): one writer per row
             result.table, result.frame = None, result.frame.clear()
             result.notes.append("bars not written: csi500_index_daily_2005_2026.csv holds the same days")
+    _drop_overlaps(results)
     write_results(results, store, progress)
     if progress:
         (console or Console()).print(render_report(results, max_rows=20))
     return summarize(results)
+
+
+def _drop_overlaps(results: list[ImportResult]) -> None:
+    """Keep one writer per key: rows a previous sample file already provides are dropped, with a note.
+
+    The whole-market slice goes first (it is authoritative: exchange share counts), so e.g. the 603083 file's
+    approximate-turnover rows for the days inside the 2021 window are not written over it, and loading the sample
+    twice changes nothing.
+    """
+    seen: dict[str, pl.DataFrame] = {}
+    ordered = sorted(results, key=lambda r: r.path.name != MARKET_SAMPLE)
+    for result in ordered:
+        if result.table is None or result.frame.is_empty():
+            continue
+        key = list(get_table(result.table).primary_key)
+        keys = result.frame.select(key)
+        if result.table in seen:
+            before = result.frame.height
+            result.frame = result.frame.join(seen[result.table], on=key, how="anti")
+            if result.frame.height < before:
+                result.notes.append(
+                    f"{before - result.frame.height} rows not written: an earlier sample file holds the same keys"
+                )
+            seen[result.table] = pl.concat([seen[result.table], keys])
+        else:
+            seen[result.table] = keys
 
 
 def summarize(results: list[ImportResult]) -> dict[str, int]:

@@ -1,0 +1,1 @@
+"""Portfolio construction: optimisation (min variance, max Sharpe, risk parity), allocation and sizing."""

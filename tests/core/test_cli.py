@@ -1,0 +1,87 @@
+"""The foundation commands, run as a user runs them: `tq init`, `tq import`, `tq db info`, `tq doctor`, `tq demo`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from thermoquant.cli import app
+from thermoquant.config import get_settings
+from thermoquant.data.store import open_store
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TQ_DATA_DIR", str(tmp_path / "home"))
+    monkeypatch.delenv("TQ_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield tmp_path / "home"
+    get_settings.cache_clear()
+
+
+def test_init_import_and_info(data_dir: Path, test_data: Path) -> None:
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    assert (data_dir / "tq.duckdb").is_file()
+    good = test_data / "csv" / "tushare_daily_000025.csv"
+    result = runner.invoke(app, ["import", str(good)])
+    assert result.exit_code == 0, result.output
+    with open_store(init=False) as store:
+        rows = store.read("daily_quote")
+    assert rows.height > 0 and rows["symbol"].unique().to_list() == ["000025.SZ"]
+    result = runner.invoke(app, ["db", "info"])
+    assert result.exit_code == 0, result.output
+    assert "daily_quote" in result.output and f"{rows.height:,}" in result.output
+
+
+def test_strict_import_of_a_bad_file_changes_nothing(data_dir: Path, test_data: Path) -> None:
+    assert runner.invoke(app, ["import", str(test_data / "csv" / "603083.csv")]).exit_code == 0
+    with open_store(init=False) as store:
+        before = store.read("daily_quote")
+    result = runner.invoke(app, ["import", "--strict", str(test_data / "csv" / "603083_broken.csv")])
+    assert result.exit_code == 1
+    assert "refused" in result.output
+    with open_store(init=False) as store:
+        assert store.read("daily_quote").equals(before)
+
+
+def test_doctor_reports_database_and_calendar(data_dir: Path) -> None:
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert "数据库可用" in result.output and "交易日历" in result.output
+    bad = runner.invoke(app, ["doctor", "--db", "postgresql://nobody@127.0.0.1:1/none"])
+    assert bad.exit_code == 1
+    assert "数据库不可用" in bad.output
+
+
+def test_demo_runs_end_to_end_in_a_fresh_data_dir(tmp_path: Path) -> None:
+    env = {**os.environ, "TQ_DATA_DIR": str(tmp_path / "demo"), "COLUMNS": "120"}
+    env.pop("TQ_DATABASE_URL", None)
+    tq = Path(sys.executable).with_name("tq")
+    done = subprocess.run(
+        [str(tq), "demo"], env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "扫描日 scan day 2022-01-14" in out
+    assert "CSI500" in out and "胜率 win rate" in out
+    with open_store(f"duckdb:///{tmp_path / 'demo' / 'tq.duckdb'}", init=False) as store:
+        signals = store.read("signals")
+        quotes = store.read("daily_quote", columns=["symbol"])
+    assert quotes.height > 1_000_000
+    assert signals["strategy"].unique().to_list() == ["thermo_scan"]
+    assert signals.filter(pl.col("signal") == "BUY").height > 0
+    again = subprocess.run(
+        [str(tq), "demo"], env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "无变化（已导入过）" in again.stdout  # the second load of the sample changes nothing
