@@ -4,8 +4,9 @@
 Run: ``.venv/bin/python benchmarks/bench_backtest.py [--stocks 5000 --days 2500 --bt-stocks 50]``.
 
 The market is a synthetic random walk (no real source holds 5,000 stocks x 2,500 days): daily returns clipped to
-the +-10 % limit, about 1 % suspended cells, a few one-price limit bars, 10 % STAR symbols (200/1 lots), dated
-fees from ``thermoquant.market``.  Targets: each stock flips between held (equal weight ~ 1 / expected holdings)
+the +-10 % limit, about 1 % suspended cells, a few one-price limit bars, 10 % STAR symbols (200/1 lots).  Limit
+prices, lots and dated fees come from :func:`thermoquant.backtest.rules.from_arrays` (the product's rules: STAR
+has no limit before its board opened, so its one-price bars start in 2019).  Targets: each stock flips between held (equal weight ~ 1 / expected holdings)
 and flat with probability 2 % a day; the target is set on flip days only.  Both engines fill at the next open, with
 commission 0.025 %, cash shared across all stocks, and are timed after a warm-up run (JIT compile excluded).
 """
@@ -13,15 +14,14 @@ commission 0.025 %, cash shared across all stocks, and are timed after a warm-up
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import time
 
 import numpy as np
 
 from thermoquant.backtest.engine import EngineConfig, MarketArrays, run_targets
-from thermoquant.backtest.rules import fee_tables
-from thermoquant.market.limits import limit_prices
-from thermoquant.market.lots import lot_rule
+from thermoquant.backtest.rules import from_arrays, limit_arrays
 from thermoquant.market.symbols import board_codes
 
 INIT_CASH = 100_000_000.0
@@ -74,9 +74,8 @@ def synthetic_market(n: int, T: int, seed: int = 0) -> MarketArrays:
     high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.01, (n, T))))
     low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.01, (n, T))))
     dates = np.busday_offset(np.datetime64("2015-01-05"), np.arange(T), roll="forward")
-    boards = board_codes(np.array(symbols, dtype=object))
-    limit_up, limit_down = limit_prices(prev, np.where(boards[:, None] == 4, 0.2, 0.1) * np.ones((1, T)))
-    locked = rng.random((n, T)) < 0.003  # one-price bars at the limit
+    limit_up, limit_down = limit_arrays(prev, board_codes(np.array(symbols, dtype=object)), dates)
+    locked = (rng.random((n, T)) < 0.003) & np.isfinite(limit_up)  # one-price bars at the limit
     up = locked & (rng.random((n, T)) < 0.5)
     down = locked & ~up
     for mask, lim in ((up, limit_up), (down, limit_down)):
@@ -86,25 +85,16 @@ def synthetic_market(n: int, T: int, seed: int = 0) -> MarketArrays:
     for a in (open_, high, low, close):
         a[susp] = np.nan
     volume[susp] = 0.0
-    rules = [lot_rule(s) for s in symbols]
-    fee_group, stamp_buy, stamp_sell, transfer = fee_tables(boards, dates)
-    return MarketArrays(
-        symbols=symbols,
-        dates=dates,
+    return from_arrays(
+        symbols,
+        dates,
         open=open_,
         high=high,
         low=low,
         close=close,
         volume=volume,
         amount=volume * close,
-        limit_up=limit_up,
-        limit_down=limit_down,
-        lot_min=np.array([r.minimum for r in rules], dtype=np.float64),
-        lot_step=np.array([r.step for r in rules], dtype=np.float64),
-        fee_group=fee_group,
-        stamp_buy=stamp_buy,
-        stamp_sell=stamp_sell,
-        transfer_rate=transfer,
+        prev_close=prev,
     )
 
 
@@ -120,25 +110,12 @@ def random_targets(n: int, T: int, seed: int = 1) -> tuple[np.ndarray, np.ndarra
 
 def slice_market(m: MarketArrays, n: int) -> MarketArrays:
     """The first n stocks."""
-    rows = slice(0, n)
-    return MarketArrays(
-        symbols=m.symbols[:n],
-        dates=m.dates,
-        open=np.ascontiguousarray(m.open[rows]),
-        high=np.ascontiguousarray(m.high[rows]),
-        low=np.ascontiguousarray(m.low[rows]),
-        close=np.ascontiguousarray(m.close[rows]),
-        volume=np.ascontiguousarray(m.volume[rows]),
-        amount=np.ascontiguousarray(m.amount[rows]),
-        limit_up=np.ascontiguousarray(m.limit_up[rows]),
-        limit_down=np.ascontiguousarray(m.limit_down[rows]),
-        lot_min=m.lot_min[rows],
-        lot_step=m.lot_step[rows],
-        fee_group=m.fee_group[rows],
-        stamp_buy=m.stamp_buy,
-        stamp_sell=m.stamp_sell,
-        transfer_rate=m.transfer_rate,
-    )
+    per_stock = {
+        f.name: np.ascontiguousarray(getattr(m, f.name)[:n])
+        for f in dataclasses.fields(m)
+        if f.name not in ("symbols", "dates", "stamp_buy", "stamp_sell", "transfer_rate", "events")
+    }
+    return dataclasses.replace(m, symbols=m.symbols[:n], **per_stock)
 
 
 def time_tq(m: MarketArrays, target: np.ndarray) -> tuple[float, object]:

@@ -71,9 +71,7 @@ def run_demo(url: str | None, console: Console) -> None:
         _done(console, t)
 
         t = _step(console, 4, "中证500 择时策略 / CSI500 timing strategy (seed 004)")
-        from thermoquant.strategies.csi500_timing import demo_summary
-
-        console.print(demo_summary())
+        console.print(_csi500_summary(store))
         _done(console, t)
 
         t = _step(console, 5, "数据库概况 / what the database holds")
@@ -121,3 +119,18 @@ def _thermo_scan(store: Store, console: Console) -> None:
         ),
     )
     console.print(f"信号已写入 signals 表（strategy = {STRATEGY}）：{stored} 行变化 / rows changed")
+
+
+def _csi500_summary(store: Store) -> str:
+    """Seed 004's strategy on the stored 000905.SH bars (MA warm-up from 2005) and the sample's reference
+    breadth / heat_z / ETF turnover series (2019-2026; the constituent closes to rebuild breadth for every day are
+    not in the sample)."""
+    from thermoquant.backtest.csi500_data import REFERENCE_SAMPLE, read_reference, with_index_history
+    from thermoquant.data.sources.sample import sample_path
+    from thermoquant.strategies.csi500_timing import demo_summary
+
+    reference = read_reference(sample_path(REFERENCE_SAMPLE))
+    history = store.read("index_daily", where={"index_code": "000905.SH"})
+    if history.is_empty():
+        raise LookupError("index_daily holds no 000905.SH bars: load the sample first")
+    return demo_summary(with_index_history(reference, history), reference["trade_date"].min())

@@ -128,3 +128,12 @@ def test_cli_rejects_unknown_param(real_data: Path) -> None:
         app, ["backtest", "csi500_timing", "--sample", "--no-record", "--param", "nope=1"]
     )
     assert result.exit_code != 0
+
+
+def test_cli_dates_compact_form_and_bad_date(real_data: Path) -> None:
+    base = ["backtest", "csi500_timing", "--sample", "--no-record"]
+    ok = CliRunner().invoke(app, [*base, "--start", "20240102", "--end", "2024-06-28"])
+    assert ok.exit_code == 0, ok.output
+    assert "2024-01-02" in ok.output and "2024-06-28" in ok.output  # the title's period (may wrap at " → ")
+    bad = CliRunner().invoke(app, [*base, "--start", "2024/01/02"])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output

@@ -57,7 +57,9 @@ def test_compute_rejects_a_bad_file(tmp_path) -> None:
     assert "missing columns" in res.output
 
 
-def test_compute_from_the_store(tmp_path, monkeypatch, bars_000025: pl.DataFrame, csi500: pl.DataFrame) -> None:
+def test_compute_from_the_store(
+    tmp_path, monkeypatch, bars_000025: pl.DataFrame, csi500: pl.DataFrame
+) -> None:
     """End to end: daily_quote + adj_factor + index_daily in a DuckDB store → Parquet under <data_dir>/features."""
     from thermoquant.config import get_settings
     from thermoquant.data.store import open_store
@@ -70,9 +72,9 @@ def test_compute_from_the_store(tmp_path, monkeypatch, bars_000025: pl.DataFrame
     raw = bars_000025.head(300)
     store.upsert(
         "daily_quote",
-        raw.select("symbol", "trade_date", "open", "high", "low", "close", "volume", "amount", "turnover").with_columns(
-            pl.lit("test").alias("source")
-        ),
+        raw.select(
+            "symbol", "trade_date", "open", "high", "low", "close", "volume", "amount", "turnover"
+        ).with_columns(pl.lit("test").alias("source")),
     )
     store.upsert(
         "index_daily",

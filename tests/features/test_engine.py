@@ -108,6 +108,16 @@ def test_incremental_with_young_stock(bars_000025: pl.DataFrame) -> None:
     _assert_frames_close(got, want)
 
 
+def test_every_factor_is_computed(bars_000025: pl.DataFrame, csi500: pl.DataFrame) -> None:
+    """compute() returns one column per registered factor of dimensions 1-4, each with real values."""
+    names = [f.name for f in tqf.list_factors([1, 2, 3, 4])]
+    for convention in ("tdx", "talib"):
+        res = tqf.compute(bars_000025, convention=convention, market=csi500)
+        assert res.columns == ["symbol", "trade_date", *names]
+        empty = [n for n in names if res[n].drop_nulls().len() < bars_000025.height // 2]
+        assert not empty, f"factors with (almost) no values: {empty}"
+
+
 def test_registry_contract() -> None:
     facs = tqf.list_factors(dims=[1, 2, 3, 4])
     names = [f.name for f in facs]

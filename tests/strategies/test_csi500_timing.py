@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from thermoquant.backtest import csi500_data
 from thermoquant.strategies import csi500_timing as csi
 
 
@@ -69,9 +70,10 @@ def rule_text_signals(rows: list[dict], dual: bool = False) -> list[tuple[dt.dat
 @pytest.fixture(scope="module")
 def reference(real_data: Path) -> tuple[list[dict], pl.DataFrame, dt.date]:
     path = real_data / "jerryz_csi500" / "strategy_data.csv"
-    ref = csi.read_reference_csv(path)
-    frame = csi.with_index_history(ref, real_data / "derived" / "csi500_index_daily_2005_2026.csv")
-    return _rows(path), frame, ref["trade_date"].min()
+    frame, first = csi500_data.strategy_frame(
+        path, real_data / "derived" / "csi500_index_daily_2005_2026.csv"
+    )
+    return _rows(path), frame, first
 
 
 def test_our_moving_averages_equal_upstream(reference) -> None:
@@ -141,7 +143,7 @@ def test_missing_column_is_a_clear_error() -> None:
 
 def test_etf_mode_through_engine(real_data: Path, reference) -> None:
     _, frame, first = reference
-    etf = csi.read_etf_csv(real_data / "sample" / "etf_510500_daily_2013_2026.csv")
+    etf = csi500_data.etf_bars(real_data / "sample" / "etf_510500_daily_2013_2026.csv")
     out = csi.run_etf(frame, etf, start=first, end=dt.date(2023, 12, 29))
     res = out.result
     fills = res.fills()
@@ -162,6 +164,10 @@ def test_etf_mode_through_engine(real_data: Path, reference) -> None:
     assert -1 < s["max_drawdown"] < 0 and s["trades"] > 10
 
 
-def test_demo_summary_runs_on_sample(real_data: Path) -> None:
-    text = csi.demo_summary()
-    assert "胜率" in text and "双重校验" in text
+def test_demo_summary_on_the_bundled_sample() -> None:
+    from thermoquant.backtest.csi500_data import sample_frame
+
+    text = csi.demo_summary(*sample_frame())
+    assert "2019-01-02 → 2026-03-06" in text
+    assert "交易次数 trades        45" in text and "胜率 win rate          57.8%" in text
+    assert "交易次数 trades        28" in text  # the dual check trades fewer times

@@ -4,7 +4,9 @@
   positions / order records out (T+1, one-price limit bars, suspensions, lots, fees, volume cap, cash >= 0).
 * :mod:`.engine` — :class:`EngineConfig`, :class:`MarketArrays`, :func:`run_targets`, :func:`run_orders`,
   :class:`BacktestResult` (orders, fills, round trips as Polars frames).
-* :mod:`.rules` — :func:`market_arrays`: long bar frame -> arrays with every rule from :mod:`thermoquant.market`.
+* :mod:`.rules` — :func:`market_arrays` (long bar frame) / :func:`from_arrays` ((stocks x days) arrays) -> arrays
+  with every rule from :mod:`thermoquant.market`.
+* :mod:`.csi500_data` — the CSI500 timing strategy's inputs read from files (the strategy itself reads none).
 * :mod:`.metrics` — return, risk and trade metrics (empyrical conventions).
 * :mod:`.report` — self-contained HTML report; :mod:`.record` — backtest_log / trades rows;
   :mod:`.commands` — ``tq backtest``.

@@ -12,8 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from thermoquant.backtest import record, report
+from thermoquant.backtest import csi500_data, record, report
 from thermoquant.backtest.engine import EngineConfig
+from thermoquant.cli_options import parse_date
+from thermoquant.data.sources.sample import sample_path
 from thermoquant.strategies import csi500_timing as csi
 
 console = Console()
@@ -58,16 +60,12 @@ def _summary_table(title: str, columns: dict[str, dict[str, float]]) -> Table:
     return t
 
 
-def _load_frame(data: Path | None, sample: bool) -> tuple[pl.DataFrame, dt.date, Path]:
-    """Strategy input and the first tradable day; ``data`` = a ``strategy_data.csv``-shaped file."""
-    directory = csi.sample_dir()
+def _load_frame(data: Path | None, sample: bool) -> tuple[pl.DataFrame, dt.date]:
+    """Strategy input and the first tradable day; ``data`` = a ``strategy_data.csv``-shaped file (MA warm-up
+    from the bundled index history)."""
     if data is None or sample:
-        frame, first = csi.load_sample_frame(directory)
-        return frame, first, directory
-    ref = csi.read_reference_csv(data)
-    hist = directory / "csi500_index_daily_2005_2026.csv"
-    frame = csi.with_index_history(ref, hist) if hist.exists() else ref
-    return frame, ref["trade_date"].min(), directory
+        return csi500_data.sample_frame()
+    return csi500_data.strategy_frame(data, sample_path(csi500_data.INDEX_HISTORY_SAMPLE))
 
 
 def backtest(
@@ -97,11 +95,11 @@ def backtest(
     if strategy not in STRATEGIES:
         raise typer.BadParameter(f"unknown strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
     params = parse_params(param or [], csi.Csi500TimingParams)
-    frame, first, directory = _load_frame(data, sample)
-    t0 = dt.date.fromisoformat(start) if start else first
-    t0 = max(t0, first)
-    if end:
-        frame = frame.filter(pl.col("trade_date") <= dt.date.fromisoformat(end))
+    frame, first = _load_frame(data, sample)
+    t0 = max(parse_date(start) or first, first)
+    end_d = parse_date(end)
+    if end_d is not None:
+        frame = frame.filter(pl.col("trade_date") <= end_d)
     if mode == "reference":
         base = csi.reference_backtest(frame, params, t0)
         dual = csi.reference_backtest(frame, dataclasses.replace(params, dual_check=True), t0)
@@ -121,7 +119,7 @@ def backtest(
         buys = base.trades["entry_fill"].drop_nulls().to_list()
         sells = base.trades["exit_fill"].drop_nulls().to_list()
     elif mode == "etf":
-        etf = csi.read_etf_csv(directory / "etf_510500_daily_2013_2026.csv")
+        etf = csi500_data.etf_bars(sample_path(csi500_data.ETF_SAMPLE))
         er = csi.run_etf(frame, etf, params, start=t0, config=EngineConfig(init_cash=cash, fill=fill))
         res = er.result
         summary = er.summary()

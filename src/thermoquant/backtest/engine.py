@@ -166,12 +166,6 @@ class BacktestResult:
         )
 
 
-def _events(m: MarketArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    ev = np.asarray(m.events, dtype=np.float64).reshape(-1, 4)
-    ev = ev[np.argsort(ev[:, 0], kind="stable")]
-    return ev[:, 0].astype(np.int64), ev[:, 1].astype(np.int64), ev[:, 2].copy(), ev[:, 3].copy()
-
-
 def _commission(cfg: EngineConfig) -> tuple[float, float]:
     """(rate, minimum CNY) from the config, falling back to the configured market fee model."""
     if cfg.commission_rate is not None and cfg.min_commission is not None:
@@ -182,17 +176,19 @@ def _commission(cfg: EngineConfig) -> tuple[float, float]:
     return float(rate), float(minimum)
 
 
-def _fee_tables(m: MarketArrays) -> tuple[np.ndarray, ...]:
-    return (
-        np.asarray(m.fee_group, dtype=np.int64),
-        np.ascontiguousarray(m.stamp_buy, dtype=np.float64),
-        np.ascontiguousarray(m.stamp_sell, dtype=np.float64),
-        np.ascontiguousarray(m.transfer_rate, dtype=np.float64),
+def _kernel_inputs(m: MarketArrays, cfg: EngineConfig) -> tuple[nb.Market, nb.Costs, nb.Events]:
+    """The arrays and costs of one run as the numba drivers take them (events sorted by day)."""
+    market = nb.Market(
+        *(
+            np.ascontiguousarray(getattr(m, name), dtype=np.int64 if name == "fee_group" else np.float64)
+            for name in nb.MARKET_FIELDS
+        )
     )
-
-
-def _common_args(m: MarketArrays) -> tuple[np.ndarray, ...]:
-    return (m.open, m.high, m.low, m.close, m.volume, m.amount, m.limit_up, m.limit_down)
+    costs = nb.Costs(cfg.participation, *_commission(cfg), cfg.slippage_bps * 1e-4)
+    ev = np.asarray(m.events, dtype=np.float64).reshape(-1, 4)
+    ev = ev[np.argsort(ev[:, 0], kind="stable")]
+    events = nb.Events(ev[:, 0].astype(np.int64), ev[:, 1].astype(np.int64), ev[:, 2].copy(), ev[:, 3].copy())
+    return market, costs, events
 
 
 def run_targets(
@@ -204,24 +200,13 @@ def run_targets(
     if target.shape != m.shape:
         raise ValueError(f"target shape {target.shape} != market shape {m.shape}")
     price_mode, lag = _FILL[cfg.fill]
-    ev_day, ev_stock, ev_ratio, ev_cash = _events(m)
     out = nb.simulate_targets_nb(
-        *_common_args(m),
+        *_kernel_inputs(m, cfg),
         np.ascontiguousarray(target, dtype=np.float64),
         is_weight,
         lag,
         price_mode,
-        cfg.slippage_bps * 1e-4,
-        m.lot_min.astype(np.float64),
-        m.lot_step.astype(np.float64),
-        cfg.participation,
-        *_commission(cfg),
-        *_fee_tables(m),
         cfg.init_cash,
-        ev_day,
-        ev_stock,
-        ev_ratio,
-        ev_cash,
         cfg.keep_positions,
     )
     return BacktestResult(m.symbols, m.dates, *out, config=cfg)
@@ -250,28 +235,13 @@ def run_orders(
             f"order row {r['_seq']}: symbol {r['symbol']!r}, date {r['date']} or price {r['price']!r} is not in "
             f"the market arrays / not one of {sorted(_PRICE_MODES)}"
         )
-    days = o["_d"].to_numpy().astype(np.int64)
-    stocks = o["_s"].to_numpy().astype(np.int64)
-    qty = o["quantity"].cast(pl.Float64).to_numpy()
-    modes = o["_p"].to_numpy().astype(np.int64)
-    ev_day, ev_stock, ev_ratio, ev_cash = _events(m)
     out = nb.simulate_orders_nb(
-        *_common_args(m),
-        days,
-        stocks,
-        np.ascontiguousarray(qty),
-        modes,
-        cfg.slippage_bps * 1e-4,
-        m.lot_min.astype(np.float64),
-        m.lot_step.astype(np.float64),
-        cfg.participation,
-        *_commission(cfg),
-        *_fee_tables(m),
+        *_kernel_inputs(m, cfg),
+        o["_d"].to_numpy().astype(np.int64),
+        o["_s"].to_numpy().astype(np.int64),
+        np.ascontiguousarray(o["quantity"].cast(pl.Float64).to_numpy()),
+        o["_p"].to_numpy().astype(np.int64),
         cfg.init_cash,
-        ev_day,
-        ev_stock,
-        ev_ratio,
-        ev_cash,
         cfg.keep_positions,
     )
     return BacktestResult(m.symbols, m.dates, *out, config=cfg)

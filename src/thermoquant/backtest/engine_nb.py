@@ -20,11 +20,16 @@ A-share rules applied at fill time (all in :func:`_fill_one`):
   ``fee_group[s]`` picks stock s's row (e.g. its board) — dated rates, so the 2023-08-28 stamp cut is a date;
 * cash never negative: a buy is cut to what cash (after fees) pays for, in whole lots.
 
-Order records (one per order that reached the market, blocked ones included) go to growable arrays, see
-:data:`REC_FIELDS` and the ``STATUS_*`` codes.
+The kernels take the run's arrays bundled in named tuples: :class:`Market` (prices, limits, lots, fee tables),
+:class:`Costs` (volume cap, commission, slippage) and :class:`Events` (corporate actions); the mutable per-run
+book is a :class:`Book`.  Order records (one per order that reached the market, blocked ones included) go to
+growable arrays, see :data:`REC_FIELDS` and the ``STATUS_*`` codes.
 """
 
 from __future__ import annotations
+
+from collections import namedtuple
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -60,6 +65,47 @@ _NREC = len(REC_FIELDS)
 _EPS = 1e-9
 
 
+Market = namedtuple(
+    "Market",
+    "open high low close volume amount limit_up limit_down lot_min lot_step fee_group stamp_buy stamp_sell "
+    "transfer_rate",
+)
+"""The arrays of :class:`thermoquant.backtest.engine.MarketArrays` the kernels read: same names, layout and units
+(``fee_group`` int64, the rest float64)."""
+MARKET_FIELDS: tuple[str, ...] = Market._fields
+
+
+class Costs(NamedTuple):
+    """Trading costs that are not market rules."""
+
+    participation: float  # max fraction of a bar's volume per order (<= 0 disables)
+    commission_rate: float  # fraction of the order value
+    min_commission: float  # CNY per order
+    slippage: float  # fraction of the price, against the trader
+
+
+class Events(NamedTuple):
+    """Corporate actions sorted by day: day index, stock index, new shares per old share, cash per old share CNY."""
+
+    day: np.ndarray
+    stock: np.ndarray
+    ratio: np.ndarray
+    cash: np.ndarray
+
+
+class Book(NamedTuple):
+    """Mutable state of a run (arrays updated in place) and its daily outputs."""
+
+    pos: np.ndarray  # (n,) shares held
+    locked: np.ndarray  # (n,) shares bought today (T+1)
+    last_px: np.ndarray  # (n,) last valid close, CNY
+    cash: np.ndarray  # (1,) CNY
+    out_cash: np.ndarray  # (T,)
+    out_equity: np.ndarray  # (T,)
+    out_gross: np.ndarray  # (T,)
+    out_pos: np.ndarray  # (n, T), or (0, 0) when positions are not kept
+
+
 @njit(cache=True)
 def _grow(rec: np.ndarray, n_rec: int) -> np.ndarray:
     """Return ``rec`` or a copy twice as large when it is full."""
@@ -79,75 +125,51 @@ def _floor_lot(q: float, lot_min: float, lot_step: float) -> float:
 
 
 @njit(cache=True)
-def _fill_price(open_, close, volume, amount, s, t, price_mode, slip, side):
+def _fill_price(m, s, t, price_mode, slip, side):
     """Fill price of day t for stock s (NaN when no trade is possible), slippage against the trader."""
-    vol = volume[s, t]
+    vol = m.volume[s, t]
     if not (vol > 0.0):
         return np.nan
     if price_mode == PRICE_OPEN:
-        p = open_[s, t]
+        p = m.open[s, t]
     elif price_mode == PRICE_CLOSE:
-        p = close[s, t]
+        p = m.close[s, t]
     else:
-        p = amount[s, t] / vol
+        p = m.amount[s, t] / vol
     if not (p > 0.0):
         return np.nan
     return p * (1.0 + slip) if side > 0 else p * (1.0 - slip)
 
 
 @njit(cache=True)
-def _locked_at(open_, high, low, close, limit, s, t):
+def _locked_at(m, limit, s, t):
     """True when day t is a one-price bar sitting at ``limit`` (NaN limit: never)."""
     lim = limit[s, t]
     if np.isnan(lim):
         return False
-    o = open_[s, t]
-    if not (o == high[s, t] and o == low[s, t] and o == close[s, t]):
+    o = m.open[s, t]
+    if not (o == m.high[s, t] and o == m.low[s, t] and o == m.close[s, t]):
         return False
     return abs(o - lim) <= 1e-6 * max(1.0, abs(lim))
 
 
 @njit(cache=True)
-def _order_fees(
-    value, is_sell, s, t, commission_rate, min_commission, fee_group, stamp_buy, stamp_sell, transfer_rate
-):
+def _order_fees(m, c, value, is_sell, s, t):
     """(commission, transfer fee, stamp duty) in CNY of one order of ``value`` CNY."""
-    g = fee_group[s]
-    comm = max(commission_rate * value, min_commission)
-    transfer = transfer_rate[g, t] * value
-    stamp = (stamp_sell[g, t] if is_sell else stamp_buy[g, t]) * value
+    g = m.fee_group[s]
+    comm = max(c.commission_rate * value, c.min_commission)
+    transfer = m.transfer_rate[g, t] * value
+    stamp = (m.stamp_sell[g, t] if is_sell else m.stamp_buy[g, t]) * value
     return comm, transfer, stamp
 
 
 @njit(cache=True)
-def _fill_one(
-    s,
-    t,
-    q,
-    price,
-    open_,
-    high,
-    low,
-    close,
-    volume,
-    limit_up,
-    limit_down,
-    lot_min,
-    lot_step,
-    participation,
-    commission_rate,
-    min_commission,
-    fee_group,
-    stamp_buy,
-    stamp_sell,
-    transfer_rate,
-    pos,
-    locked,
-    cash,
-    rec,
-    n_rec,
-):
-    """Apply every rule to one order of ``q`` shares (signed) and book it.  Returns (rec, n_rec)."""
+def _fill_one(m, c, book, s, t, q, price, rec, n_rec):
+    """Apply every rule to one order of ``q`` shares (signed) at ``price`` and book it.  Returns (rec, n_rec)."""
+    pos = book.pos
+    cash = book.cash
+    lot_min = m.lot_min[s]
+    lot_step = m.lot_step[s]
     filled = 0.0
     comm = 0.0
     transfer = 0.0
@@ -156,27 +178,25 @@ def _fill_one(
     if np.isnan(price):
         status = STATUS_SUSPENDED
     elif q > 0.0:
-        if _locked_at(open_, high, low, close, limit_up, s, t):
+        if _locked_at(m, m.limit_up, s, t):
             status = STATUS_LIMIT
         else:
-            want = _floor_lot(q, lot_min[s], lot_step[s])
+            want = _floor_lot(q, lot_min, lot_step)
             qty = want
-            if participation > 0.0:
-                qty = min(qty, _floor_lot(participation * volume[s, t], lot_min[s], lot_step[s]))
+            if c.participation > 0.0:
+                qty = min(qty, _floor_lot(c.participation * m.volume[s, t], lot_min, lot_step))
             # cash: the largest lot quantity whose value plus fees fits
-            rate_all = 1.0 + commission_rate + transfer_rate[fee_group[s], t] + stamp_buy[fee_group[s], t]
-            qty = min(qty, _floor_lot(cash[0] / (price * rate_all), lot_min[s], lot_step[s]))
+            g = m.fee_group[s]
+            rate_all = 1.0 + c.commission_rate + m.transfer_rate[g, t] + m.stamp_buy[g, t]
+            qty = min(qty, _floor_lot(cash[0] / (price * rate_all), lot_min, lot_step))
             while qty > 0.0:
-                c, x, st = _order_fees(
-                    qty * price, False, s, t, commission_rate, min_commission, fee_group, stamp_buy, stamp_sell,
-                    transfer_rate,
-                )  # fmt: skip
-                if qty * price + c + x + st <= cash[0] + _EPS:
-                    comm = c
+                cm, x, st = _order_fees(m, c, qty * price, False, s, t)
+                if qty * price + cm + x + st <= cash[0] + _EPS:
+                    comm = cm
                     transfer = x
                     stamp = st
                     break
-                qty = _floor_lot(qty - lot_step[s], lot_min[s], lot_step[s])
+                qty = _floor_lot(qty - lot_step, lot_min, lot_step)
             if want <= 0.0:
                 status = STATUS_LOT
             elif qty <= 0.0:
@@ -186,30 +206,27 @@ def _fill_one(
                 if qty < q - _EPS:
                     status = STATUS_PARTIAL
                 pos[s] += qty
-                locked[s] += qty
+                book.locked[s] += qty
                 cash[0] -= qty * price + comm + transfer + stamp
     elif q < 0.0:
-        if _locked_at(open_, high, low, close, limit_down, s, t):
+        if _locked_at(m, m.limit_down, s, t):
             status = STATUS_LIMIT
         else:
-            avail = pos[s] - locked[s]
+            avail = pos[s] - book.locked[s]
             want = -q
             if avail <= _EPS:
                 status = STATUS_T1
             else:
                 qty = min(want, avail)
-                cap = participation * volume[s, t] if participation > 0.0 else np.inf
+                cap = c.participation * m.volume[s, t] if c.participation > 0.0 else np.inf
                 if qty > cap:
-                    qty = _floor_lot(cap, lot_min[s], lot_step[s])
+                    qty = _floor_lot(cap, lot_min, lot_step)
                 elif qty < avail - _EPS:  # partial sell: whole lots only; selling all that is free may be odd
-                    qty = _floor_lot(qty, lot_min[s], lot_step[s])
+                    qty = _floor_lot(qty, lot_min, lot_step)
                 if qty <= 0.0:
                     status = STATUS_LOT
                 else:
-                    comm, transfer, stamp = _order_fees(
-                        qty * price, True, s, t, commission_rate, min_commission, fee_group, stamp_buy, stamp_sell,
-                        transfer_rate,
-                    )  # fmt: skip
+                    comm, transfer, stamp = _order_fees(m, c, qty * price, True, s, t)
                     filled = -qty
                     if qty < want - _EPS:
                         status = STATUS_PARTIAL
@@ -230,69 +247,57 @@ def _fill_one(
 
 
 @njit(cache=True)
-def _start_day(t, ev_day, ev_stock, ev_ratio, ev_cash, ev_ptr, pos, locked, last_px, cash):
+def _new_book(n, T, init_cash, keep_positions):
+    """Flat book with ``init_cash`` CNY for n stocks over T days."""
+    return Book(
+        np.zeros(n),
+        np.zeros(n),
+        np.full(n, np.nan),
+        np.array([init_cash]),
+        np.empty(T),
+        np.empty(T),
+        np.empty(T),
+        np.zeros((n, T)) if keep_positions else np.zeros((0, 0)),
+    )
+
+
+@njit(cache=True)
+def _start_day(t, ev, ev_ptr, book):
     """Clear T+1 locks and apply the corporate actions of day t (split ratio, cash dividend per old share)."""
-    locked[:] = 0.0
-    while ev_ptr < ev_day.shape[0] and ev_day[ev_ptr] <= t:
-        if ev_day[ev_ptr] == t:
-            s = ev_stock[ev_ptr]
-            cash[0] += pos[s] * ev_cash[ev_ptr]
-            if ev_ratio[ev_ptr] > 0.0 and ev_ratio[ev_ptr] != 1.0:
-                pos[s] = np.floor(pos[s] * ev_ratio[ev_ptr] + _EPS)
-                last_px[s] = last_px[s] / ev_ratio[ev_ptr]
+    book.locked[:] = 0.0
+    pos = book.pos
+    while ev_ptr < ev.day.shape[0] and ev.day[ev_ptr] <= t:
+        if ev.day[ev_ptr] == t:
+            s = ev.stock[ev_ptr]
+            book.cash[0] += pos[s] * ev.cash[ev_ptr]
+            if ev.ratio[ev_ptr] > 0.0 and ev.ratio[ev_ptr] != 1.0:
+                pos[s] = np.floor(pos[s] * ev.ratio[ev_ptr] + _EPS)
+                book.last_px[s] = book.last_px[s] / ev.ratio[ev_ptr]
         ev_ptr += 1
     return ev_ptr
 
 
 @njit(cache=True)
-def _end_day(t, close, pos, last_px, cash, out_cash, out_equity, out_gross, out_pos, keep_positions):
+def _end_day(t, close, book):
     """Mark to the day's close (last valid close for suspended stocks) and store the day's outputs."""
     gross = 0.0
-    n = pos.shape[0]
-    for s in range(n):
-        c = close[s, t]
-        if c > 0.0:
-            last_px[s] = c
+    pos = book.pos
+    keep_positions = book.out_pos.shape[0] > 0
+    for s in range(pos.shape[0]):
+        px = close[s, t]
+        if px > 0.0:
+            book.last_px[s] = px
         if pos[s] != 0.0:
-            gross += pos[s] * last_px[s]
+            gross += pos[s] * book.last_px[s]
         if keep_positions:
-            out_pos[s, t] = pos[s]
-    out_cash[t] = cash[0]
-    out_gross[t] = gross
-    out_equity[t] = cash[0] + gross
+            book.out_pos[s, t] = pos[s]
+    book.out_cash[t] = book.cash[0]
+    book.out_gross[t] = gross
+    book.out_equity[t] = book.cash[0] + gross
 
 
 @njit(cache=True)
-def simulate_targets_nb(
-    open_,
-    high,
-    low,
-    close,
-    volume,
-    amount,
-    limit_up,
-    limit_down,
-    target,
-    target_is_weight,
-    lag,
-    price_mode,
-    slippage,
-    lot_min,
-    lot_step,
-    participation,
-    commission_rate,
-    min_commission,
-    fee_group,
-    stamp_buy,
-    stamp_sell,
-    transfer_rate,
-    init_cash,
-    ev_day,
-    ev_stock,
-    ev_ratio,
-    ev_cash,
-    keep_positions,
-):
+def simulate_targets_nb(m, c, ev, target, target_is_weight, lag, price_mode, init_cash, keep_positions):
     """Rebalance to ``target[:, k]`` (weights of equity or shares; NaN = leave alone) on day ``k + lag``.
 
     Per day: corporate actions, then every sell (stock order), then buys scaled down together when their cost
@@ -301,15 +306,11 @@ def simulate_targets_nb(
 
     Returns ``(cash[T], equity[T], gross[T], positions[n, T] or (0, 0), records[n_rec, 10])``.
     """
-    n, T = close.shape
-    pos = np.zeros(n)
-    locked = np.zeros(n)
-    last_px = np.full(n, np.nan)
-    cash = np.array([init_cash])
-    out_cash = np.empty(T)
-    out_equity = np.empty(T)
-    out_gross = np.empty(T)
-    out_pos = np.zeros((n, T)) if keep_positions else np.zeros((0, 0))
+    n, T = m.close.shape
+    book = _new_book(n, T, init_cash, keep_positions)
+    pos = book.pos
+    last_px = book.last_px
+    slippage = c.slippage
     rec = np.empty((1024, _NREC))
     n_rec = 0
     ev_ptr = 0
@@ -317,12 +318,12 @@ def simulate_targets_nb(
     delta = np.zeros(n)
     buy_q = np.zeros(n)
     for t in range(T):
-        ev_ptr = _start_day(t, ev_day, ev_stock, ev_ratio, ev_cash, ev_ptr, pos, locked, last_px, cash)
+        ev_ptr = _start_day(t, ev, ev_ptr, book)
         k = t - lag
         if k >= 0:
-            equity = cash[0]
+            equity = book.cash[0]
             for s in range(n):
-                px[s] = _fill_price(open_, close, volume, amount, s, t, price_mode, 0.0, 1)
+                px[s] = _fill_price(m, s, t, price_mode, 0.0, 1)
                 if pos[s] != 0.0:
                     equity += pos[s] * (px[s] if px[s] > 0.0 else last_px[s])
             n_buy = 0
@@ -339,9 +340,9 @@ def simulate_targets_nb(
                     want = tg * equity / (ref * (1.0 + slippage))
                     want = max(want, 0.0)
                     if want > pos[s]:
-                        want = pos[s] + _floor_lot(want - pos[s], lot_min[s], lot_step[s])
+                        want = pos[s] + _floor_lot(want - pos[s], m.lot_min[s], m.lot_step[s])
                     elif want > 0.0:  # keep whole lots when trimming
-                        want = pos[s] - _floor_lot(pos[s] - want, lot_min[s], lot_step[s])
+                        want = pos[s] - _floor_lot(pos[s] - want, m.lot_min[s], m.lot_step[s])
                 else:
                     want = max(tg, 0.0)
                 d = want - pos[s]
@@ -356,66 +357,31 @@ def simulate_targets_nb(
             for s in range(n):
                 if delta[s] < 0.0:
                     p = px[s] * (1.0 - slippage) if px[s] > 0.0 else np.nan
-                    rec, n_rec = _fill_one(
-                        s, t, delta[s], p, open_, high, low, close, volume, limit_up, limit_down, lot_min,
-                        lot_step, participation, commission_rate, min_commission, fee_group, stamp_buy, stamp_sell,
-                        transfer_rate, pos, locked, cash, rec, n_rec,
-                    )  # fmt: skip
+                    rec, n_rec = _fill_one(m, c, book, s, t, delta[s], p, rec, n_rec)
             if n_buy > 0:
-                fee_rate = 1.0 + commission_rate + 2e-4  # rough bound of transfer fee / buy-side stamp
+                fee_rate = 1.0 + c.commission_rate + 2e-4  # rough bound of transfer fee / buy-side stamp
                 scale = 1.0
-                if buy_cost * fee_rate + n_buy * min_commission > cash[0]:
-                    scale = max(cash[0] - n_buy * min_commission, 0.0) / (buy_cost * fee_rate)
+                if buy_cost * fee_rate + n_buy * c.min_commission > book.cash[0]:
+                    scale = max(book.cash[0] - n_buy * c.min_commission, 0.0) / (buy_cost * fee_rate)
                 for s in range(n):
                     if delta[s] > 0.0:
                         q = delta[s]
                         if scale < 1.0:
-                            q = _floor_lot(q * scale, lot_min[s], lot_step[s])
+                            q = _floor_lot(q * scale, m.lot_min[s], m.lot_step[s])
                             if q <= 0.0:
-                                q = lot_min[s]  # let the fill report the cash shortfall
+                                q = m.lot_min[s]  # let the fill report the cash shortfall
                         buy_q[s] = q
                 for s in range(n):
                     if delta[s] > 0.0:
                         p = px[s] * (1.0 + slippage) if px[s] > 0.0 else np.nan
-                        rec, n_rec = _fill_one(
-                            s, t, buy_q[s], p, open_, high, low, close, volume, limit_up, limit_down, lot_min,
-                            lot_step, participation, commission_rate, min_commission, fee_group, stamp_buy,
-                            stamp_sell, transfer_rate, pos, locked, cash, rec, n_rec,
-                        )  # fmt: skip
-        _end_day(t, close, pos, last_px, cash, out_cash, out_equity, out_gross, out_pos, keep_positions)
-    return out_cash, out_equity, out_gross, out_pos, rec[:n_rec].copy()
+                        rec, n_rec = _fill_one(m, c, book, s, t, buy_q[s], p, rec, n_rec)
+        _end_day(t, m.close, book)
+    return book.out_cash, book.out_equity, book.out_gross, book.out_pos, rec[:n_rec].copy()
 
 
 @njit(cache=True)
 def simulate_orders_nb(
-    open_,
-    high,
-    low,
-    close,
-    volume,
-    amount,
-    limit_up,
-    limit_down,
-    order_day,
-    order_stock,
-    order_qty,
-    order_price_mode,
-    slippage,
-    lot_min,
-    lot_step,
-    participation,
-    commission_rate,
-    min_commission,
-    fee_group,
-    stamp_buy,
-    stamp_sell,
-    transfer_rate,
-    init_cash,
-    ev_day,
-    ev_stock,
-    ev_ratio,
-    ev_cash,
-    keep_positions,
+    m, c, ev, order_day, order_stock, order_qty, order_price_mode, init_cash, keep_positions
 ):
     """Execute explicit orders (sorted by day; within a day in the given sequence) of signed share quantities.
 
@@ -423,37 +389,25 @@ def simulate_orders_nb(
     driver, nothing is reordered, so a buy followed by a sell of the same stock on one day meets T+1.
     Returns the same tuple as :func:`simulate_targets_nb`.
     """
-    n, T = close.shape
-    pos = np.zeros(n)
-    locked = np.zeros(n)
-    last_px = np.full(n, np.nan)
-    cash = np.array([init_cash])
-    out_cash = np.empty(T)
-    out_equity = np.empty(T)
-    out_gross = np.empty(T)
-    out_pos = np.zeros((n, T)) if keep_positions else np.zeros((0, 0))
+    n, T = m.close.shape
+    book = _new_book(n, T, init_cash, keep_positions)
     rec = np.empty((1024, _NREC))
     n_rec = 0
     ev_ptr = 0
     o = 0
     n_ord = order_day.shape[0]
     for t in range(T):
-        ev_ptr = _start_day(t, ev_day, ev_stock, ev_ratio, ev_cash, ev_ptr, pos, locked, last_px, cash)
+        ev_ptr = _start_day(t, ev, ev_ptr, book)
         while o < n_ord and order_day[o] < t:
             o += 1
         while o < n_ord and order_day[o] == t:
             s = order_stock[o]
             q = order_qty[o]
-            side = 1 if q > 0 else -1
-            p = _fill_price(open_, close, volume, amount, s, t, order_price_mode[o], slippage, side)
-            rec, n_rec = _fill_one(
-                s, t, q, p, open_, high, low, close, volume, limit_up, limit_down, lot_min, lot_step,
-                participation, commission_rate, min_commission, fee_group, stamp_buy, stamp_sell, transfer_rate,
-                pos, locked, cash, rec, n_rec,
-            )  # fmt: skip
+            p = _fill_price(m, s, t, order_price_mode[o], c.slippage, 1 if q > 0 else -1)
+            rec, n_rec = _fill_one(m, c, book, s, t, q, p, rec, n_rec)
             o += 1
-        _end_day(t, close, pos, last_px, cash, out_cash, out_equity, out_gross, out_pos, keep_positions)
-    return out_cash, out_equity, out_gross, out_pos, rec[:n_rec].copy()
+        _end_day(t, m.close, book)
+    return book.out_cash, book.out_equity, book.out_gross, book.out_pos, rec[:n_rec].copy()
 
 
 @njit(cache=True)

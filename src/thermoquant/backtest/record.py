@@ -35,32 +35,6 @@ def new_run_id(strategy: str) -> str:
     return f"{strategy}-{stamp}-{uuid.uuid4().hex[:8]}"
 
 
-def log_frame(
-    run_id: str,
-    strategy: str,
-    params: dict[str, Any],
-    start: dt.date,
-    end: dt.date,
-    summary: dict[str, float],
-    report_path: str | None,
-) -> pl.DataFrame:
-    """The ``backtest_log`` row of a run."""
-    return pl.DataFrame(
-        {
-            "run_id": [run_id],
-            "strategy": [strategy],
-            "params": [json.dumps(_jsonable(params), ensure_ascii=False, sort_keys=True)],
-            "start_date": [start],
-            "end_date": [end],
-            "metrics": [json.dumps(_jsonable(summary), sort_keys=True)],
-            "report_path": [report_path],
-            "code_version": [thermoquant.__version__],
-            "created_at": [dt.datetime.now(dt.UTC).replace(tzinfo=None)],
-        },
-        schema_overrides={"start_date": pl.Date, "end_date": pl.Date, "report_path": pl.Utf8},
-    )
-
-
 def trades_frame(
     run_id: str, strategy: str, orders: pl.DataFrame, fill_time: dt.time = dt.time(9, 30)
 ) -> pl.DataFrame:
@@ -98,12 +72,27 @@ def record_run(
     report_path: str | None = None,
     run_id: str | None = None,
 ) -> str:
-    """Upsert the run into ``backtest_log`` and its orders into ``trades``; returns the run id.
+    """Upsert the run into ``backtest_log`` (parameters and metrics as JSON) and its orders into ``trades``;
+    returns the run id.
 
     ``store`` is a :class:`thermoquant.data.store` ``Store`` (``open_store()`` gives the configured one).
     """
     rid = run_id or new_run_id(strategy)
-    store.upsert("backtest_log", log_frame(rid, strategy, params, start, end, summary, report_path))
+    log = pl.DataFrame(
+        {
+            "run_id": [rid],
+            "strategy": [strategy],
+            "params": [json.dumps(_jsonable(params), ensure_ascii=False, sort_keys=True)],
+            "start_date": [start],
+            "end_date": [end],
+            "metrics": [json.dumps(_jsonable(summary), sort_keys=True)],
+            "report_path": [report_path],
+            "code_version": [thermoquant.__version__],
+            "created_at": [dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+        },
+        schema_overrides={"start_date": pl.Date, "end_date": pl.Date, "report_path": pl.Utf8},
+    )
+    store.upsert("backtest_log", log)
     if orders is not None and orders.height:
         store.upsert("trades", trades_frame(rid, strategy, orders))
     return rid

@@ -62,6 +62,81 @@ def fee_tables(boards: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.nda
     return fee_group.astype(np.int64), stamp_buy, stamp_sell, transfer
 
 
+def limit_arrays(
+    prev_close: np.ndarray, boards: np.ndarray, days: np.ndarray, is_st: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(limit_up, limit_down) CNY of ``(n, T)`` reference closes: ratio by board, date and ST flag from
+    :func:`~thermoquant.market.limits.limit_pcts`, prices on the 0.01 CNY tick (ETFs 0.001); NaN = no limit."""
+    up_pct, down_pct = limit_pcts(boards[:, None], days[None, :], is_st)
+    limit_up = np.full_like(prev_close, np.nan)
+    limit_down = np.full_like(prev_close, np.nan)
+    for tick, rows in ((0.001, boards == int(Board.ETF)), (0.01, boards != int(Board.ETF))):
+        if rows.any():
+            limit_up[rows], limit_down[rows] = limit_prices(
+                prev_close[rows], up_pct[rows], down_pct[rows], tick=tick
+            )
+    return limit_up, limit_down
+
+
+def from_arrays(
+    symbols: list[str],
+    dates: np.ndarray,
+    *,
+    open: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    amount: np.ndarray,
+    prev_close: np.ndarray | None = None,
+    is_st: np.ndarray | None = None,
+    limit_up: np.ndarray | None = None,
+    limit_down: np.ndarray | None = None,
+    events: np.ndarray | None = None,
+) -> MarketArrays:
+    """Attach the rule arrays of :mod:`thermoquant.market` to ``(n, T)`` bar arrays (units as in the module
+    docstring; NaN price = no bar).
+
+    ``prev_close`` defaults to the previous day's close, divided by the split ratio on a split day; ``is_st``
+    (bool array) selects the ST limit ratio; given ``limit_up``/``limit_down`` win over computed ones where they
+    are not NaN; ``events`` are :attr:`MarketArrays.events` rows.
+    """
+    events = np.zeros((0, 4)) if events is None else events
+    if prev_close is None:
+        prev_close = np.full_like(close, np.nan)
+        prev_close[:, 1:] = close[:, :-1]
+        for j, s, ratio, _ in events:
+            if ratio > 0:
+                prev_close[int(s), int(j)] /= ratio
+    boards = board_codes(np.array(symbols, dtype=object))
+    up, down = limit_arrays(prev_close, boards, dates, is_st)
+    if limit_up is not None:
+        up = np.where(np.isnan(limit_up), up, limit_up)
+    if limit_down is not None:
+        down = np.where(np.isnan(limit_down), down, limit_down)
+    rules = [lot_rule(s) for s in symbols]
+    fee_group, stamp_buy, stamp_sell, transfer_rate = fee_tables(boards, dates)
+    return MarketArrays(
+        symbols=symbols,
+        dates=dates,
+        open=open,
+        high=high,
+        low=low,
+        close=close,
+        volume=volume,
+        amount=amount,
+        limit_up=up,
+        limit_down=down,
+        lot_min=np.array([r.minimum for r in rules], dtype=np.float64),
+        lot_step=np.array([r.step for r in rules], dtype=np.float64),
+        fee_group=fee_group,
+        stamp_buy=stamp_buy,
+        stamp_sell=stamp_sell,
+        transfer_rate=transfer_rate,
+        events=events,
+    )
+
+
 def market_arrays(
     bars: pl.DataFrame,
     *,
@@ -72,45 +147,18 @@ def market_arrays(
     """Pivot ``bars`` to (symbols x dates) arrays and attach the rule arrays of :mod:`thermoquant.market`."""
     syms = symbols or sorted(bars["symbol"].unique().to_list())
     days = dates if dates is not None else dates_of(bars)
-    arr = {c: pivot(bars, c, syms, days) for c in ("open", "high", "low", "close", "volume", "amount")}
-    events = _events(syms, days, splits)
-    boards = board_codes(np.array(syms, dtype=object))
-    if "prev_close" in bars.columns:
-        prev = pivot(bars, "prev_close", syms, days)
-    else:
-        prev = np.full_like(arr["close"], np.nan)
-        prev[:, 1:] = arr["close"][:, :-1]
-        for j, s, ratio, _ in events:
-            if ratio > 0:
-                prev[int(s), int(j)] /= ratio
-    is_st = pivot(bars, "is_st", syms, days) > 0.5 if "is_st" in bars.columns else None
-    up_pct, down_pct = limit_pcts(boards[:, None], days[None, :], is_st)
-    limit_up = np.full_like(prev, np.nan)
-    limit_down = np.full_like(prev, np.nan)
-    for tick, rows in ((0.001, boards == int(Board.ETF)), (0.01, boards != int(Board.ETF))):
-        if rows.any():
-            limit_up[rows], limit_down[rows] = limit_prices(
-                prev[rows], up_pct[rows], down_pct[rows], tick=tick
-            )
-    if "limit_up" in bars.columns:
-        given = pivot(bars, "limit_up", syms, days)
-        limit_up = np.where(np.isnan(given), limit_up, given)
-    if "limit_down" in bars.columns:
-        given = pivot(bars, "limit_down", syms, days)
-        limit_down = np.where(np.isnan(given), limit_down, given)
-    rules = [lot_rule(s) for s in syms]
-    fee_group, stamp_buy, stamp_sell, transfer_rate = fee_tables(boards, days)
-    return MarketArrays(
-        symbols=syms,
-        dates=days,
-        **arr,
-        limit_up=limit_up,
-        limit_down=limit_down,
-        lot_min=np.array([r.minimum for r in rules], dtype=np.float64),
-        lot_step=np.array([r.step for r in rules], dtype=np.float64),
-        fee_group=fee_group,
-        stamp_buy=stamp_buy,
-        stamp_sell=stamp_sell,
-        transfer_rate=transfer_rate,
-        events=events,
+
+    def column(name: str) -> np.ndarray | None:
+        return pivot(bars, name, syms, days) if name in bars.columns else None
+
+    is_st = column("is_st")
+    return from_arrays(
+        syms,
+        days,
+        **{c: pivot(bars, c, syms, days) for c in ("open", "high", "low", "close", "volume", "amount")},
+        prev_close=column("prev_close"),
+        is_st=None if is_st is None else is_st > 0.5,
+        limit_up=column("limit_up"),
+        limit_down=column("limit_down"),
+        events=_events(syms, days, splits),
     )

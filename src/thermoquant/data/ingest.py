@@ -24,7 +24,7 @@ import hashlib
 import json
 import time as _time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -32,6 +32,9 @@ from typing import Any
 
 import polars as pl
 
+from thermoquant.data.sources.adapter import VendorSource
+from thermoquant.data.sources.akshare_src import AkshareSinaSource, AkshareSource
+from thermoquant.data.sources.baostock_src import BaostockSource
 from thermoquant.data.sources.base import (
     DATASET_TABLES,
     Capability,
@@ -40,12 +43,22 @@ from thermoquant.data.sources.base import (
     UnsupportedDatasetError,
     today_shanghai,
 )
+from thermoquant.data.sources.tushare_src import TushareSource, configured_token, redact
+from thermoquant.data.sources.xtquant_src import XtquantSource
 from thermoquant.market.symbols import normalize_symbol
 
 DEFAULT_HISTORY_START = date(2005, 1, 1)
 """First day a backfill asks for when neither `start` nor stored rows say otherwise (CSI500 data starts 2005)."""
 
-SOURCE_NAMES: tuple[str, ...] = ("akshare", "akshare_sina", "tushare", "baostock", "xtquant")
+# Adapter of each source name (the vendor libraries themselves are imported on first use).
+SOURCE_CLASSES: dict[str, type[VendorSource]] = {
+    "akshare": AkshareSource,
+    "akshare_sina": AkshareSinaSource,
+    "tushare": TushareSource,
+    "baostock": BaostockSource,
+    "xtquant": XtquantSource,
+}
+SOURCE_NAMES: tuple[str, ...] = tuple(SOURCE_CLASSES)
 
 # Fallback order per dataset when no --source is given (free sources first; Tushare is put first when a token is
 # configured, see `default_sources`).
@@ -102,39 +115,17 @@ def make_source(spec: str, **options: Any) -> Source:
         inner = make_source(vendor, client=client, **options)
         inner.name = "fixture"
         return inner
-    if spec == "akshare":
-        from thermoquant.data.sources.akshare_src import AkshareSource
-
-        return AkshareSource(**options)
-    if spec == "akshare_sina":
-        from thermoquant.data.sources.akshare_src import AkshareSinaSource
-
-        return AkshareSinaSource(**options)
-    if spec == "tushare":
-        from thermoquant.data.sources.tushare_src import TushareSource
-
-        return TushareSource(**options)
-    if spec == "baostock":
-        from thermoquant.data.sources.baostock_src import BaostockSource
-
-        return BaostockSource(**options)
-    if spec == "xtquant":
-        from thermoquant.data.sources.xtquant_src import XtquantSource
-
-        return XtquantSource(**options)
+    cls = SOURCE_CLASSES.get(spec)
+    if cls is not None:
+        return cls(**options)
     raise ValueError(f"unknown source {spec!r}; known: {', '.join(SOURCE_NAMES)} or fixture:<dir>")
 
 
 def default_sources(dataset: str, *, has_tushare_token: bool | None = None) -> list[str]:
     """The fallback order for `dataset`; Tushare first when a token is configured and it offers the dataset."""
-    from thermoquant.data.sources.tushare_src import TushareSource
-
     order = list(FALLBACK_ORDER.get(dataset, ("akshare",)))
     if has_tushare_token is None:
-        from thermoquant.config import get_settings
-
-        token = get_settings().tushare_token
-        has_tushare_token = token is not None and bool(token.get_secret_value())
+        has_tushare_token = configured_token() is not None
     if has_tushare_token and dataset in TushareSource.capabilities and "tushare" not in order:
         order.insert(0, "tushare")
     return order
@@ -324,40 +315,22 @@ def _checked(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, int, int, l
     return clean.drop(ROW), warnings, rejected.height, messages
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for s in secrets:
-        if s:
-            text = text.replace(s, "***")
-    return text
-
-
-def _secrets() -> list[str]:
-    try:
-        from thermoquant.config import get_settings
-
-        token = get_settings().tushare_token
-        return [token.get_secret_value()] if token is not None else []
-    except Exception:
-        return []
-
-
 def _write_job_log(
     store: Any, report: IngestReport, args: dict[str, Any], started: datetime, *, final: bool
 ) -> None:
-    secrets = _secrets()
     row = {
         "job_id": report.job_id,
         "job": "ingest",
         "dataset": report.dataset,
         "source": ">".join(report.sources),
-        "args": _redact(json.dumps(args, ensure_ascii=False, default=str), secrets),
+        "args": redact(json.dumps(args, ensure_ascii=False, default=str)),
         "status": report.status,
         "started_at": started,
         "finished_at": datetime.now() if final else None,
         "rows_in": report.rows_in,
         "rows_written": report.rows_written,
         "gaps": json.dumps(report.gaps(), ensure_ascii=False),
-        "errors": _redact(json.dumps(report.errors(), ensure_ascii=False), secrets),
+        "errors": redact(json.dumps(report.errors(), ensure_ascii=False)),
     }
     store.upsert("job_log", pl.DataFrame([row]))
 
@@ -396,7 +369,7 @@ def run_item(
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:
-            result.errors.append(_redact(f"{src.name}: {type(exc).__name__}: {exc}", _secrets()))
+            result.errors.append(redact(f"{src.name}: {type(exc).__name__}: {exc}"))
             result.status = "failed"
             continue
         if frame.height == 0:
@@ -519,9 +492,7 @@ def run_ingest(
         raise
     except Exception as exc:
         report.status = "failed"
-        report.items.append(
-            ItemResult(item="<plan>", status="failed", errors=[_redact(str(exc), _secrets())])
-        )
+        report.items.append(ItemResult(item="<plan>", status="failed", errors=[redact(str(exc))]))
         _write_job_log(store, report, args, started, final=True)
         raise
     _write_job_log(store, report, args, started, final=True)

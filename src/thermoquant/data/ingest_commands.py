@@ -13,7 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from thermoquant.cli_options import parse_date
 from thermoquant.data.ingest import (
+    SOURCE_CLASSES,
+    SOURCE_NAMES,
     IngestReport,
     ItemResult,
     csi500_sentiment,
@@ -30,29 +33,11 @@ console = Console()
 
 def _offered_datasets() -> list[str]:
     """Datasets some adapter offers and the store keeps (the union of the capability tables, minus spot)."""
-    from thermoquant.data.sources.akshare_src import AkshareSinaSource, AkshareSource
-    from thermoquant.data.sources.baostock_src import BaostockSource
-    from thermoquant.data.sources.tushare_src import TushareSource
-    from thermoquant.data.sources.xtquant_src import XtquantSource
-
-    offered: set[str] = set()
-    for cls in (AkshareSource, AkshareSinaSource, TushareSource, BaostockSource, XtquantSource):
-        offered.update(cls.capabilities)
+    offered = {d for cls in SOURCE_CLASSES.values() for d in cls.capabilities}
     return [d for d, table in DATASET_TABLES.items() if table and d in offered]
 
 
 DATASET_HELP = f"数据集 dataset: {', '.join(_offered_datasets())}, 或 csi500（种子004 流水线）"
-
-
-def _parse_date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    for fmt in ("%Y-%m-%d", "%Y%m%d"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD 或 YYYYMMDD: {value!r}")
 
 
 def _parse_symbols(value: str | None) -> list[str] | None:
@@ -149,8 +134,7 @@ def ingest(
         typer.Option(
             "--source",
             "-s",
-            help="数据源（逗号分隔为回退顺序）: akshare, akshare_sina, tushare, baostock, "
-            "xtquant, fixture:<目录>。默认按数据集的回退顺序",
+            help=f"数据源（逗号分隔为回退顺序）: {', '.join(SOURCE_NAMES)}, fixture:<目录>。默认按数据集的回退顺序",
         ),
     ] = None,
     start: Annotated[
@@ -178,18 +162,14 @@ def ingest(
     Ingest a dataset (backfill or incremental update; resumable, idempotent, logged in job_log).
     """
     if capabilities:
-        names = (
-            [s.strip() for s in source.split(",")]
-            if source
-            else ["akshare", "akshare_sina", "tushare", "baostock", "xtquant"]
-        )
+        names = [s.strip() for s in source.split(",")] if source else list(SOURCE_NAMES)
         console.print(capability_table([make_source(n) for n in names]))
         return
     if dataset is None:
         raise typer.BadParameter("需要数据集名称 (dataset), 例如 `tq ingest daily_quote --symbols 600000.SH`")
     from thermoquant.data.store import open_store
 
-    start_d, end_d = _parse_date(start), _parse_date(end)
+    start_d, end_d = parse_date(start), parse_date(end)
     syms = _parse_symbols(symbols)
     try:
         srcs = _sources(source, "daily_quote" if dataset == "csi500" else dataset, tier)
@@ -227,6 +207,7 @@ def ingest(
                     raise typer.BadParameter("csi500 需要 --start 和 --end")
                 reports = ingest_csi500(store, srcs, start_d, end_d, on_item=on_item)
             else:
+                options = {"freq": freq} if dataset == "minute_quote" else {}
                 reports = {
                     dataset: run_ingest(
                         store,
@@ -237,18 +218,7 @@ def ingest(
                         end=end_d,
                         on_plan=on_plan,
                         on_item=on_item,
-                        freq=freq,
-                    )
-                    if dataset == "minute_quote"
-                    else run_ingest(
-                        store,
-                        dataset,
-                        srcs,
-                        symbols=syms,
-                        start=start_d,
-                        end=end_d,
-                        on_plan=on_plan,
-                        on_item=on_item,
+                        **options,
                     )
                 }
         for report in reports.values():

@@ -15,7 +15,8 @@ Rules (name → severity): ``required`` error (key, close; NaN or empty), ``miss
 volume, amount empty), ``negative`` error, ``ohlc`` error, ``duplicate`` error (first row kept),
 ``vwap_range`` error or warning (see below), ``unit_switch`` error per row plus one whole-file warning naming
 where the units change, ``sci_notation`` warning, ``suspended`` warning (stored with ``is_suspended``),
-``range`` error, ``warmup_zero`` error, ``series_break`` warning. The file import adds ``not_a_number``,
+``range`` error, ``warmup_zero`` error, ``series_break`` warning, ``membership_only`` warning (an
+``index_weight`` frame without any weight). The file import adds ``not_a_number``,
 ``bad_date`` and ``bad_symbol`` errors and ``unit_repaired`` warnings.
 
 Conventions of the frames (``data/schema.py``): prices CNY (index points for indices), ``volume`` in shares,
@@ -58,6 +59,7 @@ __all__ = [
     "check_duplicates",
     "check_index_share_price",
     "check_leading_zeros",
+    "check_membership_weights",
     "check_negative",
     "check_ohlc",
     "check_price_jumps",
@@ -383,6 +385,26 @@ def mark_suspended(df: pl.DataFrame, tradestatus: str | None = None) -> pl.DataF
     return df.with_columns(cond.alias("is_suspended"))
 
 
+def check_membership_weights(df: pl.DataFrame) -> list[Issue]:
+    """``index_weight.weight`` (%): in [0, 100] where given; empty is allowed (membership without weights).
+
+    Some vendors give index membership only (Baostock ``query_zz500_stocks``, qlib instruments): when every row's
+    weight is empty that is one whole-file warning; when only some are, each empty one is a ``missing`` warning
+    (a vendor that gives weights dropped some). Neither rejects a row: ``weight`` is nullable in the schema.
+    """
+    if "weight" not in df.columns or df.is_empty():
+        return []
+    empty = pl.col("weight").is_null()
+    if df.schema["weight"].is_float():
+        empty = empty | pl.col("weight").is_nan()
+    n_empty = int(df.select(empty.sum()).item())
+    if n_empty == df.height:
+        note = f"membership only: weight is empty in all {df.height} rows (stored as null)"
+        return [Issue("membership_only", Severity.WARNING, None, "weight", note)]
+    out = check_required(df, ["weight"], Severity.WARNING) if n_empty else []
+    return out + check_range(df, "weight", 0.0, 100.0)
+
+
 def check_leading_zeros(df: pl.DataFrame, column: str) -> list[Issue]:
     """Error for the leading run of exact 0.0 values of `column` (a warm-up artefact, e.g. rolling-20
     breadth)."""
@@ -435,7 +457,8 @@ def validate(
     Bar tables (daily_quote, index_daily, etf_daily): required key and close (plus ``config.index_required``
     for indices) as errors, other empty prices/volume/amount as warnings, non-negative prices/volume/amount,
     OHLC, duplicates, unit checks (VWAP range for stocks and funds, per-share price for indices), suspended
-    days (warning). ``index_weight``: weight in [0, 100]. ``fund_share``: positive shares. Reference
+    days (warning). ``index_weight``: required key; weight in [0, 100] where given, empty weight a warning
+    (:func:`check_membership_weights`). ``fund_share``: positive shares. Reference
     ``breadth``: 0–100 and the zero warm-up run. Scientific notation needs the raw text: see
     :func:`check_scientific_notation`.
     """
@@ -461,8 +484,8 @@ def validate(
             out += check_vwap_range(df, cfg.vwap_tolerance, cfg.vwap_error_factor)
         out += check_suspended(df)
     elif table == "index_weight":
-        out += check_required(df, [*key, "weight"])
-        out += check_range(df, "weight", 0.0, 100.0)
+        out += check_required(df, list(key))
+        out += check_membership_weights(df)
     elif table == "fund_share":
         out += check_required(df, [*key, "fd_share"])
         out += check_negative(df, ["fd_share"])

@@ -18,6 +18,7 @@ import ctypes
 import datetime as dt
 import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,9 +29,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from thermoquant.features import kernels as nb
 from thermoquant.features.bars import drop_suspended
 from thermoquant.features.context import DEFAULT_OPTIONS, ComputeContext
-from thermoquant.features.panel import Panel, from_panel, to_panel
+from thermoquant.features.panel import to_panel
 from thermoquant.features.registry import CONVENTIONS, FactorGroup, get, list_factors, list_groups
 
 KEYS = ("symbol", "trade_date")
@@ -193,7 +195,11 @@ def _run_groups(
             continue
         res = g.compute(x, ctx)
         for name in g.outputs:
-            if name in res and (ctx.wanted is None or name in ctx.wanted):
+            if ctx.wanted is None or name in ctx.wanted:
+                if name not in res:
+                    raise RuntimeError(
+                        f"factor group {g.name!r} did not produce the requested output {name!r}"
+                    )
                 out[name] = res[name]
     return out
 
@@ -245,9 +251,36 @@ def iter_compute(
 
     def run(part: pl.DataFrame) -> pl.DataFrame:
         p = to_panel(part, cols)
-        ctx = ComputeContext(convention=convention, wanted=frozenset(wanted), options=opts)
-        res = compute_panels(p.data, groups, ctx, chunk_rows=128, threads=nthreads)
-        return from_panel(p, res, [n for n in panel_wanted if n in res])
+        lengths = p.lengths()
+        offsets = np.concatenate(([0], np.cumsum(lengths)))
+        long: dict[str, np.ndarray] = {}
+        lock = threading.Lock()
+
+        def work(ab: tuple[int, int]) -> None:
+            # compute one slice of stocks and gather its outputs straight into the long columns (disjoint ranges)
+            a, b = ab
+            ctx = ComputeContext(convention=convention, wanted=frozenset(wanted), options=opts)
+            res = _run_groups({k: v[a:b] for k, v in p.data.items()}, groups, ctx)
+            for name in panel_wanted:
+                if name not in res:
+                    continue
+                with lock:
+                    if name not in long:
+                        long[name] = np.empty(part.height)
+                nb.gather_right_into(
+                    np.ascontiguousarray(res[name]), lengths[a:b], long[name], int(offsets[a])
+                )
+
+        slices = [(a, min(len(p.symbols), a + 128)) for a in range(0, len(p.symbols), 128)]
+        if nthreads == 1 or len(slices) == 1:
+            for ab in slices:
+                work(ab)
+        else:
+            with ThreadPoolExecutor(max_workers=nthreads) as pool:
+                list(pool.map(work, slices))
+        return p.keys.with_columns(
+            [pl.Series(n, long[n], dtype=pl.Float64, nan_to_null=True) for n in panel_wanted if n in long]
+        )
 
     yield from map(run, _chunks(data, chunk_stocks))
 
@@ -467,8 +500,3 @@ class IncrementalEngine:
         for key, v in self.state.items():
             self.state[key] = np.concatenate([v, np.full((k, *v.shape[1:]), np.nan)])
         self.last_date = self.last_date + [None] * k
-
-
-def result_panel(p: Panel, res: Mapping[str, np.ndarray]) -> pl.DataFrame:
-    """Convenience: long frame of every output in ``res`` for panel ``p``."""
-    return from_panel(p, res)

@@ -37,12 +37,25 @@ def div_fill(a: np.ndarray, b: np.ndarray, fill: float, scale: float) -> np.ndar
 
 
 @njit(nogil=True, cache=True)
-def take_flat(a: np.ndarray, flat: np.ndarray) -> np.ndarray:
-    """``a.ravel()[flat]`` without holding the GIL (panel → long-frame gather)."""
-    av = a.ravel()
-    out = np.empty(flat.size)
-    for k in range(flat.size):
-        out[k] = av[flat[k]]
+def gather_right_into(a: np.ndarray, lengths: np.ndarray, out: np.ndarray, pos: int) -> None:
+    """Write the last ``lengths[i]`` values of each row ``i`` of ``a`` to ``out`` from ``pos`` on, row after row."""
+    m = a.shape[1]
+    for i in range(a.shape[0]):
+        k = lengths[i]
+        out[pos : pos + k] = a[i, m - k :]
+        pos += k
+
+
+@njit(nogil=True, cache=True)
+def gather_right(a: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenate the last ``lengths[i]`` values of each row ``i`` (right-aligned panel → long-frame order)."""
+    n, m = a.shape
+    out = np.empty(lengths.sum())
+    pos = 0
+    for i in range(n):
+        k = lengths[i]
+        out[pos : pos + k] = a[i, m - k :]
+        pos += k
     return out
 
 
@@ -292,11 +305,88 @@ def roll_corr_beta(x: np.ndarray, y: np.ndarray, w: int, start: int) -> tuple[np
     return corr, beta
 
 
+@njit(cache=True, inline="always")
+def _bisect(buf: np.ndarray, k: int, v: float) -> int:
+    """Leftmost insertion point of ``v`` in the sorted ``buf[:k]``."""
+    a = 0
+    b = k
+    while a < b:
+        mid = (a + b) >> 1
+        if buf[mid] < v:
+            a = mid + 1
+        else:
+            b = mid
+    return a
+
+
+@njit(cache=True, inline="always")
+def _quantile_of_sorted(buf: np.ndarray, w: int, lo: int, frac: float) -> float:
+    if lo + 1 < w:
+        return buf[lo] + frac * (buf[lo + 1] - buf[lo])
+    return buf[lo]
+
+
+@njit(cache=True)
+def _low_quantile_row(
+    x: np.ndarray, i: int, w: int, start: int, lo: int, frac: float, out: np.ndarray
+) -> None:
+    """Clean row, low quantile: keep only the K = lo + 2 smallest values of the window (and their columns).
+
+    An arriving value enters when below the K-th smallest; a leaving value forces a rescan only when it was one of
+    the K (probability K/w), so a step costs O(K) amortised.
+    """
+    m = x.shape[1]
+    K = lo + 2 if lo + 1 < w else lo + 1
+    sv = np.empty(K)
+    si = np.empty(K, np.int64)
+    f = 0
+    while f < m and x[i, f] != x[i, f]:
+        f += 1
+    jj = max(f, start - w + 1)
+    cnt = 0
+    for j in range(jj, m):
+        v = x[i, j]
+        leave = j - w
+        refill = False
+        if leave >= jj:
+            for t in range(cnt):
+                if si[t] == leave:
+                    refill = True
+                    break
+        if refill:
+            cnt = 0
+            for t in range(j - w + 1, j + 1):
+                u = x[i, t]
+                if cnt < K or u < sv[cnt - 1]:
+                    p = cnt if cnt < K else K - 1
+                    while p > 0 and sv[p - 1] > u:
+                        sv[p] = sv[p - 1]
+                        si[p] = si[p - 1]
+                        p -= 1
+                    sv[p] = u
+                    si[p] = t
+                    if cnt < K:
+                        cnt += 1
+        elif cnt < K or v < sv[cnt - 1]:
+            p = cnt if cnt < K else K - 1
+            while p > 0 and sv[p - 1] > v:
+                sv[p] = sv[p - 1]
+                si[p] = si[p - 1]
+                p -= 1
+            sv[p] = v
+            si[p] = j
+            if cnt < K:
+                cnt += 1
+        if j - jj + 1 >= w and j >= start:
+            out[i, j] = sv[lo] + frac * (sv[lo + 1] - sv[lo]) if lo + 1 < w else sv[lo]
+
+
 @njit(nogil=True, cache=True)
 def roll_quantile(x: np.ndarray, w: int, q: float, start: int) -> np.ndarray:
     """The ``q`` quantile of the last ``w`` values, linear interpolation (numpy's default method).
 
-    Keeps each window sorted (binary search + shift): O(n·w) moves, no sort per window.
+    Keeps each window sorted: the leaving value's slot is closed and the arriving value's opened with one shift of
+    the elements between them (binary searches, no sort per window); O(n·w) moves in the worst case.
     """
     n, m = x.shape
     out = np.full((n, m), np.nan)
@@ -304,29 +394,56 @@ def roll_quantile(x: np.ndarray, w: int, q: float, start: int) -> np.ndarray:
     pos = q * (w - 1)
     lo = int(np.floor(pos))
     frac = pos - lo
+    buf = np.empty(w + 1)
     for i in range(n):
-        buf = np.empty(w + 1)
+        f, clean = _span(x, i)
         k = 0
+        if clean and lo + 2 <= 8:
+            _low_quantile_row(x, i, w, start, lo, frac, out)
+            continue
+        if clean:
+            jj = max(j0, f)
+            for j in range(jj, m):
+                v = x[i, j]
+                if k < w:
+                    p = _bisect(buf, k, v)
+                    for t in range(k, p, -1):
+                        buf[t] = buf[t - 1]
+                    buf[p] = v
+                    k += 1
+                else:
+                    u = x[i, j - w]
+                    pu = _bisect(buf, k, u)
+                    pv = _bisect(buf, k, v)
+                    if pv > pu:
+                        # close u's slot, open one just below v's position
+                        for t in range(pu, pv - 1):
+                            buf[t] = buf[t + 1]
+                        buf[pv - 1] = v
+                    else:
+                        for t in range(pu, pv, -1):
+                            buf[t] = buf[t - 1]
+                        buf[pv] = v
+                if k == w and j >= start:
+                    out[i, j] = _quantile_of_sorted(buf, w, lo, frac)
+            continue
         for j in range(j0, m):
             v = x[i, j]
             if j - w >= j0:
                 u = x[i, j - w]
                 if u == u:
-                    p = np.searchsorted(buf[:k], u)
+                    p = _bisect(buf, k, u)
                     for t in range(p, k - 1):
                         buf[t] = buf[t + 1]
                     k -= 1
             if v == v:
-                p = np.searchsorted(buf[:k], v)
+                p = _bisect(buf, k, v)
                 for t in range(k, p, -1):
                     buf[t] = buf[t - 1]
                 buf[p] = v
                 k += 1
             if k == w and j >= start:
-                if lo + 1 < w:
-                    out[i, j] = buf[lo] + frac * (buf[lo + 1] - buf[lo])
-                else:
-                    out[i, j] = buf[lo]
+                out[i, j] = _quantile_of_sorted(buf, w, lo, frac)
     return out
 
 

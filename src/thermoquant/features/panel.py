@@ -29,13 +29,10 @@ class Panel:
     col: np.ndarray
     ncols: int
     data: dict[str, np.ndarray]
-    _flat: np.ndarray | None = None
 
-    def flat_index(self) -> np.ndarray:
-        """Positions of the long-frame rows in a row-major flattened panel (cached)."""
-        if self._flat is None:
-            self._flat = self.row * self.ncols + self.col
-        return self._flat
+    def lengths(self) -> np.ndarray:
+        """Number of long-frame rows (trading days) of each stock."""
+        return np.bincount(self.row, minlength=len(self.symbols)).astype(np.int64)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -83,11 +80,13 @@ def from_panel(
     NaN (window not yet full, undefined value) becomes null, the Polars missing value.
     """
     wanted = list(outputs) if names is None else list(names)
-    flat = panel.flat_index()
-    from thermoquant.features.kernels import take_flat
+    from thermoquant.features.kernels import gather_right
 
+    lengths = panel.lengths()
     cols = [
-        pl.Series(n, take_flat(np.ascontiguousarray(outputs[n]), flat), dtype=pl.Float64, nan_to_null=True)
+        pl.Series(
+            n, gather_right(np.ascontiguousarray(outputs[n]), lengths), dtype=pl.Float64, nan_to_null=True
+        )
         for n in wanted
     ]
     return panel.keys.with_columns(cols)

@@ -222,29 +222,20 @@ def etf_turnover(bars: pl.DataFrame, fund_share: pl.DataFrame) -> pl.DataFrame:
 
 
 def _limit_columns(df: pl.DataFrame) -> pl.DataFrame:
-    """Add ``up_limit``/``down_limit`` (CNY) from each board's dated rule in :mod:`thermoquant.market.limits`
-    where the frame does not carry vendor limit prices. Uses ``is_st`` and ``list_date`` columns when present
-    (without ``is_st`` every stock gets its board's ordinary limit)."""
+    """Add ``up_limit``/``down_limit`` (CNY, null = no limit) from each board's dated rule
+    (:func:`thermoquant.market.limits.with_limit_prices`) where the frame does not carry vendor limit prices.
+    Uses ``is_st`` and ``list_date`` columns when present (without ``is_st`` every stock gets its board's ordinary
+    limit). NaN limits become null: Polars orders NaN above every number, a null never compares true."""
     if "up_limit" in df.columns and "down_limit" in df.columns:
         return df.with_columns(pl.col("up_limit", "down_limit").cast(pl.Float64).fill_nan(None))
-    from thermoquant.market.limits import limit_pcts, limit_prices
-    from thermoquant.market.symbols import Board, board_codes
+    from thermoquant.market.limits import with_limit_prices
 
-    boards = board_codes(df.get_column("symbol"))
-    dates = df.get_column("trade_date").to_numpy().astype("datetime64[D]")
-    is_st = df.get_column("is_st").fill_null(False).to_numpy() if "is_st" in df.columns else None
-    listed = (
-        df.get_column("list_date").to_numpy().astype("datetime64[D]") if "list_date" in df.columns else None
-    )
-    up_pct, down_pct = limit_pcts(boards, dates, is_st, listed)
-    pre = df.get_column("pre_close").to_numpy().astype(np.float64)
-    up, down = limit_prices(pre, up_pct, down_pct, tick=0.01)
-    etf = boards == int(Board.ETF)
-    if etf.any():
-        up[etf], down[etf] = limit_prices(pre[etf], up_pct[etf], down_pct[etf], tick=0.001)
-    # NaN = no limit that day; as null it never compares true (Polars orders NaN above every number)
-    return df.with_columns(
-        pl.Series("up_limit", up).fill_nan(None), pl.Series("down_limit", down).fill_nan(None)
+    return with_limit_prices(
+        df,
+        prev_close_col="pre_close",
+        date_col="trade_date",
+        st_col="is_st" if "is_st" in df.columns else None,
+        listing_date_col="list_date" if "list_date" in df.columns else None,
     )
 
 

@@ -172,6 +172,9 @@ def volatility_risk(x: Mapping[str, np.ndarray], ctx: ComputeContext) -> dict[st
         r, rc = capped_returns(c, ctx.opt("ret_cap_pct"))
         if ctx.want("ret_1d"):
             out["ret_1d"] = r
+    if ctx.want("log_ret"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["log_ret"] = np.log(ops.safe_div(c, ops.ref(c))) * 100.0
     stds: dict[int, np.ndarray] = {}
     for n in _VOL:
         if ctx.want(f"vol_{n}", f"ret_std_{n}", f"sharpe_{n}"):

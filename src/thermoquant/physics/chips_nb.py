@@ -117,24 +117,26 @@ def shift_grid(stack: np.ndarray, k: int) -> None:
 
 
 @njit(cache=True)
+def grid_shifts(n: int, g0: float, step: float, log_low: float, log_high: float, margin: int) -> tuple[int, int]:
+    """(up, down) >= 0: shift the grid up by ``up`` bins, then down by ``down``, so that [low, high] (given as logs)
+    lies inside it with ``margin`` spare bins."""
+    lo_i = math.floor((log_low - g0) / step)
+    hi_i = math.floor((log_high - g0) / step)
+    up = max(hi_i - (n - 1 - margin), 0)
+    down = max(margin - (lo_i - up), 0)
+    return up, down
+
+
+@njit(cache=True)
 def fit_grid_log(
     stack: np.ndarray, g0: float, step: float, log_low: float, log_high: float, margin: int
 ) -> float:
     """Shift the grid (whole bins) so that [low, high] (given as logs) lies inside it with ``margin`` spare bins;
     returns g0."""
-    n = stack.shape[0]
-    lo_i = math.floor((log_low - g0) / step)
-    hi_i = math.floor((log_high - g0) / step)
-    if hi_i > n - 1 - margin:
-        k = hi_i - (n - 1 - margin)
-        shift_grid(stack, k)
-        g0 += k * step
-        lo_i -= k
-    if lo_i < margin:
-        k = margin - lo_i
-        shift_grid(stack, -k)
-        g0 -= k * step
-    return g0
+    up, down = grid_shifts(stack.shape[0], g0, step, log_low, log_high, margin)
+    shift_grid(stack, up)  # no-op for 0 (called unconditionally: cheaper in numba than a branch)
+    shift_grid(stack, -down)
+    return g0 + up * step - down * step
 
 
 @njit(cache=True)
@@ -161,7 +163,31 @@ def _tri_cdf(x: float, a: float, c: float, b: float) -> float:
 
 
 @njit(cache=True)
-def add_chips_log(
+def span_of(stack: np.ndarray) -> tuple[int, int]:
+    """(lo, hi): bins [lo, hi) hold every non-zero mass of the stack, and stack[lo], stack[hi - 1] are non-zero
+    ((0, 0) for an empty stack).  The kernels work on this span only: outside it every mass is exactly 0."""
+    n = stack.shape[0]
+    lo = 0
+    while lo < n and stack[lo] == 0.0:
+        lo += 1
+    hi = n
+    while hi > lo and stack[hi - 1] == 0.0:
+        hi -= 1
+    return (lo, hi) if lo < hi else (0, 0)
+
+
+@njit(cache=True)
+def _trim(stack: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+    """Shrink a span [lo, hi) that holds every non-zero mass to :func:`span_of`'s exact span."""
+    while lo < hi and stack[lo] == 0.0:
+        lo += 1
+    while hi > lo and stack[hi - 1] == 0.0:
+        hi -= 1
+    return (lo, hi) if lo < hi else (0, 0)
+
+
+@njit(cache=True)
+def _add_chips(
     stack: np.ndarray,
     g0: float,
     step: float,
@@ -171,24 +197,19 @@ def add_chips_log(
     high: float,
     apex: float,
     mass: float,
-) -> None:
-    """Add ``mass`` of new chips over [low, high] (prices and their logs), triangular with mode ``apex``
-    (one-price bar: one bin)."""
+) -> tuple[int, int]:
+    """Add ``mass`` of new chips over [low, high] (prices and their logs), triangular with mode ``apex`` (one-price
+    bar: one bin); returns the bins [i0, i1) that received chips (empty when mass <= 0)."""
     n = stack.shape[0]
-    if mass <= 0.0:
-        return
-    if high <= low:
-        i = math.floor((log_low - g0) / step)
-        stack[min(max(i, 0), n - 1)] += mass
-        return
-    c = min(max(apex, low), high)
-    i0 = max(math.floor((log_low - g0) / step), 0)
+    i0 = min(max(math.floor((log_low - g0) / step), 0), n - 1)
     i1 = min(math.floor((log_high - g0) / step), n - 1)
-    if i1 <= i0:
-        stack[min(i0, n - 1)] += mass
-        return
-    # one pass: bin mass = CDF difference at the bin's upper edge (edges by running product, the last bin takes
-    # the remainder up to 1 so the bar adds exactly ``mass``)
+    if high <= low or i1 <= i0:  # one-price bar, or a range inside one bin
+        i1 = i0
+    if mass <= 0.0:
+        i1 = i0 - 1
+    c = min(max(apex, low), high)
+    # bin mass = CDF difference at the bin's upper edge (edges by running product); the last bin takes the
+    # remainder up to 1, so the bar adds exactly ``mass`` (all of it when the bar spans one bin)
     ratio = math.exp(step)
     edge = math.exp(g0 + (i0 + 1) * step)
     prev = 0.0
@@ -197,6 +218,7 @@ def add_chips_log(
         stack[i] += mass * (cur - prev)
         prev = cur
         edge *= ratio
+    return i0, i1 + 1
 
 
 @njit(cache=True)
@@ -204,7 +226,7 @@ def add_bar_chips(
     stack: np.ndarray, g0: float, step: float, low: float, high: float, apex: float, mass: float
 ) -> None:
     """Add ``mass`` of new chips over [low, high] (CNY), triangular with mode ``apex`` (one-price bar: one bin)."""
-    add_chips_log(stack, g0, step, math.log(low), math.log(high), low, high, apex, mass)
+    _add_chips(stack, g0, step, math.log(low), math.log(high), low, high, apex, mass)
 
 
 @njit(cache=True)
@@ -243,67 +265,59 @@ def burn_fractions(
     return f0, f1, f2
 
 
-# Hot loops index views from 0 (``for i in range(x.shape[0])``): an index that cannot be negative lets LLVM drop
-# numba's negative-index wraparound and vectorise the loop.
+# Hot loops take a view of the span created inside the function and index it from 0: an index that cannot be
+# negative lets LLVM drop numba's negative-index wraparound and vectorise, and the view's reference count is
+# optimised away inside one function (views handed between functions would cost atomic reference counting).
 
 
 @njit(cache=True, fastmath=_REASSOC)
-def _sum(x: np.ndarray) -> float:
-    """sum(x) (vectorised: summation order is free)."""
-    s = 0.0
+def _group_masses(stack: np.ndarray, lo: int, hi: int, ip: int, ix: int) -> tuple[float, float, float]:
+    """Masses of bins [.., ip), [ip, ix), [ix, ..) within the span [lo, hi), in one vectorised pass (summation order
+    is free)."""
+    x = stack[lo:hi]
+    a, b = ip - lo, ix - lo
+    m0 = m1 = m2 = 0.0
     for i in range(x.shape[0]):
-        s += x[i]
-    return s
+        v = x[i]
+        m0 += v if i < a else 0.0
+        m1 += v if (i >= a) & (i < b) else 0.0
+        m2 += v if i >= b else 0.0
+    return m0, m1, m2
 
 
 @njit(cache=True)
-def _scale(x: np.ndarray, keep: float) -> None:
-    """x *= keep in place, setting masses below TINY to zero."""
+def _burn(
+    stack: np.ndarray, lo: int, hi: int, ip: int, ix: int, keep0: float, keep1: float, keep2: float
+) -> None:
+    """Within the span [lo, hi): multiply bins below ip by keep0, [ip, ix) by keep1, from ix on by keep2; masses
+    below TINY become 0."""
+    x = stack[lo:hi]
+    a, b = ip - lo, ix - lo
     for i in range(x.shape[0]):
+        keep = keep0 if i < a else (keep1 if i < b else keep2)
         v = x[i] * keep
         x[i] = v if v >= TINY else 0.0
 
 
 @njit(cache=True)
-def chip_step_log(
-    stack: np.ndarray,
-    g0: float,
-    step: float,
-    margin: int,
-    bar: tuple[float, float, float, float, float, float, float, float],
-    prm: np.ndarray,
-    log_keep_panic: float,
-    mode: int,
-) -> float:
-    """Advance one stock's stack by one bar; returns the (possibly shifted) grid origin g0.
+def _shifted_span(lo: int, hi: int, n: int, up: int, down: int) -> tuple[int, int]:
+    """A span holding every non-zero mass after shifting the grid up by ``up`` bins then down by ``down`` (chips
+    pushed past an edge merge into the edge bin)."""
+    if lo >= hi:
+        return lo, hi
+    lo, hi = max(lo - up, 0), max(hi - up, 1)
+    return min(lo + down, n - 1), min(hi + down, n)
 
-    ``bar`` = (log low, log high, log ref, low, high, ref, tau, k_norm): prices CNY; ``tau`` the bar's turnover as
-    a fraction of the float (clipped to [0, 1]); ``ref`` its typical traded price (VWAP, else (O+H+L+C)/4);
-    ``k_norm`` the normalised conductivity K (NaN = neutral).  ``log_keep_panic`` = log(1 - panic_loss).  The chips
-    burnt equal ``tau`` times the stack, so the total is unchanged; the same mass re-enters over [low, high].
-    """
-    ll, lh, lr, low, high, ref, tau, k_norm = bar
-    if not (tau > 0.0):
-        return g0
-    tau = min(tau, 1.0)
-    g0 = fit_grid_log(stack, g0, step, ll, lh, margin)
-    n = stack.shape[0]
-    if mode == MODE_TDX:
-        total = _sum(stack)
-        f = min(1.0, prm[_TDXA] * tau)
-        _scale(stack, 1.0 - f)
-        add_chips_log(stack, g0, step, ll, lh, low, high, ref, f * total)
-        return g0
-    # behavioral: three contiguous bin groups by the bin mid price against ref
-    ip = math.ceil((lr - g0) / step - 0.5)  # bins [0, ip) are in profit (mid < ref)
-    ip = min(max(ip, 0), n)
-    lx = lr - log_keep_panic  # mid >= ref / (1 - panic) = loss beyond the panic line
-    ix = math.ceil((lx - g0) / step - 0.5)
-    ix = min(max(ix, ip), n)
-    m0 = _sum(stack[:ip])
-    m1 = _sum(stack[ip:ix])
-    m2 = _sum(stack[ix:])
+
+@njit(cache=True)
+def _burn_keeps(
+    m0: float, m1: float, m2: float, tau: float, k_norm: float, prm: np.ndarray, mode: int
+) -> tuple[float, float, float, float]:
+    """(keep0, keep1, keep2, burnt): the share each bin group keeps and the mass burnt (tau in (0, 1])."""
     total = m0 + m1 + m2
+    if mode == MODE_TDX:
+        f = min(1.0, prm[_TDXA] * tau)
+        return 1.0 - f, 1.0 - f, 1.0 - f, f * m0  # one group: m0 is the total
     wp = prm[_PW]
     if k_norm == k_norm:  # not NaN
         if k_norm >= prm[_KLOCK]:
@@ -312,14 +326,57 @@ def chip_step_log(
             wp = prm[_MAXW]
     burnt = tau * total
     if burnt >= total:
-        stack[:] = 0.0
-    else:
-        f0, f1, f2 = burn_fractions(m0, m1, m2, wp, prm[_TW], prm[_MAXW], burnt)
-        _scale(stack[:ip], 1.0 - f0)
-        _scale(stack[ip:ix], 1.0 - f1)
-        _scale(stack[ix:], 1.0 - f2)
-    add_chips_log(stack, g0, step, ll, lh, low, high, ref, burnt)
-    return g0
+        return 0.0, 0.0, 0.0, burnt
+    f0, f1, f2 = burn_fractions(m0, m1, m2, wp, prm[_TW], prm[_MAXW], burnt)
+    return 1.0 - f0, 1.0 - f1, 1.0 - f2, burnt
+
+
+@njit(cache=True)
+def chip_step_log(
+    stack: np.ndarray,
+    g0: float,
+    span: tuple[int, int],
+    step: float,
+    margin: int,
+    bar: tuple[float, float, float, float, float, float, float, float],
+    prm: np.ndarray,
+    log_keep_panic: float,
+    mode: int,
+) -> tuple[float, tuple[int, int]]:
+    """Advance one stock's stack by one bar; returns the (possibly shifted) grid origin g0 and the new span.
+
+    ``span`` is the stack's :func:`span_of`.  ``bar`` = (log low, log high, log ref, low, high, ref, tau, k_norm):
+    prices CNY; ``tau`` the bar's turnover as a fraction of the float (clipped to [0, 1]); ``ref`` its typical
+    traded price (VWAP, else (O+H+L+C)/4); ``k_norm`` the normalised conductivity K (NaN = neutral).
+    ``log_keep_panic`` = log(1 - panic_loss).  The chips burnt equal ``tau`` times the stack, so the total is
+    unchanged; the same mass re-enters over [low, high].  (Straight-line code with unconditional calls: in numba a
+    branch around an array access costs reference counting.)
+    """
+    ll, lh, lr, low, high, ref, tau, k_norm = bar
+    if not (tau > 0.0):
+        return g0, span
+    tau = min(tau, 1.0)
+    n = stack.shape[0]
+    up, down = grid_shifts(n, g0, step, ll, lh, margin)
+    shift_grid(stack, up)
+    shift_grid(stack, -down)
+    g0 = g0 + up * step - down * step
+    lo, hi = _shifted_span(span[0], span[1], n, up, down)
+    # behavioral: three contiguous bin groups by the bin mid price against ref; tdx: one group
+    ip = math.ceil((lr - g0) / step - 0.5)  # bins [0, ip) are in profit (mid < ref)
+    ip = min(max(ip, 0), n)
+    lx = lr - log_keep_panic  # mid >= ref / (1 - panic) = loss beyond the panic line
+    ix = math.ceil((lx - g0) / step - 0.5)
+    ix = min(max(ix, ip), n)
+    if mode == MODE_TDX:
+        ip = ix = n
+    m0, m1, m2 = _group_masses(stack, lo, hi, ip, ix)
+    keep0, keep1, keep2, burnt = _burn_keeps(m0, m1, m2, tau, k_norm, prm, mode)
+    _burn(stack, lo, hi, ip, ix, keep0, keep1, keep2)
+    a, b = _add_chips(stack, g0, step, ll, lh, low, high, ref, burnt)
+    if a < b:
+        lo, hi = (min(lo, a), max(hi, b)) if lo < hi else (a, b)
+    return g0, _trim(stack, lo, hi)
 
 
 @njit(cache=True)
@@ -340,7 +397,8 @@ def chip_step(
     if not (tau > 0.0):
         return g0
     bar = (math.log(low), math.log(high), math.log(ref), low, high, ref, tau, k_norm)
-    return chip_step_log(stack, g0, step, margin, bar, prm, math.log(1.0 - prm[_PANIC]), mode)
+    lkp = math.log(1.0 - prm[_PANIC])
+    return chip_step_log(stack, g0, span_of(stack), step, margin, bar, prm, lkp, mode)[0]
 
 
 @njit(cache=True)
@@ -365,64 +423,67 @@ def work_size(n_bins: int) -> int:
 
 
 @njit(cache=True)
-def _prefix_sums(stack: np.ndarray, cum: np.ndarray) -> float:
-    """cum[i] = sum(stack[:i]) for i in 0..n; returns cum[n].
+def _prefix_sums(stack: np.ndarray, lo: int, hi: int, cum: np.ndarray) -> float:
+    """cum[i] = sum(stack[:i]) for i in [lo, hi] (0 at lo: no mass below the span); returns the total.
 
-    Eight blocks are summed by eight independent running sums (so the adds pipeline), then each block is offset by
-    the total below it.  cum is non-decreasing (masses are >= 0), which the quantile search relies on.
+    Blocks of four: the running sums inside a block do not wait for the total below it, so the adds pipeline.  cum
+    is non-decreasing (masses are >= 0), which the quantile search relies on.
     """
-    n = stack.shape[0]
-    q = n // 8
-    cum[0] = 0.0
-    if q > 0:
-        x = stack[: 8 * q].reshape((8, q))  # block b = x[b]
-        c = cum[1 : 8 * q + 1].reshape((8, q))  # its running sums, later offset
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-        for j in range(q):
-            a0 += x[0, j]
-            a1 += x[1, j]
-            a2 += x[2, j]
-            a3 += x[3, j]
-            a4 += x[4, j]
-            a5 += x[5, j]
-            a6 += x[6, j]
-            a7 += x[7, j]
-            c[0, j] = a0
-            c[1, j] = a1
-            c[2, j] = a2
-            c[3, j] = a3
-            c[4, j] = a4
-            c[5, j] = a5
-            c[6, j] = a6
-            c[7, j] = a7
-        for b in range(1, 8):
-            off = c[b - 1, q - 1]  # already final: the total of blocks 0 .. b - 1
-            for j in range(q):
-                c[b, j] += off
-    for j in range(8 * q, n):  # remainder when n is not a multiple of 8
-        cum[j + 1] = cum[j] + stack[j]
-    return cum[n]
+    x = stack[lo:hi]
+    c = cum[lo : hi + 1]
+    m = x.shape[0]
+    c[0] = 0.0
+    acc = 0.0
+    for b in range(m // 4):
+        i = 4 * b
+        s0 = x[i]
+        s1 = s0 + x[i + 1]
+        s2 = s1 + x[i + 2]
+        s3 = s2 + x[i + 3]
+        c[i + 1] = acc + s0
+        c[i + 2] = acc + s1
+        c[i + 3] = acc + s2
+        acc = acc + s3
+        c[i + 4] = acc
+    for i in range(m - m % 4, m):
+        acc = acc + x[i]
+        c[i + 1] = acc
+    return acc
+
+
+@njit(cache=True)
+def _pad_cum(cum: np.ndarray, n: int, lo: int, hi: int, width: int, total: float) -> None:
+    """Extend the prefix sums ``width`` entries beyond the span (0 below it, the total above), within [0, n]."""
+    for j in range(max(lo - width, 0), lo):
+        cum[j] = 0.0
+    for j in range(hi + 1, min(hi + width, n) + 1):
+        cum[j] = total
 
 
 @njit(cache=True, fastmath=_REASSOC)
-def _dot(x: np.ndarray, y: np.ndarray) -> float:
-    """sum(x * y) (vectorised: summation order is free)."""
+def _dot(x: np.ndarray, y: np.ndarray, lo: int, hi: int) -> float:
+    """sum(x[lo:hi] * y[lo:hi]) (vectorised: summation order is free)."""
+    a, b = x[lo:hi], y[lo:hi]
     s = 0.0
-    for i in range(x.shape[0]):
-        s += x[i] * y[i]
+    for i in range(a.shape[0]):
+        s += a[i] * b[i]
     return s
 
 
 @njit(cache=True)
-def _below(cum: np.ndarray, stack: np.ndarray, g0: float, step: float, log_price: float) -> float:
-    """Chip mass with cost <= price (log-linear inside the bin holding ``price``); ``cum`` = prefix sums."""
-    n = stack.shape[0]
+def _below(
+    cum: np.ndarray, stack: np.ndarray, lo: int, hi: int, g0: float, step: float, log_price: float
+) -> float:
+    """Chip mass with cost <= price (log-linear inside the bin holding ``price``); ``cum`` = prefix sums on the
+    span [lo, hi]."""
     pos = (log_price - g0) / step
     if pos <= 0.0:
         return 0.0
     j = math.floor(pos)
-    if j >= n:
-        return cum[n]
+    if j < lo:  # empty bins below the span
+        return 0.0
+    if j >= hi:
+        return cum[hi]
     return cum[j] + stack[j] * (pos - j)
 
 
@@ -433,15 +494,16 @@ def _exp_small(x: float) -> float:
 
 
 @njit(cache=True)
-def _count_below(cum: np.ndarray, n: int, t0: float, t1: float, t2: float, t3: float, t4: float) -> tuple:
-    """For each target: the number of j in [1, n) with cum[j] < target (branch-free, vectorisable).
-
-    As cum is non-decreasing, this is the bin holding the target's quantile (a left-to-right walk's stop).
-    """
-    c0 = c1 = c2 = c3 = c4 = 0
-    inner = cum[1:n]
-    for j in range(inner.shape[0]):
-        v = inner[j]
+def _quantile_bins(cum: np.ndarray, lo: int, hi: int, targets: tuple) -> tuple:
+    """For each target (> 0, < the total): the bin holding that much mass from below, i.e. the number of j in
+    [1, n) with cum[j] < target.  Below the span cum is 0 (counted), from hi on it is the total (not counted), so
+    only (lo, hi) is searched, branch-free (vectorisable).  As cum is non-decreasing, this is where a
+    left-to-right walk stops."""
+    t0, t1, t2, t3, t4 = targets
+    c = cum[lo + 1 : hi]
+    c0 = c1 = c2 = c3 = c4 = lo
+    for j in range(c.shape[0]):
+        v = c[j]
         c0 += v < t0
         c1 += v < t1
         c2 += v < t2
@@ -460,18 +522,23 @@ def _quantile_price(
 
 
 @njit(cache=True)
-def _peak_windows(cum: np.ndarray, n: int, h: int, win: np.ndarray) -> None:
-    """win[i + 1] = mass within ±h bins of bin i (clipped at the grid ends); win[0] = -1, win[n + 1] = 0."""
-    win[0] = -1.0
-    win[n + 1] = 0.0
-    for i in range(min(h, n)):
-        win[i + 1] = cum[min(i + h + 1, n)] - cum[0]
-    if n > 2 * h + 1:  # interior: win[i + 1] = cum[i + h + 1] - cum[i - h] for i in [h, n - h - 1)
-        w, hi, lo = win[h + 1 : n - h], cum[2 * h + 1 : n], cum[: n - 2 * h - 1]
-        for j in range(w.shape[0]):
-            w[j] = hi[j] - lo[j]
-    for i in range(max(n - h - 1, h), n):
-        win[i + 1] = cum[n] - cum[max(i - h, 0)]
+def _peak_windows(cum: np.ndarray, n: int, a: int, b: int, h: int, win: np.ndarray) -> None:
+    """win[i + 1] = mass within ±h bins of bin i (clipped at the grid ends) for bins [a, b); win[a] and win[b + 1]
+    are the neighbours' values outside (-1 before bin 0, else 0: no mass there).  cum must be valid on
+    [max(a - h, 0), min(b + h + 1, n)]."""
+    win[a] = -1.0 if a == 0 else 0.0
+    win[b + 1] = 0.0
+    i0 = min(max(h, a), b)  # bins [i0, i1) have full windows inside the grid
+    i1 = max(min(n - h - 1, b), i0)
+    for i in range(a, i0):
+        win[i + 1] = cum[min(i + h + 1, n)] - cum[max(i - h, 0)]
+    w = win[i0 + 1 : i1 + 1]
+    up = cum[i0 + h + 1 : i1 + h + 1]
+    down = cum[i0 - h : i1 - h]
+    for j in range(w.shape[0]):  # vectorisable
+        w[j] = up[j] - down[j]
+    for i in range(i1, b):
+        win[i + 1] = cum[min(i + h + 1, n)] - cum[max(i - h, 0)]
 
 
 @njit(cache=True)
@@ -482,84 +549,26 @@ def _is_peak(prev: float, cur: float, nxt: float, min_mass: float) -> bool:
 
 
 @njit(cache=True)
-def _find_peaks(win: np.ndarray, n: int, min_mass: float) -> tuple[int, int, int]:
-    """(number of peaks, lowest peak bin, heaviest peak bin — the lowest of equals); bins are -1 without peaks."""
-    prev, cur, nxt = win[:n], win[1 : n + 1], win[2 : n + 2]
+def _find_peaks(win: np.ndarray, a: int, b: int, min_mass: float) -> tuple[int, int, int]:
+    """Peaks among bins [a, b) (win as :func:`_peak_windows` leaves it): (number of peaks, lowest peak bin,
+    heaviest peak bin — the lowest of equals); the bins are -1 without peaks."""
+    w = win[a : b + 2]  # w[j + 1] is the window of bin a + j
+    m = b - a
     count = 0
-    first = n
-    for i in range(n):  # branch-free count and first peak: vectorisable
-        pk = _is_peak(prev[i], cur[i], nxt[i], min_mass)
+    first = m
+    last = -1
+    for j in range(m):  # branch-free count, first and last peak: vectorisable
+        pk = _is_peak(w[j], w[j + 1], w[j + 2], min_mass)
         count += pk
-        first = min(first, i if pk else n)
+        first = min(first, j if pk else m)
+        last = max(last, j if pk else -1)
+    best = first
+    for j in range(first + 1, last + 1):  # between the first and the last peak only
+        heavier = w[j + 1] > w[best + 1] and _is_peak(w[j], w[j + 1], w[j + 2], min_mass)
+        best = j if heavier else best
     if count == 0:
         return 0, -1, -1
-    best_i = first
-    seen = 1
-    for i in range(first + 1, n):  # only when there are several peaks; stops at the last one
-        if seen == count:
-            break
-        if _is_peak(prev[i], cur[i], nxt[i], min_mass):
-            seen += 1
-            if cur[i] > cur[best_i]:
-                best_i = i
-    return count, first, best_i
-
-
-@njit(cache=True)
-def stack_metrics_log(
-    stack: np.ndarray,
-    g0: float,
-    step: float,
-    log_price: float,
-    log_zone_lo: float,
-    log_zone_hi: float,
-    prm: np.ndarray,
-    log_bands: tuple[float, float, float, float],
-    ratios: np.ndarray,
-    out: np.ndarray,
-    work: np.ndarray,
-) -> None:
-    """Write the metrics of METRIC_COLUMNS for one stock-bar into ``out`` (NaN when the stack is empty).
-
-    Prices come as logs: the bar's price (close) and the rolling zone low / high.  ``log_bands`` = log(1 - q_band),
-    log(1 + q_band), log(1 + bottom_zone), log(1 - top_zone) (see :func:`log_bands`); ``ratios`` is
-    :func:`grid_ratios` of the grid; ``work`` a buffer of :func:`work_size` floats (prefix sums, peak windows).
-    """
-    n = stack.shape[0]
-    cum = work[: n + 1]
-    total = _prefix_sums(stack, cum)
-    if total <= 0.0:
-        out[:] = np.nan
-        return
-    scale = math.exp(g0)  # CNY per unit of grid ratio
-    below = _below(cum, stack, g0, step, log_price)
-    out[0] = below / total
-    out[1] = scale * _dot(stack, ratios[n + 1 :]) / total
-    # cost quantiles 5/15/50/85/95 %
-    tq = (0.05 * total, 0.15 * total, 0.5 * total, 0.85 * total, 0.95 * total)
-    iq = _count_below(cum, n, tq[0], tq[1], tq[2], tq[3], tq[4])
-    for k in range(5):
-        i = iq[k]
-        out[2 + k] = _quantile_price(cum, stack, i, tq[k], scale * ratios[i], step)
-    out[7] = (out[6] - out[2]) / (out[6] + out[2])
-    out[8] = (out[5] - out[3]) / (out[5] + out[3])
-    lq_lo, lq_hi, lz_lo, lz_hi = log_bands
-    out[9] = (below - _below(cum, stack, g0, step, log_price + lq_lo)) / total
-    out[10] = (_below(cum, stack, g0, step, log_price + lq_hi) - below) / total
-    # peaks: local maxima of the window mass over ±h bins, heavier than min_peak_mass
-    win = work[n + 1 : 2 * n + 3]
-    _peak_windows(cum, n, int(prm[_PH]), win)
-    npk, low_i, best_i = _find_peaks(win, n, prm[_MPM] * total)
-    if npk > 0:
-        out[11] = scale * ratios[n + 1 + best_i]
-        out[12] = win[best_i + 1] / total
-        out[13] = scale * ratios[n + 1 + low_i]
-        out[14] = win[low_i + 1] / total
-    else:
-        out[11:15] = np.nan
-    out[15] = npk
-    out[16] = _below(cum, stack, g0, step, log_zone_lo + lz_lo) / total
-    out[17] = 1.0 - _below(cum, stack, g0, step, log_zone_hi + lz_hi) / total
+    return count, a + first, a + best
 
 
 @njit(cache=True)
@@ -571,6 +580,72 @@ def log_bands(prm: np.ndarray) -> tuple[float, float, float, float]:
         math.log(1.0 + prm[_BZ]),
         math.log(1.0 - prm[_TZ]),
     )
+
+
+@njit(cache=True)
+def stack_metrics_log(
+    stack: np.ndarray,
+    g0: float,
+    span: tuple[int, int],
+    step: float,
+    log_prices: tuple[float, float, float],
+    prm: np.ndarray,
+    bands: tuple[float, float, float, float],
+    ratios: np.ndarray,
+    out: np.ndarray,
+    col: int,
+    work: np.ndarray,
+) -> None:
+    """Write the metrics of METRIC_COLUMNS for one stock-bar into ``out[:, col]`` (NaN when the stack is empty).
+
+    ``span`` is the stack's :func:`span_of`; ``log_prices`` the logs of the bar's price (close) and of the rolling
+    zone low and high; ``bands`` :func:`log_bands`; ``ratios`` :func:`grid_ratios` of the grid; ``work`` a buffer of
+    :func:`work_size` floats (prefix sums, peak windows).
+    """
+    n = stack.shape[0]
+    lo, hi = span
+    if lo >= hi:
+        out[:, col] = np.nan
+        return
+    cum = work[: n + 1]
+    total = _prefix_sums(stack, lo, hi, cum)
+    if total <= 0.0:
+        out[:, col] = np.nan
+        return
+    lp, lz_lo, lz_hi = log_prices
+    scale = math.exp(g0)  # CNY per unit of grid ratio
+    below = _below(cum, stack, lo, hi, g0, step, lp)
+    out[0, col] = below / total
+    out[1, col] = scale * _dot(stack, ratios[n + 1 :], lo, hi) / total
+    # cost quantiles 5/15/50/85/95 %
+    tq = (0.05 * total, 0.15 * total, 0.5 * total, 0.85 * total, 0.95 * total)
+    iq = _quantile_bins(cum, lo, hi, tq)
+    for k in range(5):
+        i = iq[k]
+        out[2 + k, col] = _quantile_price(cum, stack, i, tq[k], scale * ratios[i], step)
+    out[7, col] = (out[6, col] - out[2, col]) / (out[6, col] + out[2, col])
+    out[8, col] = (out[5, col] - out[3, col]) / (out[5, col] + out[3, col])
+    lq_lo, lq_hi, lb_lo, lb_hi = bands
+    out[9, col] = (below - _below(cum, stack, lo, hi, g0, step, lp + lq_lo)) / total
+    out[10, col] = (_below(cum, stack, lo, hi, g0, step, lp + lq_hi) - below) / total
+    # peaks: local maxima of the window mass over ±h bins, heavier than min_peak_mass; outside [a, b) every
+    # window is empty
+    h = max(int(prm[_PH]), 0)
+    a, b = max(lo - h, 0), min(hi + h, n)
+    _pad_cum(cum, n, lo, hi, 2 * h + 1, total)
+    win = work[n + 1 :]
+    _peak_windows(cum, n, a, b, h, win)
+    npk, low_i, best_i = _find_peaks(win, a, b, prm[_MPM] * total)
+    if npk > 0:
+        out[11, col] = scale * ratios[n + 1 + best_i]
+        out[12, col] = win[best_i + 1] / total
+        out[13, col] = scale * ratios[n + 1 + low_i]
+        out[14, col] = win[low_i + 1] / total
+    else:
+        out[11:15, col] = np.nan
+    out[15, col] = npk
+    out[16, col] = _below(cum, stack, lo, hi, g0, step, lz_lo + lb_lo) / total
+    out[17, col] = 1.0 - _below(cum, stack, lo, hi, g0, step, lz_hi + lb_hi) / total
 
 
 @njit(cache=True)
@@ -586,9 +661,11 @@ def stack_metrics(
     work: np.ndarray,
     ratios: np.ndarray,
 ) -> None:
-    """:func:`stack_metrics_log` with prices (CNY): ``price`` (close), rolling ``zone_lo`` / ``zone_hi``."""
-    lp, zl, zh = math.log(price), math.log(zone_lo), math.log(zone_hi)
-    stack_metrics_log(stack, g0, step, lp, zl, zh, prm, log_bands(prm), ratios, out, work)
+    """:func:`stack_metrics_log` with prices (CNY) — ``price`` (close), rolling ``zone_lo`` / ``zone_hi`` — into the
+    vector ``out``."""
+    logs = (math.log(price), math.log(zone_lo), math.log(zone_hi))
+    out2 = out.reshape((out.shape[0], 1))
+    stack_metrics_log(stack, g0, span_of(stack), step, logs, prm, log_bands(prm), ratios, out2, 0, work)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -666,6 +743,7 @@ def run_stock(
     bands = log_bands(prm)
     log_keep_panic = math.log(1.0 - prm[_PANIC])
     g0 = 0.0
+    span = (0, 0)
     started = False
     for t in range(start, end):
         if not (close[t] > 0.0 and low[t] > 0.0):
@@ -675,13 +753,13 @@ def run_stock(
         if not started:
             g0 = init_stack(stack, step, anchor, low[t], high[t], ref[t])
             g0 = fit_grid_log(stack, g0, step, log_low[i], log_high[i], margin)
+            span = span_of(stack)
             started = True
         elif tau[t] > 0.0:
             bar = (log_low[i], log_high[i], math.log(ref[t]), low[t], high[t], ref[t], tau[t], k_norm[t])
-            g0 = chip_step_log(stack, g0, step, margin, bar, prm, log_keep_panic, mode)
-        stack_metrics_log(
-            stack, g0, step, math.log(close[t]), zlo[i], zhi[i], prm, bands, ratios, metrics[:, t], work
-        )
+            g0, span = chip_step_log(stack, g0, span, step, margin, bar, prm, log_keep_panic, mode)
+        logs = (math.log(close[t]), zlo[i], zhi[i])
+        stack_metrics_log(stack, g0, span, step, logs, prm, bands, ratios, metrics, t, work)
         if keep_stacks:
             stacks[i, :] = stack
             g0s[i] = g0

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -261,69 +260,8 @@ def params_dict(p: Csi500TimingParams) -> dict[str, float | int | bool]:
     return asdict(p)
 
 
-# --------------------------------------------------------------------------------------------- data loading
-def read_reference_csv(path: str | Path) -> pl.DataFrame:
-    """Read ``strategy_data.csv`` (upstream golden file): trade_date YYYYMMDD, volume lots, amount k-yuan.
-
-    Returns trade_date (Date), open/high/low/close (points), volume (shares), amount (CNY), breadth, heat_z,
-    etf_turnover — the upstream ``ma_*`` columns are kept as ``ref_ma_*`` for cross-checks only.
-    """
-    raw = pl.read_csv(path, schema_overrides={"trade_date": pl.Utf8})
-    return raw.select(
-        pl.col("trade_date").str.strptime(pl.Date, "%Y%m%d"),
-        "open",
-        "high",
-        "low",
-        "close",
-        (pl.col("volume") * 100.0).alias("volume"),
-        (pl.col("amount") * 1000.0).alias("amount"),
-        "breadth",
-        "heat_z",
-        "etf_turnover",
-        *[pl.col(f"ma_{w}").alias(f"ref_ma_{w}") for w in (5, 10, 30) if f"ma_{w}" in raw.columns],
-    ).sort("trade_date")
-
-
-def with_index_history(frame: pl.DataFrame, index_csv: str | Path) -> pl.DataFrame:
-    """Prepend the index rows before the frame's first day from ``csi500_index_daily_2005_2026.csv`` (date,
-    open, high, low, close, volume_lots, amount_yuan) so the MAs have their warm-up; breadth/heat_z/turnover are
-    null there (those rows are never traded: pass ``start`` = the frame's first day)."""
-    first = frame["trade_date"].min()
-    hist = (
-        pl.read_csv(index_csv, try_parse_dates=True)
-        .filter(pl.col("date") < first)
-        .select(
-            pl.col("date").alias("trade_date"),
-            "open",
-            "high",
-            "low",
-            "close",
-            (pl.col("volume_lots") * 100.0).alias("volume"),
-            pl.col("amount_yuan").alias("amount"),
-        )
-    )
-    return pl.concat([hist, frame], how="diagonal_relaxed").sort("trade_date")
-
-
-def sample_dir() -> Path:
-    """The bundled sample: ``thermoquant/_sample`` when the lead has bundled it, else ``shared/data/real/sample``."""
-    bundled = Path(__file__).resolve().parents[1] / "_sample"
-    if (bundled / "csi500_strategy_reference_2019_2026.csv").exists():
-        return bundled
-    return Path(__file__).resolve().parents[4] / "shared" / "data" / "real" / "sample"
-
-
-def load_sample_frame(directory: Path | None = None) -> tuple[pl.DataFrame, dt.date]:
-    """Strategy input from the bundled sample with MA warm-up; returns (frame, first day to trade)."""
-    d = directory or sample_dir()
-    ref = read_reference_csv(d / "csi500_strategy_reference_2019_2026.csv")
-    return with_index_history(ref, d / "csi500_index_daily_2005_2026.csv"), ref["trade_date"].min()
-
-
-def demo_summary(frame: pl.DataFrame | None = None, start: dt.date | None = None) -> str:
-    """Run the reference mode (base rules and seed 004's dual check) on the sample and return the summary text."""
-    if frame is None:
-        frame, start = load_sample_frame()
+def demo_summary(frame: pl.DataFrame, start: dt.date | None = None) -> str:
+    """Reference mode (base rules and seed 004's dual check) on ``frame`` from ``start``, as summary text."""
     base = reference_backtest(frame, Csi500TimingParams(), start)
     dual = reference_backtest(frame, Csi500TimingParams(dual_check=True), start)
     d = base.daily["trade_date"]
@@ -345,21 +283,6 @@ ETF_510500_SHARE_EVENTS: tuple[tuple[dt.date, float], ...] = (
 )
 """510500 share events as (first bar on the new basis, new shares per old share): the 2015-04-14 unit conversion
 1:0.2803 and the 2022-08-26 split 1:1.1454 (MorphKyan ``etf_splits.csv``); the raw bars jump on these days."""
-
-
-def read_etf_csv(path: str | Path) -> pl.DataFrame:
-    """Raw 510500 bars (``date, open, high, low, close, volume_lots, amount_yuan``) -> engine bars (volume shares)."""
-    raw = pl.read_csv(path, try_parse_dates=True)
-    return raw.select(
-        pl.lit(ETF_SYMBOL).alias("symbol"),
-        pl.col("date").cast(pl.Date),
-        "open",
-        "high",
-        "low",
-        "close",
-        (pl.col("volume_lots") * 100.0).alias("volume"),
-        pl.col("amount_yuan").cast(pl.Float64).alias("amount"),
-    ).sort("date")
 
 
 @dataclass

@@ -341,3 +341,10 @@ def test_macro_series_from_yield_and_jin10_tables() -> None:
     assert got[("cgb_10y", date(2024, 1, 2))] == 2.56 and got[("cpi_yoy", date(2024, 4, 11))] == 0.1
     with pytest.raises(SourceError, match="unknown series"):
         src.fetch("macro", symbols=["gdp"])
+
+
+def test_options_a_dataset_does_not_take_are_refused() -> None:
+    src, stub = akshare()
+    with pytest.raises(SourceError, match=r"unknown option\(s\) \['freq'\]; daily_quote takes: none"):
+        src.fetch("daily_quote", symbols=["600000.SH"], freq="5m")
+    assert stub.calls == []  # refused before any vendor call

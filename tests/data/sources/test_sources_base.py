@@ -8,15 +8,14 @@ from datetime import date
 import polars as pl
 import pytest
 
-from thermoquant.data.sources.base import (
-    RateLimiter,
-    RetryPolicy,
-    SchemaMismatchError,
+from thermoquant.data.sources.base import RateLimiter, RetryPolicy, SchemaMismatchError, is_transient, retry
+from thermoquant.data.sources.frames import (
+    concat_parts,
     conform,
     ensure_date,
-    is_transient,
+    map_columns,
     rename_checked,
-    retry,
+    with_board_columns,
 )
 
 
@@ -132,3 +131,61 @@ def test_conform_casts_fills_clips_and_sorts() -> None:
     assert out.schema["close"] == pl.Float64 and out["close"].to_list() == [10.2, 10.5]
     assert out["source"].unique().to_list() == ["akshare"]
     assert "turnover" in out.columns and out["turnover"].null_count() == 2
+
+
+def test_map_columns_parses_dates_casts_scales_and_normalises() -> None:
+    raw = pl.DataFrame(  # Baostock-style: every value a string, '' on a suspended day
+        {
+            "date": ["2024-01-05", "2024-01-08"],
+            "code": ["sh.600000", "sh.600000"],
+            "close": ["10.5", ""],
+            "vol": ["12", "3"],
+        }
+    )
+    mapping = {"date": "trade_date", "code": "symbol", "close": "close", "vol": "volume"}
+    out = map_columns(
+        raw,
+        mapping,
+        "test",
+        "daily_quote",
+        units={"volume": 100.0},
+        constants={"is_suspended": False},
+        derived=[(pl.col("volume") * 2).alias("twice")],
+    )
+    assert out["trade_date"].to_list() == [date(2024, 1, 5), date(2024, 1, 8)]
+    assert out["symbol"].to_list() == ["600000.SH", "600000.SH"]
+    assert out["close"].to_list() == [10.5, None]
+    assert out["volume"].to_list() == [1200.0, 300.0] and out["twice"].to_list() == [2400.0, 600.0]
+    assert out["is_suspended"].to_list() == [False, False]
+
+
+def test_map_columns_on_an_empty_response_keeps_the_mapped_columns() -> None:
+    out = map_columns(
+        pl.DataFrame(),
+        {"日期": "trade_date", "收盘": "close"},
+        "test",
+        "daily_quote",
+        constants={"symbol": "600000.SH"},
+        derived=[pl.col("close").alias("pre_close")],
+    )
+    assert out.height == 0 and out.columns == ["trade_date", "close", "symbol", "pre_close"]
+    assert out.schema["trade_date"] == pl.Date
+
+
+def test_board_columns_come_from_the_market_rules() -> None:
+    frame = pl.DataFrame({"symbol": ["830799.BJ", "688981.SH", "000001.SZ", "510500.SH", "000905.SH"]})
+    out = with_board_columns(frame)
+    assert out["exchange"].to_list() == ["BJ", "SH", "SZ", "SH", "SH"]
+    assert out["board"].to_list() == [
+        "bse",
+        "star",
+        "sz_main",
+        None,
+        None,
+    ]  # funds and indices: no stock board
+
+
+def test_concat_parts_skips_empty_parts() -> None:
+    a = pl.DataFrame({"x": [1]})
+    assert concat_parts([pl.DataFrame(), a, a.clear()]).to_dicts() == [{"x": 1}]
+    assert concat_parts([]).shape == (0, 0)

@@ -3,15 +3,15 @@
 A source adapter turns a vendor's response into a Polars frame with exactly the columns of the target table in
 `thermoquant.data.schema` (our names, our units: prices CNY, volume shares, amount CNY, dates `pl.Date`,
 symbols `600000.SH`). Everything vendor-specific (column names, 手 vs 股, 元 vs 千元, code spellings) stays
-inside the adapter; this module gives them:
+inside the adapter. This module gives:
 
 * :class:`Capability` / :class:`Source` — the capability table (which datasets, units, depth, limits) and the
-  `fetch(dataset, *, symbols, start, end, **kw)` protocol.
-* :func:`rename_checked` — vendor → house column mapping that fails with a :class:`SchemaMismatchError` naming the
-  source, the dataset and the missing column (renamed-column defence).
-* :func:`conform` — cast to the table's Polars schema, add absent nullable columns, clip to [start, end], sort.
+  `fetch(dataset, *, symbols, start, end, **kw)` protocol; the errors every adapter raises.
 * :func:`retry` — exponential backoff with full jitter and an injectable `sleep` (tests never wait).
 * :class:`RateLimiter` — a token bucket (Tushare's per-minute quotas by points tier).
+
+The shared mapping steps are in `thermoquant.data.sources.frames`, the shared adapter skeleton (client, retried
+calls, `fetch` dispatch) in `thermoquant.data.sources.adapter`.
 """
 
 from __future__ import annotations
@@ -19,15 +19,12 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import polars as pl
-
-from thermoquant.data.schema import get_table
-from thermoquant.market.symbols import Board, board_of, normalize_symbol
 
 T = TypeVar("T")
 
@@ -113,6 +110,7 @@ class Capability:
         units: vendor units and how they are converted.
         rate_limit: known limits / anti-scraping behaviour.
         needs_symbols: True when `fetch` requires `symbols` (per-symbol endpoints).
+        options: the keyword options `fetch` takes for this dataset (e.g. `freq` of minute bars).
     """
 
     dataset: str
@@ -122,10 +120,16 @@ class Capability:
     units: str = ""
     rate_limit: str = ""
     needs_symbols: bool = True
+    options: tuple[str, ...] = ()
 
     @property
     def table(self) -> str | None:
         return DATASET_TABLES[self.dataset]
+
+
+def capability_table(*capabilities: Capability) -> dict[str, Capability]:
+    """A source's capability table: dataset → its :class:`Capability` row."""
+    return {c.dataset: c for c in capabilities}
 
 
 @runtime_checkable
@@ -157,164 +161,6 @@ def require_capability(source: Source, dataset: str) -> Capability:
             source.name, dataset, f"not provided by {source.name} (offers: {offered})"
         )
     return cap
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Response mapping
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def to_polars(raw: Any, source: str, dataset: str) -> pl.DataFrame:
-    """A vendor response (pandas frame, list of dicts, Polars frame, None) as a Polars frame.
-
-    Object columns holding `datetime.date` values (AKShare converts with `.dt.date`) become `pl.Date`.
-    """
-    if raw is None:
-        return pl.DataFrame()
-    if isinstance(raw, pl.DataFrame):
-        return raw
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        pd = None  # type: ignore[assignment]
-    if pd is not None and isinstance(raw, pd.DataFrame):
-        if raw.empty and len(raw.columns) == 0:
-            return pl.DataFrame()
-        frame = raw.reset_index(drop=True)
-        frame.columns = [str(c) for c in frame.columns]
-        return pl.from_pandas(frame)
-    if isinstance(raw, list):
-        return pl.DataFrame(raw) if raw else pl.DataFrame()
-    raise SourceError(source, dataset, f"unexpected response type {type(raw).__name__}")
-
-
-def rename_checked(
-    frame: pl.DataFrame,
-    mapping: Mapping[str, str],
-    source: str,
-    dataset: str,
-    *,
-    optional: Iterable[str] = (),
-) -> pl.DataFrame:
-    """Select and rename vendor columns (`vendor → ours`); a missing required column raises `SchemaMismatchError`.
-
-    Columns listed in `optional` (vendor names) may be absent; they come out as null.
-    """
-    optional_set = set(optional)
-    exprs: list[pl.Expr] = []
-    for vendor_col, ours in mapping.items():
-        if vendor_col in frame.columns:
-            exprs.append(pl.col(vendor_col).alias(ours))
-        elif vendor_col in optional_set:
-            exprs.append(pl.lit(None).alias(ours))
-        else:
-            raise SchemaMismatchError(source, dataset, vendor_col, frame.columns)
-    return frame.select(exprs)
-
-
-def parse_date_expr(col: str) -> pl.Expr:
-    """A date column given as `date`, `datetime`, 'YYYYMMDD', 'YYYY-MM-DD', 'YYYY/M/D' or int 20240105 → pl.Date."""
-    c = pl.col(col)
-    as_text = c.cast(pl.Utf8).str.strip_chars().str.slice(0, 10).str.replace_all("/", "-")
-    compact = as_text.str.to_date("%Y%m%d", strict=False)
-    dashed = as_text.str.to_date("%Y-%m-%d", strict=False)
-    return pl.coalesce(compact, dashed).alias(col)
-
-
-def ensure_date(frame: pl.DataFrame, col: str) -> pl.DataFrame:
-    """Make `col` a `pl.Date` column whatever the vendor gave (see :func:`parse_date_expr`)."""
-    dtype = frame.schema[col]
-    if dtype == pl.Date:
-        return frame
-    if isinstance(dtype, pl.Datetime):
-        return frame.with_columns(pl.col(col).dt.date())
-    return frame.with_columns(parse_date_expr(col))
-
-
-def normalize_symbol_column(frame: pl.DataFrame, col: str = "symbol") -> pl.DataFrame:
-    """Normalise a code column to `600000.SH` style (once per distinct value)."""
-    if frame.height == 0:
-        return frame.with_columns(pl.col(col).cast(pl.Utf8))
-    values = frame[col].cast(pl.Utf8).unique().to_list()
-    mapping = {v: normalize_symbol(v) for v in values if v is not None}
-    return frame.with_columns(pl.col(col).cast(pl.Utf8).replace(mapping))
-
-
-def conform(
-    frame: pl.DataFrame,
-    dataset: str,
-    source: str,
-    *,
-    start: date | None = None,
-    end: date | None = None,
-    date_col: str | None = None,
-) -> pl.DataFrame:
-    """Cast to the target table's schema, add absent columns as null, stamp `source`, clip and sort.
-
-    Rows with a null key are dropped (vendors pad with blank rows); the sort is by the primary key.
-    """
-    table_name = DATASET_TABLES[dataset]
-    if table_name is None:
-        schema = SPOT_SCHEMA
-        key: tuple[str, ...] = ("symbol",)
-    else:
-        table = get_table(table_name)
-        schema = table.polars_schema()
-        key = table.primary_key
-    if "source" in schema and "source" not in frame.columns:
-        frame = frame.with_columns(pl.lit(source).alias("source"))
-    exprs = []
-    for name, dtype in schema.items():
-        if name in frame.columns:
-            exprs.append(pl.col(name).cast(dtype, strict=False))
-        else:
-            exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    out = frame.select(exprs)
-    out = out.drop_nulls(subset=list(key))
-    if date_col is not None and out.height:
-        if start is not None:
-            out = out.filter(pl.col(date_col).cast(pl.Date) >= start)
-        if end is not None:
-            out = out.filter(pl.col(date_col).cast(pl.Date) <= end)
-    return out.unique(subset=list(key), keep="last").sort(list(key))
-
-
-def yyyymmdd(d: date | None, default: str) -> str:
-    """A date as the vendors' 'YYYYMMDD' string, or `default` when None."""
-    return d.strftime("%Y%m%d") if d is not None else default
-
-
-def bare_code(symbol: str) -> str:
-    """'600000.SH' → '600000'."""
-    return normalize_symbol(symbol)[:6]
-
-
-def exchange_lower(symbol: str) -> str:
-    """'600000.SH' → 'sh'."""
-    return normalize_symbol(symbol)[-2:].lower()
-
-
-BOARD_NAMES: dict[Board, str] = {
-    Board.SH_MAIN: "sh_main",
-    Board.SZ_MAIN: "sz_main",
-    Board.CHINEXT: "chinext",
-    Board.STAR: "star",
-    Board.BSE: "bse",
-}
-
-
-def board_name(symbol: str) -> str | None:
-    """The `stock_info.board` text of a symbol ('sh_main', 'sz_main', 'chinext', 'star', 'bse') or None."""
-    return BOARD_NAMES.get(board_of(symbol))
-
-
-def with_board_columns(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add `exchange` and `board` derived from `symbol` (stock_info)."""
-    boards = {s: board_name(s) for s in frame["symbol"].unique().to_list()}
-    return frame.with_columns(
-        pl.col("symbol").str.slice(7, 2).alias("exchange"),
-        pl.col("symbol").replace_strict(boards, default=None, return_dtype=pl.Utf8).alias("board"),
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

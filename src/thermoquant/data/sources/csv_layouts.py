@@ -25,6 +25,10 @@ from typing import Any, Literal
 import polars as pl
 
 from thermoquant.data.quality import ROW, Issue, Severity
+from thermoquant.data.sources.akshare_src import EASTMONEY_BAR_COLUMNS
+from thermoquant.data.sources.baostock_src import DAILY_COLUMNS as BAOSTOCK_DAILY_COLUMNS
+from thermoquant.data.sources.frames import OHLC, same_names
+from thermoquant.data.sources.tushare_src import TS_BAR_COLUMNS
 
 __all__ = [
     "INDEX_LOTS_THRESHOLD",
@@ -91,16 +95,13 @@ def _layout(
     return Layout(name, doc, sig, dict(rename), **kw)
 
 
-OHLC_COLUMNS = {"open": "open", "high": "high", "low": "low", "close": "close"}
+OHLC_COLUMNS: dict[str, str] = same_names(*OHLC)
+_OHLCVA = same_names(*OHLC, "volume", "amount")
+_DATE_BARS = {"date": "trade_date", **_OHLCVA}
+# Baostock query_history_k_data_plus fields as the adapter maps them, plus the ones a saved file may carry.
 _BAOSTOCK = {
-    "date": "trade_date",
     "code": "symbol",
-    **OHLC_COLUMNS,
-    "preclose": "pre_close",
-    "volume": "volume",
-    "amount": "amount",
-    "turn": "turnover",
-    "tradestatus": "tradestatus",
+    **BAOSTOCK_DAILY_COLUMNS,
     "isST": "is_st",
     "adjustflag": "adjustflag",
     "peTTM": "pe_ttm",
@@ -113,7 +114,7 @@ LAYOUTS: tuple[Layout, ...] = (
     _layout(
         "jerryz_strategy_data",
         "JerryZ CSI500 strategy_data.csv (Tushare index_daily of 000905.SH: volume 手, amount 千元) + features",
-        {"trade_date": "trade_date", **OHLC_COLUMNS, "volume": "volume", "amount": "amount"},
+        same_names("trade_date", *_OHLCVA),
         signature={"trade_date", "open", "close", "volume", "amount", "breadth", "heat_z", "etf_turnover"},
         kind="strategy_reference",
         volume_unit="lots",
@@ -122,15 +123,7 @@ LAYOUTS: tuple[Layout, ...] = (
     _layout(
         "jerryz_master_strategy",
         "JerryZ CSI500_Master_Strategy.csv: CSI500 bars (volume detected, amount 元) + ETF_Turnover %",
-        {
-            "date": "trade_date",
-            "code": "symbol",
-            **OHLC_COLUMNS,
-            "volume": "volume",
-            "amount": "amount",
-            "ETF_Turnover": "etf_turnover_pct",
-            "new_high_pct": "new_high_pct",
-        },
+        {**_DATE_BARS, "code": "symbol", "ETF_Turnover": "etf_turnover_pct", "new_high_pct": "new_high_pct"},
         signature={"date", "code", "open", "close", "volume", "amount", "ETF_Turnover"},
         index_codes=True,
         reference=("etf_turnover", ("etf_turnover_pct", "new_high_pct")),
@@ -145,14 +138,7 @@ LAYOUTS: tuple[Layout, ...] = (
     _layout(
         "tushare_bars",
         "Tushare daily / index_daily / fund_daily (ts_code, trade_date, vol 手, amount 千元)",
-        {
-            "ts_code": "symbol",
-            "trade_date": "trade_date",
-            **OHLC_COLUMNS,
-            "pre_close": "pre_close",
-            "vol": "volume",
-            "amount": "amount",
-        },
+        {"ts_code": "symbol", **TS_BAR_COLUMNS},
         signature={"ts_code", "trade_date", "open", "close", "vol", "amount"},
         volume_unit="lots",
         amount_unit="kyuan",
@@ -179,13 +165,7 @@ LAYOUTS: tuple[Layout, ...] = (
     _layout(
         "jerryz_constituent_close",
         "JerryZ CSI500 constituent closes (ts_code, trade_date, forward-adjusted close; vol 手, amount 千元)",
-        {
-            "ts_code": "symbol",
-            "trade_date": "trade_date",
-            "close": "close",
-            "vol": "volume",
-            "amount": "amount",
-        },
+        {"ts_code": "symbol", **same_names("trade_date", "close"), "vol": "volume", "amount": "amount"},
         signature={"ts_code", "trade_date", "close"},
         absent=frozenset({"open"}),
         kind="close_qfq",
@@ -195,18 +175,7 @@ LAYOUTS: tuple[Layout, ...] = (
     _layout(
         "akshare_hist",
         "AKShare stock_zh_a_hist / index_zh_a_hist / fund_etf_hist_em (Eastmoney: 成交量 手, 成交额 元, 换手率 %)",
-        {
-            "日期": "trade_date",
-            "股票代码": "symbol",
-            "代码": "symbol",
-            "开盘": "open",
-            "最高": "high",
-            "最低": "low",
-            "收盘": "close",
-            "成交量": "volume",
-            "成交额": "amount",
-            "换手率": "turnover",
-        },
+        {"股票代码": "symbol", "代码": "symbol", **EASTMONEY_BAR_COLUMNS},
         signature={"日期", "开盘", "收盘", "最高", "最低", "成交量", "成交额"},
     ),
     _layout(
@@ -246,16 +215,10 @@ LAYOUTS: tuple[Layout, ...] = (
         "xbx",
         "邢不行 (xbx) per-stock / market files (code sz000025, volume shares, amount 元, market values)",
         {
+            **_DATE_BARS,
             "code": "symbol",
-            "date": "trade_date",
-            **OHLC_COLUMNS,
             "preclose": "pre_close",
-            "volume": "volume",
-            "amount": "amount",
-            "float_mcap": "float_mcap",
-            "total_mcap": "total_mcap",
-            "float_shares": "float_shares",
-            "total_shares": "total_shares",
+            **same_names("float_mcap", "total_mcap", "float_shares", "total_shares"),
         },
         signature={"code", "date", "open", "close", "preclose", "volume", "amount"},
         volume_unit="shares",
@@ -264,17 +227,9 @@ LAYOUTS: tuple[Layout, ...] = (
         "tq_packed_bars",
         "thermoquant bundled market sample (prices in integer fen = 0.01 CNY, volume shares, amount 元)",
         {
-            "symbol": "symbol",
-            "trade_date": "trade_date",
-            "open_fen": "open",
-            "high_fen": "high",
-            "low_fen": "low",
-            "close_fen": "close",
-            "pre_close_fen": "pre_close",
-            "volume": "volume",
-            "amount": "amount",
-            "float_shares": "float_shares",
-            "total_shares": "total_shares",
+            **same_names("symbol", "trade_date"),
+            **{f"{p}_fen": p for p in (*OHLC, "pre_close")},
+            **same_names("volume", "amount", "float_shares", "total_shares"),
         },
         signature={"symbol", "trade_date", "open_fen", "close_fen", "volume", "amount"},
         volume_unit="shares",
@@ -286,12 +241,8 @@ LAYOUTS: tuple[Layout, ...] = (
         {
             "code": "symbol",
             "trade_date": "trade_date",
-            "open_price": "open",
-            "high_price": "high",
-            "low_price": "low",
-            "close_price": "close",
-            "volume": "volume",
-            "amount": "amount",
+            **{f"{p}_price": p for p in OHLC},
+            **same_names("volume", "amount"),
             "turnover_rate": "turnover_vendor",
         },
         signature={"code", "trade_date", "open_price", "close_price", "volume", "amount"},
@@ -313,12 +264,8 @@ LAYOUTS: tuple[Layout, ...] = (
         "derived_stock_turnover",
         "derived 603083 raw bars with approximate share counts (volume shares, amount 元, shares, turnover %)",
         {
-            "date": "trade_date",
-            **OHLC_COLUMNS,
-            "volume": "volume",
-            "amount": "amount",
-            "float_shares_approx": "float_shares",
-            "total_shares_approx": "total_shares",
+            **_DATE_BARS,
+            **{f"{c}_approx": c for c in ("float_shares", "total_shares")},
             "turnover_pct_approx": "turnover",
         },
         signature={"date", "open", "close", "volume", "amount", "float_shares_approx"},
@@ -333,38 +280,22 @@ LAYOUTS: tuple[Layout, ...] = (
     _layout(
         "trade_date_bars",
         "generic bars keyed by trade_date, no code column (morphkyan finshare; code from the file name)",
-        {
-            "trade_date": "trade_date",
-            **OHLC_COLUMNS,
-            "volume": "volume",
-            "amount": "amount",
-            "turnover": "turnover",
-        },
-        signature={"trade_date", "open", "high", "low", "close", "volume", "amount"},
+        same_names("trade_date", *_OHLCVA, "turnover"),
+        signature={"trade_date", *_OHLCVA},
         absent=frozenset({"code", "ts_code", "symbol"}),
         amount_unit="detect",
     ),
     _layout(
         "tq_daily_quote",
         "thermoquant's own columns (symbol, trade_date, … volume shares, amount CNY)",
-        {
-            "symbol": "symbol",
-            "trade_date": "trade_date",
-            **OHLC_COLUMNS,
-            "pre_close": "pre_close",
-            "volume": "volume",
-            "amount": "amount",
-            "turnover": "turnover",
-            "float_shares": "float_shares",
-            "total_shares": "total_shares",
-        },
+        same_names("symbol", "trade_date", *_OHLCVA, "pre_close", "turnover", "float_shares", "total_shares"),
         signature={"symbol", "trade_date", "open", "close", "volume", "amount"},
         volume_unit="shares",
     ),
     _layout(
         "jerryz_etf_close_turnover",
         "JerryZ live ETF files (date, close backward-adjusted, turnover %)",
-        {"date": "trade_date", "close": "close", "turnover": "turnover"},
+        {"date": "trade_date", **same_names("close", "turnover")},
         absent=frozenset({"open"}),
         kind="etf_close_turnover",
     ),
@@ -378,14 +309,14 @@ LAYOUTS: tuple[Layout, ...] = (
     _layout(
         "date_bars",
         "generic bars keyed by date without a code column (code from the file name)",
-        {"date": "trade_date", **OHLC_COLUMNS, "volume": "volume", "amount": "amount"},
+        _DATE_BARS,
         absent=frozenset({"code", "symbol"}),
         amount_unit="detect",
     ),
     _layout(
         "date_code_bars",
         "generic bars: date, code, OHLC, volume, amount (e.g. JerryZ sh.000905.csv; volume unit detected)",
-        {"date": "trade_date", "code": "symbol", **OHLC_COLUMNS, "volume": "volume", "amount": "amount"},
+        {**_DATE_BARS, "code": "symbol"},
         amount_unit="detect",
     ),
 )
@@ -459,7 +390,7 @@ def convert_units(
     notes: list[str] = []
     issues: list[Issue] = []
     if layout.price_scale != 1.0:
-        prices = [c for c in ("open", "high", "low", "close", "pre_close") if c in df.columns]
+        prices = [c for c in (*OHLC, "pre_close") if c in df.columns]
         df = df.with_columns([(pl.col(c) * layout.price_scale).round(6) for c in prices])
     lots, kyuan, note = detect_units(df, layout, is_index)
     if note:

@@ -21,28 +21,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any, ClassVar
 
 import polars as pl
 
+from thermoquant.data.sources.adapter import VendorSource
 from thermoquant.data.sources.base import (
     Capability,
     RateLimiter,
     RetryPolicy,
     SourceError,
     SourceUnavailableError,
-    conform,
-    ensure_date,
-    normalize_symbol_column,
-    rename_checked,
-    require_capability,
-    retry,
+    capability_table,
+)
+from thermoquant.data.sources.frames import (
+    OHLC,
+    concat_parts,
+    map_columns,
+    same_names,
+    stock_info_rows,
     to_polars,
-    with_board_columns,
     yyyymmdd,
 )
-from thermoquant.market.symbols import normalize_symbol
 
 # Calls per minute by points tier (积分), per endpoint, as Tushare publishes them (approximate; set your own with
 # `per_minute=`). The limiter is shared by all endpoints of one source object, which is the conservative reading.
@@ -54,6 +55,10 @@ log = logging.getLogger(__name__)
 LOTS = 100.0  # shares per 手
 KILO = 1000.0  # CNY per 千元
 WAN = 10_000.0  # per 万
+
+# `daily`, `index_daily`, `fund_daily` → our bars (the code column is added per dataset).
+TS_BAR_COLUMNS: dict[str, str] = {**same_names("trade_date", *OHLC, "pre_close", "amount"), "vol": "volume"}
+TS_BAR_UNITS: dict[str, float] = {"volume": LOTS, "amount": KILO}
 
 # Endpoints joined onto `daily` when daily_extras=True: (api, vendor → our columns, our column → unit factor).
 EXTRAS: tuple[tuple[str, dict[str, str], dict[str, float]], ...] = (
@@ -67,75 +72,93 @@ EXTRAS: tuple[tuple[str, dict[str, str], dict[str, float]], ...] = (
         },
         {"float_shares": WAN, "total_shares": WAN},
     ),
-    ("stk_limit", {"trade_date": "trade_date", "up_limit": "up_limit", "down_limit": "down_limit"}, {}),
+    ("stk_limit", same_names("trade_date", "up_limit", "down_limit"), {}),
 )
 
+# `moneyflow` order sizes → our net columns (buy − sell of that size, 万元).
+FLOW_SIZES: dict[str, str] = {"elg": "xl_net", "lg": "l_net", "md": "m_net", "sm": "s_net"}
 
-def _bars(raw: pl.DataFrame, source: str, dataset: str, key: str) -> pl.DataFrame:
-    mapping = {
-        "ts_code": key,
-        "trade_date": "trade_date",
-        "open": "open",
-        "high": "high",
-        "low": "low",
-        "close": "close",
-        "pre_close": "pre_close",
-        "vol": "volume",
-        "amount": "amount",
-    }
-    out = ensure_date(rename_checked(raw, mapping, source, dataset), "trade_date")
-    return out.with_columns(
-        (pl.col("volume").cast(pl.Float64) * LOTS).alias("volume"),
-        (pl.col("amount").cast(pl.Float64) * KILO).alias("amount"),
-    )
+TS_FINANCE_FIELDS: dict[str, str] = {
+    "roe": "roe",
+    "roa": "roa",
+    "eps": "eps",
+    "bps": "bps",
+    "grossprofit_margin": "gross_margin",
+    "netprofit_margin": "net_margin",
+    "or_yoy": "revenue_yoy",
+    "netprofit_yoy": "profit_yoy",
+    "debt_to_assets": "debt_ratio",
+    "current_ratio": "current_ratio",
+    "quick_ratio": "quick_ratio",
+}
 
 
-class TushareSource:
+def configured_token(*, quiet: bool = False) -> str | None:
+    """The Tushare token of the settings (`tushare_token`, env `TQ_TUSHARE_TOKEN`), or None when unset.
+
+    `quiet=True` also gives None when the settings cannot be read (for redaction, which must never fail).
+    """
+    from thermoquant.config import get_settings
+
+    try:
+        secret = get_settings().tushare_token
+    except Exception:
+        if quiet:
+            return None
+        raise
+    return (secret.get_secret_value() or None) if secret is not None else None
+
+
+def redact(text: str, token: str | None = None) -> str:
+    """`text` with `token` (default: the configured token) replaced by *** — for errors and logs."""
+    secret = token or configured_token(quiet=True)
+    return text.replace(secret, "***") if secret else text
+
+
+class TushareSource(VendorSource):
     """Tushare Pro (https://tushare.pro): the deepest history, paid by points."""
 
     name = "tushare"
+    retry_defaults: ClassVar[dict[str, Any]] = {"base_delay": 2.0, "max_delay": 60.0}
 
-    capabilities: ClassVar[dict[str, Capability]] = {
-        c.dataset: c
-        for c in (
-            Capability(
-                "stock_info",
-                "stock_basic (L, D and P list statuses)",
-                split="whole",
-                needs_symbols=False,
-                units="industry = Tushare's own classification; list/delist dates",
-                rate_limit="stock_basic: a few calls per hour on low tiers",
-            ),
-            Capability(
-                "daily_quote",
-                "daily + daily_basic + stk_limit (daily_extras=True)",
-                history="from 1990",
-                units="vol 手 ×100; amount 千元 ×1000; float/total_share 万股 ×10⁴; turnover_rate %; limits CNY",
-            ),
-            Capability("adj_factor", "adj_factor", history="from 1990", units="daily cumulative factor"),
-            Capability(
-                "index_daily",
-                "index_daily",
-                history="from index launch",
-                units="vol 手 ×100; amount 千元 ×1000",
-            ),
-            Capability(
-                "index_weight",
-                "index_weight",
-                history="monthly snapshots",
-                units="weight %; effective_date = the trading day after the snapshot (trade_date)",
-            ),
-            Capability("etf_daily", "fund_daily", units="vol 手 ×100; amount 千元 ×1000"),
-            Capability("fund_share", "fund_share", units="fd_share 万份 ×10⁴ → shares"),
-            Capability("funds_flow", "moneyflow", units="amounts 万元 ×10⁴; main = lg + elg"),
-            Capability(
-                "finance_data",
-                "fina_indicator",
-                units="ratios %; eps, bps CNY; point in time by ann_date",
-                rate_limit="needs 2000 points",
-            ),
-        )
-    }
+    capabilities: ClassVar[dict[str, Capability]] = capability_table(
+        Capability(
+            "stock_info",
+            "stock_basic (L, D and P list statuses)",
+            split="whole",
+            needs_symbols=False,
+            units="industry = Tushare's own classification; list/delist dates",
+            rate_limit="stock_basic: a few calls per hour on low tiers",
+        ),
+        Capability(
+            "daily_quote",
+            "daily + daily_basic + stk_limit (daily_extras=True)",
+            history="from 1990",
+            units="vol 手 ×100; amount 千元 ×1000; float/total_share 万股 ×10⁴; turnover_rate %; limits CNY",
+        ),
+        Capability("adj_factor", "adj_factor", history="from 1990", units="daily cumulative factor"),
+        Capability(
+            "index_daily",
+            "index_daily",
+            history="from index launch",
+            units="vol 手 ×100; amount 千元 ×1000",
+        ),
+        Capability(
+            "index_weight",
+            "index_weight",
+            history="monthly snapshots",
+            units="weight %; effective_date = the trading day after the snapshot (trade_date)",
+        ),
+        Capability("etf_daily", "fund_daily", units="vol 手 ×100; amount 千元 ×1000"),
+        Capability("fund_share", "fund_share", units="fd_share 万份 ×10⁴ → shares"),
+        Capability("funds_flow", "moneyflow", units="amounts 万元 ×10⁴; main = lg + elg"),
+        Capability(
+            "finance_data",
+            "fina_indicator",
+            units="ratios %; eps, bps CNY; point in time by ann_date",
+            rate_limit="needs 2000 points",
+        ),
+    )
 
     def __init__(
         self,
@@ -149,7 +172,7 @@ class TushareSource:
         clock: Callable[[], float] | None = None,
         daily_extras: bool = True,
     ) -> None:
-        self._client = client
+        super().__init__(client, retry_policy=retry_policy, sleep=sleep)
         self.daily_extras = daily_extras
         self._token = token
         rate = per_minute if per_minute is not None else TUSHARE_TIER_PER_MINUTE.get(tier)
@@ -161,45 +184,27 @@ class TushareSource:
         if clock is not None:
             limiter_opts["clock"] = clock
         self.limiter = RateLimiter(per_minute=rate, **limiter_opts)
-        self.retry_policy = retry_policy or RetryPolicy(base_delay=2.0, max_delay=60.0)
-        self._sleep = sleep
 
     def _resolve_token(self) -> str:
-        if self._token:
-            return self._token
-        from thermoquant.config import get_settings
-
-        secret = get_settings().tushare_token
-        if secret is None or not secret.get_secret_value():
+        token = self._token or configured_token()
+        if not token:
             raise SourceUnavailableError(
                 self.name,
                 "*",
                 "no Tushare token: set TQ_TUSHARE_TOKEN or tushare_token in tq.toml (see docs/ingest.zh.md)",
             )
-        return secret.get_secret_value()
+        return token
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            try:
-                import tushare
-            except ImportError as exc:  # pragma: no cover - dependency
-                raise SourceUnavailableError(self.name, "*", "the tushare package is not installed") from exc
-            self._client = tushare.pro_api(self._resolve_token())
-        return self._client
+    def _load_client(self) -> Any:
+        try:
+            import tushare
+        except ImportError as exc:  # pragma: no cover - dependency
+            raise SourceUnavailableError(self.name, "*", "the tushare package is not installed") from exc
+        return tushare.pro_api(self._resolve_token())
 
     def redact(self, text: str) -> str:
-        """`text` with the token (if known) replaced by ***."""
-        token = self._token
-        if token is None:
-            try:
-                from thermoquant.config import get_settings
-
-                secret = get_settings().tushare_token
-                token = secret.get_secret_value() if secret is not None else None
-            except Exception:
-                token = None
-        return text.replace(token, "***") if token else text
+        """`text` with the token (this source's, else the configured one) replaced by ***."""
+        return redact(text, self._token)
 
     def _query(self, dataset: str, api_name: str, fields: str = "", **params: Any) -> pl.DataFrame:
         client = self.client
@@ -208,57 +213,41 @@ class TushareSource:
             self.limiter.acquire()
             return client.query(api_name, fields=fields, **params)
 
-        opts: dict[str, Any] = {} if self._sleep is None else {"sleep": self._sleep}
         try:
-            raw = retry(call, self.retry_policy, **opts)
+            raw = self._retried(call)
         except SourceError:
             raise
         except Exception as exc:
             raise SourceError(self.name, dataset, f"{api_name} failed: {self.redact(str(exc))}") from None
         return to_polars(raw, self.name, dataset)
 
-    def fetch(
+    def _by_code(
         self,
         dataset: str,
-        *,
-        symbols: Sequence[str] | None = None,
-        start: date | None = None,
-        end: date | None = None,
-        **kw: Any,
+        api_name: str,
+        code: str,
+        start: date | None,
+        end: date | None,
+        arg: str = "ts_code",
     ) -> pl.DataFrame:
-        """Rows of `dataset` in our schema; per-symbol endpoints are called once per symbol."""
-        cap = require_capability(self, dataset)
-        if cap.needs_symbols and not symbols:
-            raise SourceError(self.name, dataset, "needs symbols (e.g. --symbols 600000.SH)")
-        handler: Callable[..., pl.DataFrame] = getattr(self, f"_{dataset}")
-        if cap.needs_symbols:
-            parts = [handler(normalize_symbol(s), start, end) for s in symbols or ()]
-            parts = [p for p in parts if p.height]
-            frame = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
-        else:
-            frame = handler(symbols, start, end)
-        if frame.width == 0:
-            return conform(pl.DataFrame(), dataset, self.name)
-        date_col = {"stock_info": None, "index_weight": "effective_date", "finance_data": "ann_date"}
-        return conform(
-            frame, dataset, self.name, start=start, end=end, date_col=date_col.get(dataset, "trade_date")
-        )
+        """One endpoint for one code (passed as `arg`) over [start, end]."""
+        dates = {"start_date": yyyymmdd(start, ""), "end_date": yyyymmdd(end, "")}
+        return self._query(dataset, api_name, **{arg: code}, **dates)
 
-    def _range(self, start: date | None, end: date | None) -> dict[str, str]:
-        return {"start_date": yyyymmdd(start, ""), "end_date": yyyymmdd(end, "")}
+    def _bars(
+        self, dataset: str, api_name: str, symbol: str, start: date | None, end: date | None, key: str
+    ) -> pl.DataFrame:
+        raw = self._by_code(dataset, api_name, symbol, start, end)
+        return map_columns(raw, {"ts_code": key, **TS_BAR_COLUMNS}, self.name, dataset, units=TS_BAR_UNITS)
 
     def _stock_info(
         self, symbols: Sequence[str] | None, start: date | None, end: date | None
     ) -> pl.DataFrame:
         fields = "ts_code,symbol,name,area,industry,market,list_date,delist_date,list_status"
-        parts = []
-        for status in ("L", "D", "P"):
-            raw = self._query("stock_info", "stock_basic", exchange="", list_status=status, fields=fields)
-            if raw.height:
-                parts.append(raw)
-        if not parts:
-            return pl.DataFrame()
-        raw = pl.concat(parts, how="diagonal_relaxed")
+        raw = concat_parts(
+            self._query("stock_info", "stock_basic", exchange="", list_status=status, fields=fields)
+            for status in ("L", "D", "P")
+        )
         mapping = {
             "ts_code": "symbol",
             "name": "name",
@@ -266,23 +255,20 @@ class TushareSource:
             "list_date": "list_date",
             "delist_date": "delist_date",
         }
-        out = rename_checked(raw, mapping, self.name, "stock_info", optional=("delist_date",))
-        out = ensure_date(ensure_date(out, "list_date"), "delist_date")
-        out = with_board_columns(normalize_symbol_column(out))
-        if symbols:
-            out = out.filter(pl.col("symbol").is_in([normalize_symbol(s) for s in symbols]))
-        return out.with_columns(
-            pl.lit("tushare").alias("industry_source"), pl.lit(datetime.now()).alias("updated_at")
+        out = map_columns(
+            raw,
+            mapping,
+            self.name,
+            "stock_info",
+            optional=("delist_date",),
+            constants={"industry_source": "tushare"},
         )
+        return stock_info_rows(out, symbols)
 
     def _daily_quote(self, symbol: str, start: date | None, end: date | None) -> pl.DataFrame:
-        raw = self._query("daily_quote", "daily", ts_code=symbol, **self._range(start, end))
-        if raw.height == 0:
-            return raw
-        bars = _bars(raw, self.name, "daily_quote", "symbol").with_columns(
-            pl.lit(False).alias("is_suspended")
-        )
-        if not self.daily_extras:
+        bars = self._bars("daily_quote", "daily", symbol, start, end, "symbol")
+        bars = bars.with_columns(pl.lit(False).alias("is_suspended"))
+        if bars.height == 0 or not self.daily_extras:
             return bars
         return bars.join(self._daily_extras(symbol, start, end), on="trade_date", how="left")
 
@@ -293,103 +279,73 @@ class TushareSource:
         null (logged), rather than failing the item.
         """
         out = pl.DataFrame(schema={"trade_date": pl.Date})
-        for api, mapping, scale in EXTRAS:
+        for api, mapping, units in EXTRAS:
             try:
-                raw = self._query("daily_quote", api, ts_code=symbol, **self._range(start, end))
+                raw = self._by_code("daily_quote", api, symbol, start, end)
             except SourceError as exc:
                 log.warning("tushare %s for %s unavailable, columns left null: %s", api, symbol, exc)
                 continue
-            if raw.height == 0:
-                continue
-            part = ensure_date(rename_checked(raw, mapping, self.name, "daily_quote"), "trade_date")
-            values = [c for c in mapping.values() if c != "trade_date"]
-            part = part.with_columns([pl.col(c).cast(pl.Float64) * scale.get(c, 1.0) for c in values])
+            part = map_columns(raw, mapping, self.name, "daily_quote", units=units)
             out = out.join(
                 part.unique(subset=["trade_date"], keep="last"), on="trade_date", how="full", coalesce=True
             )
         return out
 
     def _index_daily(self, symbol: str, start: date | None, end: date | None) -> pl.DataFrame:
-        raw = self._query("index_daily", "index_daily", ts_code=symbol, **self._range(start, end))
-        return raw if raw.height == 0 else _bars(raw, self.name, "index_daily", "index_code")
+        return self._bars("index_daily", "index_daily", symbol, start, end, "index_code")
 
     def _etf_daily(self, symbol: str, start: date | None, end: date | None) -> pl.DataFrame:
-        raw = self._query("etf_daily", "fund_daily", ts_code=symbol, **self._range(start, end))
-        return raw if raw.height == 0 else _bars(raw, self.name, "etf_daily", "symbol")
+        return self._bars("etf_daily", "fund_daily", symbol, start, end, "symbol")
 
     def _adj_factor(self, symbol: str, start: date | None, end: date | None) -> pl.DataFrame:
-        raw = self._query("adj_factor", "adj_factor", ts_code=symbol, **self._range(start, end))
-        if raw.height == 0:
-            return raw
-        mapping = {"ts_code": "symbol", "trade_date": "trade_date", "adj_factor": "adj_factor"}
-        return ensure_date(rename_checked(raw, mapping, self.name, "adj_factor"), "trade_date")
+        raw = self._by_code("adj_factor", "adj_factor", symbol, start, end)
+        mapping = {"ts_code": "symbol", **same_names("trade_date", "adj_factor")}
+        return map_columns(raw, mapping, self.name, "adj_factor")
 
     def _fund_share(self, symbol: str, start: date | None, end: date | None) -> pl.DataFrame:
-        raw = self._query("fund_share", "fund_share", ts_code=symbol, **self._range(start, end))
-        if raw.height == 0:
-            return raw
-        mapping = {"ts_code": "symbol", "trade_date": "trade_date", "fd_share": "fd_share"}
-        out = ensure_date(rename_checked(raw, mapping, self.name, "fund_share"), "trade_date")
-        return out.with_columns(pl.col("fd_share").cast(pl.Float64) * WAN)
+        raw = self._by_code("fund_share", "fund_share", symbol, start, end)
+        mapping = {"ts_code": "symbol", **same_names("trade_date", "fd_share")}
+        return map_columns(raw, mapping, self.name, "fund_share", units={"fd_share": WAN})
 
     def _index_weight(self, symbol: str, start: date | None, end: date | None) -> pl.DataFrame:
         from thermoquant.market.calendar import next_trading_day
 
-        raw = self._query("index_weight", "index_weight", index_code=symbol, **self._range(start, end))
-        if raw.height == 0:
-            return raw
+        raw = self._by_code("index_weight", "index_weight", symbol, start, end, arg="index_code")
         mapping = {
             "index_code": "index_code",
             "con_code": "symbol",
             "trade_date": "snapshot_date",
             "weight": "weight",
         }
-        out = ensure_date(rename_checked(raw, mapping, self.name, "index_weight"), "snapshot_date")
-        snaps = out["snapshot_date"].unique().to_list()
-        effective = {d: next_trading_day(d) for d in snaps}
-        return normalize_symbol_column(out).with_columns(
-            pl.col("snapshot_date").replace_strict(effective, return_dtype=pl.Date).alias("effective_date"),
-            pl.col("weight").cast(pl.Float64),
+        out = map_columns(raw, mapping, self.name, "index_weight")
+        effective = {d: next_trading_day(d) for d in out["snapshot_date"].drop_nulls().unique().to_list()}
+        return out.with_columns(
+            pl.col("snapshot_date").replace_strict(effective, return_dtype=pl.Date).alias("effective_date")
         )
 
     def _funds_flow(self, symbol: str, start: date | None, end: date | None) -> pl.DataFrame:
-        raw = self._query("funds_flow", "moneyflow", ts_code=symbol, **self._range(start, end))
-        if raw.height == 0:
-            return raw
-        need = ["trade_date", "buy_sm_amount", "sell_sm_amount", "buy_md_amount", "sell_md_amount"]
-        need += ["buy_lg_amount", "sell_lg_amount", "buy_elg_amount", "sell_elg_amount"]
-        out = rename_checked(raw, {c: c for c in need}, self.name, "funds_flow")
-        out = ensure_date(out, "trade_date").with_columns(pl.col(need[1:]).cast(pl.Float64) * WAN)
-        return out.select(
-            pl.lit("stock").alias("scope"),
-            pl.lit(symbol).alias("code"),
-            "trade_date",
-            (pl.col("buy_elg_amount") - pl.col("sell_elg_amount")).alias("xl_net"),
-            (pl.col("buy_lg_amount") - pl.col("sell_lg_amount")).alias("l_net"),
-            (pl.col("buy_md_amount") - pl.col("sell_md_amount")).alias("m_net"),
-            (pl.col("buy_sm_amount") - pl.col("sell_sm_amount")).alias("s_net"),
-        ).with_columns((pl.col("xl_net") + pl.col("l_net")).alias("main_net"))
+        raw = self._by_code("funds_flow", "moneyflow", symbol, start, end)
+        amounts = [f"{side}_{size}_amount" for size in FLOW_SIZES for side in ("buy", "sell")]
+        nets = [
+            (pl.col(f"buy_{size}_amount") - pl.col(f"sell_{size}_amount")).alias(net)
+            for size, net in FLOW_SIZES.items()
+        ]
+        return map_columns(
+            raw,
+            same_names("trade_date", *amounts),
+            self.name,
+            "funds_flow",
+            units=dict.fromkeys(amounts, WAN),
+            constants={"scope": "stock", "code": symbol},
+            derived=[*nets, (pl.col("xl_net") + pl.col("l_net")).alias("main_net")],
+        )
 
     def _finance_data(self, symbol: str, start: date | None, end: date | None) -> pl.DataFrame:
-        raw = self._query("finance_data", "fina_indicator", ts_code=symbol, **self._range(start, end))
-        if raw.height == 0:
-            return raw
+        raw = self._by_code("finance_data", "fina_indicator", symbol, start, end)
         mapping = {
             "ts_code": "symbol",
             "end_date": "report_period",
             "ann_date": "ann_date",
-            "roe": "roe",
-            "roa": "roa",
-            "eps": "eps",
-            "bps": "bps",
-            "grossprofit_margin": "gross_margin",
-            "netprofit_margin": "net_margin",
-            "or_yoy": "revenue_yoy",
-            "netprofit_yoy": "profit_yoy",
-            "debt_to_assets": "debt_ratio",
-            "current_ratio": "current_ratio",
-            "quick_ratio": "quick_ratio",
+            **TS_FINANCE_FIELDS,
         }
-        optional = [k for k in mapping if k not in ("ts_code", "end_date", "ann_date")]
-        out = rename_checked(raw, mapping, self.name, "finance_data", optional=optional)
-        return ensure_date(ensure_date(out, "report_period"), "ann_date")
+        return map_columns(raw, mapping, self.name, "finance_data", optional=TS_FINANCE_FIELDS)
