@@ -37,6 +37,7 @@ test: install-dev
 	$(BIN)/python -m pytest
 
 ## bench: run every benchmark script in benchmarks/ (each prints figures beside its peers)
+bench: export TQ_BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 bench: install-bench
 	@set -e; for f in benchmarks/bench_*.py; do echo "=== $$f"; $(BIN)/python $$f; done
 

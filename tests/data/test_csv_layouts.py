@@ -185,3 +185,26 @@ def test_tushare_fund_share_in_ten_thousands(real_data: Path, tmp_path: Path) ->
         "fd_share": pytest.approx(749_346.93e4),
         "source": "csv:fund_share.csv",
     }
+
+
+def test_date_spellings_parse_and_a_bad_date_names_file_row_and_column(csv_dir: Path, tmp_path: Path) -> None:
+    """The real 603083 rows with dates re-spelled as vendors write them; an impossible date rejects its row."""
+    lines = (csv_dir / "603083.csv").read_text(encoding="utf-8").splitlines()
+    spelled = {1: "2021/3/18 0:00", 2: "2021-03-19T00:00:00", 3: "2021-02-30", 4: " 20210323 "}
+    for row, text in spelled.items():
+        lines[row] = text + lines[row][len("20210318") :]
+    path = tmp_path / "603083_dates.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = read_file(path)
+    assert {(x.file, x.row, x.column, x.rule, x.value) for x in r.rejected} == {
+        ("603083_dates.csv", 3, "trade_date", "bad_date", "2021-02-30"),
+        ("603083_dates.csv", 3, "trade_date", "required", None),  # the key is empty after parsing
+    }
+    bad = next(x for x in r.rejected if x.rule == "bad_date")
+    assert "row 3 (line 4)" in str(bad) and "column trade_date" in str(bad)
+    assert r.frame["trade_date"].head(3).to_list() == [
+        date(2021, 3, 18),
+        date(2021, 3, 19),
+        date(2021, 3, 23),
+    ]
+    assert r.frame.height == 9

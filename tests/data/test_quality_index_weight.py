@@ -1,8 +1,9 @@
-"""`index_weight` quality rules: membership without weights (Baostock, qlib instruments) is stored, not rejected.
+"""`index_weight` quality rules: membership without weights (Baostock, qlib instruments) is stored, not
+rejected.
 
 Real data: the qlib CSI500 membership intervals (`qlib_instruments/csi500.txt.gz`: symbol, start, end, no
-weights) shaped as `index_weight` rows, and the JerryZ CSI500 weight schedule (`sample/`) for rows that do carry
-weights.
+weights) shaped as `index_weight` rows, and the JerryZ CSI500 weight schedule (`sample/`) for rows that do
+carry weights.
 """
 
 from __future__ import annotations

@@ -72,14 +72,36 @@ FALLBACK_ORDER: dict[str, tuple[str, ...]] = {
     "etf_daily": ("akshare", "akshare_sina"),
     "fund_share": ("akshare",),
     "funds_flow": ("akshare",),
+    "industry_flow": ("akshare", "tushare"),
+    "north_flow": ("akshare", "tushare"),
+    "margin_detail": ("akshare", "tushare"),
+    "industry_member": ("akshare",),
+    "st_history": ("akshare",),
     "finance_data": ("akshare", "tushare"),
     "dragon_tiger": ("akshare",),
+    "block_trade": ("akshare", "tushare"),
     "share_unlock": ("akshare",),
     "macro": ("akshare",),
 }
 
 # Column naming the series in each table (for "last stored date per symbol").
-SERIES_KEY: dict[str, str] = {"index_daily": "index_code", "index_weight": "index_code", "funds_flow": "code"}
+SERIES_KEY: dict[str, str] = {
+    "index_daily": "index_code",
+    "index_weight": "index_code",
+    "funds_flow": "code",
+    "industry_flow": "code",
+    "north_flow": "channel",
+}
+
+# Rows of a shared table that belong to a dataset (funds_flow holds per-stock and per-industry flows).
+SERIES_SCOPE: dict[str, tuple[str, str]] = {
+    "funds_flow": ("scope", "stock"),
+    "industry_flow": ("scope", "industry"),
+}
+
+# Datasets whose --symbols are series names, not security codes (left as given): macro series, industry names,
+# north-bound channels.
+NAMED_SERIES: frozenset[str] = frozenset({"macro", "industry_flow", "north_flow"})
 
 BATCH_ITEMS = 50
 FLUSH_SECONDS = 2.0
@@ -242,7 +264,13 @@ def last_stored_dates(store: Any, dataset: str) -> dict[str, date]:
     key = SERIES_KEY.get(dataset, "symbol")
     if dcol is None or key not in table.column_names:
         return {}
-    frame = store.query(f'SELECT "{key}" AS k, max("{dcol.name}") AS d FROM "{table_name}" GROUP BY "{key}"')
+    where = ""
+    if dataset in SERIES_SCOPE:
+        col, value = SERIES_SCOPE[dataset]
+        where = f""" WHERE "{col}" = '{value}'"""
+    frame = store.query(
+        f'SELECT "{key}" AS k, max("{dcol.name}") AS d FROM "{table_name}"{where} GROUP BY "{key}"'
+    )
     out: dict[str, date] = {}
     for k, d in frame.iter_rows():
         if d is not None:
@@ -427,7 +455,10 @@ def run_ingest(
         raise UnsupportedDatasetError(names, dataset, f"none of the sources ({names}) provides {dataset}")
     cap = offering[0].capabilities[dataset]
     end_day = end or today_shanghai()
-    syms = [normalize_symbol(s) for s in symbols] if symbols else None
+    if symbols and dataset in NAMED_SERIES:
+        syms: list[str] | None = list(symbols)
+    else:
+        syms = [normalize_symbol(s) for s in symbols] if symbols else None
     if syms is None and cap.needs_symbols and cap.split == "symbol":
         syms = symbols_from_store(store) or None
     key = job_key(dataset, [s.name for s in offering], start, end_day, syms)

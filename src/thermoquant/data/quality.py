@@ -388,9 +388,9 @@ def mark_suspended(df: pl.DataFrame, tradestatus: str | None = None) -> pl.DataF
 def check_membership_weights(df: pl.DataFrame) -> list[Issue]:
     """``index_weight.weight`` (%): in [0, 100] where given; empty is allowed (membership without weights).
 
-    Some vendors give index membership only (Baostock ``query_zz500_stocks``, qlib instruments): when every row's
-    weight is empty that is one whole-file warning; when only some are, each empty one is a ``missing`` warning
-    (a vendor that gives weights dropped some). Neither rejects a row: ``weight`` is nullable in the schema.
+    Some vendors give index membership only (Baostock ``query_zz500_stocks``, qlib instruments): when every
+    row's weight is empty that is one whole-file warning; when only some are, each empty one is a ``missing``
+    warning (a vendor that gives weights dropped some). Neither rejects a row: ``weight`` is nullable.
     """
     if "weight" not in df.columns or df.is_empty():
         return []

@@ -29,10 +29,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from thermoquant.features import kernels as nb
 from thermoquant.features.bars import drop_suspended
 from thermoquant.features.context import DEFAULT_OPTIONS, ComputeContext
-from thermoquant.features.panel import to_panel
+from thermoquant.features.panel import LongColumns, to_panel
 from thermoquant.features.registry import CONVENTIONS, FactorGroup, get, list_factors, list_groups
 
 KEYS = ("symbol", "trade_date")
@@ -160,8 +159,11 @@ def compute_panels(
     if nrows <= size:
         return _run_groups(x, groups, ctx)
     bounds = [(a, min(nrows, a + size)) for a in range(0, nrows, size)]
+    out: dict[str, np.ndarray] = {}
+    lock = threading.Lock()
 
-    def run(ab: tuple[int, int]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def run(ab: tuple[int, int]) -> dict[str, np.ndarray]:
+        # each worker copies a group's outputs into the full panels as soon as the group is done (disjoint rows)
         a, b = ab
         sub = ComputeContext(
             convention=ctx.convention,
@@ -170,20 +172,28 @@ def compute_panels(
             wanted=ctx.wanted,
             options=ctx.options,
         )
-        return _run_groups({k: v[a:b] for k, v in x.items()}, groups, sub), sub.state_out
-
-    out: dict[str, np.ndarray] = {}
-    states: dict[str, list[np.ndarray]] = {}
-    with ThreadPoolExecutor(max_workers=nthreads) as pool:
-        for (a, b), (res, st) in zip(bounds, pool.map(run, bounds), strict=True):
-            for name, arr in res.items():
-                if name not in out:
-                    out[name] = np.empty((nrows, *arr.shape[1:]))
+        xs = {k: v[a:b] for k, v in x.items()}
+        for g in groups:
+            if g.kind != "panel":
+                continue
+            for name, arr in _run_group(g, xs, sub).items():
+                with lock:
+                    if name not in out:
+                        out[name] = np.empty((nrows, *arr.shape[1:]))
                 out[name][a:b] = arr
-            for k, v in st.items():
-                states.setdefault(k, []).append(v)
-    ctx.state_out.update({k: np.concatenate(v) for k, v in states.items()})
-    return out
+        return sub.state_out
+
+    with ThreadPoolExecutor(max_workers=nthreads) as pool:
+        states = list(pool.map(run, bounds))
+    ctx.state_out.update({k: np.concatenate([st[k] for st in states]) for k in states[0]})
+    return {n: out[n] for n in _output_order(groups, ctx) if n in out}
+
+
+def _output_order(groups: Sequence[FactorGroup], ctx: ComputeContext) -> list[str]:
+    """Output names in group order, as :func:`_run_groups` returns them."""
+    return [
+        n for g in groups if g.kind == "panel" for n in g.outputs if ctx.wanted is None or n in ctx.wanted
+    ]
 
 
 def _run_groups(
@@ -191,16 +201,20 @@ def _run_groups(
 ) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for g in groups:
-        if g.kind != "panel":
-            continue
-        res = g.compute(x, ctx)
-        for name in g.outputs:
-            if ctx.wanted is None or name in ctx.wanted:
-                if name not in res:
-                    raise RuntimeError(
-                        f"factor group {g.name!r} did not produce the requested output {name!r}"
-                    )
-                out[name] = res[name]
+        if g.kind == "panel":
+            out.update(_run_group(g, x, ctx))
+    return out
+
+
+def _run_group(g: FactorGroup, x: Mapping[str, np.ndarray], ctx: ComputeContext) -> dict[str, np.ndarray]:
+    """The wanted outputs of one panel group (all when ``ctx.wanted`` is None)."""
+    res = g.compute(x, ctx)
+    out: dict[str, np.ndarray] = {}
+    for name in g.outputs:
+        if ctx.wanted is None or name in ctx.wanted:
+            if name not in res:
+                raise RuntimeError(f"factor group {g.name!r} did not produce the requested output {name!r}")
+            out[name] = res[name]
     return out
 
 
@@ -248,28 +262,23 @@ def iter_compute(
     panel_wanted = [n for n in wanted if get(n).group in {g.name for g in groups if g.kind == "panel"}]
 
     nthreads = threads or default_threads()
+    panel_groups = [g for g in groups if g.kind == "panel"]
 
     def run(part: pl.DataFrame) -> pl.DataFrame:
         p = to_panel(part, cols)
         lengths = p.lengths()
         offsets = np.concatenate(([0], np.cumsum(lengths)))
-        long: dict[str, np.ndarray] = {}
-        lock = threading.Lock()
+        sink = LongColumns(panel_wanted, part.height)
 
         def work(ab: tuple[int, int]) -> None:
-            # compute one slice of stocks and gather its outputs straight into the long columns (disjoint ranges)
+            # compute one slice of stocks group by group, gathering each group's outputs straight into the long
+            # columns (disjoint row ranges) while they are fresh, so a slice never holds all its outputs at once
             a, b = ab
             ctx = ComputeContext(convention=convention, wanted=frozenset(wanted), options=opts)
-            res = _run_groups({k: v[a:b] for k, v in p.data.items()}, groups, ctx)
-            for name in panel_wanted:
-                if name not in res:
-                    continue
-                with lock:
-                    if name not in long:
-                        long[name] = np.empty(part.height)
-                nb.gather_right_into(
-                    np.ascontiguousarray(res[name]), lengths[a:b], long[name], int(offsets[a])
-                )
+            xs = {k: v[a:b] for k, v in p.data.items()}
+            for g in panel_groups:
+                for name, arr in _run_group(g, xs, ctx).items():
+                    sink.put(name, arr, lengths[a:b], int(offsets[a]))
 
         slices = [(a, min(len(p.symbols), a + 128)) for a in range(0, len(p.symbols), 128)]
         if nthreads == 1 or len(slices) == 1:
@@ -278,9 +287,7 @@ def iter_compute(
         else:
             with ThreadPoolExecutor(max_workers=nthreads) as pool:
                 list(pool.map(work, slices))
-        return p.keys.with_columns(
-            [pl.Series(n, long[n], dtype=pl.Float64, nan_to_null=True) for n in panel_wanted if n in long]
-        )
+        return p.keys.with_columns(sink.series())
 
     yield from map(run, _chunks(data, chunk_stocks))
 

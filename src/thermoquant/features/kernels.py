@@ -47,6 +47,21 @@ def gather_right_into(a: np.ndarray, lengths: np.ndarray, out: np.ndarray, pos: 
 
 
 @njit(nogil=True, cache=True)
+def gather_right_valid_into(
+    a: np.ndarray, lengths: np.ndarray, out: np.ndarray, valid: np.ndarray, pos: int
+) -> None:
+    """:func:`gather_right_into` that also writes ``valid[k] = 1`` where the gathered value is not NaN, else 0."""
+    m = a.shape[1]
+    for i in range(a.shape[0]):
+        k = lengths[i]
+        for j in range(m - k, m):
+            v = a[i, j]
+            out[pos] = v
+            valid[pos] = v == v
+            pos += 1
+
+
+@njit(nogil=True, cache=True)
 def gather_right(a: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Concatenate the last ``lengths[i]`` values of each row ``i`` (right-aligned panel → long-frame order)."""
     n, m = a.shape

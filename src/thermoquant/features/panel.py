@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+
+from thermoquant.features import kernels as nb
 
 
 @dataclass
@@ -90,3 +93,38 @@ def from_panel(
         for n in wanted
     ]
     return panel.keys.with_columns(cols)
+
+
+class LongColumns:
+    """Float64 output columns in long-frame order, filled slice by slice, handed to Polars without a copy.
+
+    Each column has its values and a byte mask marking the non-NaN ones; :meth:`series` packs the mask into an
+    Arrow validity bitmap, so NaN becomes null without the extra pass of ``nan_to_null``. Columns are separate
+    arrays (a few MB per chunk of stocks: the tuned heap reuses them, where one large block would be mapped and
+    page-faulted afresh for every chunk). Disjoint row ranges may be filled from several threads.
+    """
+
+    def __init__(self, names: Iterable[str], nrows: int) -> None:
+        self.nrows = nrows
+        self.values = {n: np.empty(nrows) for n in names}
+        self.valid = {n: np.empty(nrows, np.uint8) for n in self.values}
+        self.filled: set[str] = set()
+
+    def put(self, name: str, panel: np.ndarray, lengths: np.ndarray, pos: int) -> None:
+        """Gather the right-aligned ``panel`` (one row per stock, ``lengths`` days each) into rows ``pos`` on."""
+        a = np.ascontiguousarray(panel)
+        nb.gather_right_valid_into(a, lengths, self.values[name], self.valid[name], pos)
+        self.filled.add(name)
+
+    def series(self) -> list[pl.Series]:
+        """One Float64 Series per filled column, in declaration order (nulls where the value was NaN)."""
+        out = []
+        for name, values in self.values.items():
+            if name not in self.filled:
+                continue
+            bitmap = np.packbits(self.valid[name], bitorder="little")
+            arr = pa.Array.from_buffers(
+                pa.float64(), self.nrows, [pa.py_buffer(bitmap), pa.py_buffer(values)]
+            )
+            out.append(pl.Series(name, arr))
+        return out

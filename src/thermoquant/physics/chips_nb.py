@@ -69,6 +69,10 @@ TINY = 1e-30
 
 # reassociation only: lets LLVM vectorise float sums; NaN and infinity semantics are untouched
 _REASSOC = {"reassoc"}
+# error_model="numpy": a float division by zero gives inf/NaN instead of raising (no kernel divides by zero on
+# valid input).  Per-bar helpers are inlined (``inline="always"``): numba cannot drop the (atomic) reference
+# counting of arrays passed to a call it cannot see through, nor around raise paths.
+_JIT = {"cache": True, "error_model": "numpy"}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -76,7 +80,7 @@ _REASSOC = {"reassoc"}
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def grid_ratios(n_bins: int, step: float) -> np.ndarray:
     """Bin prices relative to ``exp(g0)``: ``[0, n_bins]`` the edges ``exp(i*step)``, then ``[n_bins + 1,
     2*n_bins]`` the mids ``exp((i + 0.5)*step)`` (2*n_bins + 1 values; one table per grid)."""
@@ -88,7 +92,7 @@ def grid_ratios(n_bins: int, step: float) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def shift_grid(stack: np.ndarray, k: int) -> None:
     """Shift the grid up by ``k`` bins (k > 0) or down (k < 0), in place; overflow merges into the edge bin."""
     n = stack.shape[0]
@@ -116,8 +120,10 @@ def shift_grid(stack: np.ndarray, k: int) -> None:
         stack[n - 1] += spill
 
 
-@njit(cache=True)
-def grid_shifts(n: int, g0: float, step: float, log_low: float, log_high: float, margin: int) -> tuple[int, int]:
+@njit(inline="always", **_JIT)
+def grid_shifts(
+    n: int, g0: float, step: float, log_low: float, log_high: float, margin: int
+) -> tuple[int, int]:
     """(up, down) >= 0: shift the grid up by ``up`` bins, then down by ``down``, so that [low, high] (given as logs)
     lies inside it with ``margin`` spare bins."""
     lo_i = math.floor((log_low - g0) / step)
@@ -127,7 +133,7 @@ def grid_shifts(n: int, g0: float, step: float, log_low: float, log_high: float,
     return up, down
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def fit_grid_log(
     stack: np.ndarray, g0: float, step: float, log_low: float, log_high: float, margin: int
 ) -> float:
@@ -139,7 +145,7 @@ def fit_grid_log(
     return g0 + up * step - down * step
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def fit_grid(stack: np.ndarray, g0: float, step: float, low: float, high: float, margin: int) -> float:
     """:func:`fit_grid_log` with prices (CNY)."""
     return fit_grid_log(stack, g0, step, math.log(low), math.log(high), margin)
@@ -150,7 +156,7 @@ def fit_grid(stack: np.ndarray, g0: float, step: float, low: float, high: float,
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _tri_cdf(x: float, a: float, c: float, b: float) -> float:
     """CDF of the triangular distribution on [a, b] with mode c (a < b, a <= c <= b)."""
     if x <= a:
@@ -162,7 +168,7 @@ def _tri_cdf(x: float, a: float, c: float, b: float) -> float:
     return 1.0 - (b - x) * (b - x) / ((b - a) * (b - c))
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def span_of(stack: np.ndarray) -> tuple[int, int]:
     """(lo, hi): bins [lo, hi) hold every non-zero mass of the stack, and stack[lo], stack[hi - 1] are non-zero
     ((0, 0) for an empty stack).  The kernels work on this span only: outside it every mass is exactly 0."""
@@ -176,7 +182,7 @@ def span_of(stack: np.ndarray) -> tuple[int, int]:
     return (lo, hi) if lo < hi else (0, 0)
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _trim(stack: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
     """Shrink a span [lo, hi) that holds every non-zero mass to :func:`span_of`'s exact span."""
     while lo < hi and stack[lo] == 0.0:
@@ -186,7 +192,7 @@ def _trim(stack: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
     return (lo, hi) if lo < hi else (0, 0)
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _add_chips(
     stack: np.ndarray,
     g0: float,
@@ -221,7 +227,7 @@ def _add_chips(
     return i0, i1 + 1
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def add_bar_chips(
     stack: np.ndarray, g0: float, step: float, low: float, high: float, apex: float, mass: float
 ) -> None:
@@ -229,7 +235,7 @@ def add_bar_chips(
     _add_chips(stack, g0, step, math.log(low), math.log(high), low, high, apex, mass)
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def burn_fractions(
     m0: float, m1: float, m2: float, w0: float, w1: float, w2: float, target: float
 ) -> tuple[float, float, float]:
@@ -270,22 +276,7 @@ def burn_fractions(
 # optimised away inside one function (views handed between functions would cost atomic reference counting).
 
 
-@njit(cache=True, fastmath=_REASSOC)
-def _group_masses(stack: np.ndarray, lo: int, hi: int, ip: int, ix: int) -> tuple[float, float, float]:
-    """Masses of bins [.., ip), [ip, ix), [ix, ..) within the span [lo, hi), in one vectorised pass (summation order
-    is free)."""
-    x = stack[lo:hi]
-    a, b = ip - lo, ix - lo
-    m0 = m1 = m2 = 0.0
-    for i in range(x.shape[0]):
-        v = x[i]
-        m0 += v if i < a else 0.0
-        m1 += v if (i >= a) & (i < b) else 0.0
-        m2 += v if i >= b else 0.0
-    return m0, m1, m2
-
-
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _burn(
     stack: np.ndarray, lo: int, hi: int, ip: int, ix: int, keep0: float, keep1: float, keep2: float
 ) -> None:
@@ -299,7 +290,7 @@ def _burn(
         x[i] = v if v >= TINY else 0.0
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _shifted_span(lo: int, hi: int, n: int, up: int, down: int) -> tuple[int, int]:
     """A span holding every non-zero mass after shifting the grid up by ``up`` bins then down by ``down`` (chips
     pushed past an edge merge into the edge bin)."""
@@ -309,7 +300,7 @@ def _shifted_span(lo: int, hi: int, n: int, up: int, down: int) -> tuple[int, in
     return min(lo + down, n - 1), min(hi + down, n)
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _burn_keeps(
     m0: float, m1: float, m2: float, tau: float, k_norm: float, prm: np.ndarray, mode: int
 ) -> tuple[float, float, float, float]:
@@ -331,7 +322,7 @@ def _burn_keeps(
     return 1.0 - f0, 1.0 - f1, 1.0 - f2, burnt
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def chip_step_log(
     stack: np.ndarray,
     g0: float,
@@ -342,24 +333,26 @@ def chip_step_log(
     prm: np.ndarray,
     log_keep_panic: float,
     mode: int,
+    cum: np.ndarray,
 ) -> tuple[float, tuple[int, int]]:
     """Advance one stock's stack by one bar; returns the (possibly shifted) grid origin g0 and the new span.
 
     ``span`` is the stack's :func:`span_of`.  ``bar`` = (log low, log high, log ref, low, high, ref, tau, k_norm):
     prices CNY; ``tau`` the bar's turnover as a fraction of the float (clipped to [0, 1]); ``ref`` its typical
     traded price (VWAP, else (O+H+L+C)/4); ``k_norm`` the normalised conductivity K (NaN = neutral).
-    ``log_keep_panic`` = log(1 - panic_loss).  The chips burnt equal ``tau`` times the stack, so the total is
-    unchanged; the same mass re-enters over [low, high].  (Straight-line code with unconditional calls: in numba a
-    branch around an array access costs reference counting.)
+    ``log_keep_panic`` = log(1 - panic_loss); ``cum`` a work buffer of n_bins + 1 floats.  The chips burnt equal
+    ``tau`` times the stack, so the total is unchanged; the same mass re-enters over [low, high].  Requires tau > 0
+    (a bar without trade changes nothing).
+    (Straight-line code with unconditional calls: in numba a branch around an array access costs reference
+    counting.)
     """
     ll, lh, lr, low, high, ref, tau, k_norm = bar
-    if not (tau > 0.0):
-        return g0, span
     tau = min(tau, 1.0)
     n = stack.shape[0]
     up, down = grid_shifts(n, g0, step, ll, lh, margin)
-    shift_grid(stack, up)
-    shift_grid(stack, -down)
+    if up or down:  # rare: the call's reference counting stays on this path
+        shift_grid(stack, up)
+        shift_grid(stack, -down)
     g0 = g0 + up * step - down * step
     lo, hi = _shifted_span(span[0], span[1], n, up, down)
     # behavioral: three contiguous bin groups by the bin mid price against ref; tdx: one group
@@ -370,7 +363,11 @@ def chip_step_log(
     ix = min(max(ix, ip), n)
     if mode == MODE_TDX:
         ip = ix = n
-    m0, m1, m2 = _group_masses(stack, lo, hi, ip, ix)
+    # group masses from the prefix sums over the span (cum[j] = mass below bin j for j in [lo, hi])
+    total = _prefix_sums(stack, lo, hi, cum)
+    below_ip = cum[min(max(ip, lo), hi)]
+    below_ix = cum[min(max(ix, lo), hi)]
+    m0, m1, m2 = below_ip, below_ix - below_ip, total - below_ix
     keep0, keep1, keep2, burnt = _burn_keeps(m0, m1, m2, tau, k_norm, prm, mode)
     _burn(stack, lo, hi, ip, ix, keep0, keep1, keep2)
     a, b = _add_chips(stack, g0, step, ll, lh, low, high, ref, burnt)
@@ -379,7 +376,7 @@ def chip_step_log(
     return g0, _trim(stack, lo, hi)
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def chip_step(
     stack: np.ndarray,
     g0: float,
@@ -398,10 +395,11 @@ def chip_step(
         return g0
     bar = (math.log(low), math.log(high), math.log(ref), low, high, ref, tau, k_norm)
     lkp = math.log(1.0 - prm[_PANIC])
-    return chip_step_log(stack, g0, span_of(stack), step, margin, bar, prm, lkp, mode)[0]
+    cum = np.empty(stack.shape[0] + 1)
+    return chip_step_log(stack, g0, span_of(stack), step, margin, bar, prm, lkp, mode, cum)[0]
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def init_stack(stack: np.ndarray, step: float, anchor: float, low: float, high: float, ref: float) -> float:
     """Start an empty stack: the whole float at the first bar's prices; returns g0."""
     n = stack.shape[0]
@@ -416,13 +414,13 @@ def init_stack(stack: np.ndarray, step: float, anchor: float, low: float, high: 
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def work_size(n_bins: int) -> int:
     """Length of the work buffer :func:`stack_metrics` needs."""
     return 2 * n_bins + 3
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _prefix_sums(stack: np.ndarray, lo: int, hi: int, cum: np.ndarray) -> float:
     """cum[i] = sum(stack[:i]) for i in [lo, hi] (0 at lo: no mass below the span); returns the total.
 
@@ -451,7 +449,7 @@ def _prefix_sums(stack: np.ndarray, lo: int, hi: int, cum: np.ndarray) -> float:
     return acc
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _pad_cum(cum: np.ndarray, n: int, lo: int, hi: int, width: int, total: float) -> None:
     """Extend the prefix sums ``width`` entries beyond the span (0 below it, the total above), within [0, n]."""
     for j in range(max(lo - width, 0), lo):
@@ -460,40 +458,37 @@ def _pad_cum(cum: np.ndarray, n: int, lo: int, hi: int, width: int, total: float
         cum[j] = total
 
 
-@njit(cache=True, fastmath=_REASSOC)
-def _dot(x: np.ndarray, y: np.ndarray, lo: int, hi: int) -> float:
-    """sum(x[lo:hi] * y[lo:hi]) (vectorised: summation order is free)."""
-    a, b = x[lo:hi], y[lo:hi]
+@njit(fastmath=_REASSOC, **_JIT)
+def _dot(x: np.ndarray, y: np.ndarray, lo: int, hi: int, y0: int) -> float:
+    """sum(x[lo:hi] * y[y0 + lo : y0 + hi]) (vectorised: summation order is free)."""
+    a, b = x[lo:hi], y[y0 + lo : y0 + hi]
     s = 0.0
     for i in range(a.shape[0]):
         s += a[i] * b[i]
     return s
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _below(
     cum: np.ndarray, stack: np.ndarray, lo: int, hi: int, g0: float, step: float, log_price: float
 ) -> float:
     """Chip mass with cost <= price (log-linear inside the bin holding ``price``); ``cum`` = prefix sums on the
-    span [lo, hi]."""
+    span [lo, hi] (a non-empty span).  Reads first, then selects: no branch around an array access."""
     pos = (log_price - g0) / step
-    if pos <= 0.0:
-        return 0.0
-    j = math.floor(pos)
-    if j < lo:  # empty bins below the span
-        return 0.0
-    if j >= hi:
-        return cum[hi]
-    return cum[j] + stack[j] * (pos - j)
+    j = math.floor(pos) if pos > 0.0 else -1
+    jc = min(max(j, lo), hi - 1)
+    inside = cum[jc] + stack[jc] * (pos - jc)
+    total = cum[hi]
+    return 0.0 if j < lo else (total if j >= hi else inside)
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _exp_small(x: float) -> float:
     """exp(x) for 0 <= x <= log_step (a few %): 6-term Taylor series, relative error < 1e-13 for x <= 0.05."""
     return 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0 + x / 720.0)))))
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _quantile_bins(cum: np.ndarray, lo: int, hi: int, targets: tuple) -> tuple:
     """For each target (> 0, < the total): the bin holding that much mass from below, i.e. the number of j in
     [1, n) with cum[j] < target.  Below the span cum is 0 (counted), from hi on it is the total (not counted), so
@@ -512,16 +507,17 @@ def _quantile_bins(cum: np.ndarray, lo: int, hi: int, targets: tuple) -> tuple:
     return c0, c1, c2, c3, c4
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _quantile_price(
     cum: np.ndarray, stack: np.ndarray, i: int, target: float, edge: float, step: float
 ) -> float:
     """Price (CNY) of ``target`` mass inside bin ``i`` whose lower edge is ``edge``: log-linear in the bin."""
-    frac = (target - cum[i]) / stack[i] if stack[i] > 0.0 else 0.5
+    num, den = target - cum[i], stack[i]
+    frac = num / den if den > 0.0 else 0.5
     return edge * _exp_small(min(max(frac, 0.0), 1.0) * step)
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _peak_windows(cum: np.ndarray, n: int, a: int, b: int, h: int, win: np.ndarray) -> None:
     """win[i + 1] = mass within ±h bins of bin i (clipped at the grid ends) for bins [a, b); win[a] and win[b + 1]
     are the neighbours' values outside (-1 before bin 0, else 0: no mass there).  cum must be valid on
@@ -541,37 +537,37 @@ def _peak_windows(cum: np.ndarray, n: int, a: int, b: int, h: int, win: np.ndarr
         win[i + 1] = cum[min(i + h + 1, n)] - cum[max(i - h, 0)]
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _is_peak(prev: float, cur: float, nxt: float, min_mass: float) -> bool:
     """A window mass ``cur`` between ``prev`` and ``nxt`` is a peak: a local maximum (ties go to the lowest bin)
     heavier than min_mass."""
     return (cur >= min_mass) & (cur > 0.0) & (cur >= prev) & (cur > nxt)
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _find_peaks(win: np.ndarray, a: int, b: int, min_mass: float) -> tuple[int, int, int]:
     """Peaks among bins [a, b) (win as :func:`_peak_windows` leaves it): (number of peaks, lowest peak bin,
     heaviest peak bin — the lowest of equals); the bins are -1 without peaks."""
-    w = win[a : b + 2]  # w[j + 1] is the window of bin a + j
+    prev, cur, nxt = win[a:b], win[a + 1 : b + 1], win[a + 2 : b + 2]  # bin a + j: cur[j]
     m = b - a
     count = 0
     first = m
     last = -1
-    for j in range(m):  # branch-free count, first and last peak: vectorisable
-        pk = _is_peak(w[j], w[j + 1], w[j + 2], min_mass)
+    for j in range(m):  # branch-free count, first and last peak
+        pk = _is_peak(prev[j], cur[j], nxt[j], min_mass)
         count += pk
         first = min(first, j if pk else m)
         last = max(last, j if pk else -1)
     best = first
-    for j in range(first + 1, last + 1):  # between the first and the last peak only
-        heavier = w[j + 1] > w[best + 1] and _is_peak(w[j], w[j + 1], w[j + 2], min_mass)
+    for j in range(first + 1, last + 1):  # the heaviest: between the first and the last peak only
+        heavier = cur[j] > cur[best] and _is_peak(prev[j], cur[j], nxt[j], min_mass)
         best = j if heavier else best
     if count == 0:
         return 0, -1, -1
     return count, a + first, a + best
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def log_bands(prm: np.ndarray) -> tuple[float, float, float, float]:
     """log(1 - q_band), log(1 + q_band), log(1 + bottom_zone), log(1 - top_zone) of one stock's parameters."""
     return (
@@ -582,7 +578,7 @@ def log_bands(prm: np.ndarray) -> tuple[float, float, float, float]:
     )
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def stack_metrics_log(
     stack: np.ndarray,
     g0: float,
@@ -594,29 +590,23 @@ def stack_metrics_log(
     ratios: np.ndarray,
     out: np.ndarray,
     col: int,
-    work: np.ndarray,
+    cum: np.ndarray,
+    win: np.ndarray,
 ) -> None:
     """Write the metrics of METRIC_COLUMNS for one stock-bar into ``out[:, col]`` (NaN when the stack is empty).
 
     ``span`` is the stack's :func:`span_of`; ``log_prices`` the logs of the bar's price (close) and of the rolling
-    zone low and high; ``bands`` :func:`log_bands`; ``ratios`` :func:`grid_ratios` of the grid; ``work`` a buffer of
-    :func:`work_size` floats (prefix sums, peak windows).
+    zone low and high; ``bands`` :func:`log_bands`; ``ratios`` :func:`grid_ratios` of the grid; ``cum`` and ``win``
+    work buffers of n_bins + 1 and n_bins + 2 floats (prefix sums, peak windows).
     """
     n = stack.shape[0]
     lo, hi = span
-    if lo >= hi:
-        out[:, col] = np.nan
-        return
-    cum = work[: n + 1]
-    total = _prefix_sums(stack, lo, hi, cum)
-    if total <= 0.0:
-        out[:, col] = np.nan
-        return
+    total = _prefix_sums(stack, lo, hi, cum)  # 0 for an empty stack: every output is NaN (below)
     lp, lz_lo, lz_hi = log_prices
     scale = math.exp(g0)  # CNY per unit of grid ratio
     below = _below(cum, stack, lo, hi, g0, step, lp)
     out[0, col] = below / total
-    out[1, col] = scale * _dot(stack, ratios[n + 1 :], lo, hi) / total
+    out[1, col] = scale * _dot(stack, ratios, lo, hi, n + 1) / total
     # cost quantiles 5/15/50/85/95 %
     tq = (0.05 * total, 0.15 * total, 0.5 * total, 0.85 * total, 0.95 * total)
     iq = _quantile_bins(cum, lo, hi, tq)
@@ -633,22 +623,22 @@ def stack_metrics_log(
     h = max(int(prm[_PH]), 0)
     a, b = max(lo - h, 0), min(hi + h, n)
     _pad_cum(cum, n, lo, hi, 2 * h + 1, total)
-    win = work[n + 1 :]
     _peak_windows(cum, n, a, b, h, win)
     npk, low_i, best_i = _find_peaks(win, a, b, prm[_MPM] * total)
-    if npk > 0:
-        out[11, col] = scale * ratios[n + 1 + best_i]
-        out[12, col] = win[best_i + 1] / total
-        out[13, col] = scale * ratios[n + 1 + low_i]
-        out[14, col] = win[low_i + 1] / total
-    else:
-        out[11:15, col] = np.nan
+    nan_if_none = 1.0 if npk > 0 else np.nan  # best_i = low_i = -1 without peaks: indices stay valid
+    out[11, col] = scale * ratios[n + 1 + best_i] * nan_if_none
+    out[12, col] = win[best_i + 1] / total * nan_if_none
+    out[13, col] = scale * ratios[n + 1 + low_i] * nan_if_none
+    out[14, col] = win[low_i + 1] / total * nan_if_none
     out[15, col] = npk
     out[16, col] = _below(cum, stack, lo, hi, g0, step, lz_lo + lb_lo) / total
     out[17, col] = 1.0 - _below(cum, stack, lo, hi, g0, step, lz_hi + lb_hi) / total
+    if not (total > 0.0):  # empty stack
+        for k in range(N_METRICS):
+            out[k, col] = np.nan
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def stack_metrics(
     stack: np.ndarray,
     g0: float,
@@ -665,7 +655,9 @@ def stack_metrics(
     vector ``out``."""
     logs = (math.log(price), math.log(zone_lo), math.log(zone_hi))
     out2 = out.reshape((out.shape[0], 1))
-    stack_metrics_log(stack, g0, span_of(stack), step, logs, prm, log_bands(prm), ratios, out2, 0, work)
+    n = stack.shape[0]
+    cum, win = work[: n + 1], work[n + 1 :]
+    stack_metrics_log(stack, g0, span_of(stack), step, logs, prm, log_bands(prm), ratios, out2, 0, cum, win)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -673,7 +665,7 @@ def stack_metrics(
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def rolling_low_high(
     low: np.ndarray,
     high: np.ndarray,
@@ -708,7 +700,7 @@ def rolling_low_high(
         out_hi[t] = high[dq_hi[hh]]
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def run_stock(
     start: int,
     end: int,
@@ -739,7 +731,8 @@ def run_stock(
     zhi = np.empty(m)
     rolling_low_high(log_low, log_high, 0, m, int(prm[_ZW]), zlo, zhi)
     stack = np.zeros(n_bins)
-    work = np.empty(work_size(n_bins))
+    cum = np.empty(n_bins + 1)
+    win = np.empty(n_bins + 2)
     bands = log_bands(prm)
     log_keep_panic = math.log(1.0 - prm[_PANIC])
     g0 = 0.0
@@ -757,15 +750,15 @@ def run_stock(
             started = True
         elif tau[t] > 0.0:
             bar = (log_low[i], log_high[i], math.log(ref[t]), low[t], high[t], ref[t], tau[t], k_norm[t])
-            g0, span = chip_step_log(stack, g0, span, step, margin, bar, prm, log_keep_panic, mode)
+            g0, span = chip_step_log(stack, g0, span, step, margin, bar, prm, log_keep_panic, mode, cum)
         logs = (math.log(close[t]), zlo[i], zhi[i])
-        stack_metrics_log(stack, g0, span, step, logs, prm, bands, ratios, metrics, t, work)
+        stack_metrics_log(stack, g0, span, step, logs, prm, bands, ratios, metrics, t, cum, win)
         if keep_stacks:
             stacks[i, :] = stack
             g0s[i] = g0
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True, **_JIT)
 def chips_batch(
     offsets: np.ndarray,
     low: np.ndarray,

@@ -14,6 +14,7 @@ returns (column names, dtypes and units read from the installed library's source
 * `adj_factor` / `hfq-factor` / `query_adjust_factor`: cumulative factors rebuilt from the real pre-closes.
 * Tushare `daily_basic` (share counts from the real float/total shares; turnover_rate = volume / float shares, as Tushare
   defines it) and `stk_limit` (limit prices derived from the real pre-close by each board's 2021 rule).
+* `stock_info_sh_name_code` / `stock_info_sz_name_code`: the first trading day of each stock in xbx (= list date).
 * Macro LPR: the published 2024 LPR fixings. Datasets without any real source here (fund flow, dragon-tiger list,
   lock-up expiries, minute bars, financial indicators) use a few rows whose VALUES are illustrative; their SHAPE
   is the library's.
@@ -100,6 +101,46 @@ def build_akshare(rows: pl.DataFrame) -> None:
         "stock_info_a_code_name",
         "all",
         pd.DataFrame({"code": [c[2:] for c in names["code"]], "name": names["name_last"].to_list()}),
+    )
+    # exchange lists with list dates (first trading day of each stock in the xbx source: real listing dates)
+    listed = names.to_pandas()
+    listed["bare"] = listed["code"].str[2:]
+    sh = listed[listed["code"].str.startswith("sh")]
+    for board, rows_ in (
+        ("主板A股", sh[~sh["bare"].str.startswith("688")]),
+        ("科创板", sh[sh["bare"].str.startswith("688")]),
+    ):
+        save(
+            "akshare",
+            "stock_info_sh_name_code",
+            board,
+            pd.DataFrame(
+                {
+                    "证券代码": rows_["bare"].to_list(),
+                    "证券简称": rows_["name_last"].to_list(),
+                    "证券全称": rows_["name_last"].to_list(),
+                    "公司简称": rows_["name_last"].to_list(),
+                    "公司全称": rows_["name_last"].to_list(),
+                    "上市日期": [dt.date.fromisoformat(d) for d in rows_["first_date"]],
+                }
+            ),
+        )
+    sz = listed[listed["code"].str.startswith("sz")]
+    save(
+        "akshare",
+        "stock_info_sz_name_code",
+        "A股列表",
+        pd.DataFrame(
+            {
+                "板块": ["创业板" if b.startswith("300") else "主板" for b in sz["bare"]],
+                "A股代码": sz["bare"].to_list(),
+                "A股简称": sz["name_last"].to_list(),
+                "A股上市日期": sz["first_date"].to_list(),  # text 'YYYY-MM-DD' as read from the SZSE sheet
+                "A股总股本": None,
+                "A股流通股本": None,
+                "所属行业": None,
+            }
+        ),
     )
     last = rows.filter(pl.col("date") == END).to_pandas()
     spot = pd.DataFrame(
@@ -472,6 +513,392 @@ def build_illustrative() -> None:
     save("akshare", "stock_individual_fund_flow", "600000", flow)
 
 
+def build_flows_events_macro() -> None:
+    """North-bound flows, margin, industry flow and membership, block trades, ST history, monthly/daily macro.
+
+    REAL values: the 000025 renames (xbx `sz000025_full.csv` names, dated by their first day) and the Tushare rows
+    copied from Tushare's own documentation samples (moneyflow_hsgt 2018-07/08, margin_detail 2018-08-02,
+    block_trade 2018-12-27, moneyflow_ind_dc 2024-09-27; fields those samples do not show are illustrative).
+    Everything else here is ILLUSTRATIVE (plausible magnitudes, the library's exact columns and dtypes); see
+    fixtures/README.md.
+    """
+    days = [dt.date(2024, 3, 25), dt.date(2024, 3, 26), dt.date(2024, 3, 27), dt.date(2024, 8, 19)]
+    nan = float("nan")
+    for channel, index_name, net, buy in (
+        ("沪股通", "上证指数", [12.5, -3.4, 8.1, nan], [560.2, 498.7, 530.0, nan]),
+        ("深股通", "深证指数", [20.1, 5.6, -9.9, nan], [610.4, 575.3, 590.8, nan]),
+        ("北向资金", "沪深300", [32.6, 2.2, -1.8, nan], [1170.6, 1074.0, 1120.8, nan]),
+    ):
+        sell = [b - n for b, n in zip(buy, net, strict=True)]
+        save(
+            "akshare",
+            "stock_hsgt_hist_em",
+            channel,
+            pd.DataFrame(
+                {
+                    "日期": days,
+                    "当日成交净买额": net,
+                    "买入成交额": buy,
+                    "卖出成交额": sell,
+                    "历史累计净买额": [1.78, 1.78, 1.78, nan],
+                    "当日资金流入": net,
+                    "当日余额": [507.5, 517.8, 512.0, nan],
+                    "持股市值": [2.2e12, 2.21e12, 2.19e12, nan],
+                    "领涨股": ["中国平安", "贵州茅台", "宁德时代", None],
+                    "领涨股-涨跌幅": [3.1, 2.0, 4.2, nan],
+                    index_name: [3026.3, 3031.5, 2993.1, 2879.4],
+                    f"{index_name}-涨跌幅": [-0.7, 0.17, -1.26, 0.1],
+                    "领涨股-代码": ["601318.SH", "600519.SH", "300750.SZ", None],
+                }
+            ),
+        )
+    save(
+        "akshare",
+        "stock_margin_detail_sse",
+        "20240102",
+        pd.DataFrame(
+            {
+                "信用交易日期": ["20240102"] * 3,
+                "标的证券代码": ["600000", "600519", "510050"],
+                "标的证券简称": ["浦发银行", "贵州茅台", "50ETF"],
+                "融资余额": [3.35e9, 1.63e10, 2.9e9],
+                "融资买入额": [4.1e7, 3.2e8, 1.1e8],
+                "融资偿还额": [3.9e7, 3.5e8, 1.0e8],
+                "融券余量": [1.2e6, 2.1e5, 1.5e7],
+                "融券卖出量": [3.0e4, 2.0e3, 8.0e5],
+                "融券偿还量": [2.5e4, 1.5e3, 7.0e5],
+            }
+        ),
+    )
+    save(
+        "akshare",
+        "stock_margin_detail_szse",
+        "20240102",
+        pd.DataFrame(
+            {
+                "证券代码": ["000001", "300750"],
+                "证券简称": ["平安银行", "宁德时代"],
+                "融资买入额": [1.2e8, 6.5e8],
+                "融资余额": [6.1e9, 1.9e10],
+                "融券卖出量": [5.0e4, 1.2e4],
+                "融券余量": [2.2e6, 5.0e5],
+                "融券余额": [2.0e7, 8.2e7],
+                "融资融券余额": [6.12e9, 1.908e10],
+            }
+        ),
+    )
+    rank_cols = ["主力", "超大单", "大单", "中单", "小单"]
+    save(
+        "akshare",
+        "stock_sector_fund_flow_rank",
+        "all",
+        pd.DataFrame(
+            {
+                "名称": ["银行", "汽车服务"],
+                "今日涨跌幅": [0.8, -1.2],
+                **{f"今日{c}净流入-净额": [1.0e8, -2.0e7] for c in rank_cols},
+                **{f"今日{c}净流入-净占比": [1.0, -0.5] for c in rank_cols},
+                "今日主力净流入最大股": ["招商银行", "中国汽研"],
+            }
+        ),
+    )
+    for name, xl, lg in (
+        ("银行", [3.0e8, -1.0e8], [1.0e8, 5.0e7]),
+        ("汽车服务", [-2.0e7, 1.0e7], [5.0e6, 2.0e6]),
+    ):
+        main = [a + b for a, b in zip(xl, lg, strict=True)]
+        save(
+            "akshare",
+            "stock_sector_fund_flow_hist",
+            name,
+            pd.DataFrame(
+                {
+                    "日期": days[:2],
+                    "主力净流入-净额": main,
+                    "主力净流入-净占比": [2.1, -0.4],
+                    "超大单净流入-净额": xl,
+                    "超大单净流入-净占比": [1.5, -0.6],
+                    "大单净流入-净额": lg,
+                    "大单净流入-净占比": [0.6, 0.2],
+                    "中单净流入-净额": [-m / 2 for m in main],
+                    "中单净流入-净占比": [-1.0, 0.2],
+                    "小单净流入-净额": [-m / 2 for m in main],
+                    "小单净流入-净占比": [-1.1, 0.2],
+                }
+            ),
+        )
+    save(
+        "akshare",
+        "sw_index_first_info",
+        "all",
+        pd.DataFrame(
+            {
+                "行业代码": ["801780.SI", "801120.SI"],
+                "行业名称": ["银行", "食品饮料"],
+                "成份个数": [42, 124],
+                "静态市盈率": [5.1, 24.3],
+                "TTM(滚动)市盈率": [5.0, 22.8],
+                "市净率": [0.55, 4.9],
+                "静态股息率": [5.6, 2.4],
+            }
+        ),
+    )
+    for code, rows in (
+        (
+            "801780",
+            [
+                ("600000", "浦发银行", 3.1, dt.date(1999, 11, 10)),
+                ("000001", "平安银行", 4.2, dt.date(1991, 4, 3)),
+            ],
+        ),
+        ("801120", [("600519", "贵州茅台", 38.0, dt.date(2001, 8, 27))]),
+    ):
+        save(
+            "akshare",
+            "index_component_sw",
+            code,
+            pd.DataFrame(
+                {
+                    "序号": range(1, len(rows) + 1),
+                    "证券代码": [r[0] for r in rows],
+                    "证券名称": [r[1] for r in rows],
+                    "最新权重": [r[2] for r in rows],
+                    "计入日期": [r[3] for r in rows],
+                }
+            ),
+        )
+    # REAL: the dated renames of 000025 特力A (the day each name first appears in the xbx daily file)
+    names = pl.read_csv(REAL / "xbx_market" / "sz000025_full.csv", columns=["name", "date"])
+    changes = names.with_columns(pl.col("date").str.to_date()).filter(
+        pl.col("name") != pl.col("name").shift(1)
+    )
+    prev = names.with_columns(pl.col("name").shift(1).alias("prev")).filter(pl.col("name") != pl.col("prev"))
+    save(
+        "akshare",
+        "stock_info_sz_change_name",
+        "简称变更",
+        pd.DataFrame(
+            {
+                "变更日期": changes["date"].to_list(),
+                "证券代码": "000025",
+                "证券简称": "特力A",
+                "变更前简称": prev["prev"].to_list(),
+                "变更后简称": changes["name"].to_list(),
+            }
+        ),
+    )
+    save(
+        "akshare",
+        "stock_dzjy_mrmx",
+        "A股",
+        pd.DataFrame(
+            {
+                "序号": [1, 2, 3],
+                "交易日期": [dt.date(2024, 3, 25)] * 3,
+                "证券代码": ["600519", "600519", "000001"],
+                "证券简称": ["贵州茅台", "贵州茅台", "平安银行"],
+                "涨跌幅": [-1.2, -1.2, 0.5],
+                "收盘价": [1680.0, 1680.0, 10.2],
+                "成交价": [1600.0, 1680.0, 9.6],
+                "折溢率": [-4.76, 0.0, -5.88],
+                "成交量": [10000.0, 3000.0, 2.0e6],
+                "成交额": [1.6e7, 5.04e6, 1.92e7],
+                "成交额/流通市值": [0.0008, 0.0003, 0.0097],
+                "买方营业部": ["机构专用", "中信证券上海分公司", "机构专用"],
+                "卖方营业部": ["中金公司北京建国门外大街", "机构专用", "华泰证券深圳益田路"],
+            }
+        ),
+    )
+    months = ["2024年01月份", "2024年02月份", "2024年03月份"]
+    save(
+        "akshare",
+        "macro_china_money_supply",
+        "all",
+        pd.DataFrame(
+            {
+                "月份": months[::-1],  # Eastmoney answers newest first
+                "货币和准货币(M2)-数量(亿元)": [3047952.0, 2991858.0, 2976250.0],
+                "货币和准货币(M2)-同比增长": [8.3, 8.7, 8.7],
+                "货币和准货币(M2)-环比增长": [1.9, 0.5, 1.6],
+                "货币(M1)-数量(亿元)": [680588.0, 655983.0, 656200.0],
+                "货币(M1)-同比增长": [1.1, 1.2, 5.9],
+                "货币(M1)-环比增长": [3.8, -0.03, -2.4],
+                "流通中的现金(M0)-数量(亿元)": [117213.0, 121721.0, 123100.0],
+                "流通中的现金(M0)-同比增长": [11.0, 12.5, 5.9],
+                "流通中的现金(M0)-环比增长": [-3.7, -1.1, 9.9],
+            }
+        ),
+    )
+    save(
+        "akshare",
+        "macro_china_shrzgm",
+        "all",
+        pd.DataFrame(
+            {
+                "月份": ["202401", "202402", "202403"],
+                "社会融资规模增量": [64734.0, 15072.0, 48727.0],
+                "其中-人民币贷款": [48400.0, 9800.0, 31400.0],
+                "其中-委托贷款外币贷款": [nan, nan, nan],
+                "其中-委托贷款": [100.0, 60.0, -30.0],
+                "其中-信托贷款": [600.0, 100.0, 300.0],
+                "其中-未贴现银行承兑汇票": [5000.0, -2800.0, 1200.0],
+                "其中-企业债券": [4900.0, 1400.0, 4600.0],
+                "其中-非金融企业境内股票融资": [400.0, 300.0, 200.0],
+            }
+        ),
+    )
+    save(
+        "akshare",
+        "currency_boc_safe",
+        "all",
+        pd.DataFrame(
+            {
+                "日期": [dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 4)],
+                "美元": [710.09, 710.02, 710.03],
+                "欧元": [784.27, 777.07, 776.32],
+                "日元": [5.0328, 4.9889, 4.9415],
+                "港元": [90.913, 90.899, 90.898],
+                "英镑": [904.51, 899.34, 901.00],
+            }
+        ),
+    )
+    save(
+        "akshare",
+        "rate_interbank",
+        "Shibor人民币",
+        pd.DataFrame(
+            {
+                "报告日": [dt.date(2024, 1, 2), dt.date(2024, 1, 3)],
+                "利率": [1.646, 1.585],
+                "涨跌": [-8.5, -6.1],
+            }
+        ),
+    )
+    # Tushare: rows from Tushare's documentation samples (real), newest first
+    save(
+        "tushare",
+        "moneyflow_hsgt",
+        "all",
+        pd.DataFrame(
+            {
+                "trade_date": ["20180808", "20180807", "20180803"],
+                "ggt_ss": [-476.0, -261.0, 667.0],
+                "ggt_sz": [-188.0, 177.0, -32.0],
+                "hgt": [962.68, 2140.85, -436.99],
+                "sgt": [799.94, 1079.82, 1088.07],
+                "north_money": [1762.62, 3220.67, 651.08],
+                "south_money": [-664.0, -84.0, 635.0],
+            }
+        ),
+    )
+    rzye, rqye, rzmre, rqyl = (
+        [4.430811e9, 2.613071e9],
+        [8238210.0, 30772020.0],
+        [78800436.0, 186176338.0],
+        [
+            921500.0,
+            1439290.0,
+        ],
+    )
+    save(
+        "tushare",
+        "margin_detail",
+        "20180802",
+        pd.DataFrame(
+            {
+                "trade_date": ["20180802"] * 2,
+                "ts_code": ["000001.SZ", "000002.SZ"],
+                "name": [None, None],  # Tushare: names only from 2019-09-10
+                "rzye": rzye,
+                "rqye": rqye,
+                "rzmre": rzmre,
+                "rqyl": rqyl,
+                "rzche": [9.1e7, 1.5e8],  # illustrative
+                "rqchl": [1.0e5, 2.0e5],  # illustrative
+                "rqmcl": [5.0e4, 1.2e5],  # illustrative
+                "rzrqye": [a + b for a, b in zip(rzye, rqye, strict=True)],
+            }
+        ),
+    )
+    save(
+        "tushare",
+        "block_trade",
+        "20181227",
+        pd.DataFrame(
+            {
+                "ts_code": ["600436.SH", "601318.SH", "601318.SH"],
+                "trade_date": ["20181227"] * 3,
+                "price": [86.95, 55.76, 55.76],
+                "vol": [9.49, 1800.0, 332.0],
+                "amount": [825.16, 100368.0, 18512.32],
+                "buyer": ["机构专用", "机构专用", "机构专用"],  # illustrative
+                "seller": ["招商证券漳州延安北路", "机构专用", "机构专用"],  # illustrative
+            }
+        ),
+    )
+    save(
+        "tushare",
+        "moneyflow_ind_dc",
+        "20240927",
+        pd.DataFrame(
+            {
+                "trade_date": ["20240927"] * 2,
+                "content_type": ["行业"] * 2,
+                "ts_code": ["BK0447.DC", "BK0473.DC"],
+                "name": ["互联网服务", "证券"],
+                "pct_change": [6.28, 8.23],
+                "close": [16883.55, 135249.80],
+                "net_amount": [3056382208.0, 2875528704.0],
+                "net_amount_rate": [3.93, 4.64],
+                "buy_elg_amount": [2.0e9, 1.9e9],  # illustrative split: elg + lg = net_amount
+                "buy_elg_amount_rate": [2.57, 3.07],
+                "buy_lg_amount": [1056382208.0, 975528704.0],
+                "buy_lg_amount_rate": [1.36, 1.57],
+                "buy_md_amount": [-1.5e9, -1.4e9],
+                "buy_md_amount_rate": [-1.93, -2.26],
+                "buy_sm_amount": [-1.556382208e9, -1.475528704e9],
+                "buy_sm_amount_rate": [-2.0, -2.38],
+                "buy_sm_amount_stock": ["东方财富", "中信证券"],
+                "rank": [1, 2],
+            }
+        ),
+    )
+
+
+README = """# Vendor-shaped fixtures (generated by `build_fixtures.py`; do not edit by hand)
+
+`<vendor>/<function>/<key>.parquet` is what the named library function returns for the call whose code argument is
+`<key>` (`all` when it has none): column names, order and dtypes read from the installed AKShare 1.19 / Tushare
+client source and Tushare's documentation. Units are the vendor's (the adapters convert them).
+
+## Real values
+- Daily bars, adjustment factors, stock list, spot, daily_basic, stk_limit: `xbx_market` (2021-06 → 08, 8 stocks).
+- 000905 / 510500 bars, fund shares, CSI500 weights: `jerryz_csi500`, `sample/` (see MANIFEST.md).
+- Baostock K-lines: `baostock_hs300`. LPR fixings of 2024 (`macro_china_lpr`).
+- `akshare/stock_info_sh_name_code`, `stock_info_sz_name_code`: list dates = each stock's first day in xbx.
+- `akshare/stock_info_sz_change_name/简称变更`: the dated renames of 000025 特力A, taken from the names in
+  `xbx_market/sz000025_full.csv` (dated by the first day each name appears): 'ST特力Ａ' from 2000-04-19 to 2006-01-03 is real.
+- `tushare/moneyflow_hsgt`, `tushare/margin_detail` (rzye, rqye, rzmre, rqyl), `tushare/block_trade` (price, vol,
+  amount), `tushare/moneyflow_ind_dc` (name, pct_change, close, net_amount, net_amount_rate): rows copied from the
+  samples in Tushare's own documentation pages.
+
+## Illustrative values (plausible magnitudes, exact vendor shape; NOT market data)
+- `akshare/stock_individual_fund_flow`, minute bars, dragon-tiger, lock-up expiries, F10 indicators (in tests).
+- `akshare/stock_hsgt_hist_em/*` (north-bound flows 2024-03-25 → 27, plus a 2024-08-19 row without figures as
+  Eastmoney answers after the disclosure change), `akshare/stock_margin_detail_sse|szse/20240102`,
+  `akshare/stock_sector_fund_flow_rank|hist`, `akshare/sw_index_first_info`, `akshare/index_component_sw/*`,
+  `akshare/stock_dzjy_mrmx/A股`, `akshare/macro_china_money_supply`, `akshare/macro_china_shrzgm`,
+  `akshare/currency_boc_safe`, `akshare/rate_interbank/Shibor人民币` (figures close to, but not checked against,
+  the published ones).
+- In the Tushare samples above: margin rzche, rqchl, rqmcl; block-trade buyer/seller; the order-size split of
+  moneyflow_ind_dc (chosen so that elg + lg = net_amount).
+"""
+
+
+def write_readme() -> None:
+    (OUT / "README.md").write_text(README, encoding="utf-8")
+
+
 def main() -> None:
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -482,6 +909,8 @@ def main() -> None:
     build_tushare(rows)
     build_baostock()
     build_illustrative()
+    build_flows_events_macro()
+    write_readme()
     total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
     print(f"fixtures written to {OUT}: {total / 1024:.0f} KiB")
 

@@ -176,7 +176,7 @@ def test_funds_flow_and_macro_shapes() -> None:
 
 
 def test_unsupported_dataset_names_what_is_offered() -> None:
-    src, _ = akshare()
+    src = AkshareSinaSource(VendorStub("akshare"))
     with pytest.raises(SourceError, match="offers:"):
         src.fetch("block_trade", start=date(2024, 1, 1), end=date(2024, 1, 31))
 

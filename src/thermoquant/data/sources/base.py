@@ -41,6 +41,11 @@ DATASET_TABLES: dict[str, str | None] = {
     "fund_share": "fund_share",
     "finance_data": "finance_data",
     "funds_flow": "funds_flow",
+    "industry_flow": "funds_flow",  # scope='industry', code = the industry's name
+    "north_flow": "north_flow",
+    "margin_detail": "margin_detail",
+    "industry_member": "industry_member",
+    "st_history": "st_history",
     "dragon_tiger": "dragon_tiger",
     "block_trade": "block_trade",
     "share_unlock": "share_unlock",

@@ -9,8 +9,11 @@ CNY, volume shares, amount CNY, dates `pl.Date`, symbols `600000.SH` (normalised
 * :func:`rename_checked` — checked rename: a missing column raises :class:`SchemaMismatchError` naming the source,
   the dataset and the column (renamed-column defence).
 * :func:`map_columns` — rename, parse dates, cast and scale numbers, add constants and derived columns.
-* :func:`conform` — cast to the table's schema, add absent columns as null, stamp `source`, clip and sort.
-* :func:`concat_parts` — per-symbol / per-day answers stacked, empty ones skipped.
+* :func:`conform` — cast to the table's schema (:func:`cast_to_schema`: absent columns null, `source`
+  stamped), drop blank keys, clip and sort. The file import (`csv`) uses :func:`cast_to_schema` and
+  :func:`ensure_date` too.
+* :func:`concat_parts` — per-symbol / per-day answers stacked, empty ones skipped;
+  :func:`block_trade_sequence` — the `seq` key of block trades.
 * symbol helpers: :func:`normalize_symbol_column`, :func:`keep_symbols`, :func:`with_board_columns`,
   :func:`stock_info_rows`; vendor spellings :func:`bare_code`, :func:`prefixed_code`; :func:`yyyymmdd` for the
   vendors' date arguments; :func:`same_names` for columns the vendor names as we do.
@@ -31,6 +34,8 @@ from thermoquant.market.symbols import Board, board_expr, exchange_of, normalize
 # Column a fetch's [start, end] applies to, per dataset (default `trade_date`; None = not clipped).
 CLIP_COLUMNS: dict[str, str | None] = {
     "stock_info": None,
+    "industry_member": None,
+    "st_history": None,
     "spot": None,
     "minute_quote": None,
     "index_weight": "effective_date",
@@ -112,21 +117,32 @@ def rename_checked(
 
 
 def parse_date_expr(col: str) -> pl.Expr:
-    """A date column given as `date`, `datetime`, 'YYYYMMDD', 'YYYY-MM-DD', 'YYYY/M/D' or int 20240105 → pl.Date."""
-    c = pl.col(col)
-    as_text = c.cast(pl.Utf8).str.strip_chars().str.slice(0, 10).str.replace_all("/", "-")
-    compact = as_text.str.to_date("%Y%m%d", strict=False)
-    dashed = as_text.str.to_date("%Y-%m-%d", strict=False)
-    return pl.coalesce(compact, dashed).alias(col)
+    """A date column given as `date`, 'YYYYMMDD', 'YYYY-MM-DD', 'YYYY/M/D' or int 20240105 → pl.Date.
+
+    A time part after a blank or 'T' is ignored ('2024-01-05 00:00:00', '2024/1/5 0:00'); anything else that
+    is not a date (text, impossible dates like '2024-13-01') → null.
+    """
+    text = pl.col(col).cast(pl.Utf8).str.strip_chars().str.split(" ").list.first().str.split("T").list.first()
+    dashed = text.str.replace_all("/", "-")
+    return pl.coalesce(
+        dashed.str.to_date("%Y-%m-%d", strict=False), text.str.to_date("%Y%m%d", strict=False)
+    ).alias(col)
 
 
 def ensure_date(frame: pl.DataFrame, col: str) -> pl.DataFrame:
-    """Make `col` a `pl.Date` column whatever the vendor gave (see :func:`parse_date_expr`)."""
+    """Make `col` a `pl.Date` column whatever the vendor or file gave (:func:`parse_date_expr`; else null).
+
+    Text that is all clean 'YYYY-MM-DD' takes one fast pass.
+    """
     dtype = frame.schema[col]
     if dtype == pl.Date:
         return frame
     if isinstance(dtype, pl.Datetime):
         return frame.with_columns(pl.col(col).dt.date())
+    if dtype == pl.Utf8:
+        fast = frame[col].str.to_date("%Y-%m-%d", strict=False)
+        if fast.null_count() == frame[col].null_count():
+            return frame.with_columns(fast)
     return frame.with_columns(parse_date_expr(col))
 
 
@@ -208,10 +224,36 @@ def map_columns(
     return out
 
 
+def block_trade_sequence(frame: pl.DataFrame) -> pl.DataFrame:
+    """`seq`: 1, 2, … for the block trades of one stock-day, in the vendor's order (the table's key)."""
+    return frame.with_columns(
+        (pl.int_range(pl.len()).over("symbol", "trade_date") + 1).cast(pl.Int64).alias("seq")
+    )
+
+
 def concat_parts(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
     """The non-empty `parts` stacked (columns matched by name, dtypes relaxed), or an empty frame."""
     frames = [p for p in parts if p.height]
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+
+
+def cast_to_schema(
+    frame: pl.DataFrame, schema: Mapping[str, pl.DataType], source: str, *, keep: Sequence[str] = ()
+) -> pl.DataFrame:
+    """Exactly `schema`'s columns in its order, then the `keep` columns; no row dropped, deduplicated or sorted.
+
+    Present columns are cast non-strictly (text that is no number → null), absent ones are null, and a
+    `source` column of the schema is filled with `source` where the frame has none.
+    """
+    if "source" in schema and "source" not in frame.columns:
+        frame = frame.with_columns(pl.lit(source).alias("source"))
+    exprs = [
+        pl.col(name).cast(dtype, strict=False)
+        if name in frame.columns
+        else pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in schema.items()
+    ]
+    return frame.select([*exprs, *keep])
 
 
 def conform(
@@ -228,15 +270,7 @@ def conform(
     Rows with a null key are dropped (vendors pad with blank rows); the sort is by the primary key.
     """
     schema, key = target_schema(dataset)
-    if "source" in schema and "source" not in frame.columns:
-        frame = frame.with_columns(pl.lit(source).alias("source"))
-    exprs = []
-    for name, dtype in schema.items():
-        if name in frame.columns:
-            exprs.append(pl.col(name).cast(dtype, strict=False))
-        else:
-            exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    out = frame.select(exprs)
+    out = cast_to_schema(frame, schema, source)
     out = out.drop_nulls(subset=list(key))
     if date_col is not None and out.height:
         if start is not None:

@@ -3,8 +3,8 @@
 `RecordedClient(dir)` stands in for the `akshare` module or a Tushare `DataApi`: calling `client.func(**kwargs)`
 (or `client.query(api_name, ...)` for Tushare) returns the pandas frame saved in
 `<dir>/<func>/<key>.parquet`, where `<key>` is the call's code argument (`symbol`, `ts_code`, `stock`,
-`index_code`, `code`, `date`) or `all` when it has none. A missing file replays as an empty frame, as vendors answer for
-unknown codes. Parquet keeps the vendor's dtypes (object columns of `datetime.date`, float64 numbers, strings),
+`index_code`, `code`, `date`, `trade_date`) or `all` when it has none. A missing file replays as an empty frame, as
+vendors answer for unknown codes. Parquet keeps the vendor's dtypes (object columns of `datetime.date`, float64 numbers, strings),
 so the real adapter code runs unchanged on top. `<dir>/VENDOR` names the adapter: `akshare` (default) or
 `tushare`.
 
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-KEY_ARGS: tuple[str, ...] = ("symbol", "ts_code", "stock", "index_code", "code", "date")
+KEY_ARGS: tuple[str, ...] = ("symbol", "ts_code", "stock", "index_code", "code", "date", "trade_date")
 
 
 class RecordedClient:

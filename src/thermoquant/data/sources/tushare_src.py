@@ -12,6 +12,8 @@ row first, dates as 'YYYYMMDD' strings. Units, from Tushare's documentation and 
 * `adj_factor`: daily cumulative factor (hfq price = raw × factor).
 * `moneyflow`: amounts in 万元 (×10⁴ → CNY); main = large + extra-large.
 * `fina_indicator`: ratios in %, eps/bps in CNY; ann_date makes it point in time.
+* `moneyflow_hsgt`: hgt / sgt / north_money in 百万元 (×10⁶); `margin_detail`: 元 and shares; `block_trade`: vol
+  万股 and amount 万元 (×10⁴); `moneyflow_ind_dc`: 元. The whole-market ones are called once per trading day.
 
 The token comes from the constructor or `settings.tushare_token` (`TQ_TUSHARE_TOKEN`); it is held only inside the
 client, never put in an error message (:meth:`TushareSource.redact`) or a log.
@@ -37,7 +39,9 @@ from thermoquant.data.sources.base import (
 )
 from thermoquant.data.sources.frames import (
     OHLC,
+    block_trade_sequence,
     concat_parts,
+    keep_symbols,
     map_columns,
     same_names,
     stock_info_rows,
@@ -77,6 +81,35 @@ EXTRAS: tuple[tuple[str, dict[str, str], dict[str, float]], ...] = (
 
 # `moneyflow` order sizes → our net columns (buy − sell of that size, 万元).
 FLOW_SIZES: dict[str, str] = {"elg": "xl_net", "lg": "l_net", "md": "m_net", "sm": "s_net"}
+
+# `moneyflow_hsgt` net columns (百万元) → our north_flow channel.
+HSGT_CHANNELS: dict[str, str] = {"hgt": "sh", "sgt": "sz", "north_money": "total"}
+MILLION = 1e6
+TS_MARGIN_COLUMNS: dict[str, str] = {
+    "ts_code": "symbol",
+    "trade_date": "trade_date",
+    "rzye": "fin_balance",
+    "rzmre": "fin_buy",
+    "rqye": "sec_balance",
+    "rqmcl": "sec_sell_volume",
+}
+TS_BLOCK_COLUMNS: dict[str, str] = {
+    "ts_code": "symbol",
+    **same_names("trade_date", "price", "buyer", "seller"),
+    "vol": "volume",
+    "amount": "amount",
+}
+# `moneyflow_ind_dc` → funds_flow (amounts already in 元).
+TS_IND_FLOW_COLUMNS: dict[str, str] = {
+    "trade_date": "trade_date",
+    "name": "code",
+    "net_amount": "main_net",
+    "buy_elg_amount": "xl_net",
+    "buy_lg_amount": "l_net",
+    "buy_md_amount": "m_net",
+    "buy_sm_amount": "s_net",
+    "net_amount_rate": "main_net_pct",
+}
 
 TS_FINANCE_FIELDS: dict[str, str] = {
     "roe": "roe",
@@ -157,6 +190,38 @@ class TushareSource(VendorSource):
             "fina_indicator",
             units="ratios %; eps, bps CNY; point in time by ann_date",
             rate_limit="needs 2000 points",
+        ),
+        Capability(
+            "north_flow",
+            "moneyflow_hsgt",
+            split="range",
+            needs_symbols=False,
+            units="hgt / sgt / north_money 百万元 ×10⁶ → net_buy (channel sh, sz, total); no buy/sell split",
+            rate_limit="needs 2000 points; 300 rows per call",
+        ),
+        Capability(
+            "margin_detail",
+            "margin_detail (one call per trading day)",
+            split="range",
+            needs_symbols=False,
+            units="rzye, rzmre, rqye 元; rqmcl shares",
+            rate_limit="needs 2000 points; 6000 rows per call",
+        ),
+        Capability(
+            "industry_flow",
+            "moneyflow_ind_dc(content_type='行业') (Eastmoney boards via Tushare; one call per trading day)",
+            split="range",
+            needs_symbols=False,
+            units="net amounts 元; net_amount_rate %; code = Eastmoney industry name (as AKShare)",
+            rate_limit="needs 5000 points",
+        ),
+        Capability(
+            "block_trade",
+            "block_trade (one call per trading day)",
+            split="range",
+            needs_symbols=False,
+            units="price CNY; vol 万股 ×10⁴ → shares; amount 万元 ×10⁴ → CNY; no close → premium_pct null",
+            rate_limit="needs 300 points; 1000 rows per call",
         ),
     )
 
@@ -349,3 +414,61 @@ class TushareSource(VendorSource):
             **TS_FINANCE_FIELDS,
         }
         return map_columns(raw, mapping, self.name, "finance_data", optional=TS_FINANCE_FIELDS)
+
+    def _per_trading_day(
+        self, dataset: str, api_name: str, start: date | None, end: date | None, **params: Any
+    ) -> pl.DataFrame:
+        """One whole-market call per trading day of [start, end] (keeps each answer under the row cap)."""
+        from thermoquant.market.calendar import trading_days
+
+        if start is None or end is None:
+            raise SourceError(self.name, dataset, "needs --start and --end (one call per trading day)")
+        return concat_parts(
+            self._query(dataset, api_name, trade_date=yyyymmdd(day, ""), **params)
+            for day in trading_days(start, end)
+        )
+
+    def _north_flow(
+        self, symbols: Sequence[str] | None, start: date | None, end: date | None
+    ) -> pl.DataFrame:
+        raw = self._query(
+            "north_flow", "moneyflow_hsgt", start_date=yyyymmdd(start, ""), end_date=yyyymmdd(end, "")
+        )
+        wide = map_columns(
+            raw,
+            {"trade_date": "trade_date", **same_names(*HSGT_CHANNELS)},
+            self.name,
+            "north_flow",
+            units=dict.fromkeys(HSGT_CHANNELS, MILLION),
+        )
+        out = wide.unpivot(
+            index="trade_date", on=list(HSGT_CHANNELS), variable_name="channel", value_name="net_buy"
+        )
+        out = out.with_columns(pl.col("channel").replace_strict(HSGT_CHANNELS, return_dtype=pl.Utf8))
+        if symbols:
+            out = out.filter(pl.col("channel").is_in(list(symbols)))
+        return out
+
+    def _margin_detail(
+        self, symbols: Sequence[str] | None, start: date | None, end: date | None
+    ) -> pl.DataFrame:
+        raw = self._per_trading_day("margin_detail", "margin_detail", start, end)
+        return keep_symbols(map_columns(raw, TS_MARGIN_COLUMNS, self.name, "margin_detail"), symbols)
+
+    def _industry_flow(
+        self, symbols: Sequence[str] | None, start: date | None, end: date | None
+    ) -> pl.DataFrame:
+        raw = self._per_trading_day("industry_flow", "moneyflow_ind_dc", start, end, content_type="行业")
+        out = map_columns(
+            raw, TS_IND_FLOW_COLUMNS, self.name, "industry_flow", constants={"scope": "industry"}
+        )
+        return out.filter(pl.col("code").is_in(list(symbols))) if symbols else out
+
+    def _block_trade(
+        self, symbols: Sequence[str] | None, start: date | None, end: date | None
+    ) -> pl.DataFrame:
+        raw = self._per_trading_day("block_trade", "block_trade", start, end)
+        out = map_columns(
+            raw, TS_BLOCK_COLUMNS, self.name, "block_trade", units={"volume": WAN, "amount": WAN}
+        )
+        return keep_symbols(block_trade_sequence(out), symbols)

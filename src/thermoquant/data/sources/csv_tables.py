@@ -1,0 +1,215 @@
+"""A file in one layout → frames of our tables (and reference series), one builder per layout kind.
+
+Where each kind goes: stock bars → ``daily_quote`` (with ``daily_valuation`` when the file carries PE/PB);
+index bars → ``index_daily``; ETF bars → ``etf_daily`` (by the board of each symbol); constituent
+schedules/weights → ``index_weight``; the implied ``fd_share`` file → ``fund_share`` (its value belongs to the
+*previous* trading day, seed 004). Series that are not facts of a table — the breadth file, the JerryZ
+strategy reference (MAs, breadth, heat_z, etf_turnover), the ETF ``close, turnover`` files (backward-adjusted
+close), forward-adjusted bars (Baostock ``adjustflag`` 1/2, the qfq constituent closes) — are reference
+frames: reported and used by features, **not stored** (``daily_quote`` holds unadjusted prices only).
+
+Every frame keeps ``_row`` (the file's data row) so the quality rules can name it.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from thermoquant.data.quality import (
+    ROW,
+    Issue,
+    QualityConfig,
+    check_leading_zeros,
+    check_negative,
+    check_price_jumps,
+    check_range,
+    mark_suspended,
+    validate,
+)
+from thermoquant.data.schema import get_table
+from thermoquant.data.sources.csv_layouts import OHLC_COLUMNS, Layout, convert_units
+from thermoquant.data.sources.csv_symbols import as_index_symbols, normalize_code
+from thermoquant.data.sources.frames import cast_to_schema
+from thermoquant.market.symbols import Board, board_codes
+
+
+def conform_rows(df: pl.DataFrame, table: str, source: str) -> pl.DataFrame:
+    """Columns of `table` in order (absent ones null, `source` = the file), plus ``_row``; sorted by key.
+
+    Unlike the adapters' `frames.conform`, no row is dropped or deduplicated here: blank keys and duplicates
+    are quality errors that the report names by row. A ``source`` column in the file itself is replaced.
+    """
+    spec = get_table(table)
+    frame = cast_to_schema(df.drop("source", strict=False), spec.polars_schema(), source, keep=(ROW,))
+    return frame.sort([*spec.primary_key, ROW])
+
+
+def _table_column(symbols: pl.Series) -> pl.Series:
+    """Target table of each row from the board of its symbol (indices, ETFs, else stocks), once per distinct
+    symbol."""
+    uniq = symbols.drop_nulls().unique()
+    boards = board_codes(uniq, normalized=True)
+    names = {int(Board.INDEX): "index_daily", int(Board.ETF): "etf_daily"}
+    mapping = {sym: names.get(int(b), "daily_quote") for sym, b in zip(uniq.to_list(), boards, strict=True)}
+    return symbols.replace_strict(mapping, default="daily_quote", return_dtype=pl.Utf8).alias("_table")
+
+
+def _bars(
+    df: pl.DataFrame, layout: Layout, source: str, repair_units: bool
+) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame], list[str], list[Issue]]:
+    """Bars → {table: frame} (+ reference frames, notes, issues)."""
+    tables: dict[str, pl.DataFrame] = {}
+    reference: dict[str, pl.DataFrame] = {}
+    notes: list[str] = []
+    issues: list[Issue] = []
+    if "adjustflag" in df.columns and df["adjustflag"].drop_nulls().ne(3).any():
+        flag = int(df["adjustflag"].drop_nulls()[0])
+        notes.append(
+            f"adjustflag={flag}: {'forward' if flag == 2 else 'backward'}-adjusted prices are not stored in "
+            "daily_quote (unadjusted); kept as reference 'bars_adjusted'"
+        )
+        reference["bars_adjusted"] = df.sort("symbol", "trade_date")
+        return tables, reference, notes, issues
+    if layout.name == "netease":
+        empty_mv = "total_mcap" not in df.columns or df["total_mcap"].null_count() == df.height
+        if empty_mv and "symbol" in df.columns:
+            df = df.with_columns(as_index_symbols(df["symbol"]))
+            notes.append("NetEase file without market values: an index (000xxx → .SH, 399xxx → .SZ)")
+    if "float_mcap" in df.columns and "float_shares" not in df.columns:
+        df = df.with_columns(
+            (pl.col("float_mcap") / pl.col("close")).round(0).alias("float_shares"),
+            (pl.col("total_mcap") / pl.col("close")).round(0).alias("total_shares"),
+        )
+        notes.append("float/total shares = market value / close")
+    if layout.reference is not None:
+        name, cols = layout.reference
+        keep = [c for c in cols if c in df.columns]
+        reference[name] = df.select("symbol", "trade_date", *keep, ROW).sort("symbol", "trade_date")
+        notes.append(f"{', '.join(keep)}: reference '{name}', not stored")
+    df = df.with_columns(_table_column(df["symbol"]))
+    for (table,), part in df.group_by("_table", maintain_order=True):
+        is_index = table == "index_daily"
+        part, unit_notes, unit_issues = convert_units(part, layout, is_index, repair_units)
+        notes += [n for n in unit_notes if n not in notes]
+        issues += unit_issues
+        if "is_st" in part.columns:
+            part = part.with_columns((pl.col("is_st") == 1).alias("is_st"))
+        if table == "daily_quote":
+            part = mark_suspended(part, "tradestatus")
+            if "turnover" not in part.columns and "float_shares" in part.columns:
+                part = part.with_columns((pl.col("volume") / pl.col("float_shares") * 100).alias("turnover"))
+                notes.append("turnover = volume / float_shares × 100")
+        if is_index:
+            part = part.rename({"symbol": "index_code"})
+        tables[str(table)] = conform_rows(part, str(table), source)
+        if table == "daily_quote" and {"pe_ttm", "pb"} <= set(part.columns):
+            tables["daily_valuation"] = conform_rows(part, "daily_valuation", source)
+    return tables, reference, notes, issues
+
+
+def _previous_sessions(dates: pl.Series) -> pl.Series:
+    """The XSHG trading day strictly before each date (`market.calendar`); the file's previous row if the
+    calendar cannot answer."""
+    try:
+        import numpy as np
+
+        from thermoquant.market.calendar import sessions
+
+        days = sessions()
+        values = dates.to_numpy().astype("datetime64[D]")
+        pos = np.searchsorted(days, values, side="left") - 1
+        if (pos < 0).any() or (values > days[-1]).any():
+            raise ValueError("dates outside the calendar")
+        return pl.Series(dates.name, days[pos]).cast(pl.Date)
+    except (ImportError, ValueError):
+        return dates.shift(1)
+
+
+def build_tables(
+    df: pl.DataFrame, layout: Layout, source: str, repair_units: bool
+) -> tuple[str | None, dict[str, pl.DataFrame], dict[str, pl.DataFrame], list[str], list[Issue]]:
+    """Dispatch on the layout kind → (main table, tables, reference, notes, issues)."""
+    kind = layout.kind
+    if kind == "bars":
+        tables, reference, notes, issues = _bars(df, layout, source, repair_units)
+        return (next(iter(tables)) if tables else None), tables, reference, notes, issues
+    if kind == "strategy_reference":
+        df = df.with_columns(pl.lit("000905.SH").alias("symbol"))
+        tables, _, notes, issues = _bars(df, layout, source, repair_units)
+        feats = [c for c in df.columns if c not in (*OHLC_COLUMNS, "volume", "amount", "symbol", ROW)]
+        ref = df.select([*feats, ROW]).sort("trade_date")
+        return (
+            "index_daily",
+            tables,
+            {"strategy_reference": ref},
+            [*notes, "000905.SH (CSI500) by layout"],
+            issues,
+        )
+    if kind == "index_weight":
+        if "effective_date" not in df.columns:
+            df = df.with_columns(pl.col("snapshot_date").alias("effective_date"))
+        df = df.with_columns(
+            pl.col("index_code").map_elements(lambda c: normalize_code(c, True), return_dtype=pl.Utf8)
+        )
+        return "index_weight", {"index_weight": conform_rows(df, "index_weight", source)}, {}, [], []
+    if kind == "fund_share_implied":
+        notes = ["fd_share 万份 × 10⁴ → shares"]
+        if layout.name == "implied_fd_share":
+            df = df.sort("trade_date").with_columns(
+                _previous_sessions(df.sort("trade_date")["trade_date"]).alias("trade_date")
+            )
+            notes.append("value is the previous trading day's fd_share (seed 004: turnover uses T-1 shares)")
+        df = df.with_columns((pl.col("fd_share_10k") * 1e4).alias("fd_share"))
+        return "fund_share", {"fund_share": conform_rows(df, "fund_share", source)}, {}, notes, []
+    if kind == "breadth":
+        df = df.with_columns(pl.lit("000905.SH").alias("index_code"))
+        return (
+            None,
+            {},
+            {"breadth": df.select("index_code", "trade_date", "breadth", ROW).sort("trade_date")},
+            ["breadth % of CSI500 constituents above MA20: a reference series, not stored"],
+            [],
+        )
+    if kind == "etf_close_turnover":
+        ref = df.select(
+            "symbol",
+            "trade_date",
+            pl.col("close").alias("close_adj"),
+            pl.col("turnover").alias("turnover_pct"),
+            ROW,
+        )
+        return (
+            None,
+            {},
+            {"etf_close_turnover": ref.sort("symbol", "trade_date")},
+            ["close is backward-adjusted and turnover is the vendor's: reference only, not stored"],
+            [],
+        )
+    # close_qfq
+    conv, notes, _ = convert_units(df, layout, False, False) if "volume" in df.columns else (df, [], [])
+    keep = [c for c in ("symbol", "trade_date", "close", "volume", "amount") if c in conv.columns]
+    ref = conv.select([*keep, ROW]).sort("symbol", "trade_date")
+    return (
+        None,
+        {},
+        {"close_qfq": ref},
+        [*notes, "forward-adjusted closes: reference 'close_qfq', not stored"],
+        [],
+    )
+
+
+def validate_reference(name: str, frame: pl.DataFrame, cfg: QualityConfig) -> list[Issue]:
+    """The quality rules that apply to reference series `name` (not a stored table)."""
+    if name == "breadth":
+        return validate(frame, "breadth", key=("index_code", "trade_date"), config=cfg)
+    if name == "strategy_reference":
+        return check_range(frame, "breadth", 0.0, 100.0) + check_leading_zeros(frame, "breadth")
+    if name == "etf_close_turnover":
+        return validate(frame, name, key=("symbol", "trade_date"), config=cfg) + check_price_jumps(
+            frame, "close_adj", cfg.jump_factor, by="symbol"
+        )
+    if name == "etf_turnover":
+        return check_negative(frame, ["etf_turnover_pct"])
+    if name in ("close_qfq", "bars_adjusted"):
+        return validate(frame, name, key=("symbol", "trade_date"), config=cfg)
+    return []
