@@ -6,7 +6,8 @@ Prints, each beside its peer measured in the same run:
   (b) dimensions 1–4 complete (long frame in → long frames out, chunks of 256 stocks, kernels on a thread pool),
       wall time and peak RSS, vs a pandas groupby formulation of the same factors run on a subset, scaled linearly;
   (c) a one-day incremental update for all stocks vs the full recomputation of (b).
-Each part runs in its own subprocess so that its peak RSS is its own.
+Each part runs in its own subprocess so that its peak RSS is its own. Wall time is printed beside the process CPU
+time (user + system, all threads): on a shared machine the wall time depends on the other processes' load.
 
     .venv/bin/python benchmarks/bench_features_dims1to4.py [--stocks 5000] [--days 2500] [--pandas-stocks 100]
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -78,6 +80,12 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
+def cpu_s() -> float:
+    """Process CPU time so far (user + system, all threads), seconds."""
+    t = os.times()
+    return t.user + t.system
+
+
 # ------------------------------------------------------------------------------------------------------- parts
 def part_a(stocks: int, days: int) -> dict[str, float]:
     import talib
@@ -95,16 +103,19 @@ def part_a(stocks: int, days: int) -> dict[str, float]:
 
     threads = default_threads()
 
+    cpu: dict[str, float] = {}
+
     def ours(nthreads: int) -> float:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu_s()
         res = compute_panels(p, groups, ComputeContext("talib", wanted=frozenset(REF_SET)), threads=nthreads)
         assert set(REF_SET) <= set(res)
+        cpu[f"ours{nthreads}"] = min(cpu.get(f"ours{nthreads}", np.inf), cpu_s() - c)
         return time.perf_counter() - t
 
     h, lo, c = p["high"], p["low"], p["close"]
 
     def peer() -> float:
-        t = time.perf_counter()
+        t, c0 = time.perf_counter(), cpu_s()
         # the peer fills the same 16 freshly allocated output panels (stocks × days) that thermoquant returns
         outs = {k: np.empty_like(c) for k in REF_SET}
         for i in range(stocks):
@@ -120,6 +131,7 @@ def part_a(stocks: int, days: int) -> dict[str, float]:
             outs["atr_14"][i] = talib.ATR(hi, li, ci, 14)
             outs["cci_20"][i] = talib.CCI(hi, li, ci, 20)
             outs["wr_14"][i] = talib.WILLR(hi, li, ci, 14)
+        cpu["talib"] = min(cpu.get("talib", np.inf), cpu_s() - c0)
         return time.perf_counter() - t
 
     # interleaved repetitions, best of each: the machine is shared, so load drifts between measurements
@@ -128,7 +140,8 @@ def part_a(stocks: int, days: int) -> dict[str, float]:
     t_ours_1 = min(r[1] for r in runs)
     t_talib = min(r[2] for r in runs)
     return {"ours": t_ours, "ours_1thread": t_ours_1, "talib": t_talib, "threads": threads,
-            "rss_gb": peak_rss_gb()}  # fmt: skip
+            "rss_gb": peak_rss_gb(), "cpu_ours": cpu[f"ours{threads}"], "cpu_ours_1thread": cpu["ours1"],
+            "cpu_talib": cpu["talib"]}  # fmt: skip
 
 
 def part_b(stocks: int, days: int) -> dict[str, float]:
@@ -143,13 +156,13 @@ def part_b(stocks: int, days: int) -> dict[str, float]:
     for _ in iter_compute(warm, market=mkt):
         pass
     base = peak_rss_gb()
-    t = time.perf_counter()
+    t, c0 = time.perf_counter(), cpu_s()
     rows = cells = 0
     for part in iter_compute(df, market=mkt, chunk_stocks=CHUNK):
         rows += part.height
         cells += part.height * (part.width - 2)
     elapsed = time.perf_counter() - t
-    return {"ours": elapsed, "rows": rows, "factors": len(names), "cells": cells, "rss_gb": peak_rss_gb(),
+    return {"ours": elapsed, "cpu": cpu_s() - c0, "rows": rows, "factors": len(names), "cells": cells, "rss_gb": peak_rss_gb(),
             "rss_before_gb": base}  # fmt: skip
 
 
@@ -158,10 +171,10 @@ def part_b_pandas(stocks: int, days: int, subset: int) -> dict[str, float]:
     df, mkt = long_frame({k: v[:subset] for k, v in p.items()})
     del p
     pdf = df.to_pandas().merge(mkt.rename({"close": "mkt_close"}).to_pandas(), on="trade_date", how="left")
-    t = time.perf_counter()
+    t, c0 = time.perf_counter(), cpu_s()
     out = pdf.groupby("symbol", group_keys=False, sort=False).apply(_pandas_dims_1_4)
     elapsed = time.perf_counter() - t
-    return {"pandas": elapsed, "subset": subset, "scaled": elapsed * stocks / subset, "cols": out.shape[1],
+    return {"pandas": elapsed, "cpu": (cpu_s() - c0) * stocks / subset, "subset": subset, "scaled": elapsed * stocks / subset, "cols": out.shape[1],
             "rss_gb": peak_rss_gb()}  # fmt: skip
 
 
@@ -350,17 +363,19 @@ def main() -> None:
     print(
         f"(a) reference set (SMA×4, EMA×2, MACD×3, RSI, STOCH×2, ADX, ATR, CCI, WILLR), TA-Lib convention ({a['threads']} worker threads)"
     )
-    print(f"    thermoquant (numba, panel)     {a['ours']:8.2f} s   (1 thread: {a['ours_1thread']:.2f} s)")
-    print(f"    TA-Lib per-stock loop          {a['talib']:8.2f} s")
-    print(f"    ratio TA-Lib / thermoquant     {a['talib'] / a['ours']:8.2f} x   (>1 = thermoquant faster)")
+    print(f"    thermoquant (numba, panel)     {a['ours']:8.2f} s   CPU {a['cpu_ours']:.2f} s   "
+          f"(1 thread: {a['ours_1thread']:.2f} s, CPU {a['cpu_ours_1thread']:.2f} s)")  # fmt: skip
+    print(f"    TA-Lib per-stock loop          {a['talib']:8.2f} s   CPU {a['cpu_talib']:.2f} s")
+    print(f"    ratio TA-Lib / thermoquant     {a['talib'] / a['ours']:8.2f} x   (>1 = thermoquant faster; "
+          f"CPU-time ratio {a['cpu_talib'] / a['cpu_ours']:.2f} x)")  # fmt: skip
     b = _run("b", args)
     bp = _run("bp", args)
     print(
         f"(b) dimensions 1-4 complete: {b['factors']} factors, {b['rows']:,} rows, chunks of {CHUNK} stocks"
     )
-    print(f"    thermoquant (long in -> long out) {b['ours']:8.2f} s   peak RSS {b['rss_gb']:.2f} GB "
+    print(f"    thermoquant (long in -> long out) {b['ours']:8.2f} s   CPU {b['cpu']:.2f} s   peak RSS {b['rss_gb']:.2f} GB "
           f"(before compute {b['rss_before_gb']:.2f} GB)   targets: <= 10 s, <= 6 GB")  # fmt: skip
-    print(f"    pandas groupby formulation        {bp['scaled']:8.2f} s   (measured {bp['pandas']:.2f} s on "
+    print(f"    pandas groupby formulation        {bp['scaled']:8.2f} s   CPU {bp['cpu']:.2f} s   (measured {bp['pandas']:.2f} s on "
           f"{bp['subset']} stocks, scaled x{s / bp['subset']:.0f})")  # fmt: skip
     print(f"    ratio pandas / thermoquant        {bp['scaled'] / b['ours']:8.2f} x")
     c = _run("c", args)

@@ -83,7 +83,8 @@ def test_report_is_self_contained_html(tmp_path: Path) -> None:
     )
     text = out.read_text(encoding="utf-8")
     assert "<script src=" not in text  # plotly.js inlined, no CDN
-    assert "Plotly.newPlot" in text or "plotly" in text.lower()
+    assert "Plotly.newPlot" in text  # the figure is drawn by a call in the page
+    assert len(text) > 1_000_000  # ... with plotly.js itself inlined (≈ 4.6 MB), so it opens offline
     for label in ("净值 vs 基准", "回撤", "月度收益热力图", "K线与买卖点", "交易列表", "总收益"):
         assert label in text or json.dumps(label)[1:-1] in text  # plotly JSON escapes non-ASCII
     assert report.RED in text and report.GREEN in text
@@ -127,7 +128,20 @@ def test_cli_rejects_unknown_param(real_data: Path) -> None:
     result = CliRunner().invoke(
         app, ["backtest", "csi500_timing", "--sample", "--no-record", "--param", "nope=1"]
     )
-    assert result.exit_code != 0
+    assert result.exit_code == 2
+    # names the bad pair and the known keys
+    assert "nope=1" in result.output and "breadth_low" in result.output
+
+
+def test_cli_rejects_a_bad_param_value_naming_it(real_data: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["backtest", "csi500_timing", "--sample", "--no-record", "--param", "breadth_low=abc"]
+    )
+    assert result.exit_code == 2 and "breadth_low" in result.output
+    maybe = CliRunner().invoke(
+        app, ["backtest", "csi500_timing", "--sample", "--no-record", "--param", "dual_check=maybe"]
+    )
+    assert maybe.exit_code == 2 and "dual_check" in maybe.output
 
 
 def test_cli_dates_compact_form_and_bad_date(real_data: Path) -> None:

@@ -37,7 +37,14 @@ def test_init_import_and_info(data_dir: Path, test_data: Path) -> None:
     assert result.exit_code == 0, result.output
     with open_store(init=False) as store:
         rows = store.read("daily_quote")
-    assert rows.height > 0 and rows["symbol"].unique().to_list() == ["000025.SZ"]
+    data_lines = good.read_text(encoding="utf-8").strip().splitlines()[1:]
+    assert rows.height == len(data_lines) == 6 and rows["symbol"].unique().to_list() == ["000025.SZ"]
+    # the first file row (Tushare: vol in 手, amount in 千元) is stored in shares and CNY
+    header = good.read_text(encoding="utf-8").splitlines()[0].split(",")
+    first = dict(zip(header, data_lines[0].split(","), strict=True))
+    stored = rows.filter(pl.col("trade_date").cast(pl.Utf8).str.replace_all("-", "") == first["trade_date"])
+    assert stored["volume"].item() == pytest.approx(float(first["vol"]) * 100)
+    assert stored["amount"].item() == pytest.approx(float(first["amount"]) * 1000)
     result = runner.invoke(app, ["db", "info"])
     assert result.exit_code == 0, result.output
     assert "daily_quote" in result.output and f"{rows.height:,}" in result.output

@@ -88,6 +88,21 @@ def test_strict_refuses_the_bad_file_and_leaves_the_database_unchanged(csv_dir: 
     assert "refused" in console.export_text()
 
 
+def test_default_import_keeps_the_stored_row_of_every_rejected_row(csv_dir: Path, store: Store) -> None:
+    """Non-strict: the broken file's clean rows are written, its rejected rows leave the stored days as they were."""
+    import_paths([csv_dir / "603083.csv"], store, progress=False)
+    before = store.read("daily_quote").sort("trade_date")
+    broken = read_file(csv_dir / "603083_broken.csv")
+    bad_days = {x.key.split()[1] for x in broken.rejected}
+    assert len(bad_days) == 2
+    results = import_paths([csv_dir / "603083_broken.csv"], store, progress=False)
+    assert not results[0].refused and len(results[0].rejected) == 3
+    after = store.read("daily_quote").sort("trade_date")
+    assert after.height == before.height == 10
+    on_bad_days = pl.col("trade_date").cast(pl.Utf8).is_in(sorted(bad_days))
+    assert after.filter(on_bad_days).equals(before.filter(on_bad_days))
+
+
 def test_reimport_is_idempotent_and_folders_expand(csv_dir: Path, store: Store, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
@@ -100,8 +115,11 @@ def test_reimport_is_idempotent_and_folders_expand(csv_dir: Path, store: Store, 
         "csi500_breadth_daily.csv": {},
         "sz.000025.csv": {"daily_quote": 10, "daily_valuation": 10},
     }
+    heights = store.row_counts()
     second = import_paths([folder], store, progress=False)
+    assert len(second) == 4 and not any(r.refused for r in second)
     assert all(n == 0 for r in second for n in r.written.values())
+    assert store.row_counts() == heights
     halted = store.read("daily_quote").filter(pl.col("is_suspended"))
     assert halted["trade_date"].cast(pl.Utf8).to_list() == ["2000-04-18"]
 

@@ -117,7 +117,28 @@ def test_bad_rows_are_rejected_by_the_quality_rules(store: Any) -> None:
     src, _ = akshare({"stock_zh_a_hist": one_bad})
     report = run_ingest(store, "daily_quote", [src], symbols=["600000.SH"], start=JUNE, end=AUG)
     assert report.items[0].rejected == 1 and report.rows_written == 64
-    assert any("rejected row 4" in e for e in report.items[0].errors)
+    assert any("rejected row 4" in e and "high" in e for e in report.items[0].errors)  # row and field named
+    bad_day = replay("akshare", "stock_zh_a_hist", "600000").loc[3, "日期"]
+    assert str(bad_day) not in store.read("daily_quote")["trade_date"].cast(pl.Utf8).to_list()
+
+
+def test_a_bad_row_never_overwrites_the_stored_good_one(store: Any) -> None:
+    """Clean bars stored first; a later fetch with one corrupted row rejects it and keeps the stored day as it was."""
+    good, _ = akshare()
+    run_ingest(store, "daily_quote", [good], symbols=["600000.SH"], start=JUNE, end=AUG)
+    before = store.read("daily_quote")
+    assert before.height == 65
+
+    def one_bad(**kw: Any) -> pd.DataFrame:
+        frame = replay("akshare", "stock_zh_a_hist", kw["symbol"])
+        frame.loc[3, "最高"] = frame.loc[3, "最低"] - 1.0
+        frame.loc[3, "收盘"] = 99.0
+        return frame
+
+    bad, _ = akshare({"stock_zh_a_hist": one_bad})
+    report = run_ingest(store, "daily_quote", [bad], symbols=["600000.SH"], start=JUNE, end=date(2021, 9, 1))
+    assert report.items[0].rejected == 1 and report.rows_written == 0
+    assert store.read("daily_quote").equals(before)
 
 
 def test_token_never_reaches_job_log(store: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -121,9 +121,17 @@ def test_index_unit_switch_block(test_data: Path) -> None:
     frame = read_file(test_data / "csv" / "sh.000905.csv").frame  # clean rows only
     raw = read_file(test_data / "csv" / "sh.000905.csv")
     assert [x.row for x in raw.rejected] == list(range(16, 26))
+    assert {(x.rule, x.column) for x in raw.rejected} == {("unit_switch", "volume")}
+    assert "sh.000905.csv: row 16 (line 17) [000905.SH 2026-01-14], column volume" in str(raw.rejected[0])
     assert frame.height == 15
     issues = check_index_share_price(with_row_numbers(frame))
     assert issues == []
+    # the rule itself, on the clean rows with rows 4-6 put into 手 (lots): exactly those rows are errors
+    lots = with_row_numbers(frame).with_columns(
+        pl.when(pl.col("_row").is_between(4, 6)).then(pl.col("volume") / 100).otherwise(pl.col("volume"))
+    )
+    found = check_index_share_price(lots)
+    assert _rows(found, Severity.ERROR) == [4, 5, 6]
 
 
 def test_leading_zero_run_and_price_jump() -> None:

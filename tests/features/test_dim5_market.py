@@ -72,8 +72,10 @@ def test_limit_up_ignores_unlimited_listing_days(bars: pl.DataFrame) -> None:
     """ChiNext/STAR stocks have no limit in their first five sessions: a +100 % debut is no limit-up."""
     firsts = bars.filter(pl.col("trade_date") == pl.col("list_date"))
     debut = firsts.filter(pl.col("symbol").str.starts_with("688") | pl.col("symbol").str.starts_with("30"))
-    if debut.is_empty():
-        pytest.skip("no ChiNext/STAR listing in the window")
+    # the window (2021-06-01 → 07-29) holds 73 ChiNext/STAR debuts: the data are there, so no skip
+    assert debut.height > 50
+    # most debuts close beyond +20 %: a rule that ignored the listing day would count them as limit-ups
+    assert debut.filter(pl.col("close") / pl.col("pre_close") - 1 > 0.2).height > 40
     only = bars.filter(
         pl.col("symbol").is_in(debut["symbol"].to_list()) & (pl.col("trade_date") == pl.col("list_date"))
     )

@@ -138,6 +138,7 @@ def test_etf_turnover_golden(real_data: Path) -> None:
     got = etf_turnover(em, fund_share)
     m = ref.select("trade_date", "etf_turnover").join(got, on="trade_date", suffix="_got")
     assert m.height == 1738
+    assert m["etf_turnover_got"].null_count() == 0 and m["etf_turnover_got"].is_nan().sum() == 0
     rel = ((m["etf_turnover_got"] - m["etf_turnover"]).abs() / m["etf_turnover"]).to_numpy()
     assert np.nanmax(rel) < 1e-6  # the implied share counts are rounded to 0.01 万份
     day = m.filter(pl.col("trade_date") == dt.date(2024, 2, 5))

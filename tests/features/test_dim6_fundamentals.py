@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from scipy import stats
 
 from thermoquant.data.schema import get_table
 from thermoquant.features.fundamentals import industry_of, industry_relative, pit_finance, valuation_factors
@@ -165,6 +166,9 @@ def test_industry_relative_pe_on_hs300(real_data: Path) -> None:
         med = np.median(pes[pes > 0])
         assert np.allclose(grp["pe_ttm_ind_median"].to_numpy(), med)
         assert np.allclose(grp["pe_ttm_rel_ind"].to_numpy(), pes / med)
+        assert (pes > 0).all()  # so the percentile below is over the whole group
+        pct = stats.rankdata(pes) / len(pes) * 100  # 100 = the group's highest PE
+        assert np.allclose(grp["pe_ttm_ind_pct"].to_numpy(), pct)
     banks = day.filter(pl.col("industry") == "银行")
     assert banks["pe_ttm"].max() < 10  # banks trade at single-digit PE
     assert (

@@ -79,9 +79,16 @@ def test_scan_keeps_the_top_ignition_candidates(market: tuple[pl.DataFrame, pl.D
     assert best_unranked_b is None or best_unranked_b <= ranked["score"].min()
     merged = signals.join(today.select("symbol", "state", "buy_point", "stop"), on="symbol", suffix="_p")
     sells = merged.filter((pl.col("state_p") == 3) | pl.col("stop"))
+    assert sells.filter(pl.col("rank").is_null()).height > 100  # not vacuous: 169 SELLs on the scan day
     assert (sells.filter(pl.col("rank").is_null())["signal"] == "SELL").all()
     c_buys = merged.filter((pl.col("state_p") == 2) & pl.col("buy_point"))
+    assert c_buys.height > 0
     assert (c_buys["signal"] == "BUY").all()
+    # everything that is neither ranked, a sell nor a state-C buy point is only watched
+    others = merged.filter(
+        pl.col("rank").is_null() & (pl.col("state_p") != 3) & ~pl.col("stop") & ~pl.col("buy_point")
+    )
+    assert others.height > 100 and (others["signal"] == "WATCH").all()
     assert signals["signal_time"].unique().to_list() == [dt.datetime(2022, 1, 14, 15, 0)]
 
 
@@ -89,3 +96,19 @@ def test_scan_rejects_an_unknown_ranking_column(market: tuple[pl.DataFrame, pl.D
     quotes, physics = market
     with pytest.raises(KeyError, match="no_such"):
         scan(physics, quotes, SCAN_DAY, ScanParams(rank_by="no_such"))
+
+
+def test_scan_top_fraction_cuts_the_ranking(market: tuple[pl.DataFrame, pl.DataFrame]) -> None:
+    """A fraction small enough to bind: only the best-k state-B stocks are ranked BUY, the rest of B is not."""
+    quotes, physics = market
+    signals = scan(physics, quotes, SCAN_DAY, ScanParams(top_fraction=0.005))
+    n_b = int((signals["state"] == "B").sum())
+    keep = round(0.005 * signals.height)
+    assert 0 < keep < n_b  # the cut really binds on this day (3 state-B stocks, 2 kept)
+    today_k = physics.filter(pl.col("date") == SCAN_DAY).select("symbol", "k")
+    b = signals.filter(pl.col("state") == "B").join(today_k, on="symbol").sort("k", descending=True)
+    ranked = signals.filter(pl.col("rank").is_not_null()).sort("rank")
+    assert ranked["symbol"].to_list() == b["symbol"].head(keep).to_list()
+    assert (ranked["signal"] == "BUY").all()
+    dropped = signals.filter(pl.col("symbol").is_in(b["symbol"].tail(n_b - keep).implode()))
+    assert dropped["rank"].null_count() == dropped.height and not (dropped["signal"] == "BUY").any()

@@ -117,8 +117,8 @@ def test_reference_execution_returns_by_hand(reference) -> None:
     r = daily["strat_ret"].to_list()
     assert r[buy] == 0.0  # signal day: still flat
     assert r[buy + 1] == pytest.approx(rows[buy + 1]["close"] / rows[buy + 1]["open"] - 1 - 0.001)
-    if sell > buy + 1:
-        assert r[buy + 2] == pytest.approx(rows[buy + 2]["close"] / rows[buy + 1]["close"] - 1)
+    assert sell > buy + 1  # the first trade is held for more than one day (2019: 12 sessions)
+    assert r[buy + 2] == pytest.approx(rows[buy + 2]["close"] / rows[buy + 1]["close"] - 1)
     assert r[sell + 1] == pytest.approx(rows[sell + 1]["open"] / rows[sell]["close"] - 1 - 0.001)
     bh = rows[-1]["close"] / rows[0]["close"] - 1
     s = res.summary()
@@ -156,10 +156,9 @@ def test_etf_mode_through_engine(real_data: Path, reference) -> None:
     etf_days = [d.astype(object) for d in res.dates.astype("datetime64[D]")]
     nxt = {etf_days[k]: etf_days[k + 1] for k in range(len(etf_days) - 1)}
     assert fills["date"].to_list() == [nxt[d] for d in sig_days if d in nxt][: fills.height]
-    # the 2022-08-29 split keeps the position's value (shares x 1.1454, price / 1.1454)
+    # the strategy is flat over the 2022-08-29 split (sold 08-25): the split is checked by holding through it below
     j = etf_days.index(dt.date(2022, 8, 29))
-    if res.positions[0, j - 1] > 0:
-        assert res.positions[0, j] == np.floor(res.positions[0, j - 1] * 1.1454)
+    assert res.positions[0, j - 1] == 0.0
     s = out.summary()
     assert -1 < s["max_drawdown"] < 0 and s["trades"] > 10
 
@@ -171,3 +170,30 @@ def test_demo_summary_on_the_bundled_sample() -> None:
     assert "2019-01-02 → 2026-03-06" in text
     assert "交易次数 trades        45" in text and "胜率 win rate          57.8%" in text
     assert "交易次数 trades        28" in text  # the dual check trades fewer times
+
+
+def test_etf_split_2022_08_29_keeps_a_held_position_value(real_data: Path) -> None:
+    """Held through the real 510500 1:1.1454 split, shares scale and value follows the adjusted price, not the raw
+    bar's 12.7 % drop (7.22 → 6.30)."""
+    from thermoquant.backtest.engine import EngineConfig, run_orders
+    from thermoquant.backtest.rules import market_arrays
+
+    etf = csi500_data.etf_bars(real_data / "sample" / "etf_510500_daily_2013_2026.csv")
+    bars = etf.filter(pl.col("date").is_between(dt.date(2022, 8, 22), dt.date(2022, 9, 2)))
+    splits = [(csi.ETF_SYMBOL, d, r, 0.0) for d, r in csi.ETF_510500_SHARE_EVENTS]
+    m = market_arrays(bars, splits=splits)
+    days = list(m.dates.astype(object))
+    j = days.index(dt.date(2022, 8, 29))
+    orders = pl.DataFrame({"symbol": [csi.ETF_SYMBOL], "date": [days[0]], "quantity": [100_000.0]})
+    res = run_orders(m, orders, config=EngineConfig(init_cash=1_000_000.0))
+    assert res.positions[0, j - 1] == 100_000.0
+    assert res.positions[0, j] == np.floor(100_000 * 1.1454)
+    close = bars["close"].to_numpy()
+    assert (close[j - 1], close[j]) == (7.22, 6.3)  # the raw bars jump on the split day
+    assert res.gross[j - 1] == pytest.approx(100_000 * 7.22)
+    assert res.gross[j] == pytest.approx(np.floor(100_000 * 1.1454) * 6.3)
+    # equity moves by the split-adjusted return (−0.05 %), not by the raw −12.7 %
+    assert res.equity[j] / res.equity[j - 1] - 1 == pytest.approx(
+        (np.floor(100_000 * 1.1454) * 6.3 - 100_000 * 7.22) / res.equity[j - 1], abs=1e-6
+    )
+    assert abs(res.equity[j] / res.equity[j - 1] - 1) < 0.001

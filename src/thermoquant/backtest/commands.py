@@ -32,12 +32,23 @@ def parse_params(pairs: list[str], cls: type) -> Any:
         key = key.strip()
         if not sep or key not in fields:
             raise typer.BadParameter(f"--param {pair!r}: expected k=v with k in {sorted(fields)}")
-        default = getattr(cls(), key)
-        if isinstance(default, bool):
-            kwargs[key] = value.strip().lower() in {"1", "true", "yes", "on"}
-        else:
-            kwargs[key] = type(default)(value)
+        kwargs[key] = _cast_param(pair, getattr(cls(), key), value.strip())
     return cls(**kwargs)
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def _cast_param(pair: str, default: object, value: str) -> object:
+    """`value` cast to the type of the field's default; a usage error naming the pair otherwise."""
+    if isinstance(default, bool):
+        if value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise typer.BadParameter(f"--param {pair!r}: expected one of {sorted(_TRUE | _FALSE)}")
+    try:
+        return type(default)(value)
+    except (TypeError, ValueError):
+        raise typer.BadParameter(f"--param {pair!r}: {value!r} is not a {type(default).__name__}") from None
 
 
 def _summary_table(title: str, columns: dict[str, dict[str, float]]) -> Table:

@@ -35,6 +35,9 @@ from thermoquant.features.panel import LongColumns, to_panel
 from thermoquant.features.registry import CONVENTIONS, FactorGroup, get, list_factors, list_groups
 
 KEYS = ("symbol", "trade_date")
+SLICE_ROWS = 32
+"""Stocks per unit of work on the thread pool: a slice's panels (32 × 2500 days = 640 KB each) stay in the L2 cache
+between the kernels of a group and the gather of its outputs (measured ~10 % less CPU than 128-stock slices)."""
 
 
 def prepare(df: pl.DataFrame, market: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -120,7 +123,7 @@ def tune_allocator() -> bool:
         m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8
         ok = (
             libc.mallopt(m_mmap_threshold, 32 * 2**20) == 1
-            and libc.mallopt(m_trim_threshold, 2**30) == 1
+            and libc.mallopt(m_trim_threshold, -1) == 1
             and libc.mallopt(m_arena_max, 1) == 1
         )
     except (OSError, AttributeError):
@@ -144,8 +147,8 @@ def compute_panels(
 ) -> dict[str, np.ndarray]:
     """Run panel-kind ``groups`` on input panels ``x``; returns the wanted outputs (all when ``ctx.wanted`` is None).
 
-    Rows (stocks) are split into ``chunk_rows``-row slices (default 128: a slice's temporaries are a few MB, reused
-    from the heap and cache-friendly) run on ``threads`` worker threads (default :func:`default_threads`); the numba
+    Rows (stocks) are split into ``chunk_rows``-row slices (default :data:`SLICE_ROWS`: a slice's temporaries are
+    reused from the heap and cache-friendly) run on ``threads`` worker threads (default :func:`default_threads`); the numba
     kernels release the GIL. Results and the recursive state in ``ctx.state_out`` are assembled for all rows.
     """
     for g in groups:
@@ -155,7 +158,7 @@ def compute_panels(
     tune_allocator()
     nrows = next(iter(x.values())).shape[0] if x else 0
     nthreads = threads or default_threads()
-    size = chunk_rows or 128
+    size = chunk_rows or SLICE_ROWS
     if nrows <= size:
         return _run_groups(x, groups, ctx)
     bounds = [(a, min(nrows, a + size)) for a in range(0, nrows, size)]
@@ -250,7 +253,7 @@ def iter_compute(
     """Yield long result frames chunk by chunk (panel groups only), in order; see :func:`compute`.
 
     Each chunk of ``chunk_stocks`` stocks is scattered into panels, computed by :func:`compute_panels` on
-    ``threads`` worker threads (128-stock slices), and gathered back; memory stays bounded by one chunk's outputs.
+    ``threads`` worker threads (slices of :data:`SLICE_ROWS` stocks), and gathered back; memory stays bounded by one chunk's outputs.
     (Running whole chunks on the pool was measured slower: the Polars conversions then contend with each other.)
     """
     _check_convention(convention)
@@ -280,7 +283,8 @@ def iter_compute(
                 for name, arr in _run_group(g, xs, ctx).items():
                     sink.put(name, arr, lengths[a:b], int(offsets[a]))
 
-        slices = [(a, min(len(p.symbols), a + 128)) for a in range(0, len(p.symbols), 128)]
+        nsym = len(p.symbols)
+        slices = [(a, min(nsym, a + SLICE_ROWS)) for a in range(0, nsym, SLICE_ROWS)]
         if nthreads == 1 or len(slices) == 1:
             for ab in slices:
                 work(ab)

@@ -54,11 +54,29 @@ def gather_right_valid_into(
     m = a.shape[1]
     for i in range(a.shape[0]):
         k = lengths[i]
-        for j in range(m - k, m):
-            v = a[i, j]
-            out[pos] = v
-            valid[pos] = v == v
-            pos += 1
+        src = a[i, m - k :]
+        dst = out[pos : pos + k]
+        ok = valid[pos : pos + k]
+        for t in range(k):  # contiguous 1-D views: the loop vectorises
+            v = src[t]
+            dst[t] = v
+            ok[t] = v == v
+        pos += k
+
+
+@njit(nogil=True, cache=True)
+def scatter_right(values: np.ndarray, lengths: np.ndarray, width: int) -> np.ndarray:
+    """Inverse of :func:`gather_right`: row ``i`` of a (rows × ``width``) panel gets the next ``lengths[i]`` values
+    in its last columns, NaN before."""
+    n = lengths.shape[0]
+    out = np.empty((n, width))
+    pos = 0
+    for i in range(n):
+        k = lengths[i]
+        out[i, : width - k] = np.nan
+        out[i, width - k :] = values[pos : pos + k]
+        pos += k
+    return out
 
 
 @njit(nogil=True, cache=True)
@@ -202,13 +220,38 @@ def roll_std(x: np.ndarray, w: int, ddof: int, start: int) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def _extreme_row_clean(
+    x: np.ndarray, i: int, f: int, w: int, is_max: bool, start: int, out: np.ndarray
+) -> None:
+    """Row ``i`` valid from column ``f`` on: track the extreme's column, rescanning the window only when it leaves
+    (TA-Lib's MAX/MIN scheme: amortised O(1) per step on price and volume data, no deque)."""
+    m = x.shape[1]
+    k = -1
+    for j in range(max(f + w - 1, start), m):
+        a = j - w + 1
+        if k < a:
+            k = a
+            for t in range(a + 1, j + 1):
+                if (x[i, t] >= x[i, k]) if is_max else (x[i, t] <= x[i, k]):
+                    k = t
+        elif (x[i, j] >= x[i, k]) if is_max else (x[i, j] <= x[i, k]):
+            k = j
+        out[i, j] = x[i, k]
+
+
 @njit(nogil=True, cache=True)
 def roll_extreme(x: np.ndarray, w: int, is_max: bool, start: int) -> np.ndarray:
-    """Maximum (``is_max``) or minimum of the last ``w`` values (HHV/LLV; monotone deque, O(n))."""
+    """Maximum (``is_max``) or minimum of the last ``w`` values (HHV/LLV). Rows without gaps track the extreme's
+    column (:func:`_extreme_row_clean`); rows with gaps use a monotone deque (O(n))."""
     n, m = x.shape
     out = np.full((n, m), np.nan)
     j0 = max(0, start - w + 1)
     for i in range(n):
+        f, clean = _span(x, i)
+        if clean:
+            _extreme_row_clean(x, i, f, w, is_max, start, out)
+            continue
         dq = np.empty(m - j0 + 1, np.int64)
         head = 0
         tail = 0

@@ -69,9 +69,8 @@ def to_panel(df: pl.DataFrame, columns: Iterable[str], ncols: int | None = None)
     symbols = sym.gather(first.tolist()).to_list()
     data: dict[str, np.ndarray] = {}
     for c in cols:
-        a = np.full((nrows, width), np.nan)
-        a[rid, col] = df.get_column(c).cast(pl.Float64).fill_null(np.nan).to_numpy()
-        data[c] = a
+        values = df.get_column(c).cast(pl.Float64).fill_null(np.nan).to_numpy()
+        data[c] = nb.scatter_right(np.ascontiguousarray(values), counts.astype(np.int64), width)
     return Panel(symbols, df.select("symbol", "trade_date"), rid, col, width, data)
 
 
@@ -83,12 +82,10 @@ def from_panel(
     NaN (window not yet full, undefined value) becomes null, the Polars missing value.
     """
     wanted = list(outputs) if names is None else list(names)
-    from thermoquant.features.kernels import gather_right
-
     lengths = panel.lengths()
     cols = [
         pl.Series(
-            n, gather_right(np.ascontiguousarray(outputs[n]), lengths), dtype=pl.Float64, nan_to_null=True
+            n, nb.gather_right(np.ascontiguousarray(outputs[n]), lengths), dtype=pl.Float64, nan_to_null=True
         )
         for n in wanted
     ]

@@ -216,14 +216,15 @@ def volatility_risk(x: Mapping[str, np.ndarray], ctx: ComputeContext) -> dict[st
     if ctx.want("hl_range"):
         out["hl_range"] = ops.safe_div(h - lo, c, scale=100.0)
     m = x.get("mkt_close")
+    want_mkt = ctx.want("beta_20", "beta_60", "mkt_corr_20", "mkt_corr_60")
+    rm = capped_returns(m, ctx.opt("ret_cap_pct"))[1] if m is not None and want_mkt else None
     for n in (20, 60):
         if not ctx.want(f"beta_{n}", f"mkt_corr_{n}"):
             continue
-        if m is None:
+        if rm is None:
             out[f"beta_{n}"] = np.full_like(c, np.nan)
             out[f"mkt_corr_{n}"] = np.full_like(c, np.nan)
             continue
-        _, rm = capped_returns(m, ctx.opt("ret_cap_pct"))
         corr, beta = nb.roll_corr_beta(rc, rm, n, ctx.start)
         out[f"beta_{n}"] = beta
         out[f"mkt_corr_{n}"] = corr

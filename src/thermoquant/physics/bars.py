@@ -1,9 +1,11 @@
 """The input contract of the physics engine: a long bar frame turned into kernel arrays.
 
-Required columns: ``symbol``, ``date`` (Date, or Datetime for minute bars), ``open``, ``high``, ``low``,
-``close`` (CNY), ``volume`` (shares), and either ``turnover`` (fraction of the float traded in the bar,
-0.05 = 5 %) or ``float_shares`` (shares; turnover = volume / float_shares).  Optional: ``amount`` (CNY; VWAP
-falls back to (O+H+L+C)/4 without it) and ``prev_close`` (exchange reference close; else the previous row).
+The frame is the house ``daily_quote`` schema (what :func:`thermoquant.data.sources.csv.read_file` and
+``store.read("daily_quote")`` return), traded bars only: ``symbol``, ``trade_date`` (Date, or Datetime for minute
+bars), ``open``, ``high``, ``low``, ``close`` (CNY), ``volume`` (shares), and ``turnover`` (% of the float traded
+in the bar, 5.0 = 5 %) or ``float_shares`` (shares; used where turnover is null: volume / float_shares).
+Optional: ``amount`` (CNY; VWAP falls back to (O+H+L+C)/4 without it) and ``pre_close`` (exchange reference
+close; else the previous row).  Extra columns are ignored.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-REQUIRED = ("symbol", "date", "open", "high", "low", "close", "volume")
+REQUIRED = ("symbol", "trade_date", "open", "high", "low", "close", "volume")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +24,7 @@ class BarArrays:
 
     symbols: list[str]
     offsets: np.ndarray
-    frame: pl.DataFrame  # the sorted frame (symbol, date) the arrays were cut from
+    frame: pl.DataFrame  # the sorted frame (symbol, trade_date) the arrays were cut from
     open: np.ndarray
     high: np.ndarray
     low: np.ndarray
@@ -30,13 +32,26 @@ class BarArrays:
     prev_close: np.ndarray
     volume: np.ndarray
     amount: np.ndarray
-    tau: np.ndarray
+    tau: np.ndarray  # turnover as a fraction of the float (0.05 = 5 %)
     ref: np.ndarray  # typical traded price: VWAP when amount/volume lies in [low, high], else (O+H+L+C)/4
     session: np.ndarray  # int64 session (trading-day) id of each bar
+
+    def keys(self) -> pl.DataFrame:
+        """(symbol, date) of every row, ``date`` being the bar's ``trade_date``: the key of the output frames."""
+        return self.frame.select("symbol", pl.col("trade_date").alias("date"))
 
 
 def _f64(df: pl.DataFrame, name: str) -> np.ndarray:
     return np.ascontiguousarray(df[name].cast(pl.Float64).to_numpy())
+
+
+def _turnover_fraction(df: pl.DataFrame, vol: np.ndarray) -> np.ndarray:
+    """Turnover as a fraction of the float: ``turnover`` (%) / 100, else volume / ``float_shares`` row by row."""
+    tau = _f64(df, "turnover") / 100.0 if "turnover" in df.columns else np.full_like(vol, np.nan)
+    if "float_shares" in df.columns:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tau = np.where(np.isnan(tau), vol / _f64(df, "float_shares"), tau)
+    return tau
 
 
 def reference_price(
@@ -58,10 +73,8 @@ def to_arrays(df: pl.DataFrame) -> BarArrays:
     if missing:
         raise ValueError(f"bar frame lacks required columns {missing}; has {df.columns}")
     if "turnover" not in df.columns and "float_shares" not in df.columns:
-        raise ValueError("bar frame needs a 'turnover' (fraction of float) or a 'float_shares' column")
-    df = df.sort("symbol", "date")
-    if "turnover" not in df.columns:
-        df = df.with_columns((pl.col("volume").cast(pl.Float64) / pl.col("float_shares")).alias("turnover"))
+        raise ValueError("bar frame needs a 'turnover' (% of float) or a 'float_shares' column")
+    df = df.sort("symbol", "trade_date")
     sym = df["symbol"].cast(pl.String)
     counts = sym.rle()
     lengths = counts.struct.field("len").to_numpy()
@@ -73,10 +86,10 @@ def to_arrays(df: pl.DataFrame) -> BarArrays:
     o, h, lo, c = (_f64(df, k) for k in ("open", "high", "low", "close"))
     vol = _f64(df, "volume")
     amt = _f64(df, "amount") if "amount" in df.columns else np.full_like(c, np.nan)
-    pc = _f64(df, "prev_close") if "prev_close" in df.columns else np.full_like(c, np.nan)
-    tau = np.nan_to_num(_f64(df, "turnover"), nan=0.0)
+    pc = _f64(df, "pre_close") if "pre_close" in df.columns else np.full_like(c, np.nan)
+    tau = np.nan_to_num(_turnover_fraction(df, vol), nan=0.0)
     ref, amt = reference_price(o, h, lo, c, vol, amt)
-    dcol = df["date"]
+    dcol = df["trade_date"]
     day = dcol.cast(pl.Date) if dcol.dtype != pl.Date else dcol
     session = day.cast(pl.Int64).to_numpy().astype(np.int64)
     return BarArrays(symbols, offsets, df, o, h, lo, c, pc, vol, amt, tau, ref, session)

@@ -140,7 +140,7 @@ def chip_distribution(
     :func:`thermoquant.physics.thermo.compute_quantities`.
     """
     bars = to_arrays(df)
-    keys = bars.frame.select("symbol", "date")
+    keys = bars.keys()
     if mode == "eastmoney":
         w = 0 if window is None else int(window)
         out = em_batch(bars.offsets, bars.open, bars.high, bars.low, bars.close, bars.tau * 100.0, w)

@@ -50,14 +50,15 @@ def states_from_arrays(
 def compute_physics(
     df: pl.DataFrame, params: ParamsArg = None, mode: str = "behavioral", grid: GridSpec | None = None
 ) -> pl.DataFrame:
-    """Everything per stock-bar: (symbol, date, Q_COLUMNS, chip METRIC_COLUMNS, state, state_name, buy_point,
-    stop, migration), sorted by symbol then date.  ``params`` is a per-symbol mapping (e.g. from the
+    """Everything per stock-bar of the ``daily_quote`` frame ``df`` (see :mod:`.bars`): (symbol, date, Q_COLUMNS,
+    chip METRIC_COLUMNS, state, state_name, buy_point, stop, migration), sorted by symbol then date (``date`` is
+    the bar's ``trade_date``).  ``params`` is a per-symbol mapping (e.g. from the
     ``param_pack`` table) or one ThermoParams for all; missing symbols use the defaults."""
     bars = to_arrays(df)
     q = quantities_from_arrays(bars, params)
     chips = _grid_metrics(bars, q[5], mode, params, grid or GridSpec())
     state, buy, stop, migration = states_from_arrays(bars, q, chips, params)
-    keys = bars.frame.select("symbol", "date")
+    keys = bars.keys()
     return keys.with_columns(
         *(pl.Series(name, q[i]) for i, name in enumerate(Q_COLUMNS)),
         *(pl.Series(name, chips[i]) for i, name in enumerate(METRIC_COLUMNS)),

@@ -37,7 +37,9 @@ def test_missing_key_column() -> None:
 
 
 def test_null_key_names_column_and_row() -> None:
-    with pytest.raises(ValidationError, match=r"key column 'symbol' is null in 1 row\(s\), first at row 1"):
+    with pytest.raises(
+        ValidationError, match=r"key column 'symbol' is null in 1 row\(s\), first at row 2 of the batch"
+    ):
         prepare_frame(DQ, quotes(symbol=["600000.SH", None]))
 
 
@@ -49,6 +51,8 @@ def test_duplicate_key_names_first_duplicate() -> None:
 
 def test_uncastable_value_names_column() -> None:
     with pytest.raises(ValidationError, match=r"daily_quote\.close \(double\): cannot cast"):
+        prepare_frame(DQ, quotes(close=["10.0", "ten"]))
+    with pytest.raises(ValidationError, match=r"at row 2 of the batch \(value 'ten'\).*000001\.SZ"):
         prepare_frame(DQ, quotes(close=["10.0", "ten"]))
 
 
@@ -100,6 +104,32 @@ def test_bad_frame_writes_nothing(store: Store) -> None:
     with pytest.raises(ValidationError):
         store.upsert("daily_quote", quotes(symbol=["600000.SH", "600000.SH"]))
     assert store.read("daily_quote").height == 0
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        ({"symbol": ["600000.SH", "600000.SH"]}, "'symbol': '600000.SH'"),
+        ({"close": ["11.0", "ten"]}, r"daily_quote\.close"),
+        ({"symbol": ["600000.SH", None]}, "key column 'symbol' is null"),
+    ],
+)
+def test_bad_frame_leaves_stored_rows_untouched(
+    store: Store, bad: dict[str, list[object]], match: str
+) -> None:
+    """A refused batch that overlaps stored keys neither changes nor removes what was there."""
+    assert store.upsert("daily_quote", quotes()) == 2
+    before = store.read("daily_quote")
+    with pytest.raises(ValidationError, match=match):
+        store.upsert("daily_quote", quotes(**bad))
+    assert store.read("daily_quote").equals(before)
+
+
+def test_uncastable_value_names_the_row() -> None:
+    with pytest.raises(ValidationError, match=r"row 2|000001\.SZ"):
+        prepare_frame(DQ, quotes(close=["10.0", "ten"]))
+    with pytest.raises(ValidationError, match=r"at row 2 of the batch \(value 'ten'\).*000001\.SZ"):
+        prepare_frame(DQ, quotes(close=["10.0", "ten"]))
 
 
 def test_unknown_table(store: Store) -> None:

@@ -8,7 +8,14 @@ class StoreError(Exception):
 
 
 class ValidationError(StoreError, ValueError):
-    """A frame does not fit its table: unknown or missing columns, null or duplicate keys, uncastable values."""
+    """A frame does not fit its table: unknown or missing columns, null or duplicate keys, uncastable values.
+
+    `row`: 0-based index in the batch of the first offending row, where one is known.
+    """
+
+    def __init__(self, message: str, row: int | None = None) -> None:
+        super().__init__(message)
+        self.row = row
 
 
 class StoreLockedError(StoreError, TimeoutError):

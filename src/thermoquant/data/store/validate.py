@@ -56,7 +56,21 @@ def _cast_column(table: Table, series: pl.Series) -> pl.Series:
         return series.cast(target, strict=True)
     except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as exc:
         detail = str(exc).splitlines()[0]
-        raise ValidationError(f"{where}: cannot cast {src} to {target}: {detail}") from None
+        row = _first_bad_row(series, target)
+        at = "" if row is None else f" at row {row + 1} of the batch (value {series[row]!r})"
+        raise ValidationError(f"{where}: cannot cast {src} to {target}{at}: {detail}", row=row) from None
+
+
+def _first_bad_row(series: pl.Series, target: pl.DataType) -> int | None:
+    """0-based index of the first value a lenient cast turns into null, or None."""
+    if series.dtype == pl.Utf8() and target == pl.Date():
+        lenient = series.str.to_date(strict=False)
+    elif series.dtype == pl.Utf8() and isinstance(target, pl.Datetime):
+        lenient = series.str.to_datetime(time_unit="us", strict=False)
+    else:
+        lenient = series.cast(target, strict=False)
+    lost = series.is_not_null() & lenient.is_null()
+    return int(lost.arg_true()[0]) if lost.any() else None
 
 
 def prepare_frame(table: Table, df: pl.DataFrame) -> pl.DataFrame:
@@ -79,13 +93,21 @@ def prepare_frame(table: Table, df: pl.DataFrame) -> pl.DataFrame:
             f"table {table.name}: key column(s) {missing} missing from the frame; the key is {list(table.primary_key)}"
         )
     ordered = [c for c in names if c in df.columns]
-    out = pl.DataFrame([_cast_column(table, df.get_column(c)) for c in ordered])
+    try:
+        out = pl.DataFrame([_cast_column(table, df.get_column(c)) for c in ordered])
+    except ValidationError as exc:
+        row = exc.row
+        if row is None or any(k not in df.columns for k in table.primary_key):
+            raise
+        key = {k: df.get_column(k)[row] for k in table.primary_key}
+        raise ValidationError(f"{exc}; key {key}") from None
     for key in table.primary_key:
         nulls = out.get_column(key).is_null()
         if nulls.any():
             first = int(nulls.arg_true()[0])
             raise ValidationError(
-                f"table {table.name}: key column {key!r} is null in {int(nulls.sum())} row(s), first at row {first}"
+                f"table {table.name}: key column {key!r} is null in {int(nulls.sum())} row(s), "
+                f"first at row {first + 1} of the batch"
             )
     keys = list(table.primary_key)
     dup = out.select(keys).is_duplicated()
