@@ -90,13 +90,13 @@ def _thermo_scan(store: Store, console: Console) -> None:
         columns=["symbol", "trade_date", "open", "high", "low", "close", "pre_close", "volume", "amount",
                  "turnover", "float_shares", "is_suspended", "is_st"],
     )  # fmt: skip
-    bars = quotes.filter(pl.col("volume") > 0).rename({"trade_date": "date", "pre_close": "prev_close"})
-    physics = compute_physics(bars.with_columns(pl.col("turnover") / 100.0))
-    last_day = latest_market_day(quotes.filter(pl.col("volume") > 0))
+    bars = quotes.filter(pl.col("volume") > 0)
+    physics = compute_physics(bars)
+    last_day = latest_market_day(bars)
     unlocks = store.read("share_unlock")
     signals = scan(physics, quotes, last_day, unlocks=unlocks)
     console.print(
-        f"{bars['symbol'].n_unique():,} 只股票 × {bars['date'].n_unique()} 个交易日 → 扫描日 scan day {last_day}："
+        f"{bars['symbol'].n_unique():,} 只股票 × {bars['trade_date'].n_unique()} 个交易日 → 扫描日 scan day {last_day}："
         f"合格 eligible {signals.height:,} 只"
     )
     console.print(_frame_table(scan_summary(signals), "状态 × 信号 / state × signal"))

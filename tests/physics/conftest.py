@@ -13,7 +13,7 @@ from thermoquant.physics.io import read_bars
 
 @pytest.fixture(scope="session")
 def bars_000025(real_data: Path) -> pl.DataFrame:
-    """000025.SZ house bars 2013-01 → 2016-06 (through the 2015 run 10.20 → 102.00)."""
+    """000025.SZ traded daily_quote rows 2013-01 → 2016-06 (through the 2015 run 10.20 → 102.00)."""
     return read_bars(
         real_data / "baostock_sz" / "sz.000025.csv", start=date(2013, 1, 1), end=date(2016, 6, 30)
     )

@@ -16,16 +16,7 @@ from thermoquant.physics.io import read_param_packs, read_store_bars
 
 def test_store_bars_and_param_packs(bars_000025: pl.DataFrame, tmp_path: Path) -> None:
     url = str(tmp_path / "tq.duckdb")
-    bars = bars_000025.filter(pl.col("date") <= date(2014, 6, 30))
-    quote = bars.select(
-        "symbol",
-        pl.col("date").alias("trade_date"),
-        "open", "high", "low", "close",
-        pl.col("prev_close").alias("pre_close"),
-        "volume", "amount",
-        (pl.col("turnover") * 100).alias("turnover"),
-        pl.lit("test").alias("source"),
-    )  # fmt: skip
+    bars = bars_000025.filter(pl.col("trade_date") <= date(2014, 6, 30))
     packs = pl.DataFrame(
         {
             "symbol": ["000025.SZ", "000025.SZ"],
@@ -38,7 +29,7 @@ def test_store_bars_and_param_packs(bars_000025: pl.DataFrame, tmp_path: Path) -
         }
     )
     with open_store(url) as store:
-        store.upsert("daily_quote", quote)
+        store.upsert("daily_quote", bars)
         store.upsert("param_pack", packs)
     got = read_store_bars(["000025.SZ"], url=url)
     assert got.height == bars.height

@@ -42,7 +42,7 @@ def test_quantities_match_an_independent_polars_computation(bars_000025: pl.Data
     p = ThermoParams()
     ref = bars_000025.with_columns(
         (pl.col("amount").rolling_sum(p.ti_window) / pl.col("volume").rolling_sum(p.ti_window)).alias("vwap"),
-        (pl.col("close") / pl.col("prev_close") - 1).alias("r"),
+        (pl.col("close") / pl.col("pre_close") - 1).alias("r"),
     ).with_columns(
         pl.col("r").abs().shift(1).rolling_mean(p.k_window).alias("mr"),
         pl.col("turnover").shift(1).rolling_mean(p.k_window).alias("mt"),
@@ -97,15 +97,15 @@ def test_incremental_equals_batch(bars_000025: pl.DataFrame, mode: str) -> None:
     cols = ["t_i", "dt", "k", "vol_ratio", "profit_ratio", "avg_cost", "cost_p50", "q_below", "bottom_mass",
             "top_mass", "peak_price", "migration"]  # fmt: skip
     got: dict[str, list] = {"000025.SZ": [], "000026.SZ": []}
-    by_date = {s: {r["date"]: r for r in f.to_dicts()} for s, f in (("000025.SZ", a), ("000026.SZ", b))}
-    for d in sorted(set(a["date"].to_list()) | set(b["date"].to_list())):
+    by_date = {s: {r["trade_date"]: r for r in f.to_dicts()} for s, f in (("000025.SZ", a), ("000026.SZ", b))}
+    for d in sorted(set(a["trade_date"].to_list()) | set(b["trade_date"].to_list())):
         rows = [by_date[s].get(d) for s in ms.symbols]
 
         def col(name: str, rows: list = rows) -> np.ndarray:
             return np.array([r[name] if r else math.nan for r in rows], dtype=float)
 
-        out = ms.update(col("open"), col("high"), col("low"), col("close"), col("volume"), col("turnover"),
-                        col("amount"), col("prev_close"), session=d.toordinal())  # fmt: skip
+        out = ms.update(col("open"), col("high"), col("low"), col("close"), col("volume"),
+                        col("turnover") / 100, col("amount"), col("pre_close"), session=d.toordinal())  # fmt: skip
         for i, s in enumerate(ms.symbols):
             if rows[i]:
                 got[s].append([out[c][i] for c in cols] + [int(out["state"][i]), bool(out["stop"][i])])

@@ -21,10 +21,7 @@ def market() -> tuple[pl.DataFrame, pl.DataFrame]:
     quotes = read_file(sample_path("market_2021.parquet")).frame
     keep = quotes["symbol"].unique().sort().gather_every(8)
     quotes = quotes.filter(pl.col("symbol").is_in(keep.implode()))
-    bars = quotes.rename({"trade_date": "date", "pre_close": "prev_close"}).with_columns(
-        pl.col("turnover") / 100
-    )
-    return quotes, compute_physics(bars)
+    return quotes, compute_physics(quotes.filter(pl.col("volume") > 0))
 
 
 def test_latest_market_day_ignores_a_lone_longer_history(market: tuple[pl.DataFrame, pl.DataFrame]) -> None:

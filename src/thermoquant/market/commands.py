@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from thermoquant.cli_options import parse_date
 from thermoquant.market.calendar import calendar_bounds, is_trading_day, prev_trading_day, trading_days
 from thermoquant.market.fees import FeeModel, Side
 from thermoquant.market.limits import limit_pct, price_limits
@@ -22,13 +23,9 @@ app = typer.Typer(
 console = Console()
 
 
-def _parse_date(text: str | None) -> dt.date:
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD / expected YYYY-MM-DD, got {text!r}") from None
+def _date_or_today(text: str | None) -> dt.date:
+    """:func:`~thermoquant.cli_options.parse_date`, today when the option is absent."""
+    return parse_date(text) or dt.date.today()
 
 
 def _fail(message: str) -> None:
@@ -36,7 +33,9 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
-DateOpt = Annotated[str | None, typer.Option("--date", "-d", help="日期 YYYY-MM-DD（默认今天）/ date")]
+DateOpt = Annotated[
+    str | None, typer.Option("--date", "-d", help="日期 YYYY-MM-DD 或 YYYYMMDD（默认今天）/ date")
+]
 
 
 @app.command("symbol")
@@ -69,8 +68,8 @@ def limit_cmd(
     listed: Annotated[str | None, typer.Option("--listed", help="上市日期 / listing date")] = None,
 ) -> None:
     """涨跌停价 / limit-up and limit-down prices."""
-    when = _parse_date(date)
-    listing = None if listed is None else _parse_date(listed)
+    when = _date_or_today(date)
+    listing = parse_date(listed)
     try:
         board = board_of(symbol)
         up_pct, down_pct = limit_pct(board, when, is_st=st, listing_date=listing)
@@ -98,7 +97,7 @@ def fee_cmd(
     shares: Annotated[float | None, typer.Option("--shares", help="股数（2015-08-01 前沪市需要）")] = None,
 ) -> None:
     """交易费用：佣金、印花税、过户费（按配置与日期）/ trading costs by configuration and date."""
-    when = _parse_date(date)
+    when = _date_or_today(date)
     try:
         parts = FeeModel.from_settings().breakdown(Side.parse(side), amount, when, symbol, shares)
     except ValueError as exc:
@@ -131,8 +130,8 @@ def calendar_cmd(
             state = "交易日 trading day" if is_trading_day(today) else "休市 closed"
             console.print(f"今天 {today}: {state}；上一交易日 previous session {prev_trading_day(today)}")
         return
-    begin = _parse_date(start)
-    finish = _parse_date(end) if end else begin
+    begin = _date_or_today(start)
+    finish = _date_or_today(end) if end else begin
     try:
         days = trading_days(begin, finish)
     except ValueError as exc:

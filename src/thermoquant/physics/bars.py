@@ -45,13 +45,14 @@ def _f64(df: pl.DataFrame, name: str) -> np.ndarray:
     return np.ascontiguousarray(df[name].cast(pl.Float64).to_numpy())
 
 
-def _turnover_fraction(df: pl.DataFrame, vol: np.ndarray) -> np.ndarray:
+def _turnover_fraction(df: pl.DataFrame) -> np.ndarray:
     """Turnover as a fraction of the float: ``turnover`` (%) / 100, else volume / ``float_shares`` row by row."""
-    tau = _f64(df, "turnover") / 100.0 if "turnover" in df.columns else np.full_like(vol, np.nan)
+    pct = (
+        pl.col("turnover").cast(pl.Float64) / 100.0 if "turnover" in df.columns else pl.lit(None, pl.Float64)
+    )
     if "float_shares" in df.columns:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tau = np.where(np.isnan(tau), vol / _f64(df, "float_shares"), tau)
-    return tau
+        pct = pct.fill_null(pl.col("volume").cast(pl.Float64) / pl.col("float_shares").cast(pl.Float64))
+    return np.ascontiguousarray(df.select(pct.alias("tau")).to_series().cast(pl.Float64).to_numpy())
 
 
 def reference_price(
@@ -87,7 +88,7 @@ def to_arrays(df: pl.DataFrame) -> BarArrays:
     vol = _f64(df, "volume")
     amt = _f64(df, "amount") if "amount" in df.columns else np.full_like(c, np.nan)
     pc = _f64(df, "pre_close") if "pre_close" in df.columns else np.full_like(c, np.nan)
-    tau = np.nan_to_num(_turnover_fraction(df, vol), nan=0.0)
+    tau = np.nan_to_num(_turnover_fraction(df), nan=0.0)
     ref, amt = reference_price(o, h, lo, c, vol, amt)
     dcol = df["trade_date"]
     day = dcol.cast(pl.Date) if dcol.dtype != pl.Date else dcol

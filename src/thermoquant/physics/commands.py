@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -11,12 +11,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from thermoquant.cli_options import parse_date
+
 app = typer.Typer(
     help="热力学模型：筹码分布、温差、导热系数与 A/B/C/D 状态 / physics engine", no_args_is_help=True
 )
 console = Console(width=200)
 
-DEFAULT_REAL = Path(__file__).resolve().parents[4] / "shared" / "data" / "real"
+REAL_DATA_ENV = "TQ_REAL_DATA_DIR"
+"""Environment variable naming the real-data directory when ``tq physics validate`` gets no ``--real``."""
 
 
 def _table(df: pl.DataFrame, title: str) -> Table:
@@ -28,8 +31,17 @@ def _table(df: pl.DataFrame, title: str) -> Table:
     return table
 
 
-def _parse(d: str | None) -> date | None:
-    return None if d is None else date.fromisoformat(d)
+def _real_dir(real_dir: Path | None) -> Path:
+    """The ``--real`` directory (Typer fills it from $TQ_REAL_DATA_DIR); a usage error when neither names an
+    existing directory."""
+    if real_dir is None:
+        raise typer.BadParameter(
+            f"请用 --real 或环境变量 {REAL_DATA_ENV} 指定真实数据目录 / give --real or set {REAL_DATA_ENV}",
+            param_hint="--real",
+        )
+    if not real_dir.is_dir():
+        raise typer.BadParameter(f"目录不存在 / not a directory: {real_dir}", param_hint="--real")
+    return real_dir
 
 
 @app.command("report")
@@ -47,16 +59,19 @@ def report_cmd(
     db: Annotated[str | None, typer.Option("--db", help="数据库 URL / database URL")] = None,
 ) -> None:
     """生成单只股票的热力学报告（自包含 HTML）/ self-contained HTML physics report of one stock."""
-    from thermoquant.physics.io import read_bars, read_store_bars, to_symbol
+    from thermoquant.market.symbols import normalize_symbol
+    from thermoquant.physics.io import read_bars, read_store_bars
     from thermoquant.physics.report import build_report, write_report
 
-    s, e = _parse(start), _parse(end)
+    s, e = parse_date(start), parse_date(end)
     first = None if s is None else s - timedelta(days=warmup)
-    sym = to_symbol(symbol) if "." not in symbol else symbol
+    sym = normalize_symbol(symbol)
     if input_path is not None:
-        bars = read_bars(input_path, start=first, end=e)
-        if bars["symbol"].n_unique() > 1:
-            bars = bars.filter(pl.col("symbol") == sym)
+        bars = read_bars(input_path, symbols=[sym], start=first, end=e)
+        if bars.is_empty():
+            raise typer.BadParameter(
+                f"{input_path} 中没有 {sym} 的行情 / no bars of {sym}", param_hint="--input"
+            )
     else:
         bars = read_store_bars([sym], start=first, end=e, url=db)
     fig = build_report(bars, s, e, mode=mode)
@@ -67,8 +82,9 @@ def report_cmd(
 @app.command("validate")
 def validate_cmd(
     real_dir: Annotated[
-        Path, typer.Option("--real", help="真实数据目录 / real-data directory")
-    ] = DEFAULT_REAL,
+        Path | None,
+        typer.Option("--real", envvar=REAL_DATA_ENV, help="真实数据目录 / real-data directory"),
+    ] = None,
     market: Annotated[
         bool, typer.Option("--market/--no-market", help="全市场前瞻收益 / market windows")
     ] = True,
@@ -76,6 +92,7 @@ def validate_cmd(
     """默认参数下的牛股时间线与全市场分状态前瞻收益 / default-parameter validation on real history."""
     from thermoquant.physics.validate import validate_market, validate_runs
 
+    real_dir = _real_dir(real_dir)
     runs = validate_runs(real_dir)
     with pl.Config(tbl_cols=-1, tbl_width_chars=250):
         for row in runs.iter_rows(named=True):

@@ -36,7 +36,8 @@ def build_report(
     mode: str = "behavioral",
     grid: GridSpec | None = None,
 ) -> go.Figure:
-    """The figure for one stock; ``bars`` may start earlier than ``start`` (warm-up of the chips and windows)."""
+    """The figure for one stock's traded ``daily_quote`` bars; ``bars`` may start earlier than ``start`` (warm-up
+    of the chips and windows)."""
     grid = grid or GridSpec()
     phys = compute_physics(bars, params, mode=mode, grid=grid)
     stacks, g0 = chip_history(bars, mode=mode, params=params, grid=grid, k=phys["k"].to_numpy())
@@ -49,7 +50,7 @@ def build_report(
     if not keep.any():
         raise ValueError(f"no bars between {start} and {end}")
     phys = phys.filter(pl.Series(keep))
-    b = bars.sort("date").filter(pl.Series(keep))
+    b = bars.sort("trade_date").filter(pl.Series(keep))
     prices, z = _heatmap(stacks[keep], g0[keep], grid)
     lo, hi = float(b["low"].min()) / 1.15, float(b["high"].max()) * 1.15
     rows = (prices >= lo) & (prices <= hi)

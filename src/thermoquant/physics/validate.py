@@ -75,23 +75,25 @@ def validate_runs(real_dir: Path, params: ThermoParams | None = None) -> pl.Data
     rows = []
     for run in RUNS:
         bars = read_bars(
-            real_dir / run.path, symbol=run.symbol, start=run.warmup_from, end=date(run.year + 1, 6, 30)
+            real_dir / run.path, symbols=[run.symbol], start=run.warmup_from, end=date(run.year + 1, 6, 30)
         )
         rows.append({"symbol": run.symbol, **run_timeline(compute_physics(bars, params), run.year)})
     return pl.DataFrame(rows)
 
 
 def forward_returns_by_state(phys: pl.DataFrame, bars: pl.DataFrame) -> pl.DataFrame:
-    """Mean / median forward return and win rate per state (and for buy points, stops and all bars)."""
+    """Mean / median forward return and win rate per state (and for buy points, stops and all bars);
+    ``bars`` are the traded ``daily_quote`` rows ``phys`` was computed from."""
     adj = (
-        bars.sort("symbol", "date")
+        bars.sort("symbol", "trade_date")
         .with_columns(
-            (pl.col("close").shift(1).over("symbol") / pl.col("prev_close")).fill_null(1.0).alias("f")
+            (pl.col("close").shift(1).over("symbol") / pl.col("pre_close")).fill_null(1.0).alias("f")
         )
         .with_columns((pl.col("close") * pl.col("f").log().cum_sum().over("symbol").exp()).alias("adj"))
     )
     fwd = [(pl.col("adj").shift(-h).over("symbol") / pl.col("adj") - 1).alias(f"fwd{h}") for h in HORIZONS]
-    df = phys.join(adj.select("symbol", "date", "adj"), on=["symbol", "date"]).with_columns(fwd)
+    df = phys.join(adj.select("symbol", pl.col("trade_date").alias("date"), "adj"), on=["symbol", "date"])
+    df = df.with_columns(fwd)
     groups = [("state " + n, pl.col("state_name") == n) for n in ("A", "B", "C", "D")] + [
         ("C buy point", pl.col("buy_point")),
         ("stop", pl.col("stop")),
