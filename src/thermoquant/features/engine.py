@@ -110,6 +110,10 @@ def tune_allocator() -> bool:
     than the arithmetic. Raising ``M_MMAP_THRESHOLD`` to its 32 MB maximum and ``M_TRIM_THRESHOLD`` to 1 GB lets
     the heap reuse that memory, and ``M_ARENA_MAX = 1`` keeps worker threads on that heap (per-thread arenas are
     capped at 64 MB and give pages back eagerly: measured 2 threads slower than 1 without it, ~1.8× faster with it).
+    NumPy's transparent-huge-page advice (``madvise(MADV_HUGEPAGE)`` on every array of 4 MB or more) is switched
+    off as well: with it, first touches of fresh memory cost anywhere from 0.3 s to 3 s of kernel time per GB from
+    run to run on this kind of VM (huge-page zeroing and host-side backing), which made the timings swing by 3×;
+    with 4 KB pages the cost is steady (~0.5 s per GB) and the heap reuse above avoids most of it.
     Process-wide, idempotent; skipped when ``TQ_NO_MALLOC_TUNING`` is set or glibc is absent. Returns whether the
     tuning is in force.
     """
@@ -123,13 +127,25 @@ def tune_allocator() -> bool:
         m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8
         ok = (
             libc.mallopt(m_mmap_threshold, 32 * 2**20) == 1
-            and libc.mallopt(m_trim_threshold, -1) == 1
+            and libc.mallopt(m_trim_threshold, 2**30) == 1
             and libc.mallopt(m_arena_max, 1) == 1
         )
     except (OSError, AttributeError):
         return False
+    _no_numpy_hugepages()
     _allocator_tuned = ok
     return ok
+
+
+def _no_numpy_hugepages() -> None:
+    """Stop NumPy advising huge pages for large arrays (private switch behind ``NUMPY_MADVISE_HUGEPAGE=0``)."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:
+        return
+    setter = getattr(multiarray, "_set_madvise_hugepage", None)
+    if setter is not None:
+        setter(False)
 
 
 def default_threads() -> int:
@@ -252,9 +268,11 @@ def iter_compute(
 ) -> Iterator[pl.DataFrame]:
     """Yield long result frames chunk by chunk (panel groups only), in order; see :func:`compute`.
 
-    Each chunk of ``chunk_stocks`` stocks is scattered into panels, computed by :func:`compute_panels` on
-    ``threads`` worker threads (slices of :data:`SLICE_ROWS` stocks), and gathered back; memory stays bounded by one chunk's outputs.
-    (Running whole chunks on the pool was measured slower: the Polars conversions then contend with each other.)
+    Each chunk of ``chunk_stocks`` stocks is scattered into panels and computed on ``threads`` worker threads in
+    slices of :data:`SLICE_ROWS` stocks; each group's outputs are gathered into the chunk's long columns
+    (:class:`~thermoquant.features.panel.LongColumns`, handed to Polars without a copy) as soon as the group is done,
+    so memory stays bounded by one chunk's outputs. (Running whole chunks on the pool was measured slower: the
+    Polars conversions then contend with each other.)
     """
     _check_convention(convention)
     tune_allocator()
