@@ -89,3 +89,37 @@ def test_compute_from_the_store(
     d3 = pl.read_parquet(tmp_path / "features" / "tdx" / "dim=3" / "*.parquet")
     assert d3.height == 300
     assert d3["beta_20"].drop_nulls().len() == 300 - 20
+
+
+def test_compute_from_the_store_adjusts_an_ex_rights_day_without_stored_factors(
+    tmp_path, monkeypatch
+) -> None:
+    """No adj_factor rows: the command derives them from the exchange pre_close, so the ex-rights day's return is
+    the exchange's close / pre_close − 1, not the raw price gap."""
+    from thermoquant.config import get_settings
+    from thermoquant.data.sources.csv import read_file
+    from thermoquant.data.sources.sample import sample_path
+    from thermoquant.data.store import open_store
+
+    quotes = read_file(sample_path("market_2021.parquet")).frame
+    gaps = quotes.with_columns(prev=pl.col("close").shift(1).over("symbol")).filter(
+        (pl.col("prev") / pl.col("pre_close") > 1.05) & (pl.col("volume") > 0)
+    )
+    symbol, ex_day = gaps["symbol"][0], gaps["trade_date"][0]
+    rows = quotes.filter(pl.col("symbol") == symbol)
+    monkeypatch.setenv("TQ_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TQ_DATABASE_URL", f"duckdb:///{tmp_path / 'tq.duckdb'}")
+    get_settings.cache_clear()
+    with open_store() as store:
+        store.upsert("daily_quote", rows)
+    res = runner.invoke(app, ["features", "compute", "--dims", "3", "--index", ""])
+    get_settings.cache_clear()
+    assert res.exit_code == 0, res.output
+    assert "由交易所昨收价推算" in res.output
+    d3 = pl.read_parquet(tmp_path / "features" / "tdx" / "dim=3" / "*.parquet")
+    got = d3.filter(pl.col("trade_date") == ex_day)["ret_1d"][0]
+    day = rows.filter(pl.col("trade_date") == ex_day)
+    exchange_return = (day["close"][0] / day["pre_close"][0] - 1) * 100
+    raw_gap = (day["close"][0] / gaps["prev"][0] - 1) * 100
+    assert abs(got - exchange_return) < 1e-9
+    assert abs(got - raw_gap) > 4.0

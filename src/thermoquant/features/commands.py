@@ -76,20 +76,23 @@ def _load_store(
     symbols: list[str] | None, index_code: str | None
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     from thermoquant.data.store import open_store
-    from thermoquant.features.bars import qfq
+    from thermoquant.features.bars import adj_factor_from_pre_close, qfq
 
-    store = open_store(init=False)
-    df = store.read("daily_quote", symbols=symbols)
-    adj = store.read("adj_factor", symbols=symbols, columns=["symbol", "trade_date", "adj_factor"])
-    if adj.height:
-        df = qfq(df, adj)
-    else:
+    with open_store(init=False) as store:
+        df = store.read("daily_quote", symbols=symbols)
+        adj = store.read("adj_factor", symbols=symbols, columns=["symbol", "trade_date", "adj_factor"])
+        market = None
+        if index_code:
+            market = store.read(
+                "index_daily", where={"index_code": index_code}, columns=["trade_date", "close"]
+            )
+    derived = adj_factor_from_pre_close(df.join(adj.select("symbol").unique(), on="symbol", how="anti"))
+    if derived.height:
         console.print(
-            "[yellow]adj_factor 表为空：按未复权价格计算 / no adj factors stored: using raw prices[/]"
+            f"[yellow]{derived['symbol'].n_unique()} 只股票无复权因子：由交易所昨收价推算 / "
+            "no stored adj factors: derived from the exchange pre_close[/]"
         )
-    market = None
-    if index_code:
-        market = store.read("index_daily", where={"index_code": index_code}, columns=["trade_date", "close"])
+    df = qfq(df, pl.concat([adj, derived]))
     return df, market
 
 
