@@ -11,8 +11,9 @@ against a plain NumPy evaluation of the definitions):
   up to date through each bar instead of rescanned;
 - one prefix-sum pass per bar serves the burn groups (before the burn) and, again after the new chips, every
   metric: quantile bins are counted branch-free instead of walked, peaks found branch-free;
-- prices enter as logs, computed once per bar; bin prices are ``exp(g0)`` times a per-grid table of ratios
-  (:func:`grid_ratios`) instead of one ``exp`` per bin;
+- prices enter as logs, computed once per bar; bin prices (and the new chips' bin edges) are ``exp(g0)`` times a
+  per-grid table of ratios (:func:`grid_ratios`) instead of one ``exp`` per bin, and ``exp(g0)`` itself is
+  recomputed only when the grid moves (no ``exp`` on most bars);
 - per-bar helpers are inlined and written without branches around array accesses, and ``error_model="numpy"``
   removes the division-by-zero raise paths: otherwise numba keeps atomic reference counting of the arrays on
   every call;
@@ -212,9 +213,12 @@ def _add_chips(
     high: float,
     apex: float,
     mass: float,
+    scale: float,
+    ratios: np.ndarray,
 ) -> tuple[int, int]:
     """Add ``mass`` of new chips over [low, high] (prices and their logs), triangular with mode ``apex`` (one-price
-    bar: one bin); returns the bins [i0, i1) that received chips (empty when mass <= 0)."""
+    bar: one bin); returns the bins [i0, i1) that received chips (empty when mass <= 0).  ``scale`` = exp(g0),
+    ``ratios`` = :func:`grid_ratios` of the grid."""
     n = stack.shape[0]
     i0 = min(max(math.floor((log_low - g0) / step), 0), n - 1)
     i1 = min(math.floor((log_high - g0) / step), n - 1)
@@ -223,16 +227,13 @@ def _add_chips(
     if mass <= 0.0:
         i1 = i0 - 1
     c = min(max(apex, low), high)
-    # bin mass = CDF difference at the bin's upper edge (edges by running product); the last bin takes the
-    # remainder up to 1, so the bar adds exactly ``mass`` (all of it when the bar spans one bin)
-    ratio = math.exp(step)
-    edge = math.exp(g0 + (i0 + 1) * step)
+    # bin mass = CDF difference at the bin's upper edge (scale times the edge ratio, i + 1 <= n); the last bin
+    # takes the remainder up to 1, so the bar adds exactly ``mass`` (all of it when the bar spans one bin)
     prev = 0.0
     for i in range(i0, i1 + 1):
-        cur = _tri_cdf(edge, low, c, high) if i < i1 else 1.0
+        cur = _tri_cdf(scale * ratios[i + 1], low, c, high) if i < i1 else 1.0
         stack[i] += mass * (cur - prev)
         prev = cur
-        edge *= ratio
     return i0, i1 + 1
 
 
@@ -241,7 +242,8 @@ def add_bar_chips(
     stack: np.ndarray, g0: float, step: float, low: float, high: float, apex: float, mass: float
 ) -> None:
     """Add ``mass`` of new chips over [low, high] (CNY), triangular with mode ``apex`` (one-price bar: one bin)."""
-    _add_chips(stack, g0, step, math.log(low), math.log(high), low, high, apex, mass)
+    ratios = grid_ratios(stack.shape[0], step)
+    _add_chips(stack, g0, step, math.log(low), math.log(high), low, high, apex, mass, math.exp(g0), ratios)
 
 
 @njit(inline="always", **_JIT)
@@ -335,6 +337,7 @@ def _burn_keeps(
 def chip_step_log(
     stack: np.ndarray,
     g0: float,
+    scale: float,
     span: tuple[int, int],
     step: float,
     margin: int,
@@ -343,10 +346,13 @@ def chip_step_log(
     log_keep_panic: float,
     mode: int,
     cum: np.ndarray,
-) -> tuple[float, tuple[int, int]]:
-    """Advance one stock's stack by one bar; returns the (possibly shifted) grid origin g0 and the new span.
+    ratios: np.ndarray,
+) -> tuple[float, float, tuple[int, int]]:
+    """Advance one stock's stack by one bar; returns the (possibly shifted) grid origin g0, its ``scale`` =
+    exp(g0) (recomputed only when the grid shifts) and the new span.
 
-    ``span`` is the stack's :func:`span_of`.  ``bar`` = (log low, log high, log ref, low, high, ref, tau, k_norm):
+    ``span`` is the stack's :func:`span_of`; ``ratios`` :func:`grid_ratios` of the grid.
+    ``bar`` = (log low, log high, log ref, low, high, ref, tau, k_norm):
     prices CNY; ``tau`` the bar's turnover as a fraction of the float (clipped to [0, 1]); ``ref`` its typical
     traded price (VWAP, else (O+H+L+C)/4); ``k_norm`` the normalised conductivity K (NaN = neutral).
     ``log_keep_panic`` = log(1 - panic_loss); ``cum`` a work buffer of n_bins + 1 floats.  The chips burnt equal
@@ -360,7 +366,8 @@ def chip_step_log(
     if up or down:  # rare
         shift_grid(stack, up)
         shift_grid(stack, -down)
-    g0 = g0 + up * step - down * step
+        g0 = g0 + up * step - down * step
+        scale = math.exp(g0)
     lo, hi = _shifted_span(span[0], span[1], n, up, down)
     # behavioral: three contiguous bin groups by the bin mid price against ref; tdx: one group
     ip = math.ceil((lr - g0) / step - 0.5)  # bins [0, ip) are in profit (mid < ref)
@@ -377,10 +384,10 @@ def chip_step_log(
     m0, m1, m2 = below_ip, below_ix - below_ip, total - below_ix
     keep0, keep1, keep2, burnt = _burn_keeps(m0, m1, m2, tau, k_norm, prm, mode)
     _burn(stack, lo, hi, ip, ix, keep0, keep1, keep2)
-    a, b = _add_chips(stack, g0, step, ll, lh, low, high, ref, burnt)
+    a, b = _add_chips(stack, g0, step, ll, lh, low, high, ref, burnt, scale, ratios)
     if a < b:
         lo, hi = (min(lo, a), max(hi, b)) if lo < hi else (a, b)
-    return g0, _trim(stack, lo, hi)
+    return g0, scale, _trim(stack, lo, hi)
 
 
 @njit(**_JIT)
@@ -402,8 +409,11 @@ def chip_step(
         return g0
     bar = (math.log(low), math.log(high), math.log(ref), low, high, ref, tau, k_norm)
     lkp = math.log(1.0 - prm[_PANIC])
-    cum = np.empty(stack.shape[0] + 1)
-    return chip_step_log(stack, g0, span_of(stack), step, margin, bar, prm, lkp, mode, cum)[0]
+    n = stack.shape[0]
+    cum = np.empty(n + 1)
+    ratios = grid_ratios(n, step)
+    span = span_of(stack)
+    return chip_step_log(stack, g0, math.exp(g0), span, step, margin, bar, prm, lkp, mode, cum, ratios)[0]
 
 
 @njit(**_JIT)
@@ -589,6 +599,7 @@ def log_bands(prm: np.ndarray) -> tuple[float, float, float, float]:
 def stack_metrics_log(
     stack: np.ndarray,
     g0: float,
+    scale: float,
     span: tuple[int, int],
     step: float,
     log_prices: tuple[float, float, float],
@@ -602,15 +613,15 @@ def stack_metrics_log(
 ) -> None:
     """Write the metrics of METRIC_COLUMNS for one stock-bar into ``out[:, col]`` (NaN when the stack is empty).
 
-    ``span`` is the stack's :func:`span_of`; ``log_prices`` the logs of the bar's price (close) and of the rolling
-    zone low and high; ``bands`` :func:`log_bands`; ``ratios`` :func:`grid_ratios` of the grid; ``cum`` and ``win``
-    work buffers of n_bins + 1 and n_bins + 2 floats (prefix sums, peak windows).
+    ``scale`` = exp(g0) (CNY per unit of grid ratio); ``span`` the stack's :func:`span_of`; ``log_prices`` the
+    logs of the bar's price (close) and of the rolling zone low and high; ``bands`` :func:`log_bands`; ``ratios``
+    :func:`grid_ratios` of the grid; ``cum`` and ``win`` work buffers of n_bins + 1 and n_bins + 2 floats (prefix
+    sums, peak windows).
     """
     n = stack.shape[0]
     lo, hi = span
     total = _prefix_sums(stack, lo, hi, cum)  # 0 for an empty stack: every output is NaN (below)
     lp, lz_lo, lz_hi = log_prices
-    scale = math.exp(g0)  # CNY per unit of grid ratio
     below = _below(cum, stack, lo, hi, g0, step, lp)
     out[0, col] = below / total
     out[1, col] = scale * _dot(stack, ratios, lo, hi, n + 1) / total
@@ -664,7 +675,10 @@ def stack_metrics(
     out2 = out.reshape((out.shape[0], 1))
     n = stack.shape[0]
     cum, win = work[: n + 1], work[n + 1 :]
-    stack_metrics_log(stack, g0, span_of(stack), step, logs, prm, log_bands(prm), ratios, out2, 0, cum, win)
+    span = span_of(stack)
+    stack_metrics_log(
+        stack, g0, math.exp(g0), span, step, logs, prm, log_bands(prm), ratios, out2, 0, cum, win
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -742,7 +756,7 @@ def run_stock(
     win = np.empty(n_bins + 2)
     bands = log_bands(prm)
     log_keep_panic = math.log(1.0 - prm[_PANIC])
-    g0 = 0.0
+    g0 = scale = 0.0  # scale = exp(g0), recomputed only when the grid moves
     span = (0, 0)
     started = False
     for t in range(start, end):
@@ -753,13 +767,16 @@ def run_stock(
         if not started:
             g0 = init_stack(stack, step, anchor, low[t], high[t], ref[t])
             g0 = fit_grid_log(stack, g0, step, log_low[i], log_high[i], margin)
+            scale = math.exp(g0)
             span = span_of(stack)
             started = True
         elif tau[t] > 0.0:
             bar = (log_low[i], log_high[i], math.log(ref[t]), low[t], high[t], ref[t], tau[t], k_norm[t])
-            g0, span = chip_step_log(stack, g0, span, step, margin, bar, prm, log_keep_panic, mode, cum)
+            g0, scale, span = chip_step_log(
+                stack, g0, scale, span, step, margin, bar, prm, log_keep_panic, mode, cum, ratios
+            )
         logs = (math.log(close[t]), zlo[i], zhi[i])
-        stack_metrics_log(stack, g0, span, step, logs, prm, bands, ratios, metrics, t, cum, win)
+        stack_metrics_log(stack, g0, scale, span, step, logs, prm, bands, ratios, metrics, t, cum, win)
         if keep_stacks:
             stacks[i, :] = stack
             g0s[i] = g0
