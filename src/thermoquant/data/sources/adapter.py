@@ -10,6 +10,7 @@ and conforms the result to the target table, clipped to [start, end].
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, ClassVar, TypeVar
@@ -23,7 +24,7 @@ from thermoquant.market.symbols import normalize_symbol
 T = TypeVar("T")
 
 
-class VendorSource:
+class VendorSource(ABC):
     """Base of the vendor adapters (implements the `Source` protocol).
 
     Attributes:
@@ -52,9 +53,9 @@ class VendorSource:
         self.retry_policy = retry_policy or RetryPolicy(**self.retry_defaults)
         self._sleep = sleep
 
+    @abstractmethod
     def _load_client(self) -> Any:
         """Import / open the real vendor client (raise `SourceUnavailableError` when it cannot run here)."""
-        raise NotImplementedError
 
     @property
     def client(self) -> Any:
