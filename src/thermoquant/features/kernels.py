@@ -384,6 +384,22 @@ def _quantile_of_sorted(buf: np.ndarray, w: int, lo: int, frac: float) -> float:
     return buf[lo]
 
 
+@njit(cache=True, inline="always")
+def _keep_smallest(sv: np.ndarray, si: np.ndarray, cnt: int, K: int, u: float, t: int) -> int:
+    """Insert value u (column t) into the sorted K smallest (sv, si) holding cnt entries; returns the new count."""
+    if cnt < K or u < sv[cnt - 1]:
+        p = cnt if cnt < K else K - 1
+        while p > 0 and sv[p - 1] > u:
+            sv[p] = sv[p - 1]
+            si[p] = si[p - 1]
+            p -= 1
+        sv[p] = u
+        si[p] = t
+        if cnt < K:
+            cnt += 1
+    return cnt
+
+
 @njit(cache=True)
 def _low_quantile_row(
     x: np.ndarray, i: int, w: int, start: int, lo: int, frac: float, out: np.ndarray
@@ -414,27 +430,9 @@ def _low_quantile_row(
         if refill:
             cnt = 0
             for t in range(j - w + 1, j + 1):
-                u = x[i, t]
-                if cnt < K or u < sv[cnt - 1]:
-                    p = cnt if cnt < K else K - 1
-                    while p > 0 and sv[p - 1] > u:
-                        sv[p] = sv[p - 1]
-                        si[p] = si[p - 1]
-                        p -= 1
-                    sv[p] = u
-                    si[p] = t
-                    if cnt < K:
-                        cnt += 1
-        elif cnt < K or v < sv[cnt - 1]:
-            p = cnt if cnt < K else K - 1
-            while p > 0 and sv[p - 1] > v:
-                sv[p] = sv[p - 1]
-                si[p] = si[p - 1]
-                p -= 1
-            sv[p] = v
-            si[p] = j
-            if cnt < K:
-                cnt += 1
+                cnt = _keep_smallest(sv, si, cnt, K, x[i, t], t)
+        else:
+            cnt = _keep_smallest(sv, si, cnt, K, v, j)
         if j - jj + 1 >= w and j >= start:
             out[i, j] = sv[lo] + frac * (sv[lo + 1] - sv[lo]) if lo + 1 < w else sv[lo]
 

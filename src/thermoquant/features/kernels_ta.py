@@ -49,6 +49,19 @@ def _track(h: np.ndarray, lo: np.ndarray, i: int, j: int, n: int, hi: int, li: i
     return hi, li
 
 
+@njit(cache=True, inline="always")
+def _bar_tr(h: np.ndarray, lo: np.ndarray, i: int, j: int, pc: float) -> float:
+    """True range of bar j against the previous close pc: max(H−L, |H−pc|, |L−pc|)."""
+    tr = h[i, j] - lo[i, j]
+    b = abs(h[i, j] - pc)
+    d = abs(lo[i, j] - pc)
+    if b > tr:  # comparisons, not max(): a NaN gap leaves H−L as it is
+        tr = b
+    if d > tr:
+        tr = d
+    return tr
+
+
 @njit(nogil=True, cache=True)
 def true_range(h: np.ndarray, lo: np.ndarray, c: np.ndarray) -> np.ndarray:
     """TR = max(H−L, |H−C₁|, |L−C₁|); NaN on a stock's first bar."""
@@ -59,14 +72,7 @@ def true_range(h: np.ndarray, lo: np.ndarray, c: np.ndarray) -> np.ndarray:
             pc = c[i, j - 1]
             if pc != pc:
                 continue
-            a = h[i, j] - lo[i, j]
-            b = abs(h[i, j] - pc)
-            d = abs(lo[i, j] - pc)
-            if b > a:
-                a = b
-            if d > a:
-                a = d
-            out[i, j] = a
+            out[i, j] = _bar_tr(h, lo, i, j, pc)
     return out
 
 
@@ -257,13 +263,7 @@ def dmi(
             cdx = 0
             for cnt, j in enumerate(range(j0, m), 1):
                 pc = c[i, j - 1]
-                tr = h[i, j] - lo[i, j]
-                b = abs(h[i, j] - pc)
-                d = abs(lo[i, j] - pc)
-                if b > tr:
-                    tr = b
-                if d > tr:
-                    tr = d
+                tr = _bar_tr(h, lo, i, j, pc)
                 hd = h[i, j] - h[i, j - 1]
                 ld = lo[i, j - 1] - lo[i, j]
                 dp = hd if (hd > 0 and hd > ld) else 0.0
@@ -314,13 +314,7 @@ def dmi(
                 adx = 0.0
                 for j in range(f + 1, min(m, f + n)):
                     pc = c[i, j - 1]
-                    tr = h[i, j] - lo[i, j]
-                    b = abs(h[i, j] - pc)
-                    d = abs(lo[i, j] - pc)
-                    if b > tr:
-                        tr = b
-                    if d > tr:
-                        tr = d
+                    tr = _bar_tr(h, lo, i, j, pc)
                     hd = h[i, j] - h[i, j - 1]
                     ld = lo[i, j - 1] - lo[i, j]
                     if ld > 0 and hd < ld:
@@ -333,13 +327,7 @@ def dmi(
             sum_dx = 0.0
             for j in range(j1, m):
                 pc = c[i, j - 1]
-                tr = h[i, j] - lo[i, j]
-                b = abs(h[i, j] - pc)
-                d = abs(lo[i, j] - pc)
-                if b > tr:
-                    tr = b
-                if d > tr:
-                    tr = d
+                tr = _bar_tr(h, lo, i, j, pc)
                 hd = h[i, j] - h[i, j - 1]
                 ld = lo[i, j - 1] - lo[i, j]
                 dp = 0.0
