@@ -9,15 +9,16 @@ Speed notes (the batch path runs ~10^7 stock-bars; ``tests/physics/test_chips_re
 against a plain NumPy evaluation of the definitions):
 - every pass works on the stack's *span* (:func:`span_of`, the bins holding mass, ~40 of 128 on real data), kept
   up to date through each bar instead of rescanned;
-- one prefix-sum pass per bar serves the burn groups (before the burn) and, again after the new chips, every
-  metric: quantile bins are counted branch-free instead of walked, peaks found branch-free;
+- one pass per bar (:func:`stack_sums`, after the new chips) gives the prefix sums and the cost-weighted sum; the
+  prefix sums are carried to the next bar, whose burn groups read them, and every metric reads them: quantile
+  bins are counted branch-free instead of walked, peaks found in one pass over the windows;
 - prices enter as logs, computed once per bar; bin prices (and the new chips' bin edges) are ``exp(g0)`` times a
   per-grid table of ratios (:func:`grid_ratios`) instead of one ``exp`` per bin, and ``exp(g0)`` itself is
   recomputed only when the grid moves (no ``exp`` on most bars);
 - per-bar helpers are inlined and written without branches around array accesses, and ``error_model="numpy"``
   removes the division-by-zero raise paths: otherwise numba keeps atomic reference counting of the arrays on
   every call;
-- the only ``fastmath`` flag is *reassociation* on one sum (no NaN/infinity assumption).
+- no ``fastmath`` flag: the cost-weighted sum runs four accumulators by hand.
 Results equal the plain left-to-right evaluation up to rounding: ~1e-15 relative, ~1e-13 absolute on masses
 obtained as differences of cumulative sums.
 """
@@ -77,8 +78,6 @@ N_METRICS = len(METRIC_COLUMNS)
 #: the mass dropped is < n_bins × 1e-30 per bar, far below any reported precision).
 TINY = 1e-30
 
-# reassociation only: lets LLVM vectorise a float sum; NaN and infinity semantics are untouched
-_REASSOC = {"reassoc"}
 # error_model="numpy": a float division by zero gives inf/NaN instead of raising (no kernel divides by zero on
 # valid input).  Per-bar helpers are inlined (``inline="always"``): numba cannot drop the (atomic) reference
 # counting of arrays passed to a call it cannot see through, nor around raise paths.
@@ -333,6 +332,45 @@ def _burn_keeps(
     return 1.0 - f0, 1.0 - f1, 1.0 - f2, burnt
 
 
+@njit(inline="always", **_JIT)
+def stack_sums(
+    stack: np.ndarray, lo: int, hi: int, cum: np.ndarray, ratios: np.ndarray
+) -> tuple[float, float]:
+    """One pass over the span [lo, hi): cum[i] = sum(stack[:i]) for i in [lo, hi] (0 at lo: no mass below the
+    span) and (total mass, dot) with dot = sum(stack * mid ratio), the average cost times total / exp(g0).
+
+    Blocks of four: the running sums inside a block do not wait for the total below it, so the adds pipeline.  cum
+    is non-decreasing (masses are >= 0), which the quantile search relies on.
+    """
+    n = stack.shape[0]
+    x = stack[lo:hi]
+    c = cum[lo : hi + 1]
+    r = ratios[n + 1 + lo : n + 1 + hi]
+    m = x.shape[0]
+    c[0] = 0.0
+    acc = 0.0
+    d0 = d1 = d2 = d3 = 0.0
+    for blk in range(m // 4):
+        i = 4 * blk
+        x0, x1, x2, x3 = x[i], x[i + 1], x[i + 2], x[i + 3]
+        s1 = x0 + x1
+        s2 = s1 + x2
+        c[i + 1] = acc + x0
+        c[i + 2] = acc + s1
+        c[i + 3] = acc + s2
+        acc = acc + (s2 + x3)
+        c[i + 4] = acc
+        d0 += x0 * r[i]
+        d1 += x1 * r[i + 1]
+        d2 += x2 * r[i + 2]
+        d3 += x3 * r[i + 3]
+    for i in range(m - m % 4, m):
+        acc = acc + x[i]
+        c[i + 1] = acc
+        d0 += x[i] * r[i]
+    return acc, (d0 + d1) + (d2 + d3)
+
+
 @njit(**_JIT)
 def chip_step_log(
     stack: np.ndarray,
@@ -347,38 +385,44 @@ def chip_step_log(
     mode: int,
     cum: np.ndarray,
     ratios: np.ndarray,
-) -> tuple[float, float, tuple[int, int]]:
+) -> tuple[float, float, tuple[int, int], float, float]:
     """Advance one stock's stack by one bar; returns the (possibly shifted) grid origin g0, its ``scale`` =
-    exp(g0) (recomputed only when the grid shifts) and the new span.
+    exp(g0) (recomputed only when the grid shifts), the new span and the new stack's (total, dot) of
+    :func:`stack_sums`.
 
-    ``span`` is the stack's :func:`span_of`; ``ratios`` :func:`grid_ratios` of the grid.
+    ``span`` is the stack's :func:`span_of`; ``ratios`` :func:`grid_ratios` of the grid; ``cum`` (n_bins + 1
+    floats) holds the stack's prefix sums on the span on entry (:func:`stack_sums`) and the new stack's on exit:
+    the metrics of the bar read them, and so does the next bar's step.
     ``bar`` = (log low, log high, log ref, low, high, ref, tau, k_norm):
     prices CNY; ``tau`` the bar's turnover as a fraction of the float (clipped to [0, 1]); ``ref`` its typical
     traded price (VWAP, else (O+H+L+C)/4); ``k_norm`` the normalised conductivity K (NaN = neutral).
-    ``log_keep_panic`` = log(1 - panic_loss); ``cum`` a work buffer of n_bins + 1 floats.  The chips burnt equal
+    ``log_keep_panic`` = log(1 - panic_loss).  The chips burnt equal
     ``tau`` times the stack, so the total is unchanged; the same mass re-enters over [low, high].  Requires tau > 0
     (a bar without trade changes nothing).
     """
     ll, lh, lr, low, high, ref, tau, k_norm = bar
     tau = min(tau, 1.0)
     n = stack.shape[0]
+    inv = 1.0 / step
     up, down = grid_shifts(n, g0, step, ll, lh, margin)
-    if up or down:  # rare
+    lo, hi = span
+    if up or down:  # rare: the prefix sums move with the stack
         shift_grid(stack, up)
         shift_grid(stack, -down)
         g0 = g0 + up * step - down * step
         scale = math.exp(g0)
-    lo, hi = _shifted_span(span[0], span[1], n, up, down)
+        lo, hi = _shifted_span(lo, hi, n, up, down)
+        stack_sums(stack, lo, hi, cum, ratios)
     # behavioral: three contiguous bin groups by the bin mid price against ref; tdx: one group
-    ip = math.ceil((lr - g0) / step - 0.5)  # bins [0, ip) are in profit (mid < ref)
+    ip = math.ceil((lr - g0) * inv - 0.5)  # bins [0, ip) are in profit (mid < ref)
     ip = min(max(ip, 0), n)
     lx = lr - log_keep_panic  # mid >= ref / (1 - panic) = loss beyond the panic line
-    ix = math.ceil((lx - g0) / step - 0.5)
+    ix = math.ceil((lx - g0) * inv - 0.5)
     ix = min(max(ix, ip), n)
     if mode == MODE_TDX:
         ip = ix = n
     # group masses from the prefix sums over the span (cum[j] = mass below bin j for j in [lo, hi])
-    total = _prefix_sums(stack, lo, hi, cum)
+    total = cum[hi] if lo < hi else 0.0
     below_ip = cum[min(max(ip, lo), hi)]
     below_ix = cum[min(max(ix, lo), hi)]
     m0, m1, m2 = below_ip, below_ix - below_ip, total - below_ix
@@ -387,7 +431,9 @@ def chip_step_log(
     a, b = _add_chips(stack, g0, step, ll, lh, low, high, ref, burnt, scale, ratios)
     if a < b:
         lo, hi = (min(lo, a), max(hi, b)) if lo < hi else (a, b)
-    return g0, scale, _trim(stack, lo, hi)
+    lo, hi = _trim(stack, lo, hi)
+    total, dot = stack_sums(stack, lo, hi, cum, ratios)
+    return g0, scale, (lo, hi), total, dot
 
 
 @njit(**_JIT)
@@ -413,6 +459,7 @@ def chip_step(
     cum = np.empty(n + 1)
     ratios = grid_ratios(n, step)
     span = span_of(stack)
+    stack_sums(stack, span[0], span[1], cum, ratios)
     return chip_step_log(stack, g0, math.exp(g0), span, step, margin, bar, prm, lkp, mode, cum, ratios)[0]
 
 
@@ -433,37 +480,8 @@ def init_stack(stack: np.ndarray, step: float, anchor: float, low: float, high: 
 
 @njit(**_JIT)
 def work_size(n_bins: int) -> int:
-    """Length of the work buffer :func:`stack_metrics` needs."""
-    return 2 * n_bins + 3
-
-
-@njit(inline="always", **_JIT)
-def _prefix_sums(stack: np.ndarray, lo: int, hi: int, cum: np.ndarray) -> float:
-    """cum[i] = sum(stack[:i]) for i in [lo, hi] (0 at lo: no mass below the span); returns the total.
-
-    Blocks of four: the running sums inside a block do not wait for the total below it, so the adds pipeline.  cum
-    is non-decreasing (masses are >= 0), which the quantile search relies on.
-    """
-    x = stack[lo:hi]
-    c = cum[lo : hi + 1]
-    m = x.shape[0]
-    c[0] = 0.0
-    acc = 0.0
-    for b in range(m // 4):
-        i = 4 * b
-        s0 = x[i]
-        s1 = s0 + x[i + 1]
-        s2 = s1 + x[i + 2]
-        s3 = s2 + x[i + 3]
-        c[i + 1] = acc + s0
-        c[i + 2] = acc + s1
-        c[i + 3] = acc + s2
-        acc = acc + s3
-        c[i + 4] = acc
-    for i in range(m - m % 4, m):
-        acc = acc + x[i]
-        c[i + 1] = acc
-    return acc
+    """Length of the work buffer :func:`stack_metrics` needs (the prefix sums)."""
+    return n_bins + 1
 
 
 @njit(inline="always", **_JIT)
@@ -475,23 +493,14 @@ def _pad_cum(cum: np.ndarray, n: int, lo: int, hi: int, width: int, total: float
         cum[j] = total
 
 
-@njit(fastmath=_REASSOC, **_JIT)
-def _dot(x: np.ndarray, y: np.ndarray, lo: int, hi: int, y0: int) -> float:
-    """sum(x[lo:hi] * y[y0 + lo : y0 + hi]) (vectorised: summation order is free)."""
-    a, b = x[lo:hi], y[y0 + lo : y0 + hi]
-    s = 0.0
-    for i in range(a.shape[0]):
-        s += a[i] * b[i]
-    return s
-
-
 @njit(inline="always", **_JIT)
 def _below(
-    cum: np.ndarray, stack: np.ndarray, lo: int, hi: int, g0: float, step: float, log_price: float
+    cum: np.ndarray, stack: np.ndarray, lo: int, hi: int, g0: float, inv_step: float, log_price: float
 ) -> float:
     """Chip mass with cost <= price (log-linear inside the bin holding ``price``); ``cum`` = prefix sums on the
-    span [lo, hi] (a non-empty span).  Reads first, then selects: no branch around an array access."""
-    pos = (log_price - g0) / step
+    span [lo, hi] (a non-empty span), ``inv_step`` = 1 / log step.  Reads first, then selects: no branch around
+    an array access."""
+    pos = (log_price - g0) * inv_step
     j = math.floor(pos) if pos > 0.0 else -1
     jc = min(max(j, lo), hi - 1)
     inside = cum[jc] + stack[jc] * (pos - jc)
@@ -535,53 +544,39 @@ def _quantile_price(
 
 
 @njit(inline="always", **_JIT)
-def _peak_windows(cum: np.ndarray, n: int, a: int, b: int, h: int, win: np.ndarray) -> None:
-    """win[i + 1] = mass within ±h bins of bin i (clipped at the grid ends) for bins [a, b); win[a] and win[b + 1]
-    are the neighbours' values outside (-1 before bin 0, else 0: no mass there).  cum must be valid on
-    [max(a - h, 0), min(b + h + 1, n)]."""
-    win[a] = -1.0 if a == 0 else 0.0
-    win[b + 1] = 0.0
-    i0 = min(max(h, a), b)  # bins [i0, i1) have full windows inside the grid
-    i1 = max(min(n - h - 1, b), i0)
-    for i in range(a, i0):
-        win[i + 1] = cum[min(i + h + 1, n)] - cum[max(i - h, 0)]
-    w = win[i0 + 1 : i1 + 1]
-    up = cum[i0 + h + 1 : i1 + h + 1]
-    down = cum[i0 - h : i1 - h]
-    for j in range(w.shape[0]):  # vectorisable
-        w[j] = up[j] - down[j]
-    for i in range(i1, b):
-        win[i + 1] = cum[min(i + h + 1, n)] - cum[max(i - h, 0)]
+def _window(cum: np.ndarray, n: int, i: int, h: int) -> float:
+    """Chip mass within ±h bins of bin i, clipped at the grid ends (cum valid on [max(i - h, 0), min(i + h + 1,
+    n)])."""
+    return cum[min(i + h + 1, n)] - cum[max(i - h, 0)]
 
 
 @njit(inline="always", **_JIT)
-def _is_peak(prev: float, cur: float, nxt: float, min_mass: float) -> bool:
-    """A window mass ``cur`` between ``prev`` and ``nxt`` is a peak: a local maximum (ties go to the lowest bin)
-    heavier than min_mass."""
-    return (cur >= min_mass) & (cur > 0.0) & (cur >= prev) & (cur > nxt)
+def _find_peaks(cum: np.ndarray, n: int, a: int, b: int, h: int, min_mass: float) -> tuple[int, int, int]:
+    """Peaks among bins [a, b) (a < b): local maxima of the window mass over ±h bins (ties go to the lowest bin)
+    heavier than ``min_mass``; windows outside [a, b) are empty (0; -1 before bin 0).  Returns (number of peaks,
+    lowest peak bin, heaviest peak bin — the lowest of equals); the bins are -1 without peaks.
 
-
-@njit(inline="always", **_JIT)
-def _find_peaks(win: np.ndarray, a: int, b: int, min_mass: float) -> tuple[int, int, int]:
-    """Peaks among bins [a, b) (win as :func:`_peak_windows` leaves it): (number of peaks, lowest peak bin,
-    heaviest peak bin — the lowest of equals); the bins are -1 without peaks."""
-    prev, cur, nxt = win[a:b], win[a + 1 : b + 1], win[a + 2 : b + 2]  # bin a + j: cur[j]
-    m = b - a
+    One pass carrying the previous, current and next window (from the prefix sums, valid on [max(a - h, 0),
+    min(b + h + 1, n)]); the only data-dependent branch is taken at a falling window, a few times per stack.
+    """
+    prev = -1.0 if a == 0 else 0.0
+    cur = _window(cum, n, a, h)
     count = 0
-    first = m
-    last = -1
-    for j in range(m):  # branch-free count, first and last peak
-        pk = _is_peak(prev[j], cur[j], nxt[j], min_mass)
-        count += pk
-        first = min(first, j if pk else m)
-        last = max(last, j if pk else -1)
-    best = first
-    for j in range(first + 1, last + 1):  # the heaviest: between the first and the last peak only
-        heavier = cur[j] > cur[best] and _is_peak(prev[j], cur[j], nxt[j], min_mass)
-        best = j if heavier else best
-    if count == 0:
-        return 0, -1, -1
-    return count, a + first, a + best
+    first = -1
+    best = -1
+    best_w = 0.0
+    for i in range(a, b):
+        nxt = _window(cum, n, i + 1, h) if i + 1 < b else 0.0
+        if cur > nxt and cur >= prev and cur >= min_mass and cur > 0.0:
+            count += 1
+            if first < 0:
+                first = i
+            if cur > best_w:
+                best = i
+                best_w = cur
+        prev = cur
+        cur = nxt
+    return count, first, best
 
 
 @njit(**_JIT)
@@ -609,22 +604,23 @@ def stack_metrics_log(
     out: np.ndarray,
     col: int,
     cum: np.ndarray,
-    win: np.ndarray,
+    sums: tuple[float, float],
 ) -> None:
     """Write the metrics of METRIC_COLUMNS for one stock-bar into ``out[:, col]`` (NaN when the stack is empty).
 
     ``scale`` = exp(g0) (CNY per unit of grid ratio); ``span`` the stack's :func:`span_of`; ``log_prices`` the
     logs of the bar's price (close) and of the rolling zone low and high; ``bands`` :func:`log_bands`; ``ratios``
-    :func:`grid_ratios` of the grid; ``cum`` and ``win`` work buffers of n_bins + 1 and n_bins + 2 floats (prefix
-    sums, peak windows).
+    :func:`grid_ratios` of the grid; ``cum`` (n_bins + 1 floats) the stack's prefix sums on the span and
+    ``sums`` its (total, dot), both as :func:`stack_sums` leaves them (cum is extended beyond the span here).
     """
     n = stack.shape[0]
     lo, hi = span
-    total = _prefix_sums(stack, lo, hi, cum)  # 0 for an empty stack: every output is NaN (below)
+    inv = 1.0 / step
+    total, dot = sums  # total 0 for an empty stack: every output is NaN (below)
     lp, lz_lo, lz_hi = log_prices
-    below = _below(cum, stack, lo, hi, g0, step, lp)
+    below = _below(cum, stack, lo, hi, g0, inv, lp)
     out[0, col] = below / total
-    out[1, col] = scale * _dot(stack, ratios, lo, hi, n + 1) / total
+    out[1, col] = scale * dot / total
     # cost quantiles 5/15/50/85/95 %
     tq = (0.05 * total, 0.15 * total, 0.5 * total, 0.85 * total, 0.95 * total)
     iq = _quantile_bins(cum, lo, hi, tq)
@@ -634,23 +630,21 @@ def stack_metrics_log(
     out[7, col] = (out[6, col] - out[2, col]) / (out[6, col] + out[2, col])
     out[8, col] = (out[5, col] - out[3, col]) / (out[5, col] + out[3, col])
     lq_lo, lq_hi, lb_lo, lb_hi = bands
-    out[9, col] = (below - _below(cum, stack, lo, hi, g0, step, lp + lq_lo)) / total
-    out[10, col] = (_below(cum, stack, lo, hi, g0, step, lp + lq_hi) - below) / total
-    # peaks: local maxima of the window mass over ±h bins, heavier than min_peak_mass; outside [a, b) every
-    # window is empty
+    out[9, col] = (below - _below(cum, stack, lo, hi, g0, inv, lp + lq_lo)) / total
+    out[10, col] = (_below(cum, stack, lo, hi, g0, inv, lp + lq_hi) - below) / total
+    # peaks: outside [a, b) every window is empty
     h = max(int(prm[_PH]), 0)
     a, b = max(lo - h, 0), min(hi + h, n)
     _pad_cum(cum, n, lo, hi, 2 * h + 1, total)
-    _peak_windows(cum, n, a, b, h, win)
-    npk, low_i, best_i = _find_peaks(win, a, b, prm[_MPM] * total)
+    npk, low_i, best_i = _find_peaks(cum, n, a, b, h, prm[_MPM] * total)
     nan_if_none = 1.0 if npk > 0 else np.nan  # best_i = low_i = -1 without peaks: indices stay valid
     out[11, col] = scale * ratios[n + 1 + best_i] * nan_if_none
-    out[12, col] = win[best_i + 1] / total * nan_if_none
+    out[12, col] = _window(cum, n, max(best_i, 0), h) / total * nan_if_none
     out[13, col] = scale * ratios[n + 1 + low_i] * nan_if_none
-    out[14, col] = win[low_i + 1] / total * nan_if_none
+    out[14, col] = _window(cum, n, max(low_i, 0), h) / total * nan_if_none
     out[15, col] = npk
-    out[16, col] = _below(cum, stack, lo, hi, g0, step, lz_lo + lb_lo) / total
-    out[17, col] = 1.0 - _below(cum, stack, lo, hi, g0, step, lz_hi + lb_hi) / total
+    out[16, col] = _below(cum, stack, lo, hi, g0, inv, lz_lo + lb_lo) / total
+    out[17, col] = 1.0 - _below(cum, stack, lo, hi, g0, inv, lz_hi + lb_hi) / total
     if not (total > 0.0):  # empty stack
         for k in range(N_METRICS):
             out[k, col] = np.nan
@@ -670,14 +664,13 @@ def stack_metrics(
     ratios: np.ndarray,
 ) -> None:
     """:func:`stack_metrics_log` with prices (CNY) — ``price`` (close), rolling ``zone_lo`` / ``zone_hi`` — into the
-    vector ``out``."""
+    vector ``out``; ``work`` holds :func:`work_size` floats."""
     logs = (math.log(price), math.log(zone_lo), math.log(zone_hi))
     out2 = out.reshape((out.shape[0], 1))
-    n = stack.shape[0]
-    cum, win = work[: n + 1], work[n + 1 :]
     span = span_of(stack)
+    sums = stack_sums(stack, span[0], span[1], work, ratios)
     stack_metrics_log(
-        stack, g0, math.exp(g0), span, step, logs, prm, log_bands(prm), ratios, out2, 0, cum, win
+        stack, g0, math.exp(g0), span, step, logs, prm, log_bands(prm), ratios, out2, 0, work, sums
     )
 
 
@@ -752,12 +745,12 @@ def run_stock(
     zhi = np.empty(m)
     rolling_low_high(log_low, log_high, 0, m, int(prm[_ZW]), zlo, zhi)
     stack = np.zeros(n_bins)
-    cum = np.empty(n_bins + 1)
-    win = np.empty(n_bins + 2)
+    cum = np.empty(n_bins + 1)  # the stack's prefix sums on its span, carried from bar to bar
     bands = log_bands(prm)
     log_keep_panic = math.log(1.0 - prm[_PANIC])
     g0 = scale = 0.0  # scale = exp(g0), recomputed only when the grid moves
     span = (0, 0)
+    sums = (0.0, 0.0)  # (total, dot) of stack_sums
     started = False
     for t in range(start, end):
         if not (close[t] > 0.0 and low[t] > 0.0):
@@ -769,14 +762,16 @@ def run_stock(
             g0 = fit_grid_log(stack, g0, step, log_low[i], log_high[i], margin)
             scale = math.exp(g0)
             span = span_of(stack)
+            sums = stack_sums(stack, span[0], span[1], cum, ratios)
             started = True
         elif tau[t] > 0.0:
             bar = (log_low[i], log_high[i], math.log(ref[t]), low[t], high[t], ref[t], tau[t], k_norm[t])
-            g0, scale, span = chip_step_log(
+            g0, scale, span, total, dot = chip_step_log(
                 stack, g0, scale, span, step, margin, bar, prm, log_keep_panic, mode, cum, ratios
             )
+            sums = (total, dot)
         logs = (math.log(close[t]), zlo[i], zhi[i])
-        stack_metrics_log(stack, g0, scale, span, step, logs, prm, bands, ratios, metrics, t, cum, win)
+        stack_metrics_log(stack, g0, scale, span, step, logs, prm, bands, ratios, metrics, t, cum, sums)
         if keep_stacks:
             stacks[i, :] = stack
             g0s[i] = g0
