@@ -6,6 +6,10 @@ bars), ``open``, ``high``, ``low``, ``close`` (CNY), ``volume`` (shares), and ``
 in the bar, 5.0 = 5 %) or ``float_shares`` (shares; used where turnover is null: volume / float_shares).
 Optional: ``amount`` (CNY; VWAP falls back to (O+H+L+C)/4 without it) and ``pre_close`` (exchange reference
 close; else the previous row).  Extra columns are ignored.
+
+Ex-rights: with ``pre_close`` the bars are forward-adjusted (前复权, qfq) at each stock's last bar before the
+physics runs (:func:`forward_adjust`), so a dividend or bonus-share gap does not make every chip bought before it
+look trapped; the last bar keeps its traded prices.
 """
 
 from __future__ import annotations
@@ -68,14 +72,45 @@ def reference_price(
     return ref, np.where(np.isfinite(amt), amt, ref * vol)
 
 
-def to_arrays(df: pl.DataFrame) -> BarArrays:
-    """Validate and convert a bar frame (see the module docstring); raises ValueError naming what is missing."""
+#: Per-bar ex-rights ratios pre_close / previous close outside this range are taken as data errors and ignored
+#: (ratio 1): the largest A-share bonus issues halve or third the price, none moves it 20-fold.
+EX_RIGHTS_RANGE = (0.05, 20.0)
+
+
+def forward_adjust(df: pl.DataFrame) -> pl.DataFrame:
+    """Forward-adjust (前复权) a bar frame sorted by (symbol, date) at each stock's last bar, from the exchange
+    ``pre_close``: the bar after an ex-rights gap has ratio r = pre_close / previous close (< 1 for a dividend or
+    bonus shares), and every earlier bar's open/high/low/close/pre_close is multiplied by the product of the later
+    ratios while its volume is divided by it (amount, in CNY, and turnover, a share of the float, are unchanged; VWAP
+    moves with the prices).  Bars after the last gap are untouched, bit for bit.  Without ``pre_close`` (or where
+    a bar lacks it or the previous close) the ratio is 1; ratios outside :data:`EX_RIGHTS_RANGE` are ignored."""
+    if "pre_close" not in df.columns:
+        return df
+    lo, hi = EX_RIGHTS_RANGE
+    ratio = pl.col("pre_close").cast(pl.Float64) / pl.col("close").cast(pl.Float64).shift(1).over("symbol")
+    log_r = pl.when(ratio.is_between(lo, hi, closed="none")).then(ratio.log()).otherwise(0.0).fill_null(0.0)
+    # sum of the log ratios of the LATER bars (exactly 0 after the last gap)
+    later = log_r.reverse().cum_sum().reverse().shift(-1, fill_value=0.0).over("symbol")
+    factor = pl.when(later == 0.0).then(1.0).otherwise(later.exp())
+    df = df.with_columns(factor.alias("_qfq"))
+    prices = [c for c in ("open", "high", "low", "close", "pre_close") if c in df.columns]
+    return df.with_columns(
+        *(pl.col(c).cast(pl.Float64) * pl.col("_qfq") for c in prices),
+        pl.col("volume").cast(pl.Float64) / pl.col("_qfq"),
+    ).drop("_qfq")
+
+
+def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
+    """Validate and convert a bar frame (see the module docstring); raises ValueError naming what is missing.
+    ``adjust``: forward-adjust ex-rights gaps (:func:`forward_adjust`); False keeps the traded prices."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise ValueError(f"bar frame lacks required columns {missing}; has {df.columns}")
     if "turnover" not in df.columns and "float_shares" not in df.columns:
         raise ValueError("bar frame needs a 'turnover' (% of float) or a 'float_shares' column")
     df = df.sort("symbol", "trade_date")
+    if adjust:
+        df = forward_adjust(df)
     sym = df["symbol"].cast(pl.String)
     counts = sym.rle()
     lengths = counts.struct.field("len").to_numpy()

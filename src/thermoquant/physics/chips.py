@@ -131,15 +131,17 @@ def chip_distribution(
     grid: GridSpec | None = None,
     k: np.ndarray | None = None,
     window: int | None = EM_DEFAULT_WINDOW,
+    adjust: bool = True,
 ) -> pl.DataFrame:
     """Chip metrics per stock-bar: (symbol, date, <metric columns>), sorted by symbol then date.
 
     ``mode`` ``behavioral``/``tdx`` return METRIC_COLUMNS; ``eastmoney`` returns EM_COLUMNS computed over the last
     ``window`` bars (None: all bars from each stock's first row, exactly as the JavaScript does on its input).
     ``k`` is the normalised conductivity per row (behavioral burn weights); without it K is computed by
-    :func:`thermoquant.physics.thermo.compute_quantities`.
+    :func:`thermoquant.physics.thermo.compute_quantities`.  ``adjust``: forward-adjust ex-rights gaps
+    (:func:`.bars.forward_adjust`).
     """
-    bars = to_arrays(df)
+    bars = to_arrays(df, adjust)
     keys = bars.keys()
     if mode == "eastmoney":
         w = 0 if window is None else int(window)
@@ -161,10 +163,11 @@ def chip_history(
     params: ThermoParams | None = None,
     grid: GridSpec | None = None,
     k: np.ndarray | None = None,
+    adjust: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every bar's stack of ONE stock: (stacks (n_bars, n_bins), g0 (n_bars,)); bin i of bar t is priced
-    ``exp(g0[t] + (i + 0.5) * log_step)``."""
-    bars = to_arrays(df)
+    ``exp(g0[t] + (i + 0.5) * log_step)`` (forward-adjusted prices unless ``adjust`` is False)."""
+    bars = to_arrays(df, adjust)
     if len(bars.symbols) != 1:
         raise ValueError(f"chip_history takes one stock, got {len(bars.symbols)}")
     grid = grid or GridSpec()

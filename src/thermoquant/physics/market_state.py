@@ -2,15 +2,19 @@
 
 :class:`MarketState` keeps, per stock, its chip stack and a ring of its last bars, and :meth:`MarketState.update`
 advances every stock by one bar in one parallel numba call.  It applies the same per-bar rules as the batch
-path (:func:`thermoquant.physics.thermo.compute_physics`) and gives the same numbers on the same bars.
+path (:func:`thermoquant.physics.thermo.compute_physics`) and gives the same numbers on the same bars.  On an
+ex-rights gap (``prev_close`` given and different from the last close) it re-prices the stock's history in the new
+terms, so it always works in the terms of the latest bar, as the batch path does at its last bar.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
-from thermoquant.physics.bars import reference_price
+from thermoquant.physics.bars import EX_RIGHTS_RANGE, reference_price
 from thermoquant.physics.chips_nb import (
     METRIC_COLUMNS,
     N_METRICS,
@@ -36,7 +40,26 @@ _TI_MODE = P["ti_mode"]
 _TI_WINDOW = P["ti_window"]
 _VOL_WINDOW = P["vol_window"]
 _ZONE_WINDOW = P["zone_window"]
+EX_LO, EX_HI = EX_RIGHTS_RANGE
 _WINDOWS = ("ti_window", "k_window", "vol_window", "zone_window", "slope_window", "migration_window")
+
+
+@njit(cache=True)
+def _rebase(s: int, ratio: float, filled: int, g0: np.ndarray, ring: np.ndarray, last: np.ndarray) -> None:
+    """Ex-rights gap (ratio = exchange pre_close / last close, != 1): re-price stock ``s``'s history in the new
+    terms, as the batch path's forward adjustment does (:func:`thermoquant.physics.bars.forward_adjust`): the chip
+    grid moves by log(ratio) (every chip keeps its bin, bin prices scale exactly), past prices scale by the ratio
+    and past volumes by its inverse (amounts and turnover are unchanged).  Ratios outside EX_RIGHTS_RANGE or equal
+    to 1 change nothing."""
+    if not (ratio > EX_LO and ratio < EX_HI) or ratio == 1.0:
+        return
+    g0[s] += math.log(ratio)
+    for k in range(filled):
+        for f in (_CLS, _LOW, _HIGH, _TI, _COST):
+            ring[s, k, f] *= ratio
+        ring[s, k, _VOL] /= ratio
+    last[s, 0] *= ratio
+    last[s, 3] /= ratio
 
 
 @njit(cache=True)
@@ -70,6 +93,8 @@ def _step_one(
 ) -> tuple[int, bool, bool, float]:
     r_len = ring.shape[1]
     n = nseen[s]
+    if n > 0 and pc_in > 0.0 and last[s, 0] > 0.0:
+        _rebase(s, pc_in / last[s, 0], min(n, r_len), g0, ring, last)
     pc = pc_in if pc_in > 0.0 else (last[s, 0] if n > 0 else np.nan)
     r = c / pc - 1.0 if pc > 0.0 else np.nan
     wi = int(prm[_TI_WINDOW])

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from thermoquant.physics.bars import forward_adjust
 from thermoquant.physics.chips import chip_history
 from thermoquant.physics.params import GridSpec, ThermoParams
 from thermoquant.physics.thermo import compute_physics
@@ -50,7 +51,7 @@ def build_report(
     if not keep.any():
         raise ValueError(f"no bars between {start} and {end}")
     phys = phys.filter(pl.Series(keep))
-    b = bars.sort("trade_date").filter(pl.Series(keep))
+    b = forward_adjust(bars.sort("symbol", "trade_date")).filter(pl.Series(keep))  # the prices physics saw
     prices, z = _heatmap(stacks[keep], g0[keep], grid)
     lo, hi = float(b["low"].min()) / 1.15, float(b["high"].max()) * 1.15
     rows = (prices >= lo) & (prices <= hi)

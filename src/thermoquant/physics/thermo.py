@@ -48,13 +48,19 @@ def states_from_arrays(
 
 
 def compute_physics(
-    df: pl.DataFrame, params: ParamsArg = None, mode: str = "behavioral", grid: GridSpec | None = None
+    df: pl.DataFrame,
+    params: ParamsArg = None,
+    mode: str = "behavioral",
+    grid: GridSpec | None = None,
+    adjust: bool = True,
 ) -> pl.DataFrame:
     """Everything per stock-bar of the ``daily_quote`` frame ``df`` (see :mod:`.bars`): (symbol, date, Q_COLUMNS,
     chip METRIC_COLUMNS, state, state_name, buy_point, stop, migration), sorted by symbol then date (``date`` is
     the bar's ``trade_date``).  ``params`` is a per-symbol mapping (e.g. from the
-    ``param_pack`` table) or one ThermoParams for all; missing symbols use the defaults."""
-    bars = to_arrays(df)
+    ``param_pack`` table) or one ThermoParams for all; missing symbols use the defaults.  ``adjust``: prices
+    forward-adjusted at each stock's last bar across ex-rights gaps (:func:`.bars.forward_adjust`), so price
+    outputs before a gap are in the last bar's terms."""
+    bars = to_arrays(df, adjust)
     q = quantities_from_arrays(bars, params)
     chips = _grid_metrics(bars, q[5], mode, params, grid or GridSpec())
     state, buy, stop, migration = states_from_arrays(bars, q, chips, params)
