@@ -106,3 +106,20 @@ def test_incremental_rebases_at_the_gap_like_the_batch(bars_000025: pl.DataFrame
     ref = batch.select(*cols, "state").cast(pl.Float64).to_numpy()
     ref[:day, :5] *= 2  # before the gap the incremental prices are the traded ones
     np.testing.assert_allclose(got_arr, ref, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+def test_turnover_from_float_shares_is_taken_before_the_adjustment(bars_000025: pl.DataFrame) -> None:
+    """Without a turnover column, turnover = volume / float_shares in the bar's own terms (the float doubles with
+    the bonus issue too), so the split still changes nothing but units."""
+    day = 500
+    by_float = bars_000025.with_columns((pl.col("volume") / (pl.col("turnover") / 100)).alias("float_shares"))
+    split = with_split(by_float, day).with_columns(
+        pl.when(pl.int_range(pl.len()) >= day)
+        .then(pl.col("float_shares") * 2)
+        .otherwise(pl.col("float_shares"))
+    )
+    base = compute_physics(by_float.drop("turnover"))
+    got = compute_physics(split.drop("turnover"))
+    for c in SHARE_COLUMNS:
+        np.testing.assert_allclose(got[c].to_numpy(), base[c].to_numpy(), rtol=1e-9, atol=1e-12, equal_nan=True,
+                                   err_msg=c)  # fmt: skip

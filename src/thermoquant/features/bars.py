@@ -13,14 +13,22 @@ import polars as pl
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "pre_close")
 
 
+#: A step previous close / pre_close outside this range is taken for a data error (e.g. a pre_close in other
+#: units) and ignored (step 1): the largest A-share bonus issues halve or third the price, none moves it 20-fold.
+EX_RIGHTS_RANGE = (0.05, 20.0)
+
+
 def adj_factor_from_pre_close(df: pl.DataFrame) -> pl.DataFrame:
     """Cumulative adjustment factor (Tushare convention, hfq = raw × factor) built from the exchange ``pre_close``.
 
     On an ex-rights day the exchange reference ``pre_close`` is below the previous raw close; the factor steps up by
-    previous close / pre_close. The first row of each symbol has factor 1. Returns ``symbol``, ``trade_date``,
-    ``adj_factor``. Input: long frame with ``close`` and ``pre_close``, sorted by symbol and date.
+    previous close / pre_close (steps outside :data:`EX_RIGHTS_RANGE` are ignored). The first row of each symbol has
+    factor 1. Returns ``symbol``, ``trade_date``, ``adj_factor`` in the input's row order. Input: long frame with
+    ``close`` and ``pre_close``, sorted by symbol and date.
     """
-    step = (pl.col("close").shift(1).over("symbol") / pl.col("pre_close")).fill_null(1.0).fill_nan(1.0)
+    lo, hi = EX_RIGHTS_RANGE
+    raw = pl.col("close").shift(1).over("symbol") / pl.col("pre_close")
+    step = pl.when(raw.is_between(lo, hi, closed="none")).then(raw).otherwise(1.0)
     return df.select(
         "symbol",
         "trade_date",
@@ -28,13 +36,17 @@ def adj_factor_from_pre_close(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def qfq(df: pl.DataFrame, adj_factor: pl.DataFrame | None = None, anchor: str = "last") -> pl.DataFrame:
+def qfq(
+    df: pl.DataFrame, adj_factor: pl.DataFrame | None = None, anchor: str = "last", volume: bool = False
+) -> pl.DataFrame:
     """Forward-adjust prices: price × factor / factor(anchor date), per symbol.
 
     ``adj_factor``: frame with ``symbol``, ``trade_date``, ``adj_factor`` (Tushare convention), joined on both keys;
     when ``None``, ``df`` must already carry an ``adj_factor`` column. ``anchor="last"`` anchors each symbol at its
-    last row in ``df`` (the computation date), so the latest prices equal the raw ones. Volume and amount are left
-    as traded (shares, CNY). Missing factors are forward-filled within the symbol.
+    last row in ``df`` (the computation date), so the latest prices equal the raw ones (bit for bit, as do all rows
+    after the last ex-rights day). Amount is left as traded (CNY); volume too (shares) unless ``volume``, which
+    divides it by the same ratio (shares in the anchor date's terms, so amount / volume is the adjusted VWAP).
+    Missing factors are forward-filled within the symbol.
     """
     if anchor != "last":
         raise ValueError("only anchor='last' (the computation date) is supported")
@@ -44,7 +56,10 @@ def qfq(df: pl.DataFrame, adj_factor: pl.DataFrame | None = None, anchor: str = 
     out = out.sort("symbol", "trade_date").with_columns(pl.col("adj_factor").forward_fill().over("symbol"))
     ratio = pl.col("adj_factor") / pl.col("adj_factor").last().over("symbol")
     cols = [c for c in PRICE_COLUMNS if c in out.columns]
-    out = out.with_columns([(pl.col(c) * ratio).alias(c) for c in cols])
+    scaled = [(pl.col(c) * ratio).alias(c) for c in cols]
+    if volume:
+        scaled.append((pl.col("volume").cast(pl.Float64) / ratio).alias("volume"))
+    out = out.with_columns(scaled)
     return out if adj_factor is None else out.drop("adj_factor")
 
 

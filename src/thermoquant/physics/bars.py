@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from thermoquant.features.bars import adj_factor_from_pre_close, qfq
+
 REQUIRED = ("symbol", "trade_date", "open", "high", "low", "close", "volume")
 
 
@@ -72,32 +74,16 @@ def reference_price(
     return ref, np.where(np.isfinite(amt), amt, ref * vol)
 
 
-#: Per-bar ex-rights ratios pre_close / previous close outside this range are taken as data errors and ignored
-#: (ratio 1): the largest A-share bonus issues halve or third the price, none moves it 20-fold.
-EX_RIGHTS_RANGE = (0.05, 20.0)
-
-
 def forward_adjust(df: pl.DataFrame) -> pl.DataFrame:
-    """Forward-adjust (前复权) a bar frame sorted by (symbol, date) at each stock's last bar, from the exchange
-    ``pre_close``: the bar after an ex-rights gap has ratio r = pre_close / previous close (< 1 for a dividend or
-    bonus shares), and every earlier bar's open/high/low/close/pre_close is multiplied by the product of the later
-    ratios while its volume is divided by it (amount, in CNY, and turnover, a share of the float, are unchanged; VWAP
-    moves with the prices).  Bars after the last gap are untouched, bit for bit.  Without ``pre_close`` (or where
-    a bar lacks it or the previous close) the ratio is 1; ratios outside :data:`EX_RIGHTS_RANGE` are ignored."""
+    """Forward-adjust (前复权) a bar frame sorted by (symbol, date) at each stock's last bar, with the factors the
+    exchange ``pre_close`` implies (:func:`thermoquant.features.bars.adj_factor_from_pre_close`): open/high/low/
+    close/pre_close scale by the product of the later ex-rights ratios and volume by its inverse (amount, in CNY, and
+    turnover, a share of the float, are unchanged; VWAP moves with the prices).  Bars after the last gap are
+    untouched, bit for bit.  Without ``pre_close`` the frame is returned as is."""
     if "pre_close" not in df.columns:
         return df
-    lo, hi = EX_RIGHTS_RANGE
-    ratio = pl.col("pre_close").cast(pl.Float64) / pl.col("close").cast(pl.Float64).shift(1).over("symbol")
-    log_r = pl.when(ratio.is_between(lo, hi, closed="none")).then(ratio.log()).otherwise(0.0).fill_null(0.0)
-    # sum of the log ratios of the LATER bars (exactly 0 after the last gap)
-    later = log_r.reverse().cum_sum().reverse().shift(-1, fill_value=0.0).over("symbol")
-    factor = pl.when(later == 0.0).then(1.0).otherwise(later.exp())
-    df = df.with_columns(factor.alias("_qfq"))
-    prices = [c for c in ("open", "high", "low", "close", "pre_close") if c in df.columns]
-    return df.with_columns(
-        *(pl.col(c).cast(pl.Float64) * pl.col("_qfq") for c in prices),
-        pl.col("volume").cast(pl.Float64) / pl.col("_qfq"),
-    ).drop("_qfq")
+    factor = adj_factor_from_pre_close(df)["adj_factor"]
+    return qfq(df.with_columns(factor), volume=True).drop("adj_factor")
 
 
 def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
@@ -109,6 +95,7 @@ def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
     if "turnover" not in df.columns and "float_shares" not in df.columns:
         raise ValueError("bar frame needs a 'turnover' (% of float) or a 'float_shares' column")
     df = df.sort("symbol", "trade_date")
+    tau = np.nan_to_num(_turnover_fraction(df), nan=0.0)  # traded shares / float, both in the bar's own terms
     if adjust:
         df = forward_adjust(df)
     sym = df["symbol"].cast(pl.String)
@@ -123,7 +110,6 @@ def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
     vol = _f64(df, "volume")
     amt = _f64(df, "amount") if "amount" in df.columns else np.full_like(c, np.nan)
     pc = _f64(df, "pre_close") if "pre_close" in df.columns else np.full_like(c, np.nan)
-    tau = np.nan_to_num(_turnover_fraction(df), nan=0.0)
     ref, amt = reference_price(o, h, lo, c, vol, amt)
     dcol = df["trade_date"]
     day = dcol.cast(pl.Date) if dcol.dtype != pl.Date else dcol

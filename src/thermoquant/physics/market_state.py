@@ -14,7 +14,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from thermoquant.physics.bars import EX_RIGHTS_RANGE, reference_price
+from thermoquant.features.bars import EX_RIGHTS_RANGE
+from thermoquant.physics.bars import reference_price
 from thermoquant.physics.chips_nb import (
     METRIC_COLUMNS,
     N_METRICS,
