@@ -4,8 +4,8 @@
    D burnout fired, in trading days relative to the run's start (lowest close of the year before the top) and
    top (highest high of the year).
 2. Whole-market windows (xbx, unadjusted, turnover = volume / float_shares): forward 5/20-bar returns by state.
-   Forward returns use prices adjusted for ex-rights (factor from close[t-1] / preclose[t]); suspended days have
-   no row, so "5 bars" means 5 traded bars.
+   Forward returns use prices adjusted for ex-rights (:func:`thermoquant.physics.bars.forward_adjust`); suspended
+   days have no row, so "5 bars" means 5 traded bars.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from thermoquant.physics.bars import forward_adjust
 from thermoquant.physics.io import read_bars
 from thermoquant.physics.params import ThermoParams
 from thermoquant.physics.thermo import compute_physics
@@ -84,13 +85,7 @@ def validate_runs(real_dir: Path, params: ThermoParams | None = None) -> pl.Data
 def forward_returns_by_state(phys: pl.DataFrame, bars: pl.DataFrame) -> pl.DataFrame:
     """Mean / median forward return and win rate per state (and for buy points, stops and all bars);
     ``bars`` are the traded ``daily_quote`` rows ``phys`` was computed from."""
-    adj = (
-        bars.sort("symbol", "trade_date")
-        .with_columns(
-            (pl.col("close").shift(1).over("symbol") / pl.col("pre_close")).fill_null(1.0).alias("f")
-        )
-        .with_columns((pl.col("close") * pl.col("f").log().cum_sum().over("symbol").exp()).alias("adj"))
-    )
+    adj = forward_adjust(bars.sort("symbol", "trade_date")).rename({"close": "adj"})
     fwd = [(pl.col("adj").shift(-h).over("symbol") / pl.col("adj") - 1).alias(f"fwd{h}") for h in HORIZONS]
     df = phys.join(adj.select("symbol", pl.col("trade_date").alias("date"), "adj"), on=["symbol", "date"])
     df = df.with_columns(fwd)
