@@ -15,6 +15,7 @@ PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "pre_close")
 
 #: A step previous close / pre_close outside this range is taken for a data error (e.g. a pre_close in other
 #: units) and ignored (step 1): the largest A-share bonus issues halve or third the price, none moves it 20-fold.
+#: The range is symmetric under inversion (1/20 = 0.05), so it bounds pre_close / previous close the same way.
 EX_RIGHTS_RANGE = (0.05, 20.0)
 
 
