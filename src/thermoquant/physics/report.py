@@ -40,8 +40,9 @@ def build_report(
     """The figure for one stock's traded ``daily_quote`` bars; ``bars`` may start earlier than ``start`` (warm-up
     of the chips and windows)."""
     grid = grid or GridSpec()
-    phys = compute_physics(bars, params, mode=mode, grid=grid)
-    stacks, g0 = chip_history(bars, mode=mode, params=params, grid=grid, k=phys["k"].to_numpy())
+    bars = forward_adjust(bars.sort("symbol", "trade_date"))  # once: the prices physics and the candles use
+    phys = compute_physics(bars, params, mode=mode, grid=grid, adjust=False)
+    stacks, g0 = chip_history(bars, mode=mode, params=params, grid=grid, k=phys["k"].to_numpy(), adjust=False)
     keep = np.ones(phys.height, dtype=bool)
     dates = phys["date"]
     if start is not None:
@@ -51,7 +52,7 @@ def build_report(
     if not keep.any():
         raise ValueError(f"no bars between {start} and {end}")
     phys = phys.filter(pl.Series(keep))
-    b = forward_adjust(bars.sort("symbol", "trade_date")).filter(pl.Series(keep))  # the prices physics saw
+    b = bars.filter(pl.Series(keep))
     prices, z = _heatmap(stacks[keep], g0[keep], grid)
     lo, hi = float(b["low"].min()) / 1.15, float(b["high"].max()) * 1.15
     rows = (prices >= lo) & (prices <= hi)
