@@ -14,7 +14,8 @@ import polars as pl
 import pytest
 
 from thermoquant.physics import ChipStack, GridSpec, ThermoParams, chip_distribution, chip_history
-from thermoquant.physics.chips_nb import METRIC_COLUMNS, span_of
+from thermoquant.physics.chips_nb import METRIC_COLUMNS, grid_ratios, span_of, stack_metrics
+from thermoquant.physics.params import param_matrix
 
 
 def reference_metrics(
@@ -47,11 +48,19 @@ def reference_metrics(
     out[10] = (below(price * (1 + p.q_band)) - below(price)) / total
     h = p.peak_halfwidth
     win = np.array([cum[min(i + h + 1, n)] - cum[max(i - h, 0)] for i in range(n)])
-    padded = np.concatenate([[-1.0], win, [0.0]])
+
+    def bin_mass(i: int) -> float:
+        return float(stack[i]) if 0 <= i < n else 0.0
+
+    # the window does not rise into i (W(i) - W(i-1) = s[i+h] - s[i-h-1] >= 0) and falls after it (W(i+1) - W(i)
+    # = s[i+h+1] - s[i-h] < 0): decided on the bins entering and leaving it, exactly
     peaks = [
         i
         for i in range(n)
-        if win[i] >= p.min_peak_mass * total and win[i] > 0 and win[i] >= padded[i] and win[i] > padded[i + 2]
+        if win[i] >= p.min_peak_mass * total
+        and win[i] > 0
+        and bin_mass(i + h) >= bin_mass(i - h - 1)
+        and bin_mass(i - h) > bin_mass(i + h + 1)
     ]
     if peaks:
         best = max(peaks, key=lambda i: (win[i], -i))
@@ -107,3 +116,22 @@ def test_stacks_at_the_grid_edges(mode: str) -> None:
                 got = np.array(list(cs.metrics(price, low * 0.8, high * 1.2).values()))
                 ref = reference_metrics(cs.stack, cs.g0, cs.grid.log_step, price, low * 0.8, high * 1.2, p)
                 assert_metrics_match(got, ref)
+
+
+def test_a_plateau_peak_does_not_depend_on_rounding() -> None:
+    """Two equal bins: the peak is the plateau's last bin.  Differences of the prefix sums would put it on the
+    first (0.017 + 0.813 rounds so that the first window comes out one ulp heavier); the kernel compares the bins
+    entering and leaving the window instead."""
+    p, grid = ThermoParams(peak_halfwidth=0, min_peak_mass=0.0), GridSpec()
+    stack = np.zeros(grid.n_bins)
+    stack[60:64] = (0.017, 0.813, 0.813, 0.742)
+    cum = np.concatenate([[0.0], np.cumsum(stack)])
+    assert cum[62] - cum[61] > cum[63] - cum[62], "the rounding this test is about"
+    out = np.empty(len(METRIC_COLUMNS))
+    g0 = math.log(10.0)
+    stack_metrics(stack, g0, grid.log_step, 10.0, 10.0, 10.0, param_matrix(["x"], p)[0], out,
+                  grid_ratios(grid.n_bins, grid.log_step))  # fmt: skip
+    got = dict(zip(METRIC_COLUMNS, out, strict=True))
+    assert got["n_peaks"] == 1
+    assert got["peak_price"] == pytest.approx(math.exp(g0 + 62.5 * grid.log_step), rel=1e-12)
+    assert_metrics_match(out, reference_metrics(stack, g0, grid.log_step, 10.0, 10.0, 10.0, p))

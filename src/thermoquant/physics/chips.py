@@ -30,7 +30,7 @@ from thermoquant.physics.chips_nb import (
     stack_metrics,
     work_size,
 )
-from thermoquant.physics.params import GRID_MODES, GridSpec, ThermoParams, param_matrix
+from thermoquant.physics.params import GRID_MODES, GridSpec, P, ThermoParams, param_matrix
 
 #: Default Eastmoney window: the 210 bars AKShare requests, so the last day matches ``stock_cyq_em``.
 EM_DEFAULT_WINDOW = 210
@@ -104,7 +104,6 @@ class ChipStack:
             zh,
             self._prm,
             out,
-            np.empty(work_size(len(self.stack))),
             self._ratios,
         )
         return dict(zip(METRIC_COLUMNS, out.tolist(), strict=True))
@@ -184,5 +183,6 @@ def chip_history(
         0, n, bars.low, bars.high, bars.close, bars.ref, bars.tau, np.ascontiguousarray(k, dtype=np.float64),
         prm[0], GRID_MODES[mode], grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins,
         grid_ratios(grid.n_bins, grid.log_step), metrics, True, stacks, g0s,
+        np.empty(work_size(grid.n_bins, max(int(prm[0, P["peak_halfwidth"]]), 0))),
     )  # fmt: skip
     return stacks, g0s

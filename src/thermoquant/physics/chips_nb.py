@@ -7,11 +7,18 @@ One bar moves it by :func:`chip_step`; :func:`stack_metrics` reads the bar's met
 
 Speed notes (the batch path runs ~10^7 stock-bars; ``tests/physics/test_chips_reference.py`` checks every metric
 against a plain NumPy evaluation of the definitions):
-- every pass works on the stack's *span* (:func:`span_of`, the bins holding mass, ~40 of 128 on real data), kept
+- the per-bar loop reaches its arrays through borrowed views (:func:`borrow`), which numba does not
+  reference-count: otherwise every call and every view costs an atomic increment and decrement, on counters
+  that both threads share for the shared arrays (a quarter of the run time, and most of the poor scaling over
+  two threads);
+- every pass works on the stack's *span* (:func:`span_of`, the bins holding mass, ~55 of 128 on real data), kept
   up to date through each bar instead of rescanned;
 - one pass per bar (:func:`stack_sums`, after the new chips) gives the prefix sums and the cost-weighted sum; the
   prefix sums are carried to the next bar, whose burn groups read them, and every metric reads them: quantile
-  bins are counted branch-free instead of walked, peaks found in one pass over the windows;
+  bins are counted branch-free instead of walked; the peak search is three branch-free passes over the windows
+  (:func:`_find_peaks`) on a stack with empty guard bins around it (:func:`work_views`);
+- hot loops index from 0 over views, or with unsigned indices: a possibly negative index makes numba emit a
+  wraparound test that stops LLVM vectorising;
 - prices enter as logs, computed once per bar; bin prices (and the new chips' bin edges) are ``exp(g0)`` times a
   per-grid table of ratios (:func:`grid_ratios`) instead of one ``exp`` per bin, and ``exp(g0)`` itself is
   recomputed only when the grid moves (no ``exp`` on most bars);
@@ -28,7 +35,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import carray, njit, prange, types, uint64
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from thermoquant.physics.params import P
 
@@ -82,6 +91,40 @@ TINY = 1e-30
 # valid input).  Per-bar helpers are inlined (``inline="always"``): numba cannot drop the (atomic) reference
 # counting of arrays passed to a call it cannot see through, nor around raise paths.
 _JIT = {"cache": True, "error_model": "numpy"}
+
+
+@intrinsic
+def _address_as_voidptr(typingctx, address):  # type: ignore[no-untyped-def]
+    """The integer ``address`` as a ``void*`` (numba intrinsic)."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return types.voidptr(types.intp), codegen
+
+
+@njit(inline="always", **_JIT)
+def borrow(a: np.ndarray) -> np.ndarray:
+    """A view of the C-contiguous float64 array ``a`` that numba does not reference-count, for per-bar paths.
+
+    numba increments and decrements an array's reference count (an atomic instruction, on a counter that both
+    threads hit when they share the array) every time the array enters a function or a view of it is taken; in
+    the per-bar loop that cost a quarter of the run time, and more on two threads.  The view has no owner: it
+    must not outlive ``a``, which its caller keeps alive."""
+    return carray(_address_as_voidptr(a.ctypes.data), a.shape, np.float64)
+
+
+@njit(inline="always", **_JIT)
+def borrow_range(a: np.ndarray, start: int, length: int) -> np.ndarray:
+    """:func:`borrow` of ``a[start : start + length]`` (1-D float64, bounds not checked)."""
+    return carray(_address_as_voidptr(a.ctypes.data + 8 * start), length, np.float64)
+
+
+@njit(inline="always", **_JIT)
+def borrow_bits(a: np.ndarray) -> np.ndarray:
+    """:func:`borrow` of a 1-D float64 array's bits as int64: for values >= 0 (and not NaN) the integers order as
+    the floats do, and an integer maximum vectorises where a float one does not."""
+    return carray(_address_as_voidptr(a.ctypes.data), a.shape, np.int64)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -281,9 +324,8 @@ def burn_fractions(
     return f0, f1, f2
 
 
-# Hot loops take a view of the span created inside the function and index it from 0: an index that cannot be
-# negative lets LLVM drop numba's negative-index wraparound and vectorise, and the view's reference count is
-# optimised away inside one function (views handed between functions would cost atomic reference counting).
+# Hot loops index with unsigned integers (or from 0 over a view of a borrowed array): an index that cannot be
+# negative lets LLVM drop numba's negative-index wraparound and vectorise.
 
 
 @njit(inline="always", **_JIT)
@@ -292,12 +334,11 @@ def _burn(
 ) -> None:
     """Within the span [lo, hi): multiply bins below ip by keep0, [ip, ix) by keep1, from ix on by keep2; masses
     below TINY become 0."""
-    x = stack[lo:hi]
-    a, b = ip - lo, ix - lo
-    for i in range(x.shape[0]):
-        keep = keep0 if i < a else (keep1 if i < b else keep2)
-        v = x[i] * keep
-        x[i] = v if v >= TINY else 0.0
+    ipu, ixu = uint64(max(ip, 0)), uint64(max(ix, 0))
+    for i in range(uint64(max(lo, 0)), uint64(max(hi, 0))):
+        keep = keep0 if i < ipu else (keep1 if i < ixu else keep2)
+        v = stack[i] * keep
+        stack[i] = v if v >= TINY else 0.0
 
 
 @njit(inline="always", **_JIT)
@@ -342,36 +383,35 @@ def stack_sums(
     Blocks of four: the running sums inside a block do not wait for the total below it, so the adds pipeline.  cum
     is non-decreasing (masses are >= 0), which the quantile search relies on.
     """
-    n = stack.shape[0]
-    x = stack[lo:hi]
-    c = cum[lo : hi + 1]
-    r = ratios[n + 1 + lo : n + 1 + hi]
-    m = x.shape[0]
-    c[0] = 0.0
+    n = uint64(stack.shape[0])
+    lo_u = uint64(max(lo, 0))
+    m = uint64(max(hi - lo, 0))
+    cum[lo_u] = 0.0
     acc = 0.0
     d0 = d1 = d2 = d3 = 0.0
-    for blk in range(m // 4):
-        i = 4 * blk
-        x0, x1, x2, x3 = x[i], x[i + 1], x[i + 2], x[i + 3]
+    for blk in range(m >> uint64(2)):
+        i = lo_u + (blk << uint64(2))
+        x0, x1, x2, x3 = stack[i], stack[i + uint64(1)], stack[i + uint64(2)], stack[i + uint64(3)]
         s1 = x0 + x1
         s2 = s1 + x2
-        c[i + 1] = acc + x0
-        c[i + 2] = acc + s1
-        c[i + 3] = acc + s2
+        cum[i + uint64(1)] = acc + x0
+        cum[i + uint64(2)] = acc + s1
+        cum[i + uint64(3)] = acc + s2
         acc = acc + (s2 + x3)
-        c[i + 4] = acc
-        d0 += x0 * r[i]
-        d1 += x1 * r[i + 1]
-        d2 += x2 * r[i + 2]
-        d3 += x3 * r[i + 3]
-    for i in range(m - m % 4, m):
-        acc = acc + x[i]
-        c[i + 1] = acc
-        d0 += x[i] * r[i]
+        cum[i + uint64(4)] = acc
+        r = n + uint64(1) + i
+        d0 += x0 * ratios[r]
+        d1 += x1 * ratios[r + uint64(1)]
+        d2 += x2 * ratios[r + uint64(2)]
+        d3 += x3 * ratios[r + uint64(3)]
+    for i in range(lo_u + (m & ~uint64(3)), lo_u + m):
+        acc = acc + stack[i]
+        cum[i + uint64(1)] = acc
+        d0 += stack[i] * ratios[n + uint64(1) + i]
     return acc, (d0 + d1) + (d2 + d3)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def chip_step_log(
     stack: np.ndarray,
     g0: float,
@@ -478,19 +518,37 @@ def init_stack(stack: np.ndarray, step: float, anchor: float, low: float, high: 
 # ---------------------------------------------------------------------------------------------------------------
 
 
+#: The peak search's loops run to a multiple of this many bins (reading guard bins past the end), so that no
+#: scalar tail follows the vectorised loop.
+_BLOCK = 16
+
+
 @njit(**_JIT)
-def work_size(n_bins: int) -> int:
-    """Length of the work buffer :func:`stack_metrics` needs (the prefix sums)."""
-    return n_bins + 1
+def guard_bins(h: int) -> int:
+    """Empty bins kept on each side of a stack and of its prefix sums in a work buffer: the peak search with
+    ±h-bin windows reads up to h + 1 bins below the grid and h + _BLOCK above it."""
+    return h + _BLOCK
+
+
+@njit(**_JIT)
+def work_size(n_bins: int, h: int) -> int:
+    """Floats in one stock's work buffer (:func:`work_views`): grid of ``n_bins``, peak half-width ``h``."""
+    g = guard_bins(h)
+    return (n_bins + 2 * g) + (n_bins + 1 + 2 * g) + (n_bins + _BLOCK)
 
 
 @njit(inline="always", **_JIT)
-def _pad_cum(cum: np.ndarray, n: int, lo: int, hi: int, width: int, total: float) -> None:
-    """Extend the prefix sums ``width`` entries beyond the span (0 below it, the total above), within [0, n]."""
-    for j in range(max(lo - width, 0), lo):
-        cum[j] = 0.0
-    for j in range(hi + 1, min(hi + width, n) + 1):
-        cum[j] = total
+def work_views(work: np.ndarray, n: int, h: int) -> tuple:
+    """(stack, cum, padded): borrowed views of ``work`` (:func:`work_size` floats, all zero on entry).
+
+    ``stack`` (n bins) and ``cum`` (its n + 1 prefix sums) each lie inside ``guard_bins(h)`` extra bins on both
+    sides; ``padded`` = (padded stack, padded cum, window scratch) for :func:`_find_peaks`.  The stack's guard bins
+    stay 0 (nothing writes outside a stack); the peak search fills the prefix sums' guard bins it reads."""
+    g = guard_bins(h)
+    ls = n + 2 * g
+    lc = n + 1 + 2 * g
+    padded = (borrow_range(work, 0, ls), borrow_range(work, ls, lc), borrow_range(work, ls + lc, n + _BLOCK))
+    return borrow_range(work, g, n), borrow_range(work, ls + g, n + 1), padded
 
 
 @njit(inline="always", **_JIT)
@@ -521,10 +579,9 @@ def _quantile_bins(cum: np.ndarray, lo: int, hi: int, targets: tuple) -> tuple:
     only (lo, hi) is searched, branch-free (vectorisable).  As cum is non-decreasing, this is where a
     left-to-right walk stops."""
     t0, t1, t2, t3, t4 = targets
-    c = cum[lo + 1 : hi]
     c0 = c1 = c2 = c3 = c4 = lo
-    for j in range(c.shape[0]):
-        v = c[j]
+    for j in range(uint64(max(lo + 1, 0)), uint64(max(hi, 0))):
+        v = cum[j]
         c0 += v < t0
         c1 += v < t1
         c2 += v < t2
@@ -543,40 +600,56 @@ def _quantile_price(
     return edge * _exp_small(min(max(frac, 0.0), 1.0) * step)
 
 
-@njit(inline="always", **_JIT)
-def _window(cum: np.ndarray, n: int, i: int, h: int) -> float:
-    """Chip mass within ±h bins of bin i, clipped at the grid ends (cum valid on [max(i - h, 0), min(i + h + 1,
-    n)])."""
-    return cum[min(i + h + 1, n)] - cum[max(i - h, 0)]
+@njit(**_JIT)
+def _find_peaks(
+    padded: tuple, n: int, lo: int, hi: int, h: int, min_mass: float, total: float
+) -> tuple[int, int, int, float, float]:
+    """Peaks of a stack with span [lo, hi): bins i in [0, n) whose window mass W(i) (bins i - h .. i + h, none
+    outside the grid) is positive, at least ``min_mass``, does not rise into i (W(i) >= W(i - 1)) and falls after
+    it (W(i + 1) < W(i)).  Returns (number of peaks, lowest peak bin, heaviest peak bin (the lowest of equals), the
+    lowest's and the heaviest's window mass); bins -1 and masses 0 without peaks.
 
-
-@njit(inline="always", **_JIT)
-def _find_peaks(cum: np.ndarray, n: int, a: int, b: int, h: int, min_mass: float) -> tuple[int, int, int]:
-    """Peaks among bins [a, b) (a < b): local maxima of the window mass over ±h bins (ties go to the lowest bin)
-    heavier than ``min_mass``; windows outside [a, b) are empty (0; -1 before bin 0).  Returns (number of peaks,
-    lowest peak bin, heaviest peak bin — the lowest of equals); the bins are -1 without peaks.
-
-    One pass carrying the previous, current and next window (from the prefix sums, valid on [max(a - h, 0),
-    min(b + h + 1, n)]); the only data-dependent branch is taken at a falling window, a few times per stack.
+    The rise and fall are decided exactly by the bins entering and leaving the window, so rounding in the prefix
+    sums never makes or breaks a plateau.  ``padded`` is :func:`work_views`' (the prefix sums valid on [lo, hi],
+    ``total`` their last).  The loops are branch-free over views indexed from 0 (so they vectorise) and run to a
+    multiple of _BLOCK windows, reading guard bins past the end.
     """
-    prev = -1.0 if a == 0 else 0.0
-    cur = _window(cum, n, a, h)
+    sp, cp, win = padded
+    g = guard_bins(h)
+    a, b = max(lo - h, 0), min(hi + h, n)  # outside, every window is empty
+    m = b - a
+    mb = (m + _BLOCK - 1) // _BLOCK * _BLOCK
+    # prefix sums beyond the span, as far as the windows read: 0 below, the total above
+    cp[g + a - h : g + lo] = 0.0
+    cp[g + hi + 1 : g + a + mb + h + 1] = total
+    w = win[:mb]
+    bits = borrow_bits(win)[:mb]  # windows are >= 0: their bits order as they do
+    upper, lower = cp[g + a + h + 1 : g + a + mb + h + 1], cp[g + a - h : g + a + mb - h]
+    for j in range(mb):
+        w[j] = upper[j] - lower[j]
+    # W(i) - W(i - 1) = s[i + h] - s[i - h - 1];  W(i + 1) - W(i) = s[i + h + 1] - s[i - h]
+    enter, leave = sp[g + a + h : g + a + mb + h + 1], sp[g + a - h - 1 : g + a + mb - h]
     count = 0
-    first = -1
-    best = -1
-    best_w = 0.0
-    for i in range(a, b):
-        nxt = _window(cum, n, i + 1, h) if i + 1 < b else 0.0
-        if cur > nxt and cur >= prev and cur >= min_mass and cur > 0.0:
-            count += 1
-            if first < 0:
-                first = i
-            if cur > best_w:
-                best = i
-                best_w = cur
-        prev = cur
-        cur = nxt
-    return count, first, best
+    first = mb
+    top = 0
+    for j in range(mb):
+        x = w[j]
+        pk = (j < m) & (x >= min_mass) & (x > 0.0) & (enter[j] >= leave[j]) & (leave[j + 1] > enter[j + 1])
+        count += pk
+        first = min(first, j if pk else mb)
+        top = max(top, bits[j] if pk else 0)
+    if count == 0:
+        return 0, -1, -1, 0.0, 0.0
+    best = first
+    if count > 1:
+        best = mb
+        for j in range(mb):
+            x = w[j]
+            pk = (
+                (j < m) & (x >= min_mass) & (x > 0.0) & (enter[j] >= leave[j]) & (leave[j + 1] > enter[j + 1])
+            )
+            best = min(best, j if pk & (bits[j] == top) else mb)
+    return count, a + first, a + best, w[first], w[best]
 
 
 @njit(**_JIT)
@@ -590,7 +663,7 @@ def log_bands(prm: np.ndarray) -> tuple[float, float, float, float]:
     )
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def stack_metrics_log(
     stack: np.ndarray,
     g0: float,
@@ -605,13 +678,15 @@ def stack_metrics_log(
     col: int,
     cum: np.ndarray,
     sums: tuple[float, float],
+    padded: tuple,
 ) -> None:
     """Write the metrics of METRIC_COLUMNS for one stock-bar into ``out[:, col]`` (NaN when the stack is empty).
 
     ``scale`` = exp(g0) (CNY per unit of grid ratio); ``span`` the stack's :func:`span_of`; ``log_prices`` the
     logs of the bar's price (close) and of the rolling zone low and high; ``bands`` :func:`log_bands`; ``ratios``
     :func:`grid_ratios` of the grid; ``cum`` (n_bins + 1 floats) the stack's prefix sums on the span and
-    ``sums`` its (total, dot), both as :func:`stack_sums` leaves them (cum is extended beyond the span here).
+    ``sums`` its (total, dot), both as :func:`stack_sums` leaves them; ``stack``, ``cum`` and ``padded`` are the
+    views :func:`work_views` gives for ``h`` = the stock's peak_halfwidth.
     """
     n = stack.shape[0]
     lo, hi = span
@@ -632,16 +707,13 @@ def stack_metrics_log(
     lq_lo, lq_hi, lb_lo, lb_hi = bands
     out[9, col] = (below - _below(cum, stack, lo, hi, g0, inv, lp + lq_lo)) / total
     out[10, col] = (_below(cum, stack, lo, hi, g0, inv, lp + lq_hi) - below) / total
-    # peaks: outside [a, b) every window is empty
     h = max(int(prm[_PH]), 0)
-    a, b = max(lo - h, 0), min(hi + h, n)
-    _pad_cum(cum, n, lo, hi, 2 * h + 1, total)
-    npk, low_i, best_i = _find_peaks(cum, n, a, b, h, prm[_MPM] * total)
+    npk, low_i, best_i, low_w, best_w = _find_peaks(padded, n, lo, hi, h, prm[_MPM] * total, total)
     nan_if_none = 1.0 if npk > 0 else np.nan  # best_i = low_i = -1 without peaks: indices stay valid
     out[11, col] = scale * ratios[n + 1 + best_i] * nan_if_none
-    out[12, col] = _window(cum, n, max(best_i, 0), h) / total * nan_if_none
+    out[12, col] = best_w / total * nan_if_none
     out[13, col] = scale * ratios[n + 1 + low_i] * nan_if_none
-    out[14, col] = _window(cum, n, max(low_i, 0), h) / total * nan_if_none
+    out[14, col] = low_w / total * nan_if_none
     out[15, col] = npk
     out[16, col] = _below(cum, stack, lo, hi, g0, inv, lz_lo + lb_lo) / total
     out[17, col] = 1.0 - _below(cum, stack, lo, hi, g0, inv, lz_hi + lb_hi) / total
@@ -660,17 +732,21 @@ def stack_metrics(
     zone_hi: float,
     prm: np.ndarray,
     out: np.ndarray,
-    work: np.ndarray,
     ratios: np.ndarray,
 ) -> None:
     """:func:`stack_metrics_log` with prices (CNY) — ``price`` (close), rolling ``zone_lo`` / ``zone_hi`` — into the
-    vector ``out``; ``work`` holds :func:`work_size` floats."""
+    vector ``out`` (one stock's stack, copied into a work buffer)."""
     logs = (math.log(price), math.log(zone_lo), math.log(zone_hi))
     out2 = out.reshape((out.shape[0], 1))
-    span = span_of(stack)
-    sums = stack_sums(stack, span[0], span[1], work, ratios)
+    n = stack.shape[0]
+    h = max(int(prm[_PH]), 0)
+    work = np.zeros(work_size(n, h))
+    st, cum, padded = work_views(work, n, h)
+    st[:] = stack
+    span = span_of(st)
+    sums = stack_sums(st, span[0], span[1], cum, ratios)
     stack_metrics_log(
-        stack, g0, math.exp(g0), span, step, logs, prm, log_bands(prm), ratios, out2, 0, work, sums
+        st, g0, math.exp(g0), span, step, logs, prm, log_bands(prm), ratios, out2, 0, cum, sums, padded
     )
 
 
@@ -735,8 +811,12 @@ def run_stock(
     keep_stacks: bool,
     stacks: np.ndarray,
     g0s: np.ndarray,
+    work: np.ndarray,
 ) -> None:
-    """Evolve one stock over rows [start, end) writing metrics[:, t] (and, if asked, every stack and g0)."""
+    """Evolve one stock over rows [start, end) writing metrics[:, t] (and, if asked, every stack and g0).
+
+    ``work``: :func:`work_size` floats for the stock's peak_halfwidth, owned by the caller.  The per-bar loop
+    reaches ``work``, ``ratios``, ``prm`` and ``metrics`` through borrowed views (:func:`borrow`)."""
     m = end - start
     log_low = np.log(low[start:end])
     log_high = np.log(high[start:end])
@@ -744,8 +824,10 @@ def run_stock(
     zlo = np.empty(m)
     zhi = np.empty(m)
     rolling_low_high(log_low, log_high, 0, m, int(prm[_ZW]), zlo, zhi)
-    stack = np.zeros(n_bins)
-    cum = np.empty(n_bins + 1)  # the stack's prefix sums on its span, carried from bar to bar
+    work[:] = 0.0
+    # cum: the stack's prefix sums on its span, carried from bar to bar
+    stack, cum, padded = work_views(work, n_bins, max(int(prm[_PH]), 0))
+    ratios, prm, metrics = borrow(ratios), borrow(prm), borrow(metrics)
     bands = log_bands(prm)
     log_keep_panic = math.log(1.0 - prm[_PANIC])
     g0 = scale = 0.0  # scale = exp(g0), recomputed only when the grid moves
@@ -771,7 +853,9 @@ def run_stock(
             )
             sums = (total, dot)
         logs = (math.log(close[t]), zlo[i], zhi[i])
-        stack_metrics_log(stack, g0, scale, span, step, logs, prm, bands, ratios, metrics, t, cum, sums)
+        stack_metrics_log(
+            stack, g0, scale, span, step, logs, prm, bands, ratios, metrics, t, cum, sums, padded
+        )
         if keep_stacks:
             stacks[i, :] = stack
             g0s[i] = g0
@@ -803,5 +887,6 @@ def chips_batch(
         run_stock(
             offsets[s], offsets[s + 1], low, high, close, ref, tau, k_norm, prm[s], mode,
             n_bins, step, anchor, margin, ratios, metrics, False, dummy, dummy_g,
+            np.empty(work_size(n_bins, max(int(prm[s, _PH]), 0))),
         )  # fmt: skip
     return metrics

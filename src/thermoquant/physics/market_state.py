@@ -24,7 +24,6 @@ from thermoquant.physics.chips_nb import (
     grid_ratios,
     init_stack,
     stack_metrics,
-    work_size,
 )
 from thermoquant.physics.params import GRID_MODES, GridSpec, P, ThermoParams, param_matrix
 from thermoquant.physics.thermo_nb import MIN_HISTORY, Q_COLUMNS, classify, is_buy_point, k_norm_of
@@ -155,7 +154,7 @@ def _step_one(
         k = (n - j) % r_len
         zl = min(zl, ring[s, k, _LOW])
         zh = max(zh, ring[s, k, _HIGH])
-    stack_metrics(stack[s], g0[s], step, c, zl, zh, prm, m_out, np.empty(work_size(stack.shape[1])), ratios)
+    stack_metrics(stack[s], g0[s], step, c, zl, zh, prm, m_out, ratios)
     # state
     sw = int(prm[_SLOPE_WINDOW])
     ti_up = n >= sw and ti > ring[s, (n - sw) % r_len, _TI]
