@@ -209,15 +209,16 @@ def fit_grid(stack: np.ndarray, g0: float, step: float, low: float, high: float,
 
 
 @njit(inline="always", **_JIT)
-def _tri_cdf(x: float, a: float, c: float, b: float) -> float:
-    """CDF of the triangular distribution on [a, b] with mode c (a < b, a <= c <= b)."""
+def _tri_cdf(x: float, a: float, c: float, b: float, per_left: float, per_right: float) -> float:
+    """CDF of the triangular distribution on [a, b] with mode c (a < b, a <= c <= b); ``per_left`` =
+    1 / ((b - a)(c - a)), ``per_right`` = 1 / ((b - a)(b - c)) (computed once per bar, inf where unused)."""
     if x <= a:
         return 0.0
     if x >= b:
         return 1.0
     if x <= c:
-        return (x - a) * (x - a) / ((b - a) * (c - a))
-    return 1.0 - (b - x) * (b - x) / ((b - a) * (b - c))
+        return (x - a) * (x - a) * per_left
+    return 1.0 - (b - x) * (b - x) * per_right
 
 
 @njit(**_JIT)
@@ -269,11 +270,12 @@ def _add_chips(
     if mass <= 0.0:
         i1 = i0 - 1
     c = min(max(apex, low), high)
+    per_left, per_right = 1.0 / ((high - low) * (c - low)), 1.0 / ((high - low) * (high - c))
     # bin mass = CDF difference at the bin's upper edge (scale times the edge ratio, i + 1 <= n); the last bin
     # takes the remainder up to 1, so the bar adds exactly ``mass`` (all of it when the bar spans one bin)
     prev = 0.0
     for i in range(i0, i1 + 1):
-        cur = _tri_cdf(scale * ratios[i + 1], low, c, high) if i < i1 else 1.0
+        cur = _tri_cdf(scale * ratios[i + 1], low, c, high, per_left, per_right) if i < i1 else 1.0
         stack[i] += mass * (cur - prev)
         prev = cur
     return i0, i1 + 1
@@ -619,36 +621,42 @@ def _find_peaks(
     a, b = max(lo - h, 0), min(hi + h, n)  # outside, every window is empty
     m = b - a
     mb = (m + _BLOCK - 1) // _BLOCK * _BLOCK
-    # prefix sums beyond the span, as far as the windows read: 0 below, the total above
-    cp[g + a - h : g + lo] = 0.0
-    cp[g + hi + 1 : g + a + mb + h + 1] = total
     w = win[:mb]
     bits = borrow_bits(win)[:mb]  # windows are >= 0: their bits order as they do
+    # W(a + j) = cum[a + j + h + 1] - cum[a + j - h]; the prefix sums are 0 below the span and the total above it
+    # (selected, not stored: a store just before these wide loads would stall them)
     upper, lower = cp[g + a + h + 1 : g + a + mb + h + 1], cp[g + a - h : g + a + mb - h]
-    for j in range(mb):
-        w[j] = upper[j] - lower[j]
+    j_top, j_bottom = hi - (a + h + 1), lo - (a - h)  # upper[j] is valid up to j_top, lower[j] from j_bottom
+    for j in range(mb):  # windows past the last (j >= m) are set empty
+        x = (upper[j] if j <= j_top else total) - (lower[j] if j >= j_bottom else 0.0)
+        w[j] = x if j < m else 0.0
     # W(i) - W(i - 1) = s[i + h] - s[i - h - 1];  W(i + 1) - W(i) = s[i + h + 1] - s[i - h]
     enter, leave = sp[g + a + h : g + a + mb + h + 1], sp[g + a - h - 1 : g + a + mb - h]
+    floor = min_mass if min_mass > 0.0 else 5e-324  # x >= floor: heavy enough and not empty
     count = 0
     first = mb
+    last = 0
     top = 0
     for j in range(mb):
-        x = w[j]
-        pk = (j < m) & (x >= min_mass) & (x > 0.0) & (enter[j] >= leave[j]) & (leave[j + 1] > enter[j + 1])
+        pk = (w[j] >= floor) & (enter[j] >= leave[j]) & (leave[j + 1] > enter[j + 1])
         count += pk
         first = min(first, j if pk else mb)
+        last = max(last, j if pk else 0)
         top = max(top, bits[j] if pk else 0)
     if count == 0:
         return 0, -1, -1, 0.0, 0.0
     best = first
-    if count > 1:
+    if count == 2:
+        best = first if bits[first] >= bits[last] else last
+    elif count > 2:  # the lowest peak as heavy as the heaviest, among the peaks first .. last
+        span_w, span_bits = w[first : last + 1], bits[first : last + 1]
+        span_enter, span_leave = enter[first : last + 2], leave[first : last + 2]
         best = mb
-        for j in range(mb):
-            x = w[j]
-            pk = (
-                (j < m) & (x >= min_mass) & (x > 0.0) & (enter[j] >= leave[j]) & (leave[j + 1] > enter[j + 1])
-            )
-            best = min(best, j if pk & (bits[j] == top) else mb)
+        for k in range(last + 1 - first):
+            rises, falls = span_enter[k] >= span_leave[k], span_leave[k + 1] > span_enter[k + 1]
+            pk = (span_w[k] >= floor) & rises & falls
+            best = min(best, k if pk & (span_bits[k] == top) else mb)
+        best += first
     return count, a + first, a + best, w[first], w[best]
 
 
@@ -693,9 +701,10 @@ def stack_metrics_log(
     inv = 1.0 / step
     total, dot = sums  # total 0 for an empty stack: every output is NaN (below)
     lp, lz_lo, lz_hi = log_prices
+    per = 1.0 / total  # shares of the stack: one division per bar
     below = _below(cum, stack, lo, hi, g0, inv, lp)
-    out[0, col] = below / total
-    out[1, col] = scale * dot / total
+    out[0, col] = below * per
+    out[1, col] = scale * dot * per
     # cost quantiles 5/15/50/85/95 %
     tq = (0.05 * total, 0.15 * total, 0.5 * total, 0.85 * total, 0.95 * total)
     iq = _quantile_bins(cum, lo, hi, tq)
@@ -705,18 +714,18 @@ def stack_metrics_log(
     out[7, col] = (out[6, col] - out[2, col]) / (out[6, col] + out[2, col])
     out[8, col] = (out[5, col] - out[3, col]) / (out[5, col] + out[3, col])
     lq_lo, lq_hi, lb_lo, lb_hi = bands
-    out[9, col] = (below - _below(cum, stack, lo, hi, g0, inv, lp + lq_lo)) / total
-    out[10, col] = (_below(cum, stack, lo, hi, g0, inv, lp + lq_hi) - below) / total
+    out[9, col] = (below - _below(cum, stack, lo, hi, g0, inv, lp + lq_lo)) * per
+    out[10, col] = (_below(cum, stack, lo, hi, g0, inv, lp + lq_hi) - below) * per
     h = max(int(prm[_PH]), 0)
     npk, low_i, best_i, low_w, best_w = _find_peaks(padded, n, lo, hi, h, prm[_MPM] * total, total)
     nan_if_none = 1.0 if npk > 0 else np.nan  # best_i = low_i = -1 without peaks: indices stay valid
     out[11, col] = scale * ratios[n + 1 + best_i] * nan_if_none
-    out[12, col] = best_w / total * nan_if_none
+    out[12, col] = best_w * per * nan_if_none
     out[13, col] = scale * ratios[n + 1 + low_i] * nan_if_none
-    out[14, col] = low_w / total * nan_if_none
+    out[14, col] = low_w * per * nan_if_none
     out[15, col] = npk
-    out[16, col] = _below(cum, stack, lo, hi, g0, inv, lz_lo + lb_lo) / total
-    out[17, col] = 1.0 - _below(cum, stack, lo, hi, g0, inv, lz_hi + lb_hi) / total
+    out[16, col] = _below(cum, stack, lo, hi, g0, inv, lz_lo + lb_lo) * per
+    out[17, col] = 1.0 - _below(cum, stack, lo, hi, g0, inv, lz_hi + lb_hi) * per
     if not (total > 0.0):  # empty stack
         for k in range(N_METRICS):
             out[k, col] = np.nan
@@ -765,29 +774,35 @@ def rolling_low_high(
     out_lo: np.ndarray,
     out_hi: np.ndarray,
 ) -> None:
-    """Rolling min of low / max of high over the last ``window`` bars (inclusive) of rows [start, end): O(n)."""
+    """Rolling min of low / max of high over the last ``window`` bars (inclusive) of rows [start, end); values that
+    are not finite (missing prices, or the log of a zero price) are skipped (+inf / -inf when a window has none).
+
+    van Herk / Gil-Werman: in blocks of ``window`` rows, a running min from each block's start and one from its
+    end; a window spans at most two blocks, so its min is the second block's running min at its last row and
+    the first block's from its first row.  Three branch-free passes, O(1) per row whatever the window.
+    """
+    w = max(window, 1)
     m = end - start
-    dq_lo = np.empty(m, dtype=np.int64)
-    dq_hi = np.empty(m, dtype=np.int64)
-    hl = 0
-    tl = 0
-    hh = 0
-    th = 0
-    for t in range(start, end):
-        while tl > hl and low[dq_lo[tl - 1]] >= low[t]:
-            tl -= 1
-        dq_lo[tl] = t
-        tl += 1
-        while th > hh and high[dq_hi[th - 1]] <= high[t]:
-            th -= 1
-        dq_hi[th] = t
-        th += 1
-        while dq_lo[hl] <= t - window:
-            hl += 1
-        while dq_hi[hh] <= t - window:
-            hh += 1
-        out_lo[t] = low[dq_lo[hl]]
-        out_hi[t] = high[dq_hi[hh]]
+    suf_lo = np.empty(m)
+    suf_hi = np.empty(m)
+    for b0 in range(0, m, w):
+        b1 = min(b0 + w, m)
+        acc_lo, acc_hi = np.inf, -np.inf
+        for i in range(b0, b1):  # from the block's start
+            x, y = low[start + i], high[start + i]
+            acc_lo = x if (x < acc_lo) and math.isfinite(x) else acc_lo
+            acc_hi = y if (y > acc_hi) and math.isfinite(y) else acc_hi
+            out_lo[start + i], out_hi[start + i] = acc_lo, acc_hi
+        acc_lo, acc_hi = np.inf, -np.inf
+        for i in range(b1 - 1, b0 - 1, -1):  # from the block's end
+            x, y = low[start + i], high[start + i]
+            acc_lo = x if (x < acc_lo) and math.isfinite(x) else acc_lo
+            acc_hi = y if (y > acc_hi) and math.isfinite(y) else acc_hi
+            suf_lo[i], suf_hi[i] = acc_lo, acc_hi
+    for i in range(w - 1, m):  # earlier windows start at row 0: the first block's running values
+        first = i - w + 1
+        out_lo[start + i] = min(out_lo[start + i], suf_lo[first])
+        out_hi[start + i] = max(out_hi[start + i], suf_hi[first])
 
 
 @njit(**_JIT)
