@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from thermoquant.physics.chips_em_nb import em_batch
-from thermoquant.physics.chips_nb import METRIC_COLUMNS, chips_batch
+from thermoquant.physics.chips_nb import DUST, METRIC_COLUMNS, chips_batch
 from thermoquant.physics.market_state import MarketState
 from thermoquant.physics.params import GridSpec, ThermoParams, param_matrix
 from thermoquant.physics.thermo_nb import quantities_batch, states_batch
@@ -144,8 +144,17 @@ def numpy_behavioral(c: dict[str, np.ndarray], k: np.ndarray, p: ThermoParams, g
                     worst = np.argmax(np.where(over, w, -1))
                     sat[worst], f[worst] = True, 1.0
                     rem -= m[worst]
-                burnt = tau * stack.sum()
-                stack = stack * (1 - f[grp]) + tri(lo, hi, ref, burnt, g0)
+                before = stack.sum()
+                burnt = tau * before
+                kept = stack * (1 - f[grp])
+                dust = (kept > 0) & (kept < DUST)
+                kept[dust] = 0.0
+                new = tri(lo, hi, ref, burnt, g0)
+                stack = kept + new
+                if dust.any():  # the dust joins the new chips in the bin of the typical price
+                    got = np.flatnonzero(new)
+                    apex = math.floor((lr - g0) * (1.0 / step))
+                    stack[min(max(apex, got[0]), got[-1])] += before - stack.sum()
         cum = np.cumsum(stack)
         tot = cum[-1]
         pos = (math.log(cl) - g0) / step

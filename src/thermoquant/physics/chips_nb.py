@@ -83,9 +83,11 @@ METRIC_COLUMNS: tuple[str, ...] = (
 )
 N_METRICS = len(METRIC_COLUMNS)
 
-#: Masses below this share of the float are set to zero (keeps the arithmetic out of slow subnormal numbers;
-#: the mass dropped is < n_bins × 1e-30 per bar, far below any reported precision).
-TINY = 1e-30
+#: Dust: after a bar's burn, a bin holding less than this share of the float (under one share for a float below
+#: 10 bn shares) is emptied and its chips join the bar's new chips at its typical price, so the stack still sums
+#: to the float.  Without it every bin a stock ever traded in keeps a vanishing mass (old chips decay
+#: geometrically, never to 0) and every per-bar pass runs over those bins too; metrics move by < 1e-9.
+DUST = 1e-10
 
 # error_model="numpy": a float division by zero gives inf/NaN instead of raising (no kernel divides by zero on
 # valid input).  Per-bar helpers are inlined (``inline="always"``): numba cannot drop the (atomic) reference
@@ -333,14 +335,19 @@ def burn_fractions(
 @njit(inline="always", **_JIT)
 def _burn(
     stack: np.ndarray, lo: int, hi: int, ip: int, ix: int, keep0: float, keep1: float, keep2: float
-) -> None:
+) -> int:
     """Within the span [lo, hi): multiply bins below ip by keep0, [ip, ix) by keep1, from ix on by keep2; masses
-    below TINY become 0."""
+    below DUST become 0 (:func:`chip_step_log` puts them back into the bar's new chips).  Returns the number of
+    bins so emptied."""
     ipu, ixu = uint64(max(ip, 0)), uint64(max(ix, 0))
+    emptied = 0
     for i in range(uint64(max(lo, 0)), uint64(max(hi, 0))):
         keep = keep0 if i < ipu else (keep1 if i < ixu else keep2)
         v = stack[i] * keep
-        stack[i] = v if v >= TINY else 0.0
+        dust = v < DUST
+        emptied += dust & (v > 0.0)
+        stack[i] = 0.0 if dust else v
+    return emptied
 
 
 @njit(inline="always", **_JIT)
@@ -469,12 +476,22 @@ def chip_step_log(
     below_ix = cum[min(max(ix, lo), hi)]
     m0, m1, m2 = below_ip, below_ix - below_ip, total - below_ix
     keep0, keep1, keep2, burnt = _burn_keeps(m0, m1, m2, tau, k_norm, prm, mode)
-    _burn(stack, lo, hi, ip, ix, keep0, keep1, keep2)
+    emptied = _burn(stack, lo, hi, ip, ix, keep0, keep1, keep2)
     a, b = _add_chips(stack, g0, step, ll, lh, low, high, ref, burnt, scale, ratios)
     if a < b:
         lo, hi = (min(lo, a), max(hi, b)) if lo < hi else (a, b)
     lo, hi = _trim(stack, lo, hi)
+    before = total
     total, dot = stack_sums(stack, lo, hi, cum, ratios)
+    # the dust the burn emptied (with the bar's rounding) joins the new chips in the bin of the typical price
+    swept = before - total
+    if emptied > 0 and a < b:
+        k = min(max(math.floor((lr - g0) * inv), a), b - 1)
+        stack[k] += swept
+        for j in range(uint64(k + 1), uint64(hi + 1)):
+            cum[j] += swept
+        total += swept
+        dot += swept * ratios[n + 1 + k]
     return g0, scale, (lo, hi), total, dot
 
 
