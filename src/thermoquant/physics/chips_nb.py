@@ -86,7 +86,7 @@ N_METRICS = len(METRIC_COLUMNS)
 #: Dust: after a bar's burn, a bin holding less than this share of the float (under one share for a float below
 #: 10 bn shares) is emptied and its chips join the bar's new chips at its typical price, so the stack still sums
 #: to the float.  Without it every bin a stock ever traded in keeps a vanishing mass (old chips decay
-#: geometrically, never to 0) and every per-bar pass runs over those bins too; metrics move by < 1e-9.
+#: geometrically, never to 0) and every per-bar pass runs over those bins too (docs/physics.md: its effect).
 DUST = 1e-10
 
 # error_model="numpy": a float division by zero gives inf/NaN instead of raising (no kernel divides by zero on
