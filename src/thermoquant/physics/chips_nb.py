@@ -588,7 +588,9 @@ def _below(
 @njit(inline="always", **_JIT)
 def _exp_small(x: float) -> float:
     """exp(x) for 0 <= x <= log_step (a few %): 6-term Taylor series, relative error < 1e-13 for x <= 0.05."""
-    return 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0 + x / 720.0)))))
+    return 1.0 + x * (
+        1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0 + x * (1.0 / 720.0)))))
+    )
 
 
 @njit(inline="always", **_JIT)
@@ -645,7 +647,8 @@ def _find_peaks(
     upper, lower = cp[g + a + h + 1 : g + a + mb + h + 1], cp[g + a - h : g + a + mb - h]
     j_top, j_bottom = hi - (a + h + 1), lo - (a - h)  # upper[j] is valid up to j_top, lower[j] from j_bottom
     for j in range(mb):  # windows past the last (j >= m) are set empty
-        x = (upper[j] if j <= j_top else total) - (lower[j] if j >= j_bottom else 0.0)
+        u, d = upper[j], lower[j]  # read unconditionally: a masked load cannot take a pending store's value
+        x = (u if j <= j_top else total) - (d if j >= j_bottom else 0.0)
         w[j] = x if j < m else 0.0
     # W(i) - W(i - 1) = s[i + h] - s[i - h - 1];  W(i + 1) - W(i) = s[i + h + 1] - s[i - h]
     enter, leave = sp[g + a + h : g + a + mb + h + 1], sp[g + a - h - 1 : g + a + mb - h]
