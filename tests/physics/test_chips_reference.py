@@ -78,11 +78,20 @@ def assert_metrics_match(got: np.ndarray, ref: np.ndarray) -> None:
     np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12, equal_nan=True)
 
 
-@pytest.mark.parametrize("mode", ["behavioral", "tdx"])
-def test_batch_metrics_match_the_definitions(bars_000025: pl.DataFrame, mode: str) -> None:
-    p, grid = ThermoParams(), GridSpec()
-    got = chip_distribution(bars_000025, mode=mode).select(METRIC_COLUMNS).to_numpy()
-    stacks, g0 = chip_history(bars_000025, mode=mode)
+@pytest.mark.parametrize(
+    ("mode", "peaks"),
+    [
+        ("behavioral", {}),
+        ("tdx", {}),
+        # the peak search skips bins no heavy-enough window can reach: check it at other thresholds and widths
+        ("behavioral", {"min_peak_mass": 0.0, "peak_halfwidth": 1}),
+        ("behavioral", {"min_peak_mass": 0.2, "peak_halfwidth": 4}),
+    ],
+)
+def test_batch_metrics_match_the_definitions(bars_000025: pl.DataFrame, mode: str, peaks: dict) -> None:
+    p, grid = ThermoParams(**peaks), GridSpec()
+    got = chip_distribution(bars_000025, mode=mode, params=p).select(METRIC_COLUMNS).to_numpy()
+    stacks, g0 = chip_history(bars_000025, mode=mode, params=p)
     zones = bars_000025.select(
         pl.col("low").rolling_min(p.zone_window, min_samples=1).alias("lo"),
         pl.col("high").rolling_max(p.zone_window, min_samples=1).alias("hi"),

@@ -612,6 +612,20 @@ def _quantile_bins(cum: np.ndarray, lo: int, hi: int, targets: tuple) -> tuple:
 
 
 @njit(inline="always", **_JIT)
+def _heavy_core(cum: np.ndarray, lo: int, hi: int, floor: float) -> tuple[int, int]:
+    """(number of j in [1, n) with cum[j] < floor, number with cum[j] <= total - floor) on the prefix sums of the
+    span [lo, hi): a window of at least ``floor`` mass around bin i needs cum[i + h + 1] >= floor and cum[i - h] <=
+    total - floor, so it lies in [first - h, second + h] (:func:`_find_peaks`).  Branch-free, vectorisable."""
+    ceiling = cum[hi] - floor
+    below = upto = lo  # cum is 0 below the span: counted
+    for j in range(uint64(max(lo + 1, 0)), uint64(max(hi, 0))):
+        v = cum[j]
+        below += v < floor
+        upto += v <= ceiling
+    return below, upto
+
+
+@njit(inline="always", **_JIT)
 def _quantile_price(
     cum: np.ndarray, stack: np.ndarray, i: int, target: float, edge: float, step: float
 ) -> float:
@@ -623,21 +637,23 @@ def _quantile_price(
 
 @njit(**_JIT)
 def _find_peaks(
-    padded: tuple, n: int, lo: int, hi: int, h: int, min_mass: float, total: float
+    padded: tuple, n: int, lo: int, hi: int, h: int, floor: float, total: float, core: tuple[int, int]
 ) -> tuple[int, int, int, float, float]:
     """Peaks of a stack with span [lo, hi): bins i in [0, n) whose window mass W(i) (bins i - h .. i + h, none
-    outside the grid) is positive, at least ``min_mass``, does not rise into i (W(i) >= W(i - 1)) and falls after
-    it (W(i + 1) < W(i)).  Returns (number of peaks, lowest peak bin, heaviest peak bin (the lowest of equals), the
+    outside the grid) is at least ``floor`` (> 0), does not rise into i (W(i) >= W(i - 1)) and falls after it
+    (W(i + 1) < W(i)).  Returns (number of peaks, lowest peak bin, heaviest peak bin (the lowest of equals), the
     lowest's and the heaviest's window mass); bins -1 and masses 0 without peaks.
 
     The rise and fall are decided exactly by the bins entering and leaving the window, so rounding in the prefix
     sums never makes or breaks a plateau.  ``padded`` is :func:`work_views`' (the prefix sums valid on [lo, hi],
-    ``total`` their last).  The loops are branch-free over views indexed from 0 (so they vectorise) and run to a
+    ``total`` their last); only the bins :func:`_heavy_core` (``core``) allows are searched.  The loops are
+    branch-free over views indexed from 0 (so they vectorise; an early return here stops that) and run to a
     multiple of _BLOCK windows, reading guard bins past the end.
     """
     sp, cp, win = padded
     g = guard_bins(h)
-    a, b = max(lo - h, 0), min(hi + h, n)  # outside, every window is empty
+    b = min(hi + h, core[1] + h + 1, n)  # outside [a, b) no window has mass, or enough of it
+    a = min(max(lo - h, core[0] - h, 0), b)
     m = b - a
     mb = (m + _BLOCK - 1) // _BLOCK * _BLOCK
     w = win[:mb]
@@ -652,7 +668,6 @@ def _find_peaks(
         w[j] = x if j < m else 0.0
     # W(i) - W(i - 1) = s[i + h] - s[i - h - 1];  W(i + 1) - W(i) = s[i + h + 1] - s[i - h]
     enter, leave = sp[g + a + h : g + a + mb + h + 1], sp[g + a - h - 1 : g + a + mb - h]
-    floor = min_mass if min_mass > 0.0 else 5e-324  # x >= floor: heavy enough and not empty
     count = 0
     first = mb
     last = 0
@@ -737,7 +752,9 @@ def stack_metrics_log(
     out[9, col] = (below - _below(cum, stack, lo, hi, g0, inv, lp + lq_lo)) * per
     out[10, col] = (_below(cum, stack, lo, hi, g0, inv, lp + lq_hi) - below) * per
     h = max(int(prm[_PH]), 0)
-    npk, low_i, best_i, low_w, best_w = _find_peaks(padded, n, lo, hi, h, prm[_MPM] * total, total)
+    floor = max(prm[_MPM] * total, 5e-324)  # a peak's least window mass: heavy enough, and not empty
+    core = _heavy_core(cum, lo, hi, floor)
+    npk, low_i, best_i, low_w, best_w = _find_peaks(padded, n, lo, hi, h, floor, total, core)
     nan_if_none = 1.0 if npk > 0 else np.nan  # best_i = low_i = -1 without peaks: indices stay valid
     out[11, col] = scale * ratios[n + 1 + best_i] * nan_if_none
     out[12, col] = best_w * per * nan_if_none
