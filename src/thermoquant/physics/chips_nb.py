@@ -11,20 +11,21 @@ against a plain NumPy evaluation of the definitions):
   reference-count: otherwise every call and every view costs an atomic increment and decrement, on counters
   that both threads share for the shared arrays (a quarter of the run time, and most of the poor scaling over
   two threads);
-- every pass works on the stack's *span* (:func:`span_of`, the bins holding mass, ~55 of 128 on real data), kept
-  up to date through each bar instead of rescanned;
+- every pass works on the stack's *span* (:func:`span_of`, the bins holding mass), kept up to date through each
+  bar instead of rescanned; the dust rule (:data:`DUST`) keeps vanishing old chips from widening it;
 - one pass per bar (:func:`stack_sums`, after the new chips) gives the prefix sums and the cost-weighted sum; the
   prefix sums are carried to the next bar, whose burn groups read them, and every metric reads them: quantile
-  bins are counted branch-free instead of walked; the peak search is three branch-free passes over the windows
-  (:func:`_find_peaks`) on a stack with empty guard bins around it (:func:`work_views`);
+  bins are counted branch-free instead of walked; the peak search runs branch-free passes over the windows
+  (:func:`_find_peaks`), only where a heavy-enough window can sit (:func:`_heavy_core`), on a stack with empty
+  guard bins around it (:func:`work_views`);
 - hot loops index from 0 over views, or with unsigned indices: a possibly negative index makes numba emit a
-  wraparound test that stops LLVM vectorising;
+  wraparound test that stops LLVM vectorising (so does an early return before the peak loops, and a load under
+  a condition becomes a masked load that cannot take a value from a pending store);
 - prices enter as logs, computed once per bar; bin prices (and the new chips' bin edges) are ``exp(g0)`` times a
   per-grid table of ratios (:func:`grid_ratios`) instead of one ``exp`` per bin, and ``exp(g0)`` itself is
   recomputed only when the grid moves (no ``exp`` on most bars);
 - per-bar helpers are inlined and written without branches around array accesses, and ``error_model="numpy"``
-  removes the division-by-zero raise paths: otherwise numba keeps atomic reference counting of the arrays on
-  every call;
+  removes the division-by-zero raise paths; divisions by the total are one reciprocal per bar;
 - no ``fastmath`` flag: the cost-weighted sum runs four accumulators by hand.
 Results equal the plain left-to-right evaluation up to rounding: ~1e-15 relative, ~1e-13 absolute on masses
 obtained as differences of cumulative sums.
