@@ -770,6 +770,30 @@ def stack_metrics_log(
 
 
 @njit(**_JIT)
+def _stack_metrics_in(
+    stack: np.ndarray,
+    g0: float,
+    step: float,
+    logs: tuple[float, float, float],
+    prm: np.ndarray,
+    out: np.ndarray,
+    ratios: np.ndarray,
+    work: np.ndarray,
+) -> None:
+    """:func:`stack_metrics` with the stack copied into ``work`` (zeros, :func:`work_size`), which the caller owns:
+    the borrowed views the metrics read point into it, so it must outlive this call."""
+    n = stack.shape[0]
+    st, cum, padded = work_views(work, n, max(int(prm[_PH]), 0))
+    st[:] = stack
+    span = span_of(st)
+    sums = stack_sums(st, span[0], span[1], cum, ratios)
+    out2 = out.reshape((out.shape[0], 1))
+    stack_metrics_log(
+        st, g0, math.exp(g0), span, step, logs, prm, log_bands(prm), ratios, out2, 0, cum, sums, padded
+    )
+
+
+@njit(**_JIT)
 def stack_metrics(
     stack: np.ndarray,
     g0: float,
@@ -782,19 +806,10 @@ def stack_metrics(
     ratios: np.ndarray,
 ) -> None:
     """:func:`stack_metrics_log` with prices (CNY) — ``price`` (close), rolling ``zone_lo`` / ``zone_hi`` — into the
-    vector ``out`` (one stock's stack, copied into a work buffer)."""
+    vector ``out`` (one stock's stack)."""
     logs = (math.log(price), math.log(zone_lo), math.log(zone_hi))
-    out2 = out.reshape((out.shape[0], 1))
-    n = stack.shape[0]
-    h = max(int(prm[_PH]), 0)
-    work = np.zeros(work_size(n, h))
-    st, cum, padded = work_views(work, n, h)
-    st[:] = stack
-    span = span_of(st)
-    sums = stack_sums(st, span[0], span[1], cum, ratios)
-    stack_metrics_log(
-        st, g0, math.exp(g0), span, step, logs, prm, log_bands(prm), ratios, out2, 0, cum, sums, padded
-    )
+    work = np.zeros(work_size(stack.shape[0], max(int(prm[_PH]), 0)))
+    _stack_metrics_in(stack, g0, step, logs, prm, out, ratios, work)  # work lives until this call returns
 
 
 # ---------------------------------------------------------------------------------------------------------------
