@@ -151,10 +151,8 @@ def numpy_behavioral(c: dict[str, np.ndarray], k: np.ndarray, p: ThermoParams, g
                 kept[dust] = 0.0
                 new = tri(lo, hi, ref, burnt, g0)
                 stack = kept + new
-                if dust.any():  # the dust joins the new chips in the bin of the typical price
-                    got = np.flatnonzero(new)
-                    apex = math.floor((lr - g0) * (1.0 / step))
-                    stack[min(max(apex, got[0]), got[-1])] += before - stack.sum()
+                if dust.any():  # the dust joins the new chips, in the bin that received the most of them
+                    stack[int(np.argmax(new))] += before - stack.sum()
         cum = np.cumsum(stack)
         tot = cum[-1]
         pos = (math.log(cl) - g0) / step

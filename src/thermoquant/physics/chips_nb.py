@@ -9,8 +9,7 @@ Speed notes (the batch path runs ~10^7 stock-bars; ``tests/physics/test_chips_re
 against a plain NumPy evaluation of the definitions):
 - the per-bar loop reaches its arrays through borrowed views (:func:`borrow`), which numba does not
   reference-count: otherwise every call and every view costs an atomic increment and decrement, on counters
-  that both threads share for the shared arrays (a quarter of the run time, and most of the poor scaling over
-  two threads);
+  that both threads share for the shared arrays (a quarter of the single-thread run time under ``perf``);
 - every pass works on the stack's *span* (:func:`span_of`, the bins holding mass), kept up to date through each
   bar instead of rescanned; the dust rule (:data:`DUST`) keeps vanishing old chips from widening it;
 - one pass per bar (:func:`stack_sums`, after the new chips) gives the prefix sums and the cost-weighted sum; the
@@ -85,8 +84,8 @@ METRIC_COLUMNS: tuple[str, ...] = (
 N_METRICS = len(METRIC_COLUMNS)
 
 #: Dust: after a bar's burn, a bin holding less than this share of the float (under one share for a float below
-#: 10 bn shares) is emptied and its chips join the bar's new chips at its typical price, so the stack still sums
-#: to the float.  Without it every bin a stock ever traded in keeps a vanishing mass (old chips decay
+#: 10 bn shares) is emptied and its chips join the bar's new chips (in the bin that received most of them), so
+#: the stack still sums to the float.  Without it every bin a stock ever traded in keeps a vanishing mass (old chips decay
 #: geometrically, never to 0) and every per-bar pass runs over those bins too (docs/physics.md: its effect).
 DUST = 1e-10
 
@@ -112,8 +111,11 @@ def borrow(a: np.ndarray) -> np.ndarray:
 
     numba increments and decrements an array's reference count (an atomic instruction, on a counter that both
     threads hit when they share the array) every time the array enters a function or a view of it is taken; in
-    the per-bar loop that cost a quarter of the run time, and more on two threads.  The view has no owner: it
-    must not outlive ``a``, which its caller keeps alive."""
+    the per-bar loop that cost a quarter of the run time.  The view has no owner: it must not outlive ``a``,
+    which therefore must be an argument of the function that borrows it (numba frees a local array after its
+    last use, which the view does not count as)."""
+    if not a.flags.c_contiguous:
+        raise ValueError("borrow: the array must be C-contiguous")
     return carray(_address_as_voidptr(a.ctypes.data), a.shape, np.float64)
 
 
@@ -263,8 +265,9 @@ def _add_chips(
     ratios: np.ndarray,
 ) -> tuple[int, int]:
     """Add ``mass`` of new chips over [low, high] (prices and their logs), triangular with mode ``apex`` (one-price
-    bar: one bin); returns the bins [i0, i1) that received chips (empty when mass <= 0).  ``scale`` = exp(g0),
-    ``ratios`` = :func:`grid_ratios` of the grid."""
+    bar: one bin); returns the bins [i0, i1) that received chips (empty when mass <= 0) and the bin that received
+    the most (the lowest of equals; i0 when none did).  ``scale`` = exp(g0), ``ratios`` = :func:`grid_ratios` of
+    the grid."""
     n = stack.shape[0]
     i0 = min(max(math.floor((log_low - g0) / step), 0), n - 1)
     i1 = min(math.floor((log_high - g0) / step), n - 1)
@@ -277,11 +280,14 @@ def _add_chips(
     # bin mass = CDF difference at the bin's upper edge (scale times the edge ratio, i + 1 <= n); the last bin
     # takes the remainder up to 1, so the bar adds exactly ``mass`` (all of it when the bar spans one bin)
     prev = 0.0
+    most, heaviest = i0, 0.0
     for i in range(i0, i1 + 1):
         cur = _tri_cdf(scale * ratios[i + 1], low, c, high, per_left, per_right) if i < i1 else 1.0
-        stack[i] += mass * (cur - prev)
+        add = mass * (cur - prev)
+        stack[i] += add
+        most, heaviest = (i, add) if add > heaviest else (most, heaviest)
         prev = cur
-    return i0, i1 + 1
+    return i0, i1 + 1, most
 
 
 @njit(**_JIT)
@@ -478,16 +484,16 @@ def chip_step_log(
     m0, m1, m2 = below_ip, below_ix - below_ip, total - below_ix
     keep0, keep1, keep2, burnt = _burn_keeps(m0, m1, m2, tau, k_norm, prm, mode)
     emptied = _burn(stack, lo, hi, ip, ix, keep0, keep1, keep2)
-    a, b = _add_chips(stack, g0, step, ll, lh, low, high, ref, burnt, scale, ratios)
+    a, b, k = _add_chips(stack, g0, step, ll, lh, low, high, ref, burnt, scale, ratios)
     if a < b:
         lo, hi = (min(lo, a), max(hi, b)) if lo < hi else (a, b)
     lo, hi = _trim(stack, lo, hi)
     before = total
     total, dot = stack_sums(stack, lo, hi, cum, ratios)
-    # the dust the burn emptied (with the bar's rounding) joins the new chips in the bin of the typical price
+    # the dust the burn emptied (with the bar's rounding) joins the new chips, in the bin that received the most of
+    # them: a bin inside the span, heavy enough that the rounding part can never make it negative
     swept = before - total
     if emptied > 0 and a < b:
-        k = min(max(math.floor((lr - g0) * inv), a), b - 1)
         stack[k] += swept
         for j in range(uint64(k + 1), uint64(hi + 1)):
             cum[j] += swept
@@ -563,7 +569,8 @@ def work_views(work: np.ndarray, n: int, h: int) -> tuple:
 
     ``stack`` (n bins) and ``cum`` (its n + 1 prefix sums) each lie inside ``guard_bins(h)`` extra bins on both
     sides; ``padded`` = (padded stack, padded cum, window scratch) for :func:`_find_peaks`.  The stack's guard bins
-    stay 0 (nothing writes outside a stack); the peak search fills the prefix sums' guard bins it reads."""
+    stay 0 (nothing writes outside a stack); the peak search reads the prefix sums' guard bins and discards what
+    it finds there."""
     g = guard_bins(h)
     ls = n + 2 * g
     lc = n + 1 + 2 * g
