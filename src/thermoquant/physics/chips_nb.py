@@ -15,7 +15,7 @@ against a plain NumPy evaluation of the definitions):
 - one pass per bar (:func:`stack_sums`, after the new chips) gives the prefix sums and the cost-weighted sum; the
   prefix sums are carried to the next bar, whose burn groups read them, and every metric reads them: quantile
   bins are counted branch-free instead of walked; the peak search runs branch-free passes over the windows
-  (:func:`_find_peaks`), only where a heavy-enough window can sit (:func:`_heavy_core`), on a stack with empty
+  (:func:`_find_peaks`), only where a heavy-enough window can sit (:func:`_mass_counts`), on a stack with empty
   guard bins around it (:func:`work_views`);
 - hot loops index from 0 over views, or with unsigned indices: a possibly negative index makes numba emit a
   wraparound test that stops LLVM vectorising (so does an early return before the peak loops, and a load under
@@ -602,13 +602,22 @@ def _exp_small(x: float) -> float:
 
 
 @njit(inline="always", **_JIT)
-def _quantile_bins(cum: np.ndarray, lo: int, hi: int, targets: tuple) -> tuple:
-    """For each target (> 0, < the total): the bin holding that much mass from below, i.e. the number of j in
-    [1, n) with cum[j] < target.  Below the span cum is 0 (counted), from hi on it is the total (not counted), so
-    only (lo, hi) is searched, branch-free (vectorisable).  As cum is non-decreasing, this is where a
-    left-to-right walk stops."""
+def _mass_counts(cum: np.ndarray, lo: int, hi: int, targets: tuple, floor: float) -> tuple:
+    """Counts over the prefix sums of the span [lo, hi), in one branch-free (vectorisable) pass; returns
+    (quantile bins, heavy core):
+
+    - quantile bins: for each of the five ``targets`` (> 0, < the total), the bin holding that much mass from
+      below, i.e. the number of j in [1, n) with cum[j] < target (cum is non-decreasing: where a left-to-right
+      walk stops);
+    - heavy core: (number of j with cum[j] < ``floor``, number with cum[j] <= total - floor).  A window of at
+      least ``floor`` mass around bin i needs cum[i + h + 1] >= floor and cum[i - h] <= total - floor, so it lies
+      in [first - h, second + h] (:func:`_find_peaks`).
+
+    Below the span cum is 0 (counted), from hi on it is the total (not counted), so only (lo, hi) is searched.
+    """
     t0, t1, t2, t3, t4 = targets
-    c0 = c1 = c2 = c3 = c4 = lo
+    ceiling = cum[hi] - floor
+    c0 = c1 = c2 = c3 = c4 = below = upto = lo
     for j in range(uint64(max(lo + 1, 0)), uint64(max(hi, 0))):
         v = cum[j]
         c0 += v < t0
@@ -616,21 +625,9 @@ def _quantile_bins(cum: np.ndarray, lo: int, hi: int, targets: tuple) -> tuple:
         c2 += v < t2
         c3 += v < t3
         c4 += v < t4
-    return c0, c1, c2, c3, c4
-
-
-@njit(inline="always", **_JIT)
-def _heavy_core(cum: np.ndarray, lo: int, hi: int, floor: float) -> tuple[int, int]:
-    """(number of j in [1, n) with cum[j] < floor, number with cum[j] <= total - floor) on the prefix sums of the
-    span [lo, hi): a window of at least ``floor`` mass around bin i needs cum[i + h + 1] >= floor and cum[i - h] <=
-    total - floor, so it lies in [first - h, second + h] (:func:`_find_peaks`).  Branch-free, vectorisable."""
-    ceiling = cum[hi] - floor
-    below = upto = lo  # cum is 0 below the span: counted
-    for j in range(uint64(max(lo + 1, 0)), uint64(max(hi, 0))):
-        v = cum[j]
         below += v < floor
         upto += v <= ceiling
-    return below, upto
+    return (c0, c1, c2, c3, c4), (below, upto)
 
 
 @njit(inline="always", **_JIT)
@@ -654,7 +651,7 @@ def _find_peaks(
 
     The rise and fall are decided exactly by the bins entering and leaving the window, so rounding in the prefix
     sums never makes or breaks a plateau.  ``padded`` is :func:`work_views`' (the prefix sums valid on [lo, hi],
-    ``total`` their last); only the bins :func:`_heavy_core` (``core``) allows are searched.  The loops are
+    ``total`` their last); only the bins :func:`_mass_counts` (``core``) allows are searched.  The loops are
     branch-free over views indexed from 0 (so they vectorise; an early return here stops that) and run to a
     multiple of _BLOCK windows, reading guard bins past the end.
     """
@@ -750,7 +747,8 @@ def stack_metrics_log(
     out[1, col] = scale * dot * per
     # cost quantiles 5/15/50/85/95 %
     tq = (0.05 * total, 0.15 * total, 0.5 * total, 0.85 * total, 0.95 * total)
-    iq = _quantile_bins(cum, lo, hi, tq)
+    floor = max(prm[_MPM] * total, 5e-324)  # a peak's least window mass: heavy enough, and not empty
+    iq, core = _mass_counts(cum, lo, hi, tq, floor)
     for k in range(5):
         i = iq[k]
         out[2 + k, col] = _quantile_price(cum, stack, i, tq[k], scale * ratios[i], step)
@@ -760,8 +758,6 @@ def stack_metrics_log(
     out[9, col] = (below - _below(cum, stack, lo, hi, g0, inv, lp + lq_lo)) * per
     out[10, col] = (_below(cum, stack, lo, hi, g0, inv, lp + lq_hi) - below) * per
     h = max(int(prm[_PH]), 0)
-    floor = max(prm[_MPM] * total, 5e-324)  # a peak's least window mass: heavy enough, and not empty
-    core = _heavy_core(cum, lo, hi, floor)
     npk, low_i, best_i, low_w, best_w = _find_peaks(padded, n, lo, hi, h, floor, total, core)
     nan_if_none = 1.0 if npk > 0 else np.nan  # best_i = low_i = -1 without peaks: indices stay valid
     out[11, col] = scale * ratios[n + 1 + best_i] * nan_if_none
