@@ -17,9 +17,12 @@ against a plain NumPy evaluation of the definitions):
   bins are counted branch-free instead of walked; the peak search runs branch-free passes over the windows
   (:func:`_find_peaks`), only where a heavy-enough window can sit (:func:`_mass_counts`), on a stack with empty
   guard bins around it (:func:`work_views`);
+- views inside the per-bar path are taken by address (:func:`borrow_range`), not by slicing (a slice clamps and
+  normalises its bounds; the peak search took eight slices per bar);
 - hot loops index from 0 over views, or with unsigned indices: a possibly negative index makes numba emit a
   wraparound test that stops LLVM vectorising (so does an early return before the peak loops, and a load under
-  a condition becomes a masked load that cannot take a value from a pending store);
+  a condition becomes a masked load that cannot take a value from a pending store); where a value varies from bin
+  to bin or bar to bar unpredictably (the side of the triangle's apex), both sides are computed and selected;
 - prices enter as logs, computed once per bar; bin prices (and the new chips' bin edges) are ``exp(g0)`` times a
   per-grid table of ratios (:func:`grid_ratios`) instead of one ``exp`` per bin, and ``exp(g0)`` itself is
   recomputed only when the grid moves (no ``exp`` on most bars);
@@ -217,13 +220,12 @@ def fit_grid(stack: np.ndarray, g0: float, step: float, low: float, high: float,
 def _tri_cdf(x: float, a: float, c: float, b: float, per_left: float, per_right: float) -> float:
     """CDF of the triangular distribution on [a, b] with mode c (a < b, a <= c <= b); ``per_left`` =
     1 / ((b - a)(c - a)), ``per_right`` = 1 / ((b - a)(b - c)) (computed once per bar, inf where unused)."""
-    if x <= a:
-        return 0.0
-    if x >= b:
-        return 1.0
-    if x <= c:
-        return (x - a) * (x - a) * per_left
-    return 1.0 - (b - x) * (b - x) * per_right
+    # selects, not branches: where x falls against c varies from bin to bin (the unused side may be inf or NaN)
+    left = (x - a) * (x - a) * per_left
+    right = 1.0 - (b - x) * (b - x) * per_right
+    r = left if x <= c else right
+    r = 0.0 if x <= a else r
+    return 1.0 if x >= b else r
 
 
 @njit(**_JIT)
@@ -661,18 +663,19 @@ def _find_peaks(
     a = min(max(lo - h, core[0] - h, 0), b)
     m = b - a
     mb = (m + _BLOCK - 1) // _BLOCK * _BLOCK
-    w = win[:mb]
-    bits = borrow_bits(win)[:mb]  # windows are >= 0: their bits order as they do
+    # views by address (borrow_range), not slices: a slice's bounds arithmetic cost more than the loops below
+    w = win
+    bits = borrow_bits(win)  # windows are >= 0: their bits order as they do
     # W(a + j) = cum[a + j + h + 1] - cum[a + j - h]; the prefix sums are 0 below the span and the total above it
     # (selected, not stored: a store just before these wide loads would stall them)
-    upper, lower = cp[g + a + h + 1 : g + a + mb + h + 1], cp[g + a - h : g + a + mb - h]
+    upper, lower = borrow_range(cp, g + a + h + 1, mb), borrow_range(cp, g + a - h, mb)
     j_top, j_bottom = hi - (a + h + 1), lo - (a - h)  # upper[j] is valid up to j_top, lower[j] from j_bottom
     for j in range(mb):  # windows past the last (j >= m) are set empty
         u, d = upper[j], lower[j]  # read unconditionally: a masked load cannot take a pending store's value
         x = (u if j <= j_top else total) - (d if j >= j_bottom else 0.0)
         w[j] = x if j < m else 0.0
     # W(i) - W(i - 1) = s[i + h] - s[i - h - 1];  W(i + 1) - W(i) = s[i + h + 1] - s[i - h]
-    enter, leave = sp[g + a + h : g + a + mb + h + 1], sp[g + a - h - 1 : g + a + mb - h]
+    enter, leave = borrow_range(sp, g + a + h, mb + 1), borrow_range(sp, g + a - h - 1, mb + 1)
     count = 0
     first = mb
     last = 0
@@ -689,8 +692,12 @@ def _find_peaks(
     if count == 2:
         best = first if bits[first] >= bits[last] else last
     elif count > 2:  # the lowest peak as heavy as the heaviest, among the peaks first .. last
-        span_w, span_bits = w[first : last + 1], bits[first : last + 1]
-        span_enter, span_leave = enter[first : last + 2], leave[first : last + 2]
+        span_w = borrow_range(w, first, last + 1 - first)
+        span_bits = borrow_bits(span_w)
+        span_enter, span_leave = (
+            borrow_range(enter, first, last + 2 - first),
+            borrow_range(leave, first, last + 2 - first),
+        )
         best = mb
         for k in range(last + 1 - first):
             rises, falls = span_enter[k] >= span_leave[k], span_leave[k + 1] > span_enter[k + 1]
