@@ -663,7 +663,7 @@ def _find_peaks(
     a = min(max(lo - h, core[0] - h, 0), b)
     m = b - a
     mb = (m + _BLOCK - 1) // _BLOCK * _BLOCK
-    # views by address (borrow_range), not slices: a slice's bounds arithmetic cost more than the loops below
+    # views by address (borrow_range), not slices: no bounds clamping per view, eight times per bar
     w = win
     bits = borrow_bits(win)  # windows are >= 0: their bits order as they do
     # W(a + j) = cum[a + j + h + 1] - cum[a + j - h]; the prefix sums are 0 below the span and the total above it
