@@ -98,7 +98,8 @@ def test_water_filling_saturates_and_conserves() -> None:
         assert float((f * masses).sum()) == pytest.approx(target, abs=1e-12)
     f = burn_fractions(*masses, *weights, 0.5)
     assert f[0] == 1.0 and f[2] > f[1]
-    # nothing to burn from (no mass, or no weight on any mass): nothing burns, and no NaN
+    # nothing to burn from (no mass, or no weight on any mass: ThermoParams rejects weights <= 0, but the
+    # function alone must not return NaN): nothing burns
     assert burn_fractions(0.0, 0.0, 0.0, *weights, 0.0) == (0.0, 0.0, 0.0)
     assert burn_fractions(*masses, 0.0, 0.0, 0.0, 0.1) == (0.0, 0.0, 0.0)
 

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from thermoquant.data.store import open_store
@@ -40,6 +41,39 @@ def test_store_bars_and_param_packs(bars_000025: pl.DataFrame, tmp_path: Path) -
     a = compute_physics(got, params)
     b = compute_physics(bars, ThermoParams(ignition_dt=0.03))
     assert a["state"].to_list() == b["state"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("trapped_weight", 0.0),
+        ("max_weight", float("nan")),
+        ("panic_loss", 1.0),
+        ("tdx_a", -0.5),
+        ("profit_weight", "2"),
+    ],
+)
+def test_params_that_break_conservation_are_rejected_by_name(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=rf"ThermoParams\.{field} must be"):
+        ThermoParams(**{field: value})
+
+
+def test_a_bad_param_pack_names_its_row(tmp_path: Path) -> None:
+    url = str(tmp_path / "tq.duckdb")
+    packs = pl.DataFrame(
+        {
+            "symbol": ["000025.SZ", "603083.SH"],
+            "effective_date": [date(2014, 1, 1), date(2015, 3, 2)],
+            "params": [json.dumps({"ignition_dt": 0.03}), json.dumps({"trapped_weight": 0})],
+            "method": ["test", "test"],
+        }
+    )
+    with open_store(url) as store:
+        store.upsert("param_pack", packs)
+    with pytest.raises(
+        ValueError, match=r"symbol=603083\.SH effective_date=2015-03-02: ThermoParams\.trapped_weight"
+    ):
+        read_param_packs(date(2016, 1, 1), url=url)
 
 
 def test_ti_modes(bars_000025: pl.DataFrame) -> None:

@@ -77,5 +77,9 @@ def read_param_packs(as_of: date, url: str | None = None) -> dict:
     for row in packs.sort("effective_date").iter_rows(named=True):
         raw = row["params"]
         data = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
-        out[row["symbol"]] = ThermoParams.from_dict({k: v for k, v in data.items() if k in names})
+        try:
+            out[row["symbol"]] = ThermoParams.from_dict({k: v for k, v in data.items() if k in names})
+        except ValueError as exc:
+            where = f"param_pack row symbol={row['symbol']} effective_date={row['effective_date']}"
+            raise ValueError(f"{where}: {exc}") from exc
     return out

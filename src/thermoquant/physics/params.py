@@ -8,7 +8,10 @@ minutes on minute bars), turnover is a fraction of the float traded in one bar.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -35,6 +38,19 @@ class GridSpec:
     log_step: float = 0.02
     anchor: float = 0.35
     margin_bins: int = 2
+
+
+#: Fields of :class:`ThermoParams` with a required range: (rule in words, test).  A burn weight of 0 could not give
+#: up its share of the turnover once the other groups are burnt out (the stack would stop summing to the float);
+#: panic_loss = 1 would put the panic line at an infinite loss; a negative tdx_a would grow the old chips instead of burning them.
+VALID_RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
+    "profit_weight": ("a finite number > 0", lambda v: v > 0),
+    "profit_weight_lock": ("a finite number > 0", lambda v: v > 0),
+    "trapped_weight": ("a finite number > 0", lambda v: v > 0),
+    "max_weight": ("a finite number > 0", lambda v: v > 0),
+    "panic_loss": ("a number in (0, 1)", lambda v: 0 < v < 1),
+    "tdx_a": ("a finite number >= 0", lambda v: v >= 0),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +104,14 @@ class ThermoParams:
     max_weight: float = 8.0  # the "maximised" weight (distribution when K <= k_dist, panic)
     # --- tdx ---
     tdx_a: float = 1.0  # Tongdaxin historical-turnover coefficient A: decay (1 - A*turnover)
+
+    def __post_init__(self) -> None:
+        """Reject, naming the field, values under which the chip model cannot conserve the float
+        (:data:`VALID_RANGES`)."""
+        for name, (rule, ok) in VALID_RANGES.items():
+            value = getattr(self, name)
+            if not (isinstance(value, Real) and math.isfinite(value) and ok(value)):
+                raise ValueError(f"ThermoParams.{name} must be {rule}, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready) of every field."""
