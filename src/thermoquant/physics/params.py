@@ -42,7 +42,8 @@ class GridSpec:
 
 #: Fields of :class:`ThermoParams` with a required range: (rule in words, test).  A burn weight of 0 could not give
 #: up its share of the turnover once the other groups are burnt out (the stack would stop summing to the float);
-#: panic_loss = 1 would put the panic line at an infinite loss; a negative tdx_a would grow the old chips instead of burning them.
+#: panic_loss >= 1 puts the panic line at an infinite (or negative) cost, log(1 - panic_loss) is not finite; a
+#: negative tdx_a would grow the old chips instead of burning them.
 VALID_RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
     "profit_weight": ("a finite number > 0", lambda v: v > 0),
     "profit_weight_lock": ("a finite number > 0", lambda v: v > 0),
