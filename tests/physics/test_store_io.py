@@ -51,9 +51,10 @@ def test_store_bars_and_param_packs(bars_000025: pl.DataFrame, tmp_path: Path) -
         ("panic_loss", 1.0),
         ("tdx_a", -0.5),
         ("profit_weight", "2"),
+        ("ti_mode", "vwp"),
     ],
 )
-def test_params_that_break_conservation_are_rejected_by_name(field: str, value: object) -> None:
+def test_invalid_params_are_rejected_by_name(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=rf"ThermoParams\.{field} must be"):
         ThermoParams(**{field: value})
 

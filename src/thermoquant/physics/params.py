@@ -107,8 +107,10 @@ class ThermoParams:
     tdx_a: float = 1.0  # Tongdaxin historical-turnover coefficient A: decay (1 - A*turnover)
 
     def __post_init__(self) -> None:
-        """Reject, naming the field, values under which the chip model cannot conserve the float
-        (:data:`VALID_RANGES`)."""
+        """Reject, naming the field, an unknown ``ti_mode`` and values under which the chip model cannot conserve
+        the float (:data:`VALID_RANGES`)."""
+        if self.ti_mode not in TI_MODES:
+            raise ValueError(f"ThermoParams.ti_mode must be one of {sorted(TI_MODES)}, got {self.ti_mode!r}")
         for name, (rule, ok) in VALID_RANGES.items():
             value = getattr(self, name)
             if not (isinstance(value, Real) and math.isfinite(value) and ok(value)):
@@ -137,11 +139,7 @@ P = {name: i for i, name in enumerate(PARAM_COLUMNS)}
 
 def _numeric(p: ThermoParams, name: str) -> float:
     value = getattr(p, name)
-    if name == "ti_mode":
-        if value not in TI_MODES:
-            raise ValueError(f"ti_mode must be one of {sorted(TI_MODES)}, got {value!r}")
-        return float(TI_MODES[value])
-    return float(value)
+    return float(TI_MODES[value]) if name == "ti_mode" else float(value)  # ti_mode checked on construction
 
 
 def param_matrix(
