@@ -9,7 +9,7 @@
 * :mod:`.csi500_data` — the CSI500 timing strategy's inputs read from files (the strategy itself reads none).
 * :mod:`.metrics` — return, risk and trade metrics (empyrical conventions).
 * :mod:`.report` — self-contained HTML report; :mod:`.record` — backtest_log / trades rows;
-  :mod:`.commands` — ``tq backtest``.
+  ``tq backtest`` itself lives in :mod:`thermoquant.cli.backtest`.
 """
 
 from thermoquant.backtest.engine import BacktestResult, EngineConfig, MarketArrays, run_orders, run_targets

@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from thermoquant.backtest import commands as backtest_commands
+from thermoquant.cli import backtest as backtest_commands
+from thermoquant.cli import features as features_commands
+from thermoquant.cli import ingest as ingest_commands
+from thermoquant.cli import market as market_commands
+from thermoquant.cli import physics as physics_commands
+from thermoquant.cli.console import console, progress_bar
 from thermoquant.config import config_file_path, get_settings
-from thermoquant.data import ingest_commands
-from thermoquant.features import commands as features_commands
-from thermoquant.market import commands as market_commands
-from thermoquant.physics import commands as physics_commands
 
 if TYPE_CHECKING:
     from thermoquant.data.store import Store
@@ -32,7 +32,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="数据库信息与维护 / database information", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console()
 
 
 def _open_store(url: str | None, *, init: bool = True) -> Store:
@@ -74,10 +73,11 @@ def import_cmd(
     db: DbUrl = None,
 ) -> None:
     """导入行情文件：自动识别格式与单位，校验后写入 / import files: detect layout and units, validate, store."""
-    from thermoquant.data.sources.csv import import_paths, render_report
+    from thermoquant.cli.import_report import render_report
+    from thermoquant.data.sources.csv import import_paths
 
-    with _open_store(db) as store:
-        results = import_paths(paths, store, strict=strict, progress=True)
+    with _open_store(db) as store, progress_bar() as progress:
+        results = import_paths(paths, store, strict=strict, progress=progress)
     console.print(render_report(results))
     if any(r.refused for r in results):
         raise typer.Exit(code=1)
@@ -132,7 +132,7 @@ def doctor_cmd(db: DbUrl = None) -> None:
 @app.command("demo")
 def demo_cmd(db: DbUrl = None) -> None:
     """在随包附带的真实样本上运行主流程 / run the main job on the bundled real sample."""
-    from thermoquant.demo import run_demo
+    from thermoquant.cli.demo import run_demo
 
     run_demo(db, console)
 

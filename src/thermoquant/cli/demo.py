@@ -47,7 +47,9 @@ def _frame_table(df: pl.DataFrame, title: str) -> Table:
 
 def run_demo(url: str | None, console: Console) -> None:
     """Run every step of the demo against the database at `url` (None: the configured one)."""
-    from thermoquant.data.sources.sample import load_sample
+    from thermoquant.cli.console import progress_bar
+    from thermoquant.cli.import_report import render_report
+    from thermoquant.data.sources.sample import load_sample_results, summarize
     from thermoquant.data.store import open_store
 
     settings = get_settings()
@@ -60,7 +62,10 @@ def run_demo(url: str | None, console: Console) -> None:
         _done(console, t)
 
         t = _step(console, 2, "导入随包真实样本 / load the bundled real sample")
-        counts = load_sample(store, progress=True, console=console)
+        with progress_bar(out=console) as progress:
+            results = load_sample_results(store, progress)
+        console.print(render_report(results, max_rows=20))
+        counts = summarize(results)
         written = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()) if v)
         written = written or "无变化（已导入过）/ unchanged: the sample was loaded before"
         console.print(f"本次写入 rows written: {written}")

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from thermoquant.cli_options import parse_date
+from thermoquant.cli.options import parse_date
 from thermoquant.market.calendar import calendar_bounds, is_trading_day, prev_trading_day, trading_days
 from thermoquant.market.fees import FeeModel, Side
 from thermoquant.market.limits import limit_pct, price_limits

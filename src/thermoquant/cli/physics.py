@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from thermoquant.cli_options import parse_date
+from thermoquant.cli.options import parse_date
 
 app = typer.Typer(
     help="热力学模型：筹码分布、温差、导热系数与 A/B/C/D 状态 / physics engine", no_args_is_help=True

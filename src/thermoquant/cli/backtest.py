@@ -14,7 +14,7 @@ from rich.table import Table
 
 from thermoquant.backtest import csi500_data, record, report
 from thermoquant.backtest.engine import EngineConfig
-from thermoquant.cli_options import parse_date
+from thermoquant.cli.options import parse_date
 from thermoquant.data.sources.sample import sample_path
 from thermoquant.strategies import csi500_timing as csi
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from thermoquant.cli_options import parse_date
+from thermoquant.cli.options import parse_date
 from thermoquant.data.ingest import (
     SOURCE_CLASSES,
     SOURCE_NAMES,
@@ -239,7 +239,7 @@ def ingest(
 
 
 def main() -> None:
-    """`python -m thermoquant.data.ingest_commands …` (same as `tq ingest …`)."""
+    """`python -m thermoquant.cli.ingest …` (same as `tq ingest …`)."""
     typer.run(ingest)
 
 
