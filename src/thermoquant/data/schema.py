@@ -120,6 +120,19 @@ TABLES_LIST: list[Table] = [
         ("version",),
     ),
     Table(
+        "trade_calendar",
+        "The exchange calendar (XSHG; SZSE and BSE share it), one row per calendar day it covers, so the product "
+        "outlives the calendar package: filled from exchange_calendars, the sources that publish ahead (Tushare "
+        "trade_cal, AKShare tool_trade_date_hist_sina, xtquant get_trading_dates) and announced holidays.",
+        (
+            _k("cal_date", "date", "", "calendar day (Asia/Shanghai)"),
+            _c("is_open", "bool", "", "true on a trading day", nullable=False),
+            SOURCE,
+            _c("updated_at", "timestamp", "", "when the row was written"),
+        ),
+        ("cal_date",),
+    ),
+    Table(
         "stock_info",
         "One row per listed or delisted A-share stock.",
         (
