@@ -75,7 +75,7 @@ def test_report_is_self_contained_html(tmp_path: Path) -> None:
         summary={"total_return": 0.1, "sharpe": 1.2},
         benchmark=np.zeros(3),
         bars=pl.DataFrame(
-            {"date": [d.astype(object) for d in res.dates], "open": res.returns() + 1}
+            {"trade_date": [d.astype(object) for d in res.dates], "open": res.returns() + 1}
         ).with_columns(high=pl.col("open"), low=pl.col("open"), close=pl.col("open")),
         trades=res.fills(),
         buys=[dt.date(2024, 3, 4)],

@@ -1,30 +1,39 @@
-"""`tq demo` / `make demo`: the daily job on the bundled real sample, start to finish.
+"""`tq demo` / `make demo`: the daily chain on the bundled real sample, start to finish, through the same jobs a
+user's own run calls.
 
 1. create or migrate the database (DuckDB file in the data directory unless configured otherwise);
 2. load the bundled real sample through the user-file import path (layouts, units, quality report);
-3. run the thermodynamic model over the whole stored market (the 2021 window, ~4,700 stocks), scan the last
-   day (blacklist, states, top ignition candidates) and store the signals;
-4. run the CSI500 timing strategy (seed 004) on the sample and print its summary;
-5. print what the database now holds.
-
-Every step reads what the previous one stored: the demo exercises the same path as a user's daily run.
+3. store the trading calendar in ``trade_calendar`` (so it outlives the calendar package);
+4. the full-market scan (:func:`thermoquant.jobs.scan.daily_scan`) on the latest complete day: physics over the
+   stored 2021 market (~4,700 stocks), blacklist, states, top ignition candidates, signals stored;
+5. the CSI500 timing strategy (seed 004) through the backtest job, recorded in ``backtest_log`` for replay;
+6. what the database now holds, and what to run next.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-import uuid
-from typing import TYPE_CHECKING
 
 import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from thermoquant.config import get_settings
+from thermoquant.cli.backtest import summary_table
+from thermoquant.cli.console import progress_bar
+from thermoquant.cli.import_report import render_report
+from thermoquant.data import trade_calendar
+from thermoquant.data.sources.sample import load_sample_results, summarize
+from thermoquant.jobs.backtest import BacktestRequest, run_backtest_job
+from thermoquant.jobs.context import JobContext
+from thermoquant.jobs.scan import daily_scan
 
-if TYPE_CHECKING:
-    from thermoquant.data.store import Store
+NEXT_STEPS = (
+    ("tq scan --date 2021-12-31", "在你的数据库上扫描某一天 scan a day"),
+    ("tq strategies list", "策略与参数 strategies and their parameters"),
+    ("tq backtest csi500_timing --mode etf", "用 510500 ETF 回测 trade the ETF through the engine"),
+    ("tq backtest list", "回测记录 recorded runs (tq backtest --replay RUN_ID)"),
+    ("tq import 文件…", "导入你自己的数据 import your own files"),
+)
 
 
 def _step(console: Console, n: int, title: str) -> float:
@@ -47,18 +56,13 @@ def _frame_table(df: pl.DataFrame, title: str) -> Table:
 
 def run_demo(url: str | None, console: Console) -> None:
     """Run every step of the demo against the database at `url` (None: the configured one)."""
-    from thermoquant.cli.console import progress_bar
-    from thermoquant.cli.import_report import render_report
-    from thermoquant.data.sources.sample import load_sample_results, summarize
-    from thermoquant.data.store import open_store
-
-    settings = get_settings()
-    settings.ensure_data_dir()
+    ctx = JobContext(db_url=url)
+    ctx.settings.ensure_data_dir()
     t = _step(console, 1, "建库 / create the database")
-    with open_store(url) as store:
-        console.print(
-            f"数据库 database: {url or settings.resolved_database_url}，schema v{store.schema_version()}"
-        )
+    with ctx.open_store() as store:
+        from thermoquant.cli.main import describe_url
+
+        console.print(f"数据库 database: {describe_url(url)}，schema v{store.schema_version()}")
         _done(console, t)
 
         t = _step(console, 2, "导入随包真实样本 / load the bundled real sample")
@@ -67,75 +71,47 @@ def run_demo(url: str | None, console: Console) -> None:
         console.print(render_report(results, max_rows=20))
         counts = summarize(results)
         written = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()) if v)
-        written = written or "无变化（已导入过）/ unchanged: the sample was loaded before"
-        console.print(f"本次写入 rows written: {written}")
+        console.print(f"本次写入 rows written: {written or '无变化（已导入过）/ unchanged: loaded before'}")
         _done(console, t)
 
-        t = _step(console, 3, "全市场热力学扫描 / full-market thermodynamic scan")
-        _thermo_scan(store, console)
+        t = _step(console, 3, "交易日历入库 / store the trading calendar")
+        stored = trade_calendar.write_calendar(store, trade_calendar.package_rows())
+        console.print(f"trade_calendar: 写入 {stored['written']:,} 天 days written")
         _done(console, t)
 
-        t = _step(console, 4, "中证500 择时策略 / CSI500 timing strategy (seed 004)")
-        console.print(_csi500_summary(store))
-        _done(console, t)
-
-        t = _step(console, 5, "数据库概况 / what the database holds")
-        info = store.table_info().filter(pl.col("rows") > 0)
-        console.print(_frame_table(info.select("table", "rows", "first_date", "last_date"), "tq db info"))
-        _done(console, t)
-
-
-def _thermo_scan(store: Store, console: Console) -> None:
-    from thermoquant.physics.thermo import compute_physics
-    from thermoquant.signals.scan import STRATEGY, latest_market_day, scan, scan_summary
-
-    started = dt.datetime.now()
-    quotes = store.read(
-        "daily_quote",
-        columns=["symbol", "trade_date", "open", "high", "low", "close", "pre_close", "volume", "amount",
-                 "turnover", "float_shares", "is_suspended", "is_st"],
-    )  # fmt: skip
-    bars = quotes.filter(pl.col("volume") > 0)
-    physics = compute_physics(bars)
-    last_day = latest_market_day(bars)
-    unlocks = store.read("share_unlock")
-    signals = scan(physics, quotes, last_day, unlocks=unlocks)
+    t = _step(console, 4, "全市场热力学扫描 / full-market thermodynamic scan (tq scan)")
+    with progress_bar(out=console) as progress:
+        result = daily_scan(JobContext(db_url=url, progress=progress))
+    sig = result.signals
     console.print(
-        f"{bars['symbol'].n_unique():,} 只股票 × {bars['trade_date'].n_unique()} 个交易日 → 扫描日 scan day {last_day}："
-        f"合格 eligible {signals.height:,} 只"
+        f"{result.stocks:,} 只股票 × {result.days} 个交易日 → 扫描日 scan day {result.day}：合格 eligible {sig.height:,} 只"
     )
-    console.print(_frame_table(scan_summary(signals), "状态 × 信号 / state × signal"))
-    top = signals.filter(pl.col("rank").is_not_null()).select("rank", "symbol", "state", "signal", "score")
+    console.print(
+        _frame_table(sig.group_by("state", "signal").len("stocks").sort("state", "signal"), "状态 × 信号")
+    )
+    top = sig.filter(pl.col("reason").str.starts_with("引燃")).select("symbol", "state", "score", "reason")
     console.print(_frame_table(top, "引燃前 0.5%（按导热系数 K）/ top ignition candidates"))
-    stored = store.upsert("signals", signals.drop("rank"))
-    store.upsert(
-        "job_log",
-        pl.DataFrame(
-            {
-                "job_id": [uuid.uuid4().hex],
-                "job": ["demo_scan"],
-                "dataset": ["daily_quote"],
-                "status": ["ok"],
-                "started_at": [started],
-                "finished_at": [dt.datetime.now()],
-                "rows_in": [bars.height],
-                "rows_written": [stored],
-            }
-        ),
+    console.print(
+        f"信号已写入 signals 表（strategy = {result.strategy}）：{result.stored:,} 行变化 / rows changed"
     )
-    console.print(f"信号已写入 signals 表（strategy = {STRATEGY}）：{stored} 行变化 / rows changed")
+    _done(console, t)
 
+    t = _step(console, 5, "中证500 择时策略 / CSI500 timing strategy (seed 004, tq backtest)")
+    job = run_backtest_job(ctx, BacktestRequest("csi500_timing", source="sample"))
+    dual = run_backtest_job(
+        ctx, BacktestRequest("csi500_timing", {"dual_check": True}), save=False, report_to=False
+    )
+    run = job.run
+    columns = {"基础规则 base": run.summary, "双重校验 dual": dual.run.summary}
+    console.print(summary_table(f"CSI500 择时（参考模式）{run.dates[0]} → {run.dates[-1]}", columns))
+    console.print(f"已记录 run_id={job.run_id}；报告 report: {job.report_path}")
+    _done(console, t)
 
-def _csi500_summary(store: Store) -> str:
-    """Seed 004's strategy on the stored 000905.SH bars (MA warm-up from 2005) and the sample's reference
-    breadth / heat_z / ETF turnover series (2019-2026; the constituent closes to rebuild breadth for every day are
-    not in the sample)."""
-    from thermoquant.backtest.csi500_data import REFERENCE_SAMPLE, read_reference, with_index_history
-    from thermoquant.data.sources.sample import sample_path
-    from thermoquant.strategies.csi500_timing import demo_summary
-
-    reference = read_reference(sample_path(REFERENCE_SAMPLE))
-    history = store.read("index_daily", where={"index_code": "000905.SH"})
-    if history.is_empty():
-        raise LookupError("index_daily holds no 000905.SH bars: load the sample first")
-    return demo_summary(with_index_history(reference, history), reference["trade_date"].min())
+    t = _step(console, 6, "数据库概况 / what the database holds")
+    with ctx.open_store(init=False) as store:
+        info = store.table_info().filter(pl.col("rows") > 0)
+    console.print(_frame_table(info.select("table", "rows", "first_date", "last_date"), "tq db info"))
+    _done(console, t)
+    console.rule("[bold]下一步 / what to run next")
+    for command, what in NEXT_STEPS:
+        console.print(f"  [bold]{command}[/bold]  {what}")

@@ -19,7 +19,6 @@ from thermoquant.data.ingest import (
     SOURCE_NAMES,
     IngestReport,
     ItemResult,
-    csi500_sentiment,
     default_sources,
     ingest_csi500,
     is_refresh_due,
@@ -27,6 +26,7 @@ from thermoquant.data.ingest import (
     run_ingest,
 )
 from thermoquant.data.sources.base import DATASET_TABLES, Source, SourceError
+from thermoquant.jobs.csi500_panel import csi500_sentiment
 
 console = Console()
 

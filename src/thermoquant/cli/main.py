@@ -19,6 +19,8 @@ from thermoquant.cli import features as features_commands
 from thermoquant.cli import ingest as ingest_commands
 from thermoquant.cli import market as market_commands
 from thermoquant.cli import physics as physics_commands
+from thermoquant.cli import scan as scan_commands
+from thermoquant.cli import strategies as strategies_commands
 from thermoquant.cli.console import console, progress_bar
 from thermoquant.cli.options import DbUrl
 from thermoquant.config import config_file_path, get_settings
@@ -42,7 +44,7 @@ def _open_store(url: str | None, *, init: bool = True) -> Store:
     return open_store(url, init=init)
 
 
-def _describe(url: str | None) -> str:
+def describe_url(url: str | None) -> str:
     """The database URL in force with any password masked."""
     resolved = url or get_settings().resolved_database_url
     return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", resolved)
@@ -54,7 +56,7 @@ def init_cmd(db: DbUrl = None) -> None:
     settings = get_settings()
     settings.ensure_data_dir()
     with _open_store(db) as store:
-        console.print(f"[green]数据库已就绪[/green] {_describe(db)}，schema 版本 {store.schema_version()}")
+        console.print(f"[green]数据库已就绪[/green] {describe_url(db)}，schema 版本 {store.schema_version()}")
 
 
 @app.command("import")
@@ -84,7 +86,7 @@ def db_info_cmd(db: DbUrl = None) -> None:
     """各表行数与日期范围 / tables, row counts and date ranges."""
     with _open_store(db, init=False) as store:
         info = store.table_info()
-        table = Table(title=f"{_describe(db)} — schema v{store.schema_version()}")
+        table = Table(title=f"{describe_url(db)} — schema v{store.schema_version()}")
         for col in ("表 table", "行数 rows", "起 first", "止 last"):
             table.add_column(col, justify="right" if col.startswith("行") else "left")
         for row in info.iter_rows(named=True):
@@ -106,7 +108,7 @@ def doctor_cmd(db: DbUrl = None) -> None:
     try:
         with _open_store(db, init=False) as store:
             console.print(f"[green]✓[/green] schema v{store.schema_version()}")
-            console.print(f"[green]✓[/green] 数据库可用 database reachable: {_describe(db)}")
+            console.print(f"[green]✓[/green] 数据库可用 database reachable: {describe_url(db)}")
     except Exception as exc:  # the doctor reports every failure instead of stopping at the first
         ok = False
         console.print(f"[red]✗[/red] 数据库不可用 database unreachable: {exc}")
@@ -138,6 +140,8 @@ def demo_cmd(db: DbUrl = None) -> None:
 app.command("backtest")(backtest_commands.backtest)
 app.add_typer(calendar_commands.app, name="calendar")
 app.command("ingest")(ingest_commands.ingest)
+app.command("scan")(scan_commands.scan)
+app.add_typer(strategies_commands.app, name="strategies")
 app.add_typer(features_commands.app, name="features")
 app.add_typer(market_commands.app, name="market")
 app.add_typer(physics_commands.app, name="physics")

@@ -449,6 +449,7 @@ TABLES_LIST: list[Table] = [
             _c("signal", "text", "", "BUY, SELL, HOLD, WATCH, ALERT, OBSERVE …"),
             _c("state", "text", "", "thermodynamic state A/B/C/D where relevant"),
             _c("score", "double", "", "composite score"),
+            _c("reason", "text", "", "why: the rule that fired, in words"),
             _c("take_profit", "double", "CNY", "take-profit price"),
             _c("stop_loss", "double", "CNY", "stop-loss price"),
             _c("details", "json", "", "component scores and inputs"),
@@ -492,6 +493,16 @@ TABLES_LIST: list[Table] = [
             _c("report_path", "text", "", "HTML report written"),
             _c("code_version", "text", "", "thermoquant version"),
             _c("created_at", "timestamp", "", "run time"),
+            _c(
+                "config",
+                "json",
+                "",
+                "execution: fill model, cash, participation, slippage, fee model and the dated "
+                "stamp-duty / transfer-fee tables in force",
+            ),
+            _c(
+                "inputs", "json", "", "how the inputs were built (source, mode, range) and their fingerprints"
+            ),
         ),
         ("run_id",),
     ),
