@@ -61,10 +61,16 @@ def test_backtest_records_config_inputs_and_replays_identically(home: Path, monk
     get_settings.cache_clear()
     again = runner.invoke(app, ["backtest", "--replay", rid])
     assert again.exit_code == 0, again.output
-    assert "输入 inputs: 相同 identical" in again.output and "指标 metrics: 完全相同 identical" in again.output
-    fresh = runner.invoke(app, ["backtest", "csi500_timing", "--mode", "etf", "-p", "weight=0.9", "--no-record"])
+    assert (
+        "输入 inputs: 相同 identical" in again.output and "指标 metrics: 完全相同 identical" in again.output
+    )
+    fresh = runner.invoke(
+        app, ["backtest", "csi500_timing", "--mode", "etf", "-p", "weight=0.9", "--no-record"]
+    )
     assert "已记录" not in fresh.output
-    assert fresh.output.split("总收益 total return")[1][:40] != done.output.split("总收益 total return")[1][:40]
+    assert (
+        fresh.output.split("总收益 total return")[1][:40] != done.output.split("总收益 total return")[1][:40]
+    )
 
 
 def test_replay_says_when_the_recorded_metrics_differ(home: Path) -> None:
