@@ -21,6 +21,7 @@ from rich.table import Table
 from thermoquant.cli.backtest import summary_table
 from thermoquant.cli.console import progress_bar
 from thermoquant.cli.import_report import render_report
+from thermoquant.cli.options import describe_url
 from thermoquant.data import trade_calendar
 from thermoquant.data.sources.sample import load_sample_results, summarize
 from thermoquant.jobs.backtest import BacktestRequest, run_backtest_job
@@ -60,8 +61,6 @@ def run_demo(url: str | None, console: Console) -> None:
     ctx.settings.ensure_data_dir()
     t = _step(console, 1, "建库 / create the database")
     with ctx.open_store() as store:
-        from thermoquant.cli.main import describe_url
-
         console.print(f"数据库 database: {describe_url(url)}，schema v{store.schema_version()}")
         _done(console, t)
 

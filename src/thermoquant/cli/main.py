@@ -6,7 +6,6 @@ block below. Help text is Simplified Chinese first, English after.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,7 +21,7 @@ from thermoquant.cli import physics as physics_commands
 from thermoquant.cli import scan as scan_commands
 from thermoquant.cli import strategies as strategies_commands
 from thermoquant.cli.console import console, progress_bar
-from thermoquant.cli.options import DbUrl
+from thermoquant.cli.options import DbUrl, describe_url
 from thermoquant.config import config_file_path, get_settings
 
 if TYPE_CHECKING:
@@ -42,12 +41,6 @@ def _open_store(url: str | None, *, init: bool = True) -> Store:
     from thermoquant.data.store import open_store
 
     return open_store(url, init=init)
-
-
-def describe_url(url: str | None) -> str:
-    """The database URL in force with any password masked."""
-    resolved = url or get_settings().resolved_database_url
-    return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", resolved)
 
 
 @app.command("init")

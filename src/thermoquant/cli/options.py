@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -41,3 +42,11 @@ def open_cli_store(url: str | None, *, init: bool = True) -> Store:
     from thermoquant.data.store import open_store
 
     return open_store(url, init=init)
+
+
+def describe_url(url: str | None) -> str:
+    """The database URL in force with any password masked."""
+    from thermoquant.config import get_settings
+
+    resolved = url or get_settings().resolved_database_url
+    return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", resolved)

@@ -18,7 +18,7 @@ import polars as pl
 
 from thermoquant.jobs import csi500_panel
 from thermoquant.market.calendar import sessions
-from thermoquant.physics.io import traded_bars
+from thermoquant.physics.bars import traded_bars
 from thermoquant.physics.thermo import compute_physics
 from thermoquant.progress import ProgressFn, tick
 from thermoquant.strategies.base import Panel, StrategyParams

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from thermoquant.jobs.inputs import read_bars
 from thermoquant.physics.bars import forward_adjust
-from thermoquant.physics.io import read_bars
 from thermoquant.physics.params import ThermoParams
 from thermoquant.physics.thermo import compute_physics
 
