@@ -11,6 +11,9 @@ written in batches (`BATCH_ITEMS` / `FLUSH_SECONDS`): one upsert of their rows, 
   with the items not yet checkpointed when re-run with the same arguments (same job key);
 * **incremental** — without `start`, each symbol starts the day after its last stored date (else
   `DEFAULT_HISTORY_START`); without `end`, today (Asia/Shanghai);
+* **the calendar** — `trade_calendar` (whole market) is fetched as far ahead as the vendor publishes (no default
+  end; default start :func:`thermoquant.data.trade_calendar.default_fetch_start`) and stored through
+  :func:`thermoquant.data.trade_calendar.write_calendar` (source priority, no hole), not a plain upsert;
 * **logged** — one `job_log` row per run with counts, gaps and errors; the Tushare token never appears (errors are
   redacted, `args` holds only dataset, sources, dates and symbols).
 
@@ -25,13 +28,14 @@ import json
 import time as _time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from thermoquant.data import trade_calendar
 from thermoquant.data.sources.adapter import VendorSource
 from thermoquant.data.sources.akshare_src import AkshareSinaSource, AkshareSource
 from thermoquant.data.sources.baostock_src import BaostockSource
@@ -44,7 +48,7 @@ from thermoquant.data.sources.base import (
     today_shanghai,
 )
 from thermoquant.data.sources.tushare_src import TushareSource, configured_token, redact
-from thermoquant.data.sources.xtquant_src import XtquantSource
+from thermoquant.data.sources.xtquant_src import XtquantSource, xtquant_importable
 from thermoquant.market.symbols import normalize_symbol
 
 DEFAULT_HISTORY_START = date(2005, 1, 1)
@@ -82,7 +86,23 @@ FALLBACK_ORDER: dict[str, tuple[str, ...]] = {
     "block_trade": ("akshare", "tushare"),
     "share_unlock": ("akshare",),
     "macro": ("akshare",),
+    # miniQMT where it runs (local, with the client's future days), else Sina's list via AKShare
+    "trade_calendar": ("xtquant", "akshare"),
 }
+# Sources left out of a default order where they cannot run (`default_sources`).
+RUNS_HERE: dict[str, Callable[[], bool]] = {"xtquant": xtquant_importable}
+
+
+def _write_trade_calendar(store: Any, rows: pl.DataFrame) -> int:
+    return trade_calendar.write_calendar(store, rows)["written"]
+
+
+# Datasets stored through their own writer instead of a plain upsert: the calendar's source priority and no-gap
+# rule (`trade_calendar.write_calendar`, which raises and writes nothing when the rows would leave a hole).
+WRITERS: dict[str, Callable[[Any, pl.DataFrame], int]] = {"trade_calendar": _write_trade_calendar}
+# Datasets the vendors publish ahead of today: without `end`, as far as the vendor publishes (the run's key still
+# uses today), and without `start`, from the day the function gives for today.
+PUBLISHED_AHEAD: dict[str, Callable[[date], date]] = {"trade_calendar": trade_calendar.default_fetch_start}
 
 # Column naming the series in each table (for "last stored date per symbol").
 SERIES_KEY: dict[str, str] = {
@@ -143,9 +163,17 @@ def make_source(spec: str, **options: Any) -> Source:
     raise ValueError(f"unknown source {spec!r}; known: {', '.join(SOURCE_NAMES)} or fixture:<dir>")
 
 
-def default_sources(dataset: str, *, has_tushare_token: bool | None = None) -> list[str]:
-    """The fallback order for `dataset`; Tushare first when a token is configured and it offers the dataset."""
+def default_sources(
+    dataset: str, *, has_tushare_token: bool | None = None, runs_here: Sequence[str] | None = None
+) -> list[str]:
+    """The fallback order for `dataset`; Tushare first when a token is configured and it offers the dataset.
+
+    A source of :data:`RUNS_HERE` (xtquant) stays in the order only where it can run (`runs_here`: the names
+    that can; default: asked of :data:`RUNS_HERE`).
+    """
     order = list(FALLBACK_ORDER.get(dataset, ("akshare",)))
+    able = set(runs_here) if runs_here is not None else {n for n, check in RUNS_HERE.items() if check()}
+    order = [n for n in order if n not in RUNS_HERE or n in able]
     if has_tushare_token is None:
         has_tushare_token = configured_token() is not None
     if has_tushare_token and dataset in TushareSource.capabilities and "tushare" not in order:
@@ -454,7 +482,11 @@ def run_ingest(
         names = ", ".join(s.name for s in sources)
         raise UnsupportedDatasetError(names, dataset, f"none of the sources ({names}) provides {dataset}")
     cap = offering[0].capabilities[dataset]
-    end_day = end or today_shanghai()
+    today = today_shanghai()
+    end_day = end or today
+    open_end = dataset in PUBLISHED_AHEAD and end is None
+    if dataset in PUBLISHED_AHEAD and start is None:
+        start = PUBLISHED_AHEAD[dataset](today)
     if symbols and dataset in NAMED_SERIES:
         syms: list[str] | None = list(symbols)
     else:
@@ -469,7 +501,7 @@ def run_ingest(
         "dataset": dataset,
         "sources": report.sources,
         "start": start,
-        "end": end_day,
+        "end": None if open_end else end_day,
         "symbols": [*syms[:20], "…"] if syms and len(syms) > 20 else syms,
         "n_symbols": len(syms) if syms else None,
         **{k: v for k, v in fetch_kw.items() if isinstance(v, str | int | float)},
@@ -480,6 +512,8 @@ def run_ingest(
         items, report.up_to_date = plan_items(
             store, dataset, cap, syms, start, end_day, history_start=history_start
         )
+        if open_end:
+            items = [replace(it, end=None) for it in items]
         done = _done_items(store, key)
         todo = [it for it in items if it.key not in done]
         report.items.extend(ItemResult(item=it.key, status="skipped") for it in items if it.key in done)
@@ -492,7 +526,8 @@ def run_ingest(
             between re-fetches them, and the upsert makes that harmless)."""
             frames = [f for _, f in pending if f.height]
             if frames:
-                report.rows_written += store.upsert(table, pl.concat(frames, how="vertical_relaxed"))
+                write = WRITERS.get(dataset, lambda st, rows: st.upsert(table, rows))
+                report.rows_written += write(store, pl.concat(frames, how="vertical_relaxed"))
             _checkpoint(store, key, [r for r, _ in pending])
             for r, _ in pending:
                 report.items.append(r)

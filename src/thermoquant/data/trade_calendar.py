@@ -40,6 +40,8 @@ SOURCE_PRIORITY: dict[str, int] = {
     "user": 2,
 }
 VENDOR_PRIORITY = 1
+#: (month, day) from which a list of open days is taken to reach 31 December (:func:`through_year_end`).
+YEAR_END_WEEK = (12, 25)
 _DATE_NAMES = ("cal_date", "trade_date", "date", "日期", "交易日")
 _OPEN_NAMES = ("is_open", "open", "是否交易")
 
@@ -93,6 +95,27 @@ def from_open_days(
     hi = last or opened[-1].astype(dt.date)
     span = _day_range(lo, hi)
     return _rows(span, np.isin(span, opened), source)
+
+
+def through_year_end(last_listed: dt.date) -> dt.date:
+    """The last day a list of open days covers when its source lists whole years (Sina, xtquant's calendar).
+
+    31 December of the last listed day's year when that day falls in the year's last week (the exchange never
+    closes a whole last week of December), else the day itself: a list that stops earlier ends where it stops.
+    """
+    if (last_listed.month, last_listed.day) >= YEAR_END_WEEK:
+        return dt.date(last_listed.year, 12, 31)
+    return last_listed
+
+
+def default_fetch_start(today: dt.date) -> dt.date:
+    """First day `tq ingest trade_calendar` asks a vendor for without ``--start``.
+
+    1 January of ``today``'s year — the vendors' past stays with exchange_calendars unless asked for — or the
+    day after the package's last date when that is earlier (an old package), so the new rows leave no hole.
+    """
+    after_package = market_calendar.package_bounds()[1] + dt.timedelta(days=1)
+    return min(dt.date(today.year, 1, 1), after_package)
 
 
 def from_holidays(

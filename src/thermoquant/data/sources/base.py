@@ -50,6 +50,7 @@ DATASET_TABLES: dict[str, str | None] = {
     "block_trade": "block_trade",
     "share_unlock": "share_unlock",
     "macro": "macro",
+    "trade_calendar": "trade_calendar",  # whole market; written through data.trade_calendar.write_calendar
 }
 
 # Columns of a full-market real-time snapshot (not stored; the intraday scan consumes it directly).
