@@ -120,7 +120,9 @@ def compute_cmd(
 ) -> None:
     """计算因子并写入 Parquet / compute factors and write Parquet (<data_dir>/features/<convention>/dim=<n>/)."""
     from thermoquant.config import get_settings
-    from thermoquant.features.engine import write_parquet
+    from thermoquant.features.engine import tune_allocator, write_parquet
+
+    tune_allocator()  # a batch command: keep freed panel memory in the heap (see its docstring)
 
     if convention not in CONVENTIONS:
         raise typer.BadParameter(f"--convention must be one of {CONVENTIONS}")
