@@ -23,7 +23,7 @@ def _result():
     bars = pl.DataFrame(
         {
             "symbol": ["600000.SH"] * 3,
-            "date": days,
+            "trade_date": days,
             "open": [10.0, 10.0, 11.0],
             "high": [10.5, 11.0, 11.0],
             "low": [9.5, 10.0, 11.0],
@@ -36,7 +36,7 @@ def _result():
     orders = pl.DataFrame(
         {
             "symbol": ["600000.SH"] * 3,
-            "date": [days[0], days[0], days[1]],
+            "trade_date": [days[0], days[0], days[1]],
             "quantity": [1000.0, -1000.0, -1000.0],
         }
     )

@@ -181,7 +181,7 @@ def test_etf_mode_through_engine(real_data: Path, reference) -> None:
     sig_days = STRATEGY.targets(panel, params)["trade_date"].to_list()
     etf_days = [d.astype(object) for d in res.dates.astype("datetime64[D]")]
     nxt = {etf_days[k]: etf_days[k + 1] for k in range(len(etf_days) - 1)}
-    assert fills["date"].to_list() == [nxt[d] for d in sig_days if d in nxt][: fills.height]
+    assert fills["trade_date"].to_list() == [nxt[d] for d in sig_days if d in nxt][: fills.height]
     # the strategy is flat over the 2022-08-29 split (sold 08-25): the split is checked by holding through it below
     j = etf_days.index(dt.date(2022, 8, 29))
     assert res.positions[0, j - 1] == 0.0
@@ -263,10 +263,10 @@ def test_etf_split_2022_08_29_keeps_a_held_position_value(real_data: Path) -> No
     etf = csi500_data.etf_bars(real_data / "sample" / "etf_510500_daily_2013_2026.csv")
     bars = etf.filter(pl.col("trade_date").is_between(dt.date(2022, 8, 22), dt.date(2022, 9, 2)))
     splits = [(csi.ETF_SYMBOL, d, r, 0.0) for d, r in csi500_data.ETF_510500_SHARE_EVENTS]
-    m = market_arrays(bars.rename({"trade_date": "date"}), splits=splits)
+    m = market_arrays(bars, splits=splits)
     days = list(m.dates.astype(object))
     j = days.index(dt.date(2022, 8, 29))
-    orders = pl.DataFrame({"symbol": [csi.ETF_SYMBOL], "date": [days[0]], "quantity": [100_000.0]})
+    orders = pl.DataFrame({"symbol": [csi.ETF_SYMBOL], "trade_date": [days[0]], "quantity": [100_000.0]})
     res = run_orders(m, orders, config=EngineConfig(init_cash=1_000_000.0))
     assert res.positions[0, j - 1] == 100_000.0
     assert res.positions[0, j] == np.floor(100_000 * 1.1454)

@@ -47,9 +47,7 @@ def trades_frame(
         pl.lit("backtest").alias("mode"),
         (pl.lit(f"{run_id}/o") + pl.col("seq").cast(pl.Utf8)).alias("order_id"),
         "symbol",
-        pl.col("date")
-        .dt.combine(fill_time)
-        .alias("trade_time"),  # the engine's orders name the fill day `date`
+        pl.col("trade_date").dt.combine(fill_time).alias("trade_time"),
         "side",
         pl.col("filled").abs().alias("quantity"),
         "price",

@@ -1,10 +1,10 @@
 """Build :class:`~thermoquant.backtest.engine.MarketArrays` from a long bar frame, taking every market rule (boards,
 limit prices, lot sizes, stamp duty and transfer fee by date) from :mod:`thermoquant.market`.
 
-Bars: ``symbol, date, open, high, low, close`` (CNY), ``volume`` (shares), ``amount`` (CNY); optional
+Bars: ``symbol, trade_date, open, high, low, close`` (CNY), ``volume`` (shares), ``amount`` (CNY); optional
 ``prev_close`` (the exchange's reference close, CNY — defaults to the previous bar's close, divided by the split
 ratio on a split day), ``is_st`` (bool) and ``limit_up``/``limit_down`` (given limits win over computed ones).
-A missing (symbol, date) bar is a suspension.
+A missing (symbol, trade_date) bar is a suspension.
 """
 
 from __future__ import annotations

@@ -176,7 +176,7 @@ def _run_engine(
     splits = [] if events is None else [
         (r["symbol"], r["trade_date"], float(r["ratio"]), float(r["cash"])) for r in events.iter_rows(named=True)
     ]  # fmt: skip
-    m = market_arrays(bars.rename({"trade_date": "date"}), splits=splits, fees=cfg.fees)
+    m = market_arrays(bars, splits=splits, fees=cfg.fees)
     day_pos = {d: j for j, d in enumerate(m.dates.astype(object))}
     sym_pos = {s: i for i, s in enumerate(m.symbols)}
     target = np.full(m.shape, np.nan)
@@ -191,8 +191,8 @@ def _run_engine(
     return RunResult(
         strategy.name, p, cfg, dates, res.returns(), bench, metrics.result_summary(res, bench), orders, orders,
         bars.select("trade_date", "open", "high", "low", "close") if len(m.symbols) == 1 else bars.head(0),
-        fills.filter(pl.col("side") == "buy")["date"].to_list(),
-        fills.filter(pl.col("side") == "sell")["date"].to_list(), panel.notes, res,
+        fills.filter(pl.col("side") == "buy")["trade_date"].to_list(),
+        fills.filter(pl.col("side") == "sell")["trade_date"].to_list(), panel.notes, res,
     )  # fmt: skip
 
 

@@ -118,7 +118,7 @@ def states_cmd(
     phys = compute_physics(read_bars(input_path))
     cols = [
         "symbol",
-        "date",
+        "trade_date",
         "t_f",
         "t_i",
         "dt",

@@ -53,7 +53,7 @@ def daily_scan(
         bars = panel.frames.get("bars")
         stocks = bars["symbol"].n_unique() if bars is not None else rows.height
         physics = panel.frames.get("physics")
-        days = physics["date"].n_unique() if physics is not None else 1
+        days = physics["trade_date"].n_unique() if physics is not None else 1
     return ScanResult(on, strategy, _best_first(rows), stored, stocks, days, log.job_id)
 
 

@@ -44,8 +44,8 @@ class BarArrays:
     session: np.ndarray  # int64 session (trading-day) id of each bar
 
     def keys(self) -> pl.DataFrame:
-        """(symbol, date) of every row, ``date`` being the bar's ``trade_date``: the key of the output frames."""
-        return self.frame.select("symbol", pl.col("trade_date").alias("date"))
+        """(symbol, trade_date) of every row: the key of the output frames."""
+        return self.frame.select("symbol", "trade_date")
 
 
 def _f64(df: pl.DataFrame, name: str) -> np.ndarray:

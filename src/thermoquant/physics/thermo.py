@@ -54,8 +54,7 @@ def compute_physics(
     adjust: bool = True,
 ) -> pl.DataFrame:
     """Everything per stock-bar of the ``daily_quote`` frame ``df`` (see :mod:`.bars`): (symbol, date, Q_COLUMNS,
-    chip METRIC_COLUMNS, state, state_name, buy_point, stop, migration), sorted by symbol then date (``date`` is
-    the bar's ``trade_date``).  ``params`` is a per-symbol mapping (e.g. from the
+    chip METRIC_COLUMNS, state, state_name, buy_point, stop, migration), sorted by symbol then trade_date.  ``params`` is a per-symbol mapping (e.g. from the
     ``param_pack`` table) or one ThermoParams for all; missing symbols use the defaults.  ``adjust``: prices
     forward-adjusted at each stock's last bar across ex-rights gaps (:func:`.bars.forward_adjust`), so price
     outputs before a gap are in the last bar's terms."""

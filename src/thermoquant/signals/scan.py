@@ -96,10 +96,10 @@ def scan(
     ``rank`` (1 = best ignition candidate; null for other rows).
     """
     p = params or ScanParams()
-    day = as_of or physics["date"].max()
+    day = as_of or physics["trade_date"].max()
     if p.rank_by not in physics.columns:
         raise KeyError(f"rank_by={p.rank_by!r} is not a physics column; have {physics.columns}")
-    today = physics.filter(pl.col("date") == day)
+    today = physics.filter(pl.col("trade_date") == day)
     banned = blacklist(quotes, day, p, unlocks)
     eligible = today.join(banned, on="symbol", how="anti").filter(pl.col("q_below") >= p.min_fuel)
     n_top = max(1, round(p.top_fraction * eligible.height)) if eligible.height else 0

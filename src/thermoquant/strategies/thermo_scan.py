@@ -78,8 +78,8 @@ class ThermoScan(Strategy):
         return signal_frame(rows.with_columns(reason.alias("reason")))
 
     def targets(self, panel: Panel, params: ThermoScanParams) -> pl.DataFrame:
-        physics = panel["physics"].filter(pl.col("date").is_between(panel.start, panel.end))
-        by_day = physics.partition_by("date", as_dict=True, maintain_order=True)
+        physics = panel["physics"].filter(pl.col("trade_date").is_between(panel.start, panel.end))
+        by_day = physics.partition_by("trade_date", as_dict=True, maintain_order=True)
         quotes = panel["quotes"].filter(pl.col("trade_date").is_between(panel.start, panel.end))
         quotes_by_day = quotes.partition_by("trade_date", as_dict=True)
         unlocks = panel.frames.get("unlocks")
