@@ -107,3 +107,20 @@ def test_start_before_the_sample_is_an_error_and_unknown_fill_a_usage_error(home
     assert early.exit_code == 1 and "--source store" in early.output and "Traceback" not in early.output
     bad = runner.invoke(app, ["backtest", "csi500_timing", "--fill", "magic"])
     assert bad.exit_code == 2 and "index_nav" in bad.output
+
+
+def test_params_from_tq_toml_and_the_command_line(home: Path, tmp_path: Path) -> None:
+    (tmp_path / "tq.toml").write_text(
+        "[strategies.csi500_timing]\nbreadth_low = 20\nheat_exit = 2\n", "utf-8"
+    )
+    get_settings.cache_clear()
+    toml = runner.invoke(app, ["backtest", "csi500_timing", "--no-report"])
+    cli = runner.invoke(app, ["backtest", "csi500_timing", "--no-report", "-p", "breadth_low=18"])
+    with open_store(init=False) as store:
+        got = {r["run_id"]: json.loads(r["params"]) for r in store.read("backtest_log").iter_rows(named=True)}
+    assert got[_run_id(toml.output)]["breadth_low"] == 20.0 and got[_run_id(toml.output)]["heat_exit"] == 2.0
+    assert got[_run_id(cli.output)]["breadth_low"] == 18.0 and got[_run_id(cli.output)]["heat_exit"] == 2.0
+    (tmp_path / "tq.toml").write_text("[strategies.csi500_timing]\nbreadth_lo = 20\n", "utf-8")
+    get_settings.cache_clear()
+    bad = runner.invoke(app, ["backtest", "csi500_timing", "--no-report"])
+    assert bad.exit_code != 0 and "tq.toml [strategies.csi500_timing]" in str(bad.exception) + bad.output

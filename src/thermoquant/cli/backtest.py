@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from thermoquant.backtest.run import FILL_MODELS, BacktestConfig
-from thermoquant.cli.console import console
+from thermoquant.cli.console import console, error
 from thermoquant.cli.options import DbUrl, parse_date
 from thermoquant.jobs.backtest import (
     PANEL_SOURCE_HELP,
@@ -64,7 +64,7 @@ def _run(ctx: JobContext, request: BacktestRequest, *, save: bool, out: Path | N
     try:
         job = run_backtest_job(ctx, request, save=save, report_to=out if out is not None else report)
     except (ValueError, LookupError) as exc:
-        console.print(f"[red]✗ {exc}[/red]")
+        error(exc)
         raise typer.Exit(code=1) from None
     run = job.run
     columns = {"策略 strategy": run.summary}
@@ -91,7 +91,7 @@ def _replay(ctx: JobContext, run_id: str) -> None:
     try:
         result = replay(ctx, run_id)
     except LookupError as exc:
-        console.print(f"[red]✗ {exc}[/red]")
+        error(exc)
         raise typer.Exit(code=1) from None
     console.print(
         summary_table(
@@ -128,7 +128,7 @@ def _show(ctx: JobContext, run_id: str) -> None:
         try:
             row = recorded_run(store, run_id)
         except LookupError as exc:
-            console.print(f"[red]✗ {exc}[/red]")
+            error(exc)
             raise typer.Exit(code=1) from None
     console.print(
         summary_table(f"{row['strategy']} {row['start_date']} → {row['end_date']}", {run_id: row["metrics"]})

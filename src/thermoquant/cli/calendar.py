@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from thermoquant.cli.console import console
+from thermoquant.cli.console import console, error
 from thermoquant.cli.options import DbUrl, open_cli_store
 from thermoquant.data import trade_calendar as tc
 from thermoquant.market.calendar import CalendarRangeError, calendar_bounds
@@ -41,7 +41,7 @@ def import_cmd(
         with open_cli_store(db) as store:
             counts = tc.write_calendar(store, rows)
     except tc.CalendarFileError as exc:
-        console.print(f"[red]✗ {exc}[/red]")
+        error(exc)
         raise typer.Exit(code=1) from None
     first, last = rows["cal_date"].min(), rows["cal_date"].max()
     opened = int(rows["is_open"].sum())
@@ -71,7 +71,7 @@ def show_cmd(
         try:
             summary = tc.year_summary(year)
         except CalendarRangeError as exc:
-            console.print(f"[red]✗ {exc}[/red]")
+            error(exc)
             raise typer.Exit(code=1) from None
     table = Table(title=f"{year} 年交易日历 trading calendar")
     table.add_column("月份 month")

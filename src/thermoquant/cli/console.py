@@ -32,3 +32,10 @@ def progress_bar(enabled: bool = True, *, out: Console | None = None) -> Iterato
             bar.update(task, description=description, completed=done, total=total)
 
         yield update
+
+
+def error(message: object) -> None:
+    """Print an error line (red ✗), the message escaped so brackets in it are not taken for markup."""
+    from rich.markup import escape
+
+    console.print(f"[red]✗ {escape(str(message))}[/red]")

@@ -8,7 +8,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from thermoquant.cli.console import console, progress_bar
+from thermoquant.cli.console import console, error, progress_bar
 from thermoquant.cli.options import DbUrl, parse_date
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.scan import daily_scan
@@ -39,7 +39,7 @@ def scan(
         try:
             result = daily_scan(ctx, parse_date(date), strategy, overrides)
         except (LookupError, ValueError) as exc:
-            console.print(f"[red]✗ {exc}[/red]")
+            error(exc)
             raise typer.Exit(code=1) from None
     sig = result.signals
     console.print(

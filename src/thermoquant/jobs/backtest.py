@@ -27,7 +27,6 @@ from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.fingerprint import panel_fingerprint
 from thermoquant.jobs.panels import PANEL_SOURCES, build_panel, default_fill
 from thermoquant.market.fees import STAMP_DUTY_RATES, TRANSFER_FEE_RATES
-from thermoquant.strategies.base import StrategyParams
 from thermoquant.strategies.registry import get_strategy
 
 
@@ -45,10 +44,6 @@ class BacktestRequest:
     source: str = "sample"
     mode: str = "reference"
     config: BacktestConfig | None = None
-
-    def resolved_params(self) -> StrategyParams:
-        strategy = get_strategy(self.strategy)
-        return strategy.Params().replace(self.params, origin="backtest request")
 
 
 @dataclass
@@ -95,7 +90,7 @@ def run_backtest_job(
     """Build the inputs, run, write the report (``report_to``: a path, True = ``<data dir>/reports/<run>.html``,
     False = none) and record the run (``save``)."""
     strategy = get_strategy(request.strategy)
-    params = request.resolved_params()
+    params = ctx.strategy_params(request.strategy, request.params)
     config = request.config or BacktestConfig(fill=default_fill(request.strategy, request.mode))
     args = {"strategy": request.strategy, "params": params.to_dict(), "source": request.source,
             "mode": request.mode, "start": request.start, "end": request.end, "config": config.to_dict()}  # fmt: skip

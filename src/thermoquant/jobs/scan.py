@@ -40,7 +40,7 @@ def daily_scan(
 
     Re-running the same day rewrites the same rows (idempotent)."""
     strat = get_strategy(strategy)
-    p = strat.Params().replace(params or {}, origin="scan request")
+    p = ctx.strategy_params(strategy, params)
     args = {"date": day, "strategy": strategy, "params": p.to_dict(), "source": source}
     with ctx.open_store() as store, job_run(store, "daily_scan", args=args) as log:
         on = day or latest_stored_day(store)
