@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from thermoquant.data.ingest import CSI500, CSI500_ETF, constituents_in_range
+from thermoquant.data.ingest import CSI500, CSI500_ETF
 from thermoquant.data.sources.csv import ImportResult, read_file
 from thermoquant.data.sources.sample import sample_path
 from thermoquant.features.bars import qfq_closes_at
@@ -204,11 +204,74 @@ def store_panel(store: Any, start: dt.date, end: dt.date, mode: str = "reference
     return panel_from_frame(frame, traded["trade_date"].min(), start, end, mode, etf)
 
 
+def membership_schedule(store: Any, index_code: str, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """(effective_date, symbol) of the constituents in force over [start, end].
+
+    From ``index_weight`` (dated weight snapshots) where those cover ``start``; else from the ``index_member``
+    intervals (qlib instruments: in_date … out_date, both inclusive), turned into one snapshot per day the
+    membership changes. Empty when neither table knows the index then.
+    """
+    weights = store.read(
+        "index_weight", where={"index_code": index_code}, columns=["effective_date", "symbol"]
+    )
+    if weights.height and weights["effective_date"].min() <= start:
+        return weights
+    if "index_member" not in store.table_names():
+        return weights
+    spans = store.read(
+        "index_member", where={"index_code": index_code}, columns=["symbol", "in_date", "out_date"]
+    )
+    spans = spans.filter(
+        (pl.col("in_date") <= end) & (pl.col("out_date").is_null() | (pl.col("out_date") >= start))
+    )
+    if spans.is_empty():
+        return weights
+    changes = (
+        pl.concat(
+            [spans["in_date"], spans["out_date"].drop_nulls() + pl.duration(days=1), pl.Series([start])]
+        )
+        .unique()
+        .sort()
+    )
+    changes = changes.filter((changes >= changes.filter(changes <= start).max()) & (changes <= end))
+    days = pl.DataFrame({"effective_date": changes})
+    return (
+        days.join(spans, how="cross")
+        .filter(
+            (pl.col("in_date") <= pl.col("effective_date"))
+            & (pl.col("out_date").is_null() | (pl.col("out_date") >= pl.col("effective_date")))
+        )
+        .select("effective_date", "symbol")
+        .sort("effective_date", "symbol")
+    )
+
+
+def _adjusted_closes(store: Any, members: list[str], start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Constituent closes forward-adjusted at ``end``: stored adjustment factors, else the factors the exchange
+    ``pre_close`` implies (:func:`thermoquant.features.bars.adj_factor_from_pre_close`)."""
+    from thermoquant.features.bars import adj_factor_from_pre_close
+
+    quotes = store.read(
+        "daily_quote",
+        symbols=members,
+        start=start,
+        end=end,
+        columns=["symbol", "trade_date", "close", "pre_close"],
+    )
+    factors = store.read("adj_factor", symbols=members, end=end).select("symbol", "trade_date", "adj_factor")
+    missing = quotes.filter(~pl.col("symbol").is_in(factors["symbol"].unique().to_list()))
+    if missing.height:
+        implied = adj_factor_from_pre_close(missing.sort("symbol", "trade_date").drop_nulls("close"))
+        factors = pl.concat([factors, implied.with_columns(pl.col("adj_factor").cast(pl.Float64))])
+    return qfq_closes_at(quotes.select("symbol", "trade_date", "close"), factors, end)
+
+
 def csi500_sentiment(store: Any, start: dt.date, end: dt.date, *, window: int = 20) -> pl.DataFrame:
     """Seed 004's daily table from the store: CSI500 close/high/amount, breadth, heat_z and 510500 turnover.
 
-    The computations are `thermoquant.features.sentiment` (breadth on qfq closes anchored at `end`, heat_z on the
-    index amount, ETF turnover on the previous day's fund shares); this function only reads and wires them.
+    The computations are `thermoquant.features.sentiment` (breadth on qfq closes anchored at `end` over the
+    membership of :func:`membership_schedule`, heat_z on the index amount, ETF turnover on the previous day's fund
+    shares); this function only reads and wires them.
     Returns (trade_date, open, high, low, close, volume, amount, breadth, heat_z, etf_turnover) for [start, end].
     """
     from thermoquant.features.sentiment import breadth, etf_turnover, heat_z
@@ -220,13 +283,9 @@ def csi500_sentiment(store: Any, start: dt.date, end: dt.date, *, window: int = 
     index = heat_z(
         index.select("trade_date", "open", "high", "low", "close", "volume", "amount"), window=window
     )
-    schedule = store.read("index_weight", where={"index_code": CSI500}, columns=["effective_date", "symbol"])
-    members = constituents_in_range(store, CSI500, warm, end)
-    quotes = store.read(
-        "daily_quote", symbols=members, start=warm, end=end, columns=["symbol", "trade_date", "close"]
-    )
-    factors = store.read("adj_factor", symbols=members, end=end)
-    closes = qfq_closes_at(quotes, factors, end)
+    schedule = membership_schedule(store, CSI500, warm, end)
+    members = sorted(schedule["symbol"].unique().to_list())
+    closes = _adjusted_closes(store, members, warm, end)
     dates = index["trade_date"]
     width = breadth(closes, schedule, window=window, dates=dates).select("trade_date", "breadth")
     bars = store.read(

@@ -76,5 +76,5 @@ def _install_calendar(store: Store) -> None:
     """Answer calendar queries from the store's ``trade_calendar`` rows (exchange_calendars where it has none)."""
     from thermoquant.data.trade_calendar import TABLE, install
 
-    if TABLE in store._existing_tables():
+    if TABLE in store.table_names():
         install(store)
