@@ -24,7 +24,6 @@ schedule (:func:`constituent_refresh_times`, :func:`is_refresh_due`) live here t
 from __future__ import annotations
 
 import hashlib
-import json
 import time as _time
 import uuid
 from collections.abc import Callable, Sequence
@@ -36,6 +35,7 @@ from typing import Any
 import polars as pl
 
 from thermoquant.data import trade_calendar
+from thermoquant.data.job_log import JobRecord, write_job_log
 from thermoquant.data.sources.adapter import VendorSource
 from thermoquant.data.sources.akshare_src import AkshareSinaSource, AkshareSource
 from thermoquant.data.sources.baostock_src import BaostockSource
@@ -374,21 +374,13 @@ def _checked(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, int, int, l
 def _write_job_log(
     store: Any, report: IngestReport, args: dict[str, Any], started: datetime, *, final: bool
 ) -> None:
-    row = {
-        "job_id": report.job_id,
-        "job": "ingest",
-        "dataset": report.dataset,
-        "source": ">".join(report.sources),
-        "args": redact(json.dumps(args, ensure_ascii=False, default=str)),
-        "status": report.status,
-        "started_at": started,
-        "finished_at": datetime.now() if final else None,
-        "rows_in": report.rows_in,
-        "rows_written": report.rows_written,
-        "gaps": json.dumps(report.gaps(), ensure_ascii=False),
-        "errors": redact(json.dumps(report.errors(), ensure_ascii=False)),
-    }
-    store.upsert("job_log", pl.DataFrame([row]))
+    """The run's ``job_log`` row through the one writer (:mod:`thermoquant.data.job_log`)."""
+    record = JobRecord(
+        "ingest", args, dataset=report.dataset, source=">".join(report.sources), job_id=report.job_id,
+        status=report.status, started_at=started, finished_at=datetime.now() if final else None,
+        rows_in=report.rows_in, rows_written=report.rows_written, gaps=report.gaps(), errors=report.errors(),
+    )  # fmt: skip
+    write_job_log(store, record)
 
 
 def _done_items(store: Any, key: str) -> set[str]:
