@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 from thermoquant.data.store import Store, open_store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-REAL_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data" / "real"
+REAL_DATA_DIR = Path(os.environ.get("TQ_REAL_DATA_DIR") or PROJECT_ROOT.parent / "shared" / "data" / "real")
+"""`../shared/data/real`, or `TQ_REAL_DATA_DIR` (a git worktree lives elsewhere)."""
 TEST_DATA_DIR = Path(__file__).resolve().parent / "data"
 
 

@@ -623,7 +623,11 @@ def csi500_sentiment(store: Any, start: date, end: date, *, window: int = 20) ->
     index = store.read("index_daily", where={"index_code": CSI500}, start=warm, end=end)
     if index.height == 0:
         raise SourceError(
-            "ingest", "csi500", "no 000905.SH rows in index_daily: run `tq ingest csi500` first"
+            "ingest",
+            "csi500",
+            f"index_daily has no {CSI500} rows between {warm} and {end}: the source delivered none (see the "
+            f"index_daily report), so fetch them from another source (`tq ingest index_daily --symbols {CSI500} "
+            f"--source tushare|akshare --start {warm} --end {end}`) or import an index file with `tq import`",
         )
     index = heat_z(
         index.select("trade_date", "open", "high", "low", "close", "volume", "amount"), window=window
