@@ -45,7 +45,16 @@ def test_csi500_without_index_rows_does_not_send_the_user_back_to_the_same_comma
     empty = tmp_path / "empty_fixture"
     empty.mkdir()
     db = f"duckdb:///{tmp_path / 'csi.duckdb'}"
-    args = ["ingest", "csi500", "--source", f"fixture:{empty}", "--start", "2024-01-02", "--end", "2024-01-31"]
+    args = [
+        "ingest",
+        "csi500",
+        "--source",
+        f"fixture:{empty}",
+        "--start",
+        "2024-01-02",
+        "--end",
+        "2024-01-31",
+    ]
     result = runner.invoke(app, [*args, "--db", db], env={"COLUMNS": "200"})
     out = " ".join(result.output.split())
     assert "run `tq ingest csi500` first" not in out

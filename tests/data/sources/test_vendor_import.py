@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +38,9 @@ def fresh_modules(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatc
         ("akshare", lambda: AkshareSource().fetch("stock_info")),
     ],
 )
-def test_a_missing_vendor_package_names_the_sources_extra(fresh_modules: pytest.MonkeyPatch, module, load) -> None:
+def test_a_missing_vendor_package_names_the_sources_extra(
+    fresh_modules: pytest.MonkeyPatch, module, load
+) -> None:
     fresh_modules.setitem(sys.modules, module, None)  # what Python sees when the package is absent
     with pytest.raises(SourceUnavailableError) as err:
         load()
@@ -52,7 +54,7 @@ def test_tushare_installed_without_six_says_it_failed_to_import(fresh_modules: p
         pytest.skip("tushare is not installed")
     fresh_modules.setitem(sys.modules, "six", None)  # tushare imports six without declaring it
     with pytest.raises(SourceUnavailableError) as err:
-        TushareSource(token="t0ken").client
+        TushareSource(token="t0ken")._load_client()
     text = str(err.value)
     assert "installed but failed to import" in text and "已安装但导入失败" in text
     assert "not installed" not in text
