@@ -213,9 +213,7 @@ def _stock_list(
     """xbx stock_list → ``stock_info`` (name, exchange, board, list_date = first day in the source) and
     ``st_history``: a name starting ST / *ST was in force on ``last_date``, stored as a one-day interval (the file
     says nothing about the other days)."""
-    import datetime as dt
-
-    info = with_board_columns(df).with_columns(pl.lit(dt.datetime.now()).alias("updated_at"))
+    info = with_board_columns(df)  # updated_at stays empty: re-importing the same file changes nothing
     kinds = st_name_kinds(df["name"])
     st = df.with_columns(kinds.alias("kind")).filter(pl.col("kind").is_not_null())
     st = st.with_columns(pl.col("last_date").alias("start_date"), pl.col("last_date").alias("end_date"))
