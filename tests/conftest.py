@@ -21,7 +21,8 @@ from thermoquant.data.store import Store, open_store  # noqa: E402
 from thermoquant.market.calendar import clear_calendar_table  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-REAL_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data" / "real"
+REAL_DATA_DIR = Path(os.environ.get("TQ_REAL_DATA_DIR") or PROJECT_ROOT.parent / "shared" / "data" / "real")
+"""`../shared/data/real`, or `TQ_REAL_DATA_DIR` (a git worktree lives elsewhere)."""
 TEST_DATA_DIR = Path(__file__).resolve().parent / "data"
 
 

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
             return self.database_url
         return f"duckdb:///{(self.data_dir / 'tq.duckdb').expanduser().resolve()}"
 
+    @property
+    def reports_dir(self) -> Path:
+        """Where HTML reports go unless a command is given `--out`: `<data_dir>/reports`."""
+        return self.data_dir.expanduser().resolve() / "reports"
+
     def ensure_data_dir(self) -> Path:
         """Create the data directory if needed and return it."""
         path = self.data_dir.expanduser().resolve()

@@ -151,3 +151,23 @@ def test_cli_dates_compact_form_and_bad_date(real_data: Path) -> None:
     assert "2024-01-02" in ok.output and "2024-06-28" in ok.output  # the title's period (may wrap at " → ")
     bad = CliRunner().invoke(app, [*base, "--start", "2024/01/02"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_counts_print_as_integers_in_the_report(tmp_path: Path) -> None:
+    from thermoquant.backtest.report import format_metric, write_report
+
+    summary = {
+        "trades": 45.0,
+        "max_drawdown_duration": 12.0,
+        "sharpe": 1.23456,
+        "win_rate": 0.5,
+        "beta": float("nan"),
+    }
+    dates = [dt.date(2024, 1, 2), dt.date(2024, 1, 3)]
+    page = write_report(
+        tmp_path / "r.html", title="t", dates=dates, returns=np.array([0.0, 0.01]), summary=summary
+    ).read_text(encoding="utf-8")
+    assert "<td>交易次数</td><td>45</td>" in page and "45.000" not in page
+    assert "<td>最长回撤天数</td><td>12</td>" in page
+    assert format_metric("sharpe", 1.23456) == "1.235" and format_metric("win_rate", 0.5) == "50.00%"
+    assert format_metric("beta", float("nan")) == "-"

@@ -39,3 +39,23 @@ def test_fixture_run_and_refresh_guard(tmp_path: Path) -> None:
 def test_unknown_source_exits_2() -> None:
     result = runner.invoke(app, ["ingest", "daily_quote", "--source", "wind", "--symbols", "600000.SH"])
     assert result.exit_code == 2 and "unknown source" in result.output
+
+
+def test_csi500_without_index_rows_does_not_send_the_user_back_to_the_same_command(tmp_path: Path) -> None:
+    empty = tmp_path / "empty_fixture"
+    empty.mkdir()
+    db = f"duckdb:///{tmp_path / 'csi.duckdb'}"
+    args = [
+        "ingest",
+        "csi500",
+        "--source",
+        f"fixture:{empty}",
+        "--start",
+        "2024-01-02",
+        "--end",
+        "2024-01-31",
+    ]
+    result = runner.invoke(app, [*args, "--db", db], env={"COLUMNS": "200"})
+    out = " ".join(result.output.split())
+    assert "run `tq ingest csi500` first" not in out
+    assert "tq ingest index_daily --symbols 000905.SH" in out and "tq import" in out

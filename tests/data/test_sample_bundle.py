@@ -33,7 +33,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def test_bundle_files_and_size_budget() -> None:
     names = {p.name for p in sample_files()}
-    assert MARKET_SAMPLE in names and "csi500_index_daily_2005_2026.csv" in names and len(names) == 9
+    assert MARKET_SAMPLE in names and "csi500_index_daily_2005_2026.csv" in names and len(names) == 10
+    assert "stock_list_2021.csv" in names
     total = sum(p.stat().st_size for p in sample_dir().iterdir())
     assert total < 25 * 1024 * 1024
     assert (sample_dir() / "README.md").read_text(encoding="utf-8").count("licence") >= 1
@@ -54,11 +55,15 @@ def test_load_sample_without_market(store: Store) -> None:
         "fund_share": 1738,
         "daily_quote": 733 + 726,
         "daily_valuation": 733,
+        "stock_info": 4710,  # names and listing dates of the market slice's stocks
+        "st_history": 181,  # ST/*ST names in force on their last day in the source
     }
     index = store.read("index_daily")
     assert index.height == 5140
     assert index["source"].unique().to_list() == ["csv:csi500_index_daily_2005_2026.csv"]
     assert store.read("daily_quote").filter(pl.col("is_suspended")).height == 25
+    info = store.read("stock_info", where={"symbol": "000025.SZ"}).row(0, named=True)
+    assert info["name"] == "特 力Ａ" and str(info["list_date"]) == "1993-06-21"
     text = console.export_text()
     assert "stock_000025_2014_2016_baostock_unadjusted.csv" in text and "suspended" in text
     again = load_sample(store, include_market=False)

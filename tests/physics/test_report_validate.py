@@ -77,3 +77,33 @@ def test_report_cli_rejects_a_bad_date(real_data: Path, tmp_path: Path) -> None:
          str(real_data / "baostock_sz" / "sz.000025.csv"), "--out", str(tmp_path / "r.html")],
     )  # fmt: skip
     assert res.exit_code == 2 and "YYYY-MM-DD" in res.output
+
+
+SAMPLE_000025 = (
+    Path(__file__).resolve().parents[2]
+    / "src/thermoquant/_sample/stock_000025_2014_2016_baostock_unadjusted.csv"
+)
+
+
+def test_report_goes_under_the_data_dir_and_the_path_is_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from thermoquant.config import get_settings
+
+    data_dir, cwd = tmp_path / "data", tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("TQ_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    try:
+        res = CliRunner().invoke(
+            app,
+            ["physics", "report", "000025.SZ", "--start", "2015-10-01", "--end", "2015-12-31", "--input",
+             str(SAMPLE_000025)],
+        )  # fmt: skip
+    finally:
+        get_settings.cache_clear()
+    assert res.exit_code == 0, res.output
+    assert list(cwd.iterdir()) == [], "nothing is written into the current directory"
+    written = list((data_dir / "reports").glob("*.html"))
+    assert len(written) == 1 and str(written[0].resolve()) in "".join(res.output.split())

@@ -109,3 +109,57 @@ def test_scan_top_fraction_cuts_the_ranking(market: tuple[pl.DataFrame, pl.DataF
     assert (ranked["signal"] == "BUY").all()
     dropped = signals.filter(pl.col("symbol").is_in(b["symbol"].tail(n_b - keep).implode()))
     assert dropped["rank"].null_count() == dropped.height and not (dropped["signal"] == "BUY").any()
+
+
+ST_SYMBOLS = ["600078.SH", "600122.SH"]  # *ST澄星 and ST宏图 on 2022-01-14 (names in the bundled stock list)
+
+
+@pytest.fixture(scope="module")
+def st_market() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(daily_quote rows of the two ST stocks and 40 busy ones, st_history of the bundled stock list)."""
+    quotes = read_file(sample_path("market_2021.parquet")).frame
+    day = quotes.filter(pl.col("trade_date") == SCAN_DAY)
+    busy = day.filter(pl.col("amount") > 1e9)["symbol"].head(40).to_list()
+    quotes = quotes.filter(pl.col("symbol").is_in([*ST_SYMBOLS, *busy]))
+    history = read_file(sample_path("stock_list_2021.csv")).extra_tables["st_history"]
+    return quotes, history
+
+
+def test_st_history_names_blacklist_real_st_stocks_on_their_st_days(
+    st_market: tuple[pl.DataFrame, pl.DataFrame],
+) -> None:
+    quotes, history = st_market
+    assert quotes["is_st"].null_count() == quotes.height, "the market sample has no is_st flags"
+    day = quotes.filter(pl.col("trade_date") == SCAN_DAY)
+    assert day.filter(pl.col("symbol") == "600078.SH")["amount"][0] > 2e8  # busy: only ST can exclude it
+    banned = dict(blacklist(quotes, SCAN_DAY, ScanParams(), st_history=history).iter_rows())
+    assert banned["600078.SH"] == "st" and "st" in banned["600122.SH"].split(",")
+    assert not {s for s, r in banned.items() if "st" in r.split(",")} - set(ST_SYMBOLS)
+    kept = blacklist(quotes, SCAN_DAY, ScanParams(exclude_st=False), st_history=history)
+    assert "600078.SH" not in kept["symbol"].to_list()
+    physics = compute_physics(quotes.filter(pl.col("volume") > 0))
+    signals = scan(physics, quotes, SCAN_DAY, ScanParams(min_fuel=0.0), st_history=history)
+    assert not set(ST_SYMBOLS) & set(signals["symbol"].to_list())
+    assert set(ST_SYMBOLS) & set(
+        scan(physics, quotes, SCAN_DAY, ScanParams(min_fuel=0.0))["symbol"].to_list()
+    )
+
+
+def test_the_scan_job_reads_st_history_from_the_store(
+    st_market: tuple[pl.DataFrame, pl.DataFrame], tmp_path
+) -> None:
+    from thermoquant.data.store import open_store
+    from thermoquant.jobs.context import JobContext
+    from thermoquant.jobs.scan import daily_scan
+
+    quotes, history = st_market
+    url = f"duckdb:///{tmp_path / 'scan.duckdb'}"
+    with open_store(url) as store:
+        store.upsert("daily_quote", quotes)
+        store.upsert("st_history", history)
+    run = daily_scan(JobContext(db_url=url), params={"min_fuel": 0.0})
+    assert (
+        run.day == SCAN_DAY
+        and run.stocks == quotes.filter(pl.col("trade_date") == SCAN_DAY)["symbol"].n_unique()
+    )
+    assert run.signals.height > 0 and not set(ST_SYMBOLS) & set(run.signals["symbol"].to_list())

@@ -52,11 +52,25 @@ def monthly_returns(dates: Sequence[dt.date], returns: np.ndarray) -> pl.DataFra
     )
 
 
+COUNT_METRICS = frozenset({"trades", "max_drawdown_duration"})
+"""Summary entries that count things (trades, days): shown as integers even when the summary holds floats."""
+
+
+def format_metric(key: str, value: float | int | None) -> str:
+    """One summary value as text: counts as integers ("45"), fractions as percents, other ratios with 3 decimals;
+    a missing or NaN value as "-"."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "-"
+    if key in COUNT_METRICS or isinstance(value, (int, np.integer)):
+        return f"{round(float(value))}"
+    return f"{value * 100:.2f}%" if _METRIC_LABELS.get(key, (key, False))[1] else f"{value:.3f}"
+
+
 def _metrics_table(summary: dict[str, float]) -> str:
     rows = []
     for key, value in summary.items():
-        label, pct = _METRIC_LABELS.get(key, (key, False))
-        text = f"{value * 100:.2f}%" if pct else f"{value:.3f}" if isinstance(value, float) else str(value)
+        label = _METRIC_LABELS.get(key, (key, False))[0]
+        text = format_metric(key, value)
         rows.append(f"<tr><td>{html.escape(label)}</td><td>{text}</td></tr>")
     return "<table class='m'><tr><th>指标</th><th>数值</th></tr>" + "".join(rows) + "</table>"
 

@@ -134,3 +134,45 @@ def _load_input_market(path: Path) -> pl.DataFrame:
     if not {"trade_date", "close"} <= set(df.columns):
         raise typer.BadParameter(f"{path}: the index file needs trade_date (or date) and close")
     return df.select(pl.col("trade_date").cast(pl.Date), pl.col("close").cast(pl.Float64))
+
+
+@app.command("show")
+def show_cmd(
+    names: Annotated[
+        bool, typer.Option("--names", help="列出每个维度已存的因子名 / list stored factor names")
+    ] = False,
+    root: Annotated[
+        Path | None, typer.Option("--dir", help="因子目录；默认 <数据目录>/features / features directory")
+    ] = None,
+) -> None:
+    """已计算并存储的因子（按口径与维度）/ what factors are computed and stored."""
+    from thermoquant.config import get_settings
+    from thermoquant.features.stored import stored_features
+
+    where = root or get_settings().data_dir.expanduser().resolve() / "features"
+    stored = stored_features(where)
+    if stored.is_empty():
+        console.print(f"尚未计算因子 no factors stored under {where}: 运行 / run `tq features compute`")
+        raise typer.Exit(1)
+    table = Table(title=f"已存因子 stored factors — {where}", title_justify="left")
+    for col in ("口径", "维度 dimension", "因子", "股票", "行数 rows", "起 first", "止 last"):
+        table.add_column(
+            col, justify="right" if col in ("因子", "股票", "行数 rows") else "left", overflow="fold"
+        )
+    for r in stored.iter_rows(named=True):
+        table.add_row(
+            r["convention"],
+            f"{r['dim']} {DIMENSIONS[r['dim']][0]}",
+            f"{r['factors']}/{r['registered']}",
+            f"{r['symbols']:,}",
+            f"{r['rows']:,}",
+            str(r["first_date"]),
+            str(r["last_date"]),
+        )
+    console.print(table)
+    if names:
+        for r in stored.iter_rows(named=True):
+            console.print(f"[bold]{r['convention']} dim={r['dim']}[/bold]: {', '.join(r['names'])}")
+    console.print(
+        "读取 read: pl.scan_parquet(<dir>/<口径>/dim=<n>/*.parquet)；`tq features list` 列出全部注册因子"
+    )

@@ -99,7 +99,7 @@ def print_sentiment(store: Any, start: date, end: date, rows: int = 5) -> None:
     """The last rows of seed 004's daily table (breadth, heat_z, ETF turnover) computed from the store."""
     try:
         table = csi500_sentiment(store, start, end)
-    except (SourceError, ValueError) as exc:
+    except (SourceError, ValueError, LookupError) as exc:
         console.print(f"[yellow]无法计算中证500 情绪指标 (cannot compute CSI500 sentiment): {exc}[/yellow]")
         return
     out = Table(title="中证500 情绪指标 (seed 004)")

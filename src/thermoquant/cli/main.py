@@ -19,6 +19,8 @@ from thermoquant.cli import ingest as ingest_commands
 from thermoquant.cli import market as market_commands
 from thermoquant.cli import physics as physics_commands
 from thermoquant.cli import scan as scan_commands
+from thermoquant.cli import signals as signals_commands
+from thermoquant.cli import stock as stock_commands
 from thermoquant.cli import strategies as strategies_commands
 from thermoquant.cli.console import console, progress_bar
 from thermoquant.cli.options import DbUrl, describe_url
@@ -138,6 +140,8 @@ app.add_typer(strategies_commands.app, name="strategies")
 app.add_typer(features_commands.app, name="features")
 app.add_typer(market_commands.app, name="market")
 app.add_typer(physics_commands.app, name="physics")
+app.command("signals")(signals_commands.signals)
+app.command("stock")(stock_commands.stock)
 # --- end of sub-app registrations ---
 
 

@@ -53,7 +53,13 @@ def report_cmd(
         Path | None,
         typer.Option("--input", help="CSV/Parquet 行情文件（不填则读数据库）/ bar file instead of the store"),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="输出 HTML 路径 / output HTML")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="输出 HTML 路径；默认 <数据目录>/reports/ / output HTML (default <data dir>/reports/)",
+        ),
+    ] = None,
     mode: Annotated[str, typer.Option("--mode", help="筹码模式 behavioral|tdx / chip mode")] = "behavioral",
     warmup: Annotated[int, typer.Option("--warmup", help="预热天数（日历日）/ warm-up calendar days")] = 400,
     db: Annotated[str | None, typer.Option("--db", help="数据库 URL / database URL")] = None,
@@ -78,7 +84,11 @@ def report_cmd(
         with open_store(db) as store:
             bars = read_store_bars(store, [sym], start=first, end=e)
     fig = build_report(bars, s, e, mode=mode)
-    path = write_report(fig, out or Path(f"physics_{sym}_{start or 'all'}_{end or 'all'}.html"))
+    if out is None:
+        from thermoquant.config import get_settings
+
+        out = get_settings().reports_dir / f"physics_{sym}_{start or 'all'}_{end or 'all'}.html"
+    path = write_report(fig, out).resolve()
     console.print(f"[green]报告已写入[/green] report written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -271,6 +271,19 @@ TABLES_LIST: list[Table] = [
         ("index_code", "effective_date", "symbol"),
     ),
     Table(
+        "index_member",
+        "Index membership as intervals (qlib instruments): the stock is a constituent from in_date to out_date, both "
+        "inclusive. No weights; index_weight holds dated weight snapshots where a source has them.",
+        (
+            _k("index_code", "text", "", "index code, e.g. 000905.SH"),
+            SYMBOL,
+            _k("in_date", "date", "", "first day in the index"),
+            _c("out_date", "date", "", "last day in the index, null while a member"),
+            SOURCE,
+        ),
+        ("index_code", "symbol", "in_date"),
+    ),
+    Table(
         "etf_daily",
         "Daily bars of exchange-traded funds (unadjusted).",
         (

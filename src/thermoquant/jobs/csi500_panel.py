@@ -279,7 +279,11 @@ def csi500_sentiment(store: Any, start: dt.date, end: dt.date, *, window: int = 
     warm = start - dt.timedelta(days=60)
     index = store.read("index_daily", where={"index_code": CSI500}, start=warm, end=end)
     if index.height == 0:
-        raise LookupError("index_daily holds no 000905.SH rows: run `tq ingest csi500` (or load the sample)")
+        raise LookupError(
+            f"index_daily has no {CSI500} rows between {warm} and {end}: fetch them (`tq ingest index_daily "
+            f"--symbols {CSI500} --source tushare|akshare --start {warm} --end {end}`) or import an index file "
+            "with `tq import`"
+        )
     index = heat_z(
         index.select("trade_date", "open", "high", "low", "close", "volume", "amount"), window=window
     )

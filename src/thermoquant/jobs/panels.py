@@ -5,7 +5,7 @@ One builder per strategy input shape:
 * ``csi500_timing`` — :mod:`.csi500_panel` (the bundled reference ``sample``, a ``file:PATH`` in the upstream
   ``strategy_data.csv`` layout, or ``store``: rebuilt from stored index, constituent, ETF and fund-share rows);
 * ``thermo_scan`` — :func:`market_panel`: the stored ``daily_quote`` rows of [start − lookback, end], the physics
-  computed over them, lock-up expiries.
+  computed over them, lock-up expiries and ST history.
 """
 
 from __future__ import annotations
@@ -64,13 +64,15 @@ def market_panel(
     tick(progress, "计算热力学 computing physics", 1, 3)
     bars = traded_bars(quotes)
     physics = compute_physics(bars)
-    tick(progress, "读取解禁 reading share_unlock", 2, 3)
+    tick(progress, "读取解禁与 ST reading share_unlock, st_history", 2, 3)
     unlocks = store.read("share_unlock")
+    st_history = store.read("st_history")
     tick(progress, "输入就绪 inputs ready", 3, 3)
     frames = {
         "quotes": quotes,
         "physics": physics,
         "unlocks": unlocks,
+        "st_history": st_history,
         "bars": bars.filter(pl.col("trade_date").is_between(start, end)),
     }
     return Panel(frames, start, end)

@@ -2,7 +2,9 @@
 
 Input is the physics frame of :func:`thermoquant.physics.thermo.compute_physics` (one row per stock-bar with
 ``state`` 0–3 = A/B/C/D, ``dt``, ``k``, ``q_below``, ``buy_point``, ``stop``) and the day's ``daily_quote`` rows
-(``amount`` in CNY, ``is_st``), optionally the ``share_unlock`` table. Output is one row per stock for the scan
+(``amount`` in CNY, ``is_st``), optionally the ``share_unlock`` and ``st_history`` tables. A stock is ST on the scan
+day when its ``daily_quote.is_st`` says so or an ``st_history`` interval (from dated names or vendor flags,
+`thermoquant.market.st`) covers the day: many sources (the bundled market among them) leave ``is_st`` empty. Output is one row per stock for the scan
 day, shaped like the ``signals`` table, so the daily job can store it as it is.
 
 Signals (seed 000 §三.3/4):
@@ -59,19 +61,38 @@ def latest_market_day(quotes: pl.DataFrame, min_share: float = 0.5) -> dt.date:
     return counts.filter(pl.col("n") >= floor)["trade_date"].max()
 
 
+def st_on(day: pl.DataFrame, st_history: pl.DataFrame | None) -> pl.Series:
+    """Per row of `day` (daily_quote rows of one day): under risk warning by ``is_st`` or by an ``st_history``
+    interval covering ``trade_date`` (`thermoquant.market.st.st_flags`). Named ``is_st``."""
+    flag = (
+        day["is_st"].fill_null(False) if "is_st" in day.columns else pl.repeat(False, day.height, eager=True)
+    )
+    if st_history is not None and not st_history.is_empty():
+        from thermoquant.market.st import st_flags
+
+        dated = st_flags(day.select("symbol", "trade_date"), st_history, date_col="trade_date")["is_st"]
+        flag = flag | dated
+    return flag.alias("is_st")
+
+
 def blacklist(
-    quotes: pl.DataFrame, as_of: dt.date, params: ScanParams, unlocks: pl.DataFrame | None = None
+    quotes: pl.DataFrame,
+    as_of: dt.date,
+    params: ScanParams,
+    unlocks: pl.DataFrame | None = None,
+    st_history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """(symbol, reason) of the stocks excluded on `as_of`; `quotes` holds daily_quote rows of that day."""
+    """(symbol, reason) of the stocks excluded on `as_of`; `quotes` holds daily_quote rows of that day,
+    `st_history` the table's intervals (symbol, start_date, end_date, kind)."""
     day = quotes.filter(pl.col("trade_date") == as_of)
     reasons = [
         day.filter(pl.col("amount").fill_null(0.0) < params.min_amount).select(
             "symbol", pl.lit(f"amount<{params.min_amount:,.0f}").alias("reason")
         )
     ]
-    if params.exclude_st and "is_st" in day.columns:
+    if params.exclude_st:
         reasons.append(
-            day.filter(pl.col("is_st").fill_null(False)).select("symbol", pl.lit("st").alias("reason"))
+            day.filter(st_on(day, st_history)).select("symbol", pl.lit("st").alias("reason")).unique("symbol")
         )
     if unlocks is not None and not unlocks.is_empty():
         horizon = as_of + dt.timedelta(days=params.unlock_days)
@@ -89,6 +110,7 @@ def scan(
     as_of: dt.date | None = None,
     params: ScanParams | None = None,
     unlocks: pl.DataFrame | None = None,
+    st_history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Signals of the scan day (default: the last date in `physics`), one row per eligible stock with a signal.
 
@@ -100,7 +122,7 @@ def scan(
     if p.rank_by not in physics.columns:
         raise KeyError(f"rank_by={p.rank_by!r} is not a physics column; have {physics.columns}")
     today = physics.filter(pl.col("trade_date") == day)
-    banned = blacklist(quotes, day, p, unlocks)
+    banned = blacklist(quotes, day, p, unlocks, st_history)
     eligible = today.join(banned, on="symbol", how="anti").filter(pl.col("q_below") >= p.min_fuel)
     n_top = max(1, round(p.top_fraction * eligible.height)) if eligible.height else 0
     ignition = (

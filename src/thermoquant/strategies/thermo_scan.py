@@ -9,7 +9,8 @@ strategy's capital (the rest stays in cash), and at most ``max_positions`` are h
 Rows are written only on the days a target changes.
 
 Panel frames: ``physics`` (:func:`thermoquant.physics.thermo.compute_physics` over the bars, with the warm-up),
-``quotes`` (``daily_quote`` rows: ``amount``, ``is_st``), optional ``unlocks`` (``share_unlock``).
+``quotes`` (``daily_quote`` rows: ``amount``, ``is_st``), optional ``unlocks`` (``share_unlock``) and
+``st_history`` (ST names in force by date).
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ class ThermoScan(Strategy):
     )
 
     def signals(self, panel: Panel, params: ThermoScanParams, day: dt.date) -> pl.DataFrame:
-        rows = scan(panel["physics"], panel["quotes"], day, params.scan_params(), panel.frames.get("unlocks"))
+        rows = scan(
+            panel["physics"], panel["quotes"], day, params.scan_params(), panel.frames.get("unlocks"),
+            panel.frames.get("st_history"),
+        )  # fmt: skip
         reason = (
             pl.when(pl.col("rank").is_not_null())
             .then(pl.format("引燃 ignition #{}", pl.col("rank")))
@@ -82,13 +86,13 @@ class ThermoScan(Strategy):
         by_day = physics.partition_by("trade_date", as_dict=True, maintain_order=True)
         quotes = panel["quotes"].filter(pl.col("trade_date").is_between(panel.start, panel.end))
         quotes_by_day = quotes.partition_by("trade_date", as_dict=True)
-        unlocks = panel.frames.get("unlocks")
+        unlocks, st_history = panel.frames.get("unlocks"), panel.frames.get("st_history")
         slot = 1.0 / params.max_positions
         held: set[str] = set()
         rows: list[tuple[str, dt.date, float, str]] = []
         for (day,), today in sorted(by_day.items()):
             day_quotes = quotes_by_day.get((day,), quotes.head(0))
-            sig = scan(today, day_quotes, day, params.scan_params(), unlocks)
+            sig = scan(today, day_quotes, day, params.scan_params(), unlocks, st_history)
             action = dict(zip(sig["symbol"].to_list(), sig["signal"].to_list(), strict=True))
             leave = sorted(s for s in held if action.get(s, "SELL") == "SELL")
             room = params.max_positions - (len(held) - len(leave))

@@ -9,6 +9,8 @@ and conforms the result to the target table, clipped to [start, end].
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -17,9 +19,47 @@ from typing import Any, ClassVar, TypeVar
 
 import polars as pl
 
-from thermoquant.data.sources.base import Capability, RetryPolicy, SourceError, require_capability, retry
+from thermoquant.data.sources.base import (
+    Capability,
+    RetryPolicy,
+    SourceError,
+    SourceUnavailableError,
+    require_capability,
+    retry,
+)
 from thermoquant.data.sources.frames import CLIP_COLUMNS, concat_parts, conform
 from thermoquant.market.symbols import normalize_symbol
+
+SOURCES_EXTRA_HINT = "pip install -e '.[sources]'"
+"""How to install the vendor packages (akshare, tushare, baostock): the `sources` extra of pyproject.toml."""
+
+
+def import_vendor(source: str, module: str) -> Any:
+    """Import a vendor package for `source`, telling "not installed" apart from "installed but broken".
+
+    Raises `SourceUnavailableError`: when `module` is not installed, with the install command
+    (:data:`SOURCES_EXTRA_HINT`); when it is installed but its own import fails (e.g. tushare without `six`), with
+    the underlying ImportError, so the user fixes the missing dependency instead of reinstalling the package.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        top = module.split(".")[0]
+        try:
+            installed = importlib.util.find_spec(top) is not None
+        except (ImportError, ValueError):
+            installed = False
+        if not installed:
+            message = (
+                f"未安装数据源包 {top} (the {top} package is not installed): "
+                f"run {SOURCES_EXTRA_HINT} in the project directory (or pip install {top})"
+            )
+        else:
+            message = f"{top} 已安装但导入失败 ({top} is installed but failed to import): {type(exc).__name__}: {exc}"
+            if exc.name and exc.name.split(".")[0] != top:
+                message += f"; install the missing dependency: pip install {exc.name.split('.')[0]}"
+        raise SourceUnavailableError(source, "*", message) from exc
+
 
 T = TypeVar("T")
 

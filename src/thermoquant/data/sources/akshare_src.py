@@ -35,12 +35,11 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from thermoquant.data.sources.adapter import VendorSource
+from thermoquant.data.sources.adapter import VendorSource, import_vendor
 from thermoquant.data.sources.base import (
     Capability,
     SchemaMismatchError,
     SourceError,
-    SourceUnavailableError,
     capability_table,
 )
 from thermoquant.data.sources.frames import (
@@ -261,13 +260,7 @@ EM_FIRST_DAY, EM_LAST_DAY = "19700101", "20500101"  # Eastmoney K-line range whe
 
 
 def _import_akshare() -> Any:
-    try:
-        import akshare
-    except ImportError as exc:  # pragma: no cover - akshare is a dependency
-        raise SourceUnavailableError(
-            "akshare", "*", "the akshare package is not installed (pip install akshare)"
-        ) from exc
-    return akshare
+    return import_vendor("akshare", "akshare")
 
 
 def _lot_shares(symbol: str) -> float:

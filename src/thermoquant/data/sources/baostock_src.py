@@ -20,11 +20,10 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from thermoquant.data.sources.adapter import VendorSource
+from thermoquant.data.sources.adapter import VendorSource, import_vendor
 from thermoquant.data.sources.base import (
     Capability,
     SourceError,
-    SourceUnavailableError,
     capability_table,
 )
 from thermoquant.data.sources.frames import OHLC, map_columns, prefixed_code, same_names, stock_info_rows
@@ -98,11 +97,7 @@ class BaostockSource(VendorSource):
     )
 
     def _load_client(self) -> Any:
-        try:
-            import baostock
-        except ImportError as exc:  # pragma: no cover - dependency
-            raise SourceUnavailableError(self.name, "*", "the baostock package is not installed") from exc
-        return baostock
+        return import_vendor(self.name, "baostock")
 
     @property
     def client(self) -> Any:

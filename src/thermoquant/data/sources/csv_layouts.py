@@ -49,6 +49,8 @@ Kind = Literal[
     "strategy_reference",
     "etf_close_turnover",
     "close_qfq",
+    "stock_list",
+    "index_member",
 ]
 VolumeUnit = Literal["shares", "lots", "detect"]
 AmountUnit = Literal["yuan", "kyuan", "detect"]
@@ -171,6 +173,23 @@ LAYOUTS: tuple[Layout, ...] = (
         kind="close_qfq",
         volume_unit="lots",
         amount_unit="kyuan",
+    ),
+    _layout(
+        "tongdaxin",
+        "通达信 Tongdaxin 导出 daily bars (GBK, title + footer lines; code from the title, exchange from SH#/SZ#; "
+        "成交量 shares or 手 (detected), 成交额 元)",
+        {
+            "日期": "trade_date",
+            "开盘": "open",
+            "最高": "high",
+            "最低": "low",
+            "收盘": "close",
+            "成交量": "volume",
+            "成交额": "amount",
+            "tdx_symbol": "symbol",
+            "adjustflag": "adjustflag",
+        },
+        signature={"日期", "开盘", "收盘", "成交量", "成交额", "tdx_symbol", "adjustflag"},
     ),
     _layout(
         "akshare_hist",
@@ -318,6 +337,23 @@ LAYOUTS: tuple[Layout, ...] = (
         "generic bars: date, code, OHLC, volume, amount (e.g. JerryZ sh.000905.csv; volume unit detected)",
         {**_DATE_BARS, "code": "symbol"},
         amount_unit="detect",
+    ),
+)
+LAYOUTS += (
+    _layout(
+        "xbx_stock_list",
+        "邢不行 (xbx) stock_list.csv: code, last name, first and last date in the source → stock_info (name, "
+        "list_date = first date); an ST/*ST name is in force on last_date → st_history",
+        {"code": "symbol", "name_last": "name", "first_date": "list_date", "last_date": "last_date"},
+        signature={"code", "name_last", "first_date", "last_date"},
+        kind="stock_list",
+    ),
+    _layout(
+        "qlib_instruments",
+        "qlib instruments (SYMBOL, start, end; tab-separated, no header): index membership intervals, index from the "
+        "file name (csi300, csi500, csi1000)",
+        {"qlib_symbol": "symbol", "in_date": "in_date", "out_date": "out_date", "qlib_market": "qlib_market"},
+        kind="index_member",
     ),
 )
 

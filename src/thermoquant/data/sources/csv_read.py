@@ -22,9 +22,10 @@ import polars as pl
 
 from thermoquant.data.quality import ROW, Issue, QualityConfig, Severity, check_scientific_notation
 from thermoquant.data.sources.csv_layouts import Layout, UnknownLayoutError
+from thermoquant.data.sources.csv_text import rewrite_vendor_text
 from thermoquant.data.sources.frames import ensure_date
 
-FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".txt")
+FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".txt", ".txt.gz")
 """File names the import reads (a folder is searched for these)."""
 
 NULL_TOKENS = ("", "None", "none", "NULL", "null", "nan", "NaN", "NA", "-", "--")
@@ -56,7 +57,15 @@ NUMERIC_COLUMNS = (  # our columns parsed as Float64
     "etf_turnover_pct",
     "new_high_pct",
 )
-DATE_COLUMNS = ("trade_date", "effective_date", "snapshot_date")
+DATE_COLUMNS = (
+    "trade_date",
+    "effective_date",
+    "snapshot_date",
+    "list_date",
+    "last_date",
+    "in_date",
+    "out_date",
+)
 
 
 def _decode(data: bytes, path: Path) -> tuple[str, str]:
@@ -86,6 +95,9 @@ def read_raw(path: str | Path) -> tuple[pl.DataFrame, str]:
             if path.suffix == ".txt" or ("\t" in text.split("\n", 1)[0] and "," not in text.split("\n", 1)[0])
             else ","
         )
+        vendor = rewrite_vendor_text(text, path)  # Tongdaxin exports, qlib instruments (`csv_text`)
+        if vendor is not None:
+            payload, sep, enc = vendor.text.encode("utf-8"), ",", f"{enc}; {vendor.note}"
         df = pl.read_csv(io.BytesIO(payload), infer_schema=False, separator=sep)
         df = df.rename({c: c.strip() for c in df.columns})
     return df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64)), enc

@@ -27,10 +27,15 @@ from thermoquant.data.quality import (
     validate,
 )
 from thermoquant.data.schema import get_table
-from thermoquant.data.sources.csv_layouts import OHLC_COLUMNS, Layout, convert_units
+from thermoquant.data.sources.csv_layouts import OHLC_COLUMNS, Layout, UnknownLayoutError, convert_units
 from thermoquant.data.sources.csv_symbols import as_index_symbols, normalize_code
-from thermoquant.data.sources.frames import cast_to_schema
+from thermoquant.data.sources.frames import cast_to_schema, with_board_columns
+from thermoquant.market.st import st_name_kinds
 from thermoquant.market.symbols import Board, board_codes
+
+QLIB_MARKETS: dict[str, str] = {"csi100": "000903.SH", "csi300": "000300.SH", "csi500": "000905.SH",
+                                "csi800": "000906.SH", "csi1000": "000852.SH"}  # fmt: skip
+"""qlib market names (instrument file stems) → index code."""
 
 
 def conform_rows(df: pl.DataFrame, table: str, source: str) -> pl.DataFrame:
@@ -185,6 +190,10 @@ def build_tables(
             ["close is backward-adjusted and turnover is the vendor's: reference only, not stored"],
             [],
         )
+    if kind == "stock_list":
+        return _stock_list(df, source)
+    if kind == "index_member":
+        return _index_member(df, source)
     # close_qfq
     conv, notes, _ = convert_units(df, layout, False, False) if "volume" in df.columns else (df, [], [])
     keep = [c for c in ("symbol", "trade_date", "close", "volume", "amount") if c in conv.columns]
@@ -196,6 +205,42 @@ def build_tables(
         [*notes, "forward-adjusted closes: reference 'close_qfq', not stored"],
         [],
     )
+
+
+def _stock_list(
+    df: pl.DataFrame, source: str
+) -> tuple[str | None, dict[str, pl.DataFrame], dict[str, pl.DataFrame], list[str], list[Issue]]:
+    """xbx stock_list → ``stock_info`` (name, exchange, board, list_date = first day in the source) and
+    ``st_history``: a name starting ST / *ST was in force on ``last_date``, stored as a one-day interval (the file
+    says nothing about the other days)."""
+    info = with_board_columns(df)  # updated_at stays empty: re-importing the same file changes nothing
+    kinds = st_name_kinds(df["name"])
+    st = df.with_columns(kinds.alias("kind")).filter(pl.col("kind").is_not_null())
+    st = st.with_columns(pl.col("last_date").alias("start_date"), pl.col("last_date").alias("end_date"))
+    tables = {"stock_info": conform_rows(info, "stock_info", source)}
+    notes = ["list_date = first trading day in the source; delist_date left empty (the file does not say)"]
+    if st.height:
+        tables["st_history"] = conform_rows(st, "st_history", source)
+        notes.append(f"{st.height} ST/*ST names in force on their last_date → st_history (one day each)")
+    return "stock_info", tables, {}, notes, []
+
+
+def _index_member(
+    df: pl.DataFrame, source: str
+) -> tuple[str | None, dict[str, pl.DataFrame], dict[str, pl.DataFrame], list[str], list[Issue]]:
+    """qlib instruments → ``index_member`` intervals (in_date..out_date inclusive); the index from the market."""
+    markets = df["qlib_market"].unique().to_list()
+    unknown = [m for m in markets if m not in QLIB_MARKETS]
+    if unknown:
+        raise UnknownLayoutError(
+            f"qlib market {unknown[0]!r} 不是指数 (is not an index; known: {', '.join(QLIB_MARKETS)}); "
+            "qlib 'all' lists listing intervals, not index membership"
+        )
+    df = df.with_columns(
+        pl.col("qlib_market").replace_strict(QLIB_MARKETS, return_dtype=pl.Utf8).alias("index_code")
+    )
+    note = f"index {', '.join(QLIB_MARKETS[m] for m in markets)}: membership intervals, both ends inclusive"
+    return "index_member", {"index_member": conform_rows(df, "index_member", source)}, {}, [note], []
 
 
 def validate_reference(name: str, frame: pl.DataFrame, cfg: QualityConfig) -> list[Issue]:

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from thermoquant.data.sources.adapter import VendorSource
+from thermoquant.data.sources.adapter import VendorSource, import_vendor
 from thermoquant.data.sources.base import (
     Capability,
     RateLimiter,
@@ -275,10 +275,7 @@ class TushareSource(VendorSource):
         return token
 
     def _load_client(self) -> Any:
-        try:
-            import tushare
-        except ImportError as exc:  # pragma: no cover - dependency
-            raise SourceUnavailableError(self.name, "*", "the tushare package is not installed") from exc
+        tushare = import_vendor(self.name, "tushare")
         return tushare.pro_api(self._resolve_token())
 
     def redact(self, text: str) -> str:
