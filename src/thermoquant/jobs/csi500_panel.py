@@ -201,7 +201,8 @@ def store_panel(store: Any, start: dt.date, end: dt.date, mode: str = "reference
         )
         if etf.is_empty():
             raise LookupError(f"etf_daily has no {ETF_SYMBOL} bars between {start} and {end}")
-    return panel_from_frame(frame, traded["trade_date"].min(), start, end, mode, etf)
+    first = traded["trade_date"].min()  # the first session on or after `start`
+    return panel_from_frame(frame, first, first, end, mode, etf)
 
 
 def membership_schedule(store: Any, index_code: str, start: dt.date, end: dt.date) -> pl.DataFrame:
@@ -227,9 +228,7 @@ def membership_schedule(store: Any, index_code: str, start: dt.date, end: dt.dat
     if spans.is_empty():
         return weights
     changes = (
-        pl.concat(
-            [spans["in_date"], spans["out_date"].drop_nulls() + pl.duration(days=1), pl.Series([start])]
-        )
+        pl.concat([spans["in_date"], spans["out_date"].drop_nulls().dt.offset_by("1d"), pl.Series([start])])
         .unique()
         .sort()
     )
