@@ -26,6 +26,9 @@ from thermoquant.strategies.base import Panel, StrategyParams
 PANEL_SOURCES: tuple[str, ...] = ("sample", "store")
 """Where inputs come from: the bundled sample, the user's store, or (csi500_timing) ``file:PATH``."""
 
+BENCHMARK_INDEX = "000905.SH"
+"""The benchmark of whole-market strategies when the store holds its bars (CSI500: the small/mid-cap market)."""
+
 QUOTE_COLUMNS = ["symbol", "trade_date", "open", "high", "low", "close", "pre_close", "volume", "amount",
                  "turnover", "float_shares", "is_suspended", "is_st"]  # fmt: skip
 
@@ -67,6 +70,8 @@ def market_panel(
     tick(progress, "读取解禁与 ST reading share_unlock, st_history", 2, 3)
     unlocks = store.read("share_unlock")
     st_history = store.read("st_history")
+    benchmark = store.read("index_daily", where={"index_code": BENCHMARK_INDEX}, start=start, end=end,
+                           columns=["trade_date", "close"])  # fmt: skip
     tick(progress, "输入就绪 inputs ready", 3, 3)
     frames = {
         "quotes": quotes,
@@ -75,6 +80,8 @@ def market_panel(
         "st_history": st_history,
         "bars": bars.filter(pl.col("trade_date").is_between(start, end)),
     }
+    if benchmark.height:
+        frames["benchmark"] = benchmark
     return Panel(frames, start, end)
 
 
