@@ -87,6 +87,10 @@ def rewrite_vendor_text(text: str, path: Path) -> VendorText | None:
     Raises:
         UnknownLayoutError: a Tongdaxin export that is not daily (minute, weekly …), naming the file.
     """
+    head = [line.rstrip("\r") for line in text[:4096].split("\n")[:-1] or [text]]
+    head = [line for line in head if line.strip()] or [""]
+    if not (_TDX_TITLE.match(head[0]) or _QLIB_LINE.match(head[0])):
+        return None  # an ordinary CSV: decided on its first line, without splitting the whole file
     lines = [line.rstrip("\r") for line in text.split("\n")]
     lines = [line for line in lines if line.strip()] or [""]
     return _tongdaxin(lines, path) or _qlib(lines, path)
