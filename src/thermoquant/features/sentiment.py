@@ -222,20 +222,27 @@ def etf_turnover(bars: pl.DataFrame, fund_share: pl.DataFrame) -> pl.DataFrame:
 
 
 def _limit_columns(df: pl.DataFrame) -> pl.DataFrame:
-    """Add ``up_limit``/``down_limit`` (CNY, null = no limit) from each board's dated rule
-    (:func:`thermoquant.market.limits.with_limit_prices`) where the frame does not carry vendor limit prices.
-    Uses ``is_st`` and ``list_date`` columns when present (without ``is_st`` every stock gets its board's ordinary
-    limit). NaN limits become null: Polars orders NaN above every number, a null never compares true."""
-    if "up_limit" in df.columns and "down_limit" in df.columns:
-        return df.with_columns(pl.col("up_limit", "down_limit").cast(pl.Float64).fill_nan(None))
+    """Set ``up_limit``/``down_limit`` (CNY, null = no limit) on every row.
+
+    A vendor limit price in the frame is kept where it is a number; where it is null or NaN, or the frame has no
+    such column (the bundled 2021 market, Baostock, AKShare), the price comes from each board's dated rule
+    (:func:`thermoquant.market.limits.with_limit_prices`: board, ST status, listing-day rules, 0.01 CNY tick).
+    Uses ``is_st`` and ``list_date`` columns when present (a null ``is_st``, or no column, is taken for "not ST":
+    the stock gets its board's ordinary limit). NaN limits become null: Polars orders NaN above every number, a
+    null never compares true."""
     from thermoquant.market.limits import with_limit_prices
 
-    return with_limit_prices(
-        df,
+    vendor = [c for c in ("up_limit", "down_limit") if c in df.columns]
+    base = df.with_columns(pl.col(c).cast(pl.Float64).fill_nan(None).alias(f"_vendor_{c}") for c in vendor)
+    ruled = with_limit_prices(
+        base.drop(vendor),
         prev_close_col="pre_close",
         date_col="trade_date",
         st_col="is_st" if "is_st" in df.columns else None,
         listing_date_col="list_date" if "list_date" in df.columns else None,
+    )
+    return ruled.with_columns(pl.coalesce(f"_vendor_{c}", c).alias(c) for c in vendor).drop(
+        [f"_vendor_{c}" for c in vendor]
     )
 
 
