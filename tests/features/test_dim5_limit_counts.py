@@ -62,9 +62,8 @@ def test_stored_null_limits_do_not_hide_limit_ups(sample_market: pl.DataFrame, t
     day = sample_market.filter(pl.col("trade_date") == DAY)
     tmp_store.upsert("daily_quote", day)
     stored = tmp_store.read("daily_quote")
-    assert (
-        stored["up_limit"].null_count() == stored.height
-    )  # the case of the bug: the columns exist, all null
+    # the case of the bug: the columns exist, all null
+    assert stored["up_limit"].null_count() == stored.height
     assert stored["is_st"].null_count() == stored.height
     got = market_sentiment(stored).row(0, named=True)
     expected_up, _ = _expected_counts(stored, pl.lit(False))
@@ -113,9 +112,8 @@ def test_limit_counts_with_st_status_and_listing_dates(sample_market: pl.DataFra
     day = sample_market.filter(pl.col("trade_date") == DAY).drop("is_st").join(info, on="symbol", how="left")
     assert day["is_st"].null_count() == 0
     sessions = sample_market.get_column("trade_date").unique().sort()
-    assert sessions.min() < dt.date(
-        2021, 12, 1
-    )  # every listing of the last 5 sessions lies inside the sample
+    # every listing of the last 5 sessions lies inside the sample
+    assert sessions.min() < dt.date(2021, 12, 1)
     n_since = day.get_column("list_date").map_elements(
         lambda d: int(((sessions >= d) & (sessions <= DAY)).sum()), return_dtype=pl.Int64
     )
