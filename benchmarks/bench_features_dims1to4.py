@@ -343,6 +343,9 @@ def _run(part: str, args: argparse.Namespace) -> dict[str, float]:
 
 
 def main() -> None:
+    from thermoquant.features.engine import tune_allocator
+
+    tune_allocator()  # as `tq features compute` does: the engine itself never changes the process allocator
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", default="")
     ap.add_argument("--stocks", type=int, default=5000)

@@ -1,17 +1,37 @@
-"""Shared pytest fixtures: the real-data directory and per-test databases."""
+"""Shared pytest fixtures: the real-data directory, per-test databases, and a fixed "today".
+
+No test depends on the wall clock: the product's "today" (:func:`thermoquant.clock.today`) is pinned to
+:data:`TEST_TODAY` through ``TQ_TODAY`` for this process and every subprocess it starts; a test that needs another
+day sets ``TQ_TODAY`` itself. The trade_calendar rows a test installs are forgotten after it.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from thermoquant.data.store import Store, open_store
+TEST_TODAY = "2026-06-30"
+os.environ["TQ_TODAY"] = TEST_TODAY
+
+from thermoquant.config import get_settings  # noqa: E402  (after TQ_TODAY is set)
+from thermoquant.data.store import Store, open_store  # noqa: E402
+from thermoquant.market.calendar import clear_calendar_table  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data" / "real"
 TEST_DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_calendar() -> Iterator[None]:
+    """Each test starts and ends with the package calendar alone (no installed trade_calendar rows)."""
+    clear_calendar_table()
+    yield
+    clear_calendar_table()
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ default `~/.thermoquant`).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +56,13 @@ class Settings(BaseSettings):
     )
     tushare_token: SecretStr | None = Field(None, description="Tushare Pro token; never logged")
     fees: FeeSettings = Field(default_factory=FeeSettings)
+    strategies: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="per-strategy parameter overrides: [strategies.csi500_timing] breadth_low = 20 (-p wins)",
+    )
+    today: dt.date | None = Field(
+        None, description="the date treated as today (TQ_TODAY); None = the current date in Asia/Shanghai"
+    )
 
     @classmethod
     def settings_customise_sources(

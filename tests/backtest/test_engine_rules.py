@@ -67,7 +67,7 @@ def orders(m: MarketArrays, rows: list[tuple[int, int, float, str]]) -> pl.DataF
     return pl.DataFrame(
         {
             "symbol": [m.symbols[s] for s, _, _, _ in rows],
-            "date": [d[t] for _, t, _, _ in rows],
+            "trade_date": [d[t] for _, t, _, _ in rows],
             "quantity": [float(q) for _, _, q, _ in rows],
             "price": [p for _, _, _, p in rows],
         }
@@ -229,7 +229,7 @@ def test_targets_sell_first_and_cash_usable_same_day_scaled_buys() -> None:
     res = run_targets(m, target, config=CFG)
     assert (res.cash >= -1e-9).all()
     o = res.orders()
-    switch = o.filter(pl.col("date") == pl.lit(m.dates[11].astype(object)))
+    switch = o.filter(pl.col("trade_date") == pl.lit(m.dates[11].astype(object)))
     assert switch["side"].to_list() == ["sell", "buy"]  # sells first; the buy is paid with the sale's cash
     assert switch["status"].to_list() == ["filled", "filled"]
     assert res.gross[12] / res.equity[12] > 0.98
@@ -244,7 +244,7 @@ def test_fill_modes_next_open_close_vwap() -> None:
     for fill, day, price in (("next_open", 1, 10.4), ("close", 0, 10.2), ("vwap", 1, 10.5)):
         o = run_targets(m, target, is_weight=False, config=EngineConfig(fill=fill)).orders()
         assert o["filled"].to_list() == [1000.0]
-        assert o["date"][0] == m.dates[day].astype(object)
+        assert o["trade_date"][0] == m.dates[day].astype(object)
         assert o["price"][0] == pytest.approx(price)
 
 
@@ -270,6 +270,8 @@ def test_round_trips_pnl_and_holding_days() -> None:
 
 def test_unknown_order_symbol_is_a_clear_error() -> None:
     m = market([[FLAT]])
-    bad = pl.DataFrame({"symbol": ["999999.SH"], "date": [m.dates[0].astype(object)], "quantity": [100.0]})
+    bad = pl.DataFrame(
+        {"symbol": ["999999.SH"], "trade_date": [m.dates[0].astype(object)], "quantity": [100.0]}
+    )
     with pytest.raises(ValueError, match="order row 0"):
         run_orders(m, bad, config=CFG)

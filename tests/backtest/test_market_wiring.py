@@ -17,14 +17,14 @@ CFG = EngineConfig(init_cash=1_000_000.0, commission_rate=0.00025, min_commissio
 
 def bars(symbol: str, rows: list[tuple[dt.date, float, float, float, float, float]]) -> pl.DataFrame:
     """(date, open, high, low, close, volume shares) -> bar frame (amount = volume x close)."""
-    f = pl.DataFrame(rows, schema=["date", "open", "high", "low", "close", "volume"], orient="row")
+    f = pl.DataFrame(rows, schema=["trade_date", "open", "high", "low", "close", "volume"], orient="row")
     return f.with_columns(
         pl.lit(symbol).alias("symbol"), (pl.col("volume") * pl.col("close")).alias("amount")
     )
 
 
 def _orders(rows: list[tuple[str, dt.date, float]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=["symbol", "date", "quantity"], orient="row")
+    return pl.DataFrame(rows, schema=["symbol", "trade_date", "quantity"], orient="row")
 
 
 def test_stamp_duty_2023_08_25_vs_2023_08_28() -> None:

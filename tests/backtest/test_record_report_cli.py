@@ -23,7 +23,7 @@ def _result():
     bars = pl.DataFrame(
         {
             "symbol": ["600000.SH"] * 3,
-            "date": days,
+            "trade_date": days,
             "open": [10.0, 10.0, 11.0],
             "high": [10.5, 11.0, 11.0],
             "low": [9.5, 10.0, 11.0],
@@ -36,7 +36,7 @@ def _result():
     orders = pl.DataFrame(
         {
             "symbol": ["600000.SH"] * 3,
-            "date": [days[0], days[0], days[1]],
+            "trade_date": [days[0], days[0], days[1]],
             "quantity": [1000.0, -1000.0, -1000.0],
         }
     )
@@ -75,7 +75,7 @@ def test_report_is_self_contained_html(tmp_path: Path) -> None:
         summary={"total_return": 0.1, "sharpe": 1.2},
         benchmark=np.zeros(3),
         bars=pl.DataFrame(
-            {"date": [d.astype(object) for d in res.dates], "open": res.returns() + 1}
+            {"trade_date": [d.astype(object) for d in res.dates], "open": res.returns() + 1}
         ).with_columns(high=pl.col("open"), low=pl.col("open"), close=pl.col("open")),
         trades=res.fills(),
         buys=[dt.date(2024, 3, 4)],

@@ -62,9 +62,9 @@ def test_strict_import_of_a_bad_file_changes_nothing(data_dir: Path, test_data: 
 
 
 def test_doctor_reports_database_and_calendar(data_dir: Path) -> None:
-    result = runner.invoke(app, ["doctor"])
+    result = runner.invoke(app, ["doctor"])  # as of TEST_TODAY (tests/conftest.py), months before the end
     assert result.exit_code == 0, result.output
-    assert "数据库可用" in result.output and "交易日历" in result.output
+    assert "数据库可用" in result.output and "交易日历 calendar: 1990-12-19" in result.output
     bad = runner.invoke(app, ["doctor", "--db", "postgresql://nobody@127.0.0.1:1/none"])
     assert bad.exit_code == 1
     assert "数据库不可用" in bad.output
@@ -92,3 +92,26 @@ def test_demo_runs_end_to_end_in_a_fresh_data_dir(tmp_path: Path) -> None:
     )
     assert again.returncode == 0, again.stderr[-3000:]
     assert "无变化（已导入过）" in again.stdout  # the second load of the sample changes nothing
+    # what a user runs next, on the database the demo filled (the same jobs, the user's own store)
+    scan = subprocess.run(
+        [str(tq), "scan", "--date", "2021-12-31", "--top", "5"], env=env, capture_output=True, text=True,
+        timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert scan.returncode == 0, scan.stderr[-3000:]
+    assert "扫描日 scan day 2021-12-31" in scan.stdout and "BUY" in scan.stdout
+    with open_store(f"duckdb:///{tmp_path / 'demo' / 'tq.duckdb'}", init=False) as store:
+        days = store.read("signals")["signal_time"].dt.date().unique().sort().to_list()
+        run_id = store.read("backtest_log")["run_id"][0]
+        jobs = store.read("job_log")["job"].to_list()
+    assert [str(d) for d in days] == ["2021-12-31", "2022-01-14"]
+    assert {"daily_scan", "run_backtest"} <= set(jobs)
+    replay = subprocess.run(
+        [str(tq), "backtest", "--replay", run_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert replay.returncode == 0, replay.stdout[-3000:] + replay.stderr[-3000:]
+    assert "完全相同 identical" in replay.stdout

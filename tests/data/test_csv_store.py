@@ -14,7 +14,8 @@ import pytest
 from psycopg import sql as pgsql
 from rich.console import Console
 
-from thermoquant.data.sources.csv import import_paths, read_file, render_report
+from thermoquant.cli.import_report import render_report
+from thermoquant.data.sources.csv import import_paths, read_file
 from thermoquant.data.store import Store, open_store
 
 
@@ -59,7 +60,7 @@ def test_rejection_names_file_row_and_column(csv_dir: Path) -> None:
 
 
 def test_default_import_writes_clean_rows_and_reports_every_rejection(csv_dir: Path, store: Store) -> None:
-    results = import_paths([csv_dir / "603083_broken.csv"], store, progress=False)
+    results = import_paths([csv_dir / "603083_broken.csv"], store)
     assert results[0].written == {"daily_quote": 8}
     assert store.read("daily_quote").height == 8
     console = Console(width=200, record=True)
@@ -69,14 +70,13 @@ def test_default_import_writes_clean_rows_and_reports_every_rejection(csv_dir: P
 
 
 def test_strict_refuses_the_bad_file_and_leaves_the_database_unchanged(csv_dir: Path, store: Store) -> None:
-    import_paths([csv_dir / "603083.csv"], store, progress=False)
+    import_paths([csv_dir / "603083.csv"], store)
     before = store.read("daily_quote").sort("symbol", "trade_date")
     assert before.height == 10
     results = import_paths(
         [csv_dir / "603083_broken.csv", csv_dir / "tushare_daily_000025.csv"],
         store,
         strict=True,
-        progress=False,
     )
     broken, clean = results
     assert broken.refused and broken.written == {} and len(broken.rejected) == 3
@@ -90,12 +90,12 @@ def test_strict_refuses_the_bad_file_and_leaves_the_database_unchanged(csv_dir: 
 
 def test_default_import_keeps_the_stored_row_of_every_rejected_row(csv_dir: Path, store: Store) -> None:
     """Non-strict: the broken file's clean rows are written, its rejected rows leave the stored days as they were."""
-    import_paths([csv_dir / "603083.csv"], store, progress=False)
+    import_paths([csv_dir / "603083.csv"], store)
     before = store.read("daily_quote").sort("trade_date")
     broken = read_file(csv_dir / "603083_broken.csv")
     bad_days = {x.key.split()[1] for x in broken.rejected}
     assert len(bad_days) == 2
-    results = import_paths([csv_dir / "603083_broken.csv"], store, progress=False)
+    results = import_paths([csv_dir / "603083_broken.csv"], store)
     assert not results[0].refused and len(results[0].rejected) == 3
     after = store.read("daily_quote").sort("trade_date")
     assert after.height == before.height == 10
@@ -108,7 +108,7 @@ def test_reimport_is_idempotent_and_folders_expand(csv_dir: Path, store: Store, 
     folder.mkdir()
     for name in ("603083.csv", "sz.000025.csv", "510500_eastmoney.csv", "csi500_breadth_daily.csv"):
         (folder / name).write_bytes((csv_dir / name).read_bytes())
-    first = import_paths([folder], store, progress=False)
+    first = import_paths([folder], store)
     assert {r.path.name: r.written for r in first} == {
         "510500_eastmoney.csv": {"etf_daily": 8},
         "603083.csv": {"daily_quote": 10},
@@ -116,7 +116,7 @@ def test_reimport_is_idempotent_and_folders_expand(csv_dir: Path, store: Store, 
         "sz.000025.csv": {"daily_quote": 10, "daily_valuation": 10},
     }
     heights = store.row_counts()
-    second = import_paths([folder], store, progress=False)
+    second = import_paths([folder], store)
     assert len(second) == 4 and not any(r.refused for r in second)
     assert all(n == 0 for r in second for n in r.written.values())
     assert store.row_counts() == heights
@@ -127,6 +127,6 @@ def test_reimport_is_idempotent_and_folders_expand(csv_dir: Path, store: Store, 
 def test_unreadable_file_is_a_whole_file_rejection(tmp_path: Path, store: Store) -> None:
     path = tmp_path / "notes.csv"
     path.write_text("a,b\n1,2\n")
-    results = import_paths([path], store, progress=False)
+    results = import_paths([path], store)
     assert results[0].table is None and results[0].rejected[0].row is None and results[0].refused
     assert "matches no known layout" in results[0].rejected[0].reason

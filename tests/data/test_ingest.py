@@ -19,7 +19,6 @@ from thermoquant.data.ingest import (
     constituent_refresh_times,
     is_refresh_due,
     month_chunks,
-    qfq_closes,
     run_ingest,
     second_saturday,
 )
@@ -27,6 +26,7 @@ from thermoquant.data.sources.akshare_src import AkshareSource
 from thermoquant.data.sources.base import RetryPolicy
 from thermoquant.data.sources.tushare_src import TushareSource
 from thermoquant.data.store import open_store
+from thermoquant.features.bars import qfq_closes_at
 
 FIVE = ["600000.SH", "000001.SZ", "300750.SZ", "688981.SH", "600519.SH"]
 JUNE, AUG = date(2021, 6, 1), date(2021, 8, 31)
@@ -200,9 +200,9 @@ def test_qfq_closes_with_sparse_factors_has_no_future_leak() -> None:
     factors = pl.DataFrame(
         {"symbol": ["A", "A"], "trade_date": [date(2024, 1, 2), date(2024, 1, 4)], "adj_factor": [1.0, 1.1]}
     )
-    at_3 = qfq_closes(quotes, factors, date(2024, 1, 3))["close"].to_list()
+    at_3 = qfq_closes_at(quotes, factors, date(2024, 1, 3))["close"].to_list()
     assert at_3 == pytest.approx([10.0, 10.0, 9.9, 9.9])  # anchored before the ex-day: later days scaled up
-    at_5 = qfq_closes(quotes, factors, date(2024, 1, 5))["close"].to_list()
+    at_5 = qfq_closes_at(quotes, factors, date(2024, 1, 5))["close"].to_list()
     assert at_5 == pytest.approx([10.0 / 1.1, 10.0 / 1.1, 9.0, 9.0])
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from thermoquant.cli import app
-from thermoquant.data.ingest_commands import refresh_due
+from thermoquant.cli.ingest import refresh_due
 from thermoquant.data.store import open_store
 
 FIXTURE = Path(__file__).resolve().parent / "sources" / "fixtures" / "tushare"

@@ -9,8 +9,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from thermoquant.data.ingest import CSI500, CSI500_ETF, constituents_in_range, csi500_sentiment
+from thermoquant.data.ingest import CSI500, CSI500_ETF, constituents_in_range
 from thermoquant.data.store import open_store
+from thermoquant.jobs.csi500_panel import csi500_sentiment
 
 START, END = date(2024, 1, 2), date(2024, 4, 30)
 LOAD_FROM = date(2023, 11, 1)

@@ -13,8 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "sources"))
 from vendor_stubs import VendorStub
 
+from thermoquant.cli.ingest import _offered_datasets
 from thermoquant.data.ingest import FALLBACK_ORDER, default_sources, run_ingest
-from thermoquant.data.ingest_commands import _offered_datasets
 from thermoquant.data.sources.akshare_src import AkshareSource
 from thermoquant.data.sources.base import RetryPolicy
 from thermoquant.data.sources.tushare_src import TushareSource

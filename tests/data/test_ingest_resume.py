@@ -22,7 +22,7 @@ def ingest_cmd(db: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "thermoquant.data.ingest_commands",
+        "thermoquant.cli.ingest",
         "daily_quote",
         "--source",
         f"fixture:{FIXTURE}",

@@ -11,13 +11,16 @@ import polars as pl
 import pytest
 from rich.console import Console
 
+from thermoquant.cli.import_report import render_report
 from thermoquant.data.sources.sample import (
     MARKET_SAMPLE,
     load_sample,
+    load_sample_results,
     pack_market_sample,
     sample_dir,
     sample_files,
     sample_path,
+    summarize,
 )
 from thermoquant.data.store import Store, open_store
 
@@ -40,7 +43,9 @@ def test_bundle_files_and_size_budget() -> None:
 
 def test_load_sample_without_market(store: Store) -> None:
     console = Console(width=160, record=True)
-    counts = load_sample(store, progress=True, console=console, include_market=False)
+    results = load_sample_results(store, include_market=False)
+    console.print(render_report(results, max_rows=20))
+    counts = summarize(results)
     # the strategy reference's bars (Tushare, 2019→) are already in the merged index file: not written twice
     assert counts == {
         "index_daily": 5140,
@@ -56,7 +61,7 @@ def test_load_sample_without_market(store: Store) -> None:
     assert store.read("daily_quote").filter(pl.col("is_suspended")).height == 25
     text = console.export_text()
     assert "stock_000025_2014_2016_baostock_unadjusted.csv" in text and "suspended" in text
-    again = load_sample(store, progress=False, include_market=False)
+    again = load_sample(store, include_market=False)
     assert set(again.values()) == {0}
 
 

@@ -148,3 +148,30 @@ def test_write_parquet(tmp_path, market_slice: pl.DataFrame) -> None:
     assert set(d4.columns) == {"symbol", "trade_date", *(f.name for f in tqf.list_factors([4]))}
     again = tqf.compute(market_slice, dims=[4])
     _assert_frames_close(d4, again, rtol=0, atol=0)
+
+
+def test_computing_leaves_the_process_allocator_alone(tmp_path) -> None:
+    """A long-lived process (dashboard, trading loop) that computes factors keeps NumPy's huge-page advice and
+    glibc's allocator as it started: only a batch command opts in (`tune_allocator`)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import datetime as dt, polars as pl\n"
+        "from numpy._core import multiarray as m\n"
+        "from thermoquant import features as tqf\n"
+        "from thermoquant.features import engine\n"
+        "days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(60)]\n"
+        "df = pl.DataFrame({'symbol': ['600000.SH'] * 60, 'trade_date': days, 'open': [10.0] * 60,"
+        " 'high': [10.5] * 60, 'low': [9.5] * 60, 'close': [10.0 + i / 100 for i in range(60)],"
+        " 'volume': [1e6] * 60, 'amount': [1e7] * 60})\n"
+        "assert tqf.compute(df, dims=[4]).height == 60\n"
+        "print(m._get_madvise_hugepage(), engine._allocator_tuned)\n"
+        "engine.tune_allocator()\n"
+        "print(m._get_madvise_hugepage(), engine._allocator_tuned)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "False", "False", "True"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from thermoquant.physics.io import read_bars
+from thermoquant.jobs.inputs import read_bars
 
 
 @pytest.fixture(scope="session")

@@ -137,7 +137,7 @@ def test_metrics_are_consistent(bars_000025: pl.DataFrame) -> None:
         assert np.all((v >= -1e-12) & (v <= 1 + 1e-12)), col
     assert m["conc_90"].min() > 0 and (m["conc_90"] >= m["conc_70"]).all()
     # profit ratio is the share of chips at or below the close: high after a rally, low after a fall
-    by_date = dict(zip(m["date"].to_list(), m["profit_ratio"].to_list(), strict=True))
+    by_date = dict(zip(m["trade_date"].to_list(), m["profit_ratio"].to_list(), strict=True))
     import datetime as dt
 
     assert by_date[dt.date(2015, 12, 9)] > 0.8

@@ -12,8 +12,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from thermoquant.jobs.inputs import read_bars
 from thermoquant.physics import chip_distribution
-from thermoquant.physics.io import read_bars
 
 mini_racer = pytest.importorskip("py_mini_racer", reason="py_mini_racer (AKShare's V8 binding) not installed")
 cyq = pytest.importorskip("akshare.stock_feature.stock_cyq_em", reason="akshare not installed")

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from thermoquant.cli import app
+from thermoquant.jobs.inputs import read_bars
+from thermoquant.jobs.physics_validate import forward_returns_by_state, run_timeline
 from thermoquant.physics import compute_physics
-from thermoquant.physics.io import read_bars
-from thermoquant.physics.validate import forward_returns_by_state, run_timeline
 
 
 def test_readers_agree_on_000025(real_data: Path) -> None:

@@ -11,8 +11,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from thermoquant.data.store import open_store
+from thermoquant.jobs.inputs import read_param_packs, read_store_bars
 from thermoquant.physics import ThermoParams, compute_physics
-from thermoquant.physics.io import read_param_packs, read_store_bars
 
 
 def test_store_bars_and_param_packs(bars_000025: pl.DataFrame, tmp_path: Path) -> None:
@@ -32,12 +32,12 @@ def test_store_bars_and_param_packs(bars_000025: pl.DataFrame, tmp_path: Path) -
     with open_store(url) as store:
         store.upsert("daily_quote", bars)
         store.upsert("param_pack", packs)
-    got = read_store_bars(["000025.SZ"], url=url)
+        got = read_store_bars(store, ["000025.SZ"])
+        params = read_param_packs(store, date(2014, 12, 31))
+        assert read_param_packs(store, date(2015, 1, 1))["000025.SZ"].ignition_dt == 0.05
     assert got.height == bars.height
     assert_frame_equal(got.select(bars.columns), bars, check_dtypes=False)
-    params = read_param_packs(date(2014, 12, 31), url=url)
     assert params == {"000025.SZ": ThermoParams(ignition_dt=0.03)}
-    assert read_param_packs(date(2015, 1, 1), url=url)["000025.SZ"].ignition_dt == 0.05
     a = compute_physics(got, params)
     b = compute_physics(bars, ThermoParams(ignition_dt=0.03))
     assert a["state"].to_list() == b["state"].to_list()
@@ -71,10 +71,10 @@ def test_a_bad_param_pack_names_its_row(tmp_path: Path) -> None:
     )
     with open_store(url) as store:
         store.upsert("param_pack", packs)
-    with pytest.raises(
-        ValueError, match=r"symbol=603083\.SH effective_date=2015-03-02: ThermoParams\.trapped_weight"
-    ):
-        read_param_packs(date(2016, 1, 1), url=url)
+        with pytest.raises(
+            ValueError, match=r"symbol=603083\.SH effective_date=2015-03-02: ThermoParams\.trapped_weight"
+        ):
+            read_param_packs(store, date(2016, 1, 1))
 
 
 def test_ti_modes(bars_000025: pl.DataFrame) -> None:

@@ -59,7 +59,7 @@ def test_scan_keeps_the_top_ignition_candidates(market: tuple[pl.DataFrame, pl.D
     quotes, physics = market
     params = ScanParams(top_fraction=0.02)
     signals = scan(physics, quotes, SCAN_DAY, params)
-    today = physics.filter(pl.col("date") == SCAN_DAY)
+    today = physics.filter(pl.col("trade_date") == SCAN_DAY)
     thin = set(quotes.filter((pl.col("trade_date") == SCAN_DAY) & (pl.col("amount") < 20e6))["symbol"])
     cold = set(today.filter(pl.col("q_below") < params.min_fuel)["symbol"])
     assert set(signals["symbol"]) == set(today["symbol"]) - thin - cold
@@ -102,7 +102,7 @@ def test_scan_top_fraction_cuts_the_ranking(market: tuple[pl.DataFrame, pl.DataF
     n_b = int((signals["state"] == "B").sum())
     keep = round(0.005 * signals.height)
     assert 0 < keep < n_b  # the cut really binds on this day (3 state-B stocks, 2 kept)
-    today_k = physics.filter(pl.col("date") == SCAN_DAY).select("symbol", "k")
+    today_k = physics.filter(pl.col("trade_date") == SCAN_DAY).select("symbol", "k")
     b = signals.filter(pl.col("state") == "B").join(today_k, on="symbol").sort("k", descending=True)
     ranked = signals.filter(pl.col("rank").is_not_null()).sort("rank")
     assert ranked["symbol"].to_list() == b["symbol"].head(keep).to_list()

@@ -6,10 +6,10 @@
   :class:`BacktestResult` (orders, fills, round trips as Polars frames).
 * :mod:`.rules` — :func:`market_arrays` (long bar frame) / :func:`from_arrays` ((stocks x days) arrays) -> arrays
   with every rule from :mod:`thermoquant.market`.
-* :mod:`.csi500_data` — the CSI500 timing strategy's inputs read from files (the strategy itself reads none).
+* :mod:`.run` — any strategy of the contract through the engine or the index_nav fill model (:mod:`.nav`).
 * :mod:`.metrics` — return, risk and trade metrics (empyrical conventions).
 * :mod:`.report` — self-contained HTML report; :mod:`.record` — backtest_log / trades rows;
-  :mod:`.commands` — ``tq backtest``.
+  ``tq backtest`` itself lives in :mod:`thermoquant.cli.backtest`.
 """
 
 from thermoquant.backtest.engine import BacktestResult, EngineConfig, MarketArrays, run_orders, run_targets

@@ -110,10 +110,10 @@ class BacktestResult:
         return self.equity / prev - 1.0
 
     def equity_frame(self) -> pl.DataFrame:
-        """date, cash, gross (position value), equity — CNY."""
+        """trade_date, cash, gross (position value), equity — CNY."""
         return pl.DataFrame(
             {
-                "date": self.dates.astype("datetime64[D]"),
+                "trade_date": self.dates.astype("datetime64[D]"),
                 "cash": self.cash,
                 "gross": self.gross,
                 "equity": self.equity,
@@ -129,7 +129,7 @@ class BacktestResult:
         return pl.DataFrame(
             {
                 "symbol": pl.Series(sym[idx].tolist() if len(r) else [], dtype=pl.Utf8),
-                "date": pl.Series(self.dates.astype("datetime64[D]")[day]).cast(pl.Date),
+                "trade_date": pl.Series(self.dates.astype("datetime64[D]")[day]).cast(pl.Date),
                 "side": np.where(r[:, 2] > 0, "buy", "sell").tolist()
                 if len(r)
                 else pl.Series([], dtype=pl.Utf8),
@@ -215,16 +215,16 @@ def run_targets(
 def run_orders(
     m: MarketArrays, orders: pl.DataFrame, *, config: EngineConfig | None = None
 ) -> BacktestResult:
-    """Execute explicit orders: frame with ``symbol, date`` (the fill day), ``quantity`` (signed shares, + buy)
+    """Execute explicit orders: frame with ``symbol, trade_date`` (the fill day), ``quantity`` (signed shares, + buy)
     and optional ``price`` in {"open", "close", "vwap"} (default: the open).  Orders of one day keep their row
     order; nothing is netted or re-sorted within a day."""
     cfg = config or EngineConfig()
-    o = orders.with_row_index("_seq").with_columns(pl.col("date").cast(pl.Date))
+    o = orders.with_row_index("_seq").with_columns(pl.col("trade_date").cast(pl.Date))
     if "price" not in o.columns:
         o = o.with_columns(pl.lit("open").alias("price"))
     o = (
         o.join(_index_frame("symbol", pl.Series(m.symbols, dtype=pl.Utf8), "_s"), on="symbol", how="left")
-        .join(_index_frame("date", pl.Series(m.dates).cast(pl.Date), "_d"), on="date", how="left")
+        .join(_index_frame("trade_date", pl.Series(m.dates).cast(pl.Date), "_d"), on="trade_date", how="left")
         .with_columns(pl.col("price").fill_null("open").replace_strict(_PRICE_MODES, default=-1).alias("_p"))
         .sort("_d", "_seq")
     )
@@ -232,7 +232,7 @@ def run_orders(
     if bad.height:
         r = bad.row(0, named=True)
         raise ValueError(
-            f"order row {r['_seq']}: symbol {r['symbol']!r}, date {r['date']} or price {r['price']!r} is not in "
+            f"order row {r['_seq']}: symbol {r['symbol']!r}, trade_date {r['trade_date']} or price {r['price']!r} is not in "
             f"the market arrays / not one of {sorted(_PRICE_MODES)}"
         )
     out = nb.simulate_orders_nb(
@@ -255,26 +255,26 @@ def _index_frame(name: str, values: pl.Series, index_name: str) -> pl.DataFrame:
 
 
 def pivot(frame: pl.DataFrame, column: str, symbols: list[str], dates: np.ndarray) -> np.ndarray:
-    """Long ``(symbol, date, column)`` frame -> ``(len(symbols), len(dates))`` float64 array, NaN where absent."""
+    """Long ``(symbol, trade_date, column)`` frame -> ``(len(symbols), len(dates))`` float64 array, NaN where absent."""
     out = np.full((len(symbols), len(dates)), np.nan)
     if frame.height == 0:
         return out
     sym_idx = pl.DataFrame({"symbol": symbols, "_i": np.arange(len(symbols))})
-    day_idx = pl.DataFrame({"date": dates.astype("datetime64[D]"), "_j": np.arange(len(dates))}).with_columns(
-        pl.col("date").cast(pl.Date)
-    )
+    day_idx = pl.DataFrame(
+        {"trade_date": dates.astype("datetime64[D]"), "_j": np.arange(len(dates))}
+    ).with_columns(pl.col("trade_date").cast(pl.Date))
     j = (
-        frame.select("symbol", pl.col("date").cast(pl.Date), pl.col(column).cast(pl.Float64))
+        frame.select("symbol", pl.col("trade_date").cast(pl.Date), pl.col(column).cast(pl.Float64))
         .join(sym_idx, on="symbol")
-        .join(day_idx, on="date")
+        .join(day_idx, on="trade_date")
     )
     out[j["_i"].to_numpy(), j["_j"].to_numpy()] = j[column].to_numpy()
     return out
 
 
 def dates_of(frame: pl.DataFrame) -> np.ndarray:
-    """Sorted unique ``date`` values of a frame as ``datetime64[D]``."""
-    return np.asarray(frame["date"].cast(pl.Date).unique().sort().to_numpy(), dtype="datetime64[D]")
+    """Sorted unique ``trade_date`` values of a frame as ``datetime64[D]``."""
+    return np.asarray(frame["trade_date"].cast(pl.Date).unique().sort().to_numpy(), dtype="datetime64[D]")
 
 
 def to_date(d: np.datetime64) -> dt.date:

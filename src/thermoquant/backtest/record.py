@@ -47,7 +47,7 @@ def trades_frame(
         pl.lit("backtest").alias("mode"),
         (pl.lit(f"{run_id}/o") + pl.col("seq").cast(pl.Utf8)).alias("order_id"),
         "symbol",
-        pl.col("date").dt.combine(fill_time).alias("trade_time"),
+        pl.col("trade_date").dt.combine(fill_time).alias("trade_time"),
         "side",
         pl.col("filled").abs().alias("quantity"),
         "price",
@@ -71,11 +71,14 @@ def record_run(
     orders: pl.DataFrame | None = None,
     report_path: str | None = None,
     run_id: str | None = None,
+    config: str | None = None,
+    inputs: str | None = None,
 ) -> str:
     """Upsert the run into ``backtest_log`` (parameters and metrics as JSON) and its orders into ``trades``;
     returns the run id.
 
-    ``store`` is a :class:`thermoquant.data.store` ``Store`` (``open_store()`` gives the configured one).
+    ``store`` is a :class:`thermoquant.data.store` ``Store``; ``config`` / ``inputs`` are the JSON texts a replay
+    needs (:mod:`thermoquant.jobs.backtest`).
     """
     rid = run_id or new_run_id(strategy)
     log = pl.DataFrame(
@@ -89,8 +92,16 @@ def record_run(
             "report_path": [report_path],
             "code_version": [thermoquant.__version__],
             "created_at": [dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+            "config": [config],
+            "inputs": [inputs],
         },
-        schema_overrides={"start_date": pl.Date, "end_date": pl.Date, "report_path": pl.Utf8},
+        schema_overrides={
+            "start_date": pl.Date,
+            "end_date": pl.Date,
+            "report_path": pl.Utf8,
+            "config": pl.Utf8,
+            "inputs": pl.Utf8,
+        },
     )
     store.upsert("backtest_log", log)
     if orders is not None and orders.height:

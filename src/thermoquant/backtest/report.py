@@ -112,7 +112,7 @@ def build_figure(
     if bars is not None and bars.height:
         fig.add_trace(
             go.Candlestick(
-                x=bars["date"].to_list(),
+                x=bars["trade_date"].to_list(),
                 open=bars["open"].to_list(),
                 high=bars["high"].to_list(),
                 low=bars["low"].to_list(),
@@ -124,8 +124,8 @@ def build_figure(
             3,
             1,
         )
-        lows = dict(zip(bars["date"].to_list(), bars["low"].to_list(), strict=True))
-        highs = dict(zip(bars["date"].to_list(), bars["high"].to_list(), strict=True))
+        lows = dict(zip(bars["trade_date"].to_list(), bars["low"].to_list(), strict=True))
+        highs = dict(zip(bars["trade_date"].to_list(), bars["high"].to_list(), strict=True))
         bx = [d for d in buys if d in lows]
         sx = [d for d in sells if d in highs]
         fig.add_trace(
@@ -185,7 +185,7 @@ def write_report(
 ) -> Path:
     """Write the HTML report (plotly.js inlined, works offline) and return its path.
 
-    ``bars``: date, open, high, low, close of the traded instrument for the K-line panel; ``trades``: any frame,
+    ``bars``: trade_date, open, high, low, close of the traded instrument for the K-line panel; ``trades``: any frame,
     shown as the trade list; ``buys``/``sells``: fill dates to mark on the K-line.
     """
     fig = build_figure(dates, returns, benchmark, bars, buys, sells, title)

@@ -1,10 +1,10 @@
 """Build :class:`~thermoquant.backtest.engine.MarketArrays` from a long bar frame, taking every market rule (boards,
 limit prices, lot sizes, stamp duty and transfer fee by date) from :mod:`thermoquant.market`.
 
-Bars: ``symbol, date, open, high, low, close`` (CNY), ``volume`` (shares), ``amount`` (CNY); optional
+Bars: ``symbol, trade_date, open, high, low, close`` (CNY), ``volume`` (shares), ``amount`` (CNY); optional
 ``prev_close`` (the exchange's reference close, CNY — defaults to the previous bar's close, divided by the split
 ratio on a split day), ``is_st`` (bool) and ``limit_up``/``limit_down`` (given limits win over computed ones).
-A missing (symbol, date) bar is a suspension.
+A missing (symbol, trade_date) bar is a suspension.
 """
 
 from __future__ import annotations
@@ -38,14 +38,17 @@ def _events(symbols: list[str], dates: np.ndarray, splits: Sequence[Split]) -> n
     return np.array(rows, dtype=np.float64).reshape(-1, 4)
 
 
-def fee_tables(boards: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def fee_tables(
+    boards: np.ndarray, days: np.ndarray, fees: FeeModel | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(fee_group per symbol, stamp_buy, stamp_sell, transfer_rate) with one group per distinct board.
 
-    Rates are :class:`FeeModel` (configured overrides included) evaluated per CNY of value, unrounded.  Per-share
-    transfer fees (Shanghai before 2015-08-01) are not rate-based and are left out.
+    Rates are ``fees`` (default: the configured :meth:`FeeModel.from_settings`, overrides included) evaluated per
+    CNY of value, unrounded.  Per-share transfer fees (Shanghai before 2015-08-01) are not rate-based and are left
+    out.
     """
     model = dataclasses.replace(
-        FeeModel.from_settings(), commission_rate=0.0, min_commission=0.0, round_to_cent=False
+        fees or FeeModel.from_settings(), commission_rate=0.0, min_commission=0.0, round_to_cent=False
     )
     groups, fee_group = np.unique(boards, return_inverse=True)
     T = len(days)
@@ -93,13 +96,15 @@ def from_arrays(
     limit_up: np.ndarray | None = None,
     limit_down: np.ndarray | None = None,
     events: np.ndarray | None = None,
+    fees: FeeModel | None = None,
 ) -> MarketArrays:
     """Attach the rule arrays of :mod:`thermoquant.market` to ``(n, T)`` bar arrays (units as in the module
     docstring; NaN price = no bar).
 
     ``prev_close`` defaults to the previous day's close, divided by the split ratio on a split day; ``is_st``
     (bool array) selects the ST limit ratio; given ``limit_up``/``limit_down`` win over computed ones where they
-    are not NaN; ``events`` are :attr:`MarketArrays.events` rows.
+    are not NaN; ``events`` are :attr:`MarketArrays.events` rows; ``fees`` the fee model of the run (default the
+    configured one).
     """
     events = np.zeros((0, 4)) if events is None else events
     if prev_close is None:
@@ -115,7 +120,7 @@ def from_arrays(
     if limit_down is not None:
         down = np.where(np.isnan(limit_down), down, limit_down)
     rules = [lot_rule(s) for s in symbols]
-    fee_group, stamp_buy, stamp_sell, transfer_rate = fee_tables(boards, dates)
+    fee_group, stamp_buy, stamp_sell, transfer_rate = fee_tables(boards, dates, fees)
     return MarketArrays(
         symbols=symbols,
         dates=dates,
@@ -143,6 +148,7 @@ def market_arrays(
     splits: Sequence[Split] = (),
     symbols: list[str] | None = None,
     dates: np.ndarray | None = None,
+    fees: FeeModel | None = None,
 ) -> MarketArrays:
     """Pivot ``bars`` to (symbols x dates) arrays and attach the rule arrays of :mod:`thermoquant.market`."""
     syms = symbols or sorted(bars["symbol"].unique().to_list())
@@ -161,4 +167,5 @@ def market_arrays(
         limit_up=column("limit_up"),
         limit_down=column("limit_down"),
         events=_events(syms, days, splits),
+        fees=fees,
     )

@@ -11,6 +11,9 @@ written in batches (`BATCH_ITEMS` / `FLUSH_SECONDS`): one upsert of their rows, 
   with the items not yet checkpointed when re-run with the same arguments (same job key);
 * **incremental** — without `start`, each symbol starts the day after its last stored date (else
   `DEFAULT_HISTORY_START`); without `end`, today (Asia/Shanghai);
+* **the calendar** — `trade_calendar` (whole market) is fetched as far ahead as the vendor publishes (no default
+  end; default start :func:`thermoquant.data.trade_calendar.default_fetch_start`) and stored through
+  :func:`thermoquant.data.trade_calendar.write_calendar` (source priority, no hole), not a plain upsert;
 * **logged** — one `job_log` row per run with counts, gaps and errors; the Tushare token never appears (errors are
   redacted, `args` holds only dataset, sources, dates and symbols).
 
@@ -21,17 +24,18 @@ schedule (:func:`constituent_refresh_times`, :func:`is_refresh_due`) live here t
 from __future__ import annotations
 
 import hashlib
-import json
 import time as _time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from thermoquant.data import trade_calendar
+from thermoquant.data.job_log import JobRecord, write_job_log
 from thermoquant.data.sources.adapter import VendorSource
 from thermoquant.data.sources.akshare_src import AkshareSinaSource, AkshareSource
 from thermoquant.data.sources.baostock_src import BaostockSource
@@ -44,7 +48,7 @@ from thermoquant.data.sources.base import (
     today_shanghai,
 )
 from thermoquant.data.sources.tushare_src import TushareSource, configured_token, redact
-from thermoquant.data.sources.xtquant_src import XtquantSource
+from thermoquant.data.sources.xtquant_src import XtquantSource, xtquant_importable
 from thermoquant.market.symbols import normalize_symbol
 
 DEFAULT_HISTORY_START = date(2005, 1, 1)
@@ -82,7 +86,23 @@ FALLBACK_ORDER: dict[str, tuple[str, ...]] = {
     "block_trade": ("akshare", "tushare"),
     "share_unlock": ("akshare",),
     "macro": ("akshare",),
+    # miniQMT where it runs (local, with the client's future days), else Sina's list via AKShare
+    "trade_calendar": ("xtquant", "akshare"),
 }
+# Sources left out of a default order where they cannot run (`default_sources`).
+RUNS_HERE: dict[str, Callable[[], bool]] = {"xtquant": xtquant_importable}
+
+
+def _write_trade_calendar(store: Any, rows: pl.DataFrame) -> int:
+    return trade_calendar.write_calendar(store, rows)["written"]
+
+
+# Datasets stored through their own writer instead of a plain upsert: the calendar's source priority and no-gap
+# rule (`trade_calendar.write_calendar`, which raises and writes nothing when the rows would leave a hole).
+WRITERS: dict[str, Callable[[Any, pl.DataFrame], int]] = {"trade_calendar": _write_trade_calendar}
+# Datasets the vendors publish ahead of today: without `end`, as far as the vendor publishes (the run's key still
+# uses today), and without `start`, from the day the function gives for today.
+PUBLISHED_AHEAD: dict[str, Callable[[date], date]] = {"trade_calendar": trade_calendar.default_fetch_start}
 
 # Column naming the series in each table (for "last stored date per symbol").
 SERIES_KEY: dict[str, str] = {
@@ -143,9 +163,17 @@ def make_source(spec: str, **options: Any) -> Source:
     raise ValueError(f"unknown source {spec!r}; known: {', '.join(SOURCE_NAMES)} or fixture:<dir>")
 
 
-def default_sources(dataset: str, *, has_tushare_token: bool | None = None) -> list[str]:
-    """The fallback order for `dataset`; Tushare first when a token is configured and it offers the dataset."""
+def default_sources(
+    dataset: str, *, has_tushare_token: bool | None = None, runs_here: Sequence[str] | None = None
+) -> list[str]:
+    """The fallback order for `dataset`; Tushare first when a token is configured and it offers the dataset.
+
+    A source of :data:`RUNS_HERE` (xtquant) stays in the order only where it can run (`runs_here`: the names
+    that can; default: asked of :data:`RUNS_HERE`).
+    """
     order = list(FALLBACK_ORDER.get(dataset, ("akshare",)))
+    able = set(runs_here) if runs_here is not None else {n for n, check in RUNS_HERE.items() if check()}
+    order = [n for n in order if n not in RUNS_HERE or n in able]
     if has_tushare_token is None:
         has_tushare_token = configured_token() is not None
     if has_tushare_token and dataset in TushareSource.capabilities and "tushare" not in order:
@@ -346,21 +374,13 @@ def _checked(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, int, int, l
 def _write_job_log(
     store: Any, report: IngestReport, args: dict[str, Any], started: datetime, *, final: bool
 ) -> None:
-    row = {
-        "job_id": report.job_id,
-        "job": "ingest",
-        "dataset": report.dataset,
-        "source": ">".join(report.sources),
-        "args": redact(json.dumps(args, ensure_ascii=False, default=str)),
-        "status": report.status,
-        "started_at": started,
-        "finished_at": datetime.now() if final else None,
-        "rows_in": report.rows_in,
-        "rows_written": report.rows_written,
-        "gaps": json.dumps(report.gaps(), ensure_ascii=False),
-        "errors": redact(json.dumps(report.errors(), ensure_ascii=False)),
-    }
-    store.upsert("job_log", pl.DataFrame([row]))
+    """The run's ``job_log`` row through the one writer (:mod:`thermoquant.data.job_log`)."""
+    record = JobRecord(
+        "ingest", args, dataset=report.dataset, source=">".join(report.sources), job_id=report.job_id,
+        status=report.status, started_at=started, finished_at=datetime.now() if final else None,
+        rows_in=report.rows_in, rows_written=report.rows_written, gaps=report.gaps(), errors=report.errors(),
+    )  # fmt: skip
+    write_job_log(store, record)
 
 
 def _done_items(store: Any, key: str) -> set[str]:
@@ -454,7 +474,11 @@ def run_ingest(
         names = ", ".join(s.name for s in sources)
         raise UnsupportedDatasetError(names, dataset, f"none of the sources ({names}) provides {dataset}")
     cap = offering[0].capabilities[dataset]
-    end_day = end or today_shanghai()
+    today = today_shanghai()
+    end_day = end or today
+    open_end = dataset in PUBLISHED_AHEAD and end is None
+    if dataset in PUBLISHED_AHEAD and start is None:
+        start = PUBLISHED_AHEAD[dataset](today)
     if symbols and dataset in NAMED_SERIES:
         syms: list[str] | None = list(symbols)
     else:
@@ -469,7 +493,7 @@ def run_ingest(
         "dataset": dataset,
         "sources": report.sources,
         "start": start,
-        "end": end_day,
+        "end": None if open_end else end_day,
         "symbols": [*syms[:20], "…"] if syms and len(syms) > 20 else syms,
         "n_symbols": len(syms) if syms else None,
         **{k: v for k, v in fetch_kw.items() if isinstance(v, str | int | float)},
@@ -480,6 +504,8 @@ def run_ingest(
         items, report.up_to_date = plan_items(
             store, dataset, cap, syms, start, end_day, history_start=history_start
         )
+        if open_end:
+            items = [replace(it, end=None) for it in items]
         done = _done_items(store, key)
         todo = [it for it in items if it.key not in done]
         report.items.extend(ItemResult(item=it.key, status="skipped") for it in items if it.key in done)
@@ -492,7 +518,8 @@ def run_ingest(
             between re-fetches them, and the upsert makes that harmless)."""
             frames = [f for _, f in pending if f.height]
             if frames:
-                report.rows_written += store.upsert(table, pl.concat(frames, how="vertical_relaxed"))
+                write = WRITERS.get(dataset, lambda st, rows: st.upsert(table, rows))
+                report.rows_written += write(store, pl.concat(frames, how="vertical_relaxed"))
             _checkpoint(store, key, [r for r, _ in pending])
             for r, _ in pending:
                 report.items.append(r)
@@ -580,70 +607,6 @@ def ingest_csi500(
         if any("adj_factor" in s.capabilities for s in sources):
             reports["adj_factor"] = run("adj_factor", members, date(1990, 1, 1))
     return reports
-
-
-def qfq_closes(quotes: pl.DataFrame, factors: pl.DataFrame, anchor: date) -> pl.DataFrame:
-    """Forward-adjusted closes anchored at `anchor`: close × factor(t) / factor(anchor), no future leak past anchor.
-
-    `factors` may be daily (Tushare) or only on change dates (Sina, Baostock): the factor in force on a day is the
-    latest one dated on or before it; a symbol without factors is left unadjusted.
-    """
-    q = quotes.select("symbol", "trade_date", "close").sort("symbol", "trade_date")
-    if factors.height == 0:
-        return q
-    f = factors.select("symbol", "trade_date", "adj_factor").drop_nulls().sort("symbol", "trade_date")
-    joined = q.join_asof(f, on="trade_date", by="symbol", strategy="backward", check_sortedness=False)
-    at_anchor = (
-        f.filter(pl.col("trade_date") <= anchor)
-        .group_by("symbol")
-        .agg(pl.col("adj_factor").sort_by("trade_date").last().alias("_anchor"))
-    )
-    return (
-        joined.join(at_anchor, on="symbol", how="left")
-        .with_columns(
-            pl.when(pl.col("adj_factor").is_not_null() & pl.col("_anchor").is_not_null())
-            .then(pl.col("close") * pl.col("adj_factor") / pl.col("_anchor"))
-            .otherwise(pl.col("close"))
-            .alias("close")
-        )
-        .select("symbol", "trade_date", "close")
-    )
-
-
-def csi500_sentiment(store: Any, start: date, end: date, *, window: int = 20) -> pl.DataFrame:
-    """Seed 004's daily table from the store: CSI500 close/high/amount, breadth, heat_z and 510500 turnover.
-
-    The computations are `thermoquant.features.sentiment` (breadth on qfq closes anchored at `end`, heat_z on the
-    index amount, ETF turnover on the previous day's fund shares); this function only reads and wires them.
-    Returns (trade_date, open, high, low, close, volume, amount, breadth, heat_z, etf_turnover) for [start, end].
-    """
-    from thermoquant.features.sentiment import breadth, etf_turnover, heat_z
-
-    warm = start - timedelta(days=60)
-    index = store.read("index_daily", where={"index_code": CSI500}, start=warm, end=end)
-    if index.height == 0:
-        raise SourceError(
-            "ingest", "csi500", "no 000905.SH rows in index_daily: run `tq ingest csi500` first"
-        )
-    index = heat_z(
-        index.select("trade_date", "open", "high", "low", "close", "volume", "amount"), window=window
-    )
-    schedule = store.read("index_weight", where={"index_code": CSI500}, columns=["effective_date", "symbol"])
-    members = constituents_in_range(store, CSI500, warm, end)
-    quotes = store.read(
-        "daily_quote", symbols=members, start=warm, end=end, columns=["symbol", "trade_date", "close"]
-    )
-    factors = store.read("adj_factor", symbols=members, end=end)
-    closes = qfq_closes(quotes, factors, end)
-    dates = index["trade_date"]
-    width = breadth(closes, schedule, window=window, dates=dates).select("trade_date", "breadth")
-    bars = store.read(
-        "etf_daily", symbols=[CSI500_ETF], start=warm, end=end, columns=["trade_date", "volume"]
-    )
-    shares = store.read("fund_share", symbols=[CSI500_ETF], end=end, columns=["trade_date", "fd_share"])
-    turnover = etf_turnover(bars, shares).select("trade_date", "etf_turnover")
-    out = index.join(width, on="trade_date", how="left").join(turnover, on="trade_date", how="left")
-    return out.filter((pl.col("trade_date") >= start) & (pl.col("trade_date") <= end)).sort("trade_date")
 
 
 # ---------------------------------------------------------------------------------------------------------------

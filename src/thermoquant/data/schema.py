@@ -120,6 +120,19 @@ TABLES_LIST: list[Table] = [
         ("version",),
     ),
     Table(
+        "trade_calendar",
+        "The exchange calendar (XSHG; SZSE and BSE share it), one row per calendar day it covers, so the product "
+        "outlives the calendar package: filled from exchange_calendars, the sources that publish ahead (Tushare "
+        "trade_cal, AKShare tool_trade_date_hist_sina, xtquant get_trading_dates) and announced holidays.",
+        (
+            _k("cal_date", "date", "", "calendar day (Asia/Shanghai)"),
+            _c("is_open", "bool", "", "true on a trading day", nullable=False),
+            SOURCE,
+            _c("updated_at", "timestamp", "", "when the row was written"),
+        ),
+        ("cal_date",),
+    ),
+    Table(
         "stock_info",
         "One row per listed or delisted A-share stock.",
         (
@@ -436,6 +449,7 @@ TABLES_LIST: list[Table] = [
             _c("signal", "text", "", "BUY, SELL, HOLD, WATCH, ALERT, OBSERVE …"),
             _c("state", "text", "", "thermodynamic state A/B/C/D where relevant"),
             _c("score", "double", "", "composite score"),
+            _c("reason", "text", "", "why: the rule that fired, in words"),
             _c("take_profit", "double", "CNY", "take-profit price"),
             _c("stop_loss", "double", "CNY", "stop-loss price"),
             _c("details", "json", "", "component scores and inputs"),
@@ -479,6 +493,16 @@ TABLES_LIST: list[Table] = [
             _c("report_path", "text", "", "HTML report written"),
             _c("code_version", "text", "", "thermoquant version"),
             _c("created_at", "timestamp", "", "run time"),
+            _c(
+                "config",
+                "json",
+                "",
+                "execution: fill model, cash, participation, slippage, fee model and the dated "
+                "stamp-duty / transfer-fee tables in force",
+            ),
+            _c(
+                "inputs", "json", "", "how the inputs were built (source, mode, range) and their fingerprints"
+            ),
         ),
         ("run_id",),
     ),

@@ -17,6 +17,7 @@ import importlib
 
 from thermoquant.features.context import DEFAULT_OPTIONS, ComputeContext
 from thermoquant.features.registry import (
+    BUILTIN_MODULES,
     CONVENTIONS,
     DIMENSIONS,
     Factor,
@@ -27,42 +28,8 @@ from thermoquant.features.registry import (
     get_group,
     list_factors,
     list_groups,
+    load_builtin,
 )
-
-BUILTIN_MODULES: tuple[str, ...] = (
-    # dimensions 1-4
-    "price",
-    "volume",
-    "volatility",
-    "trend",
-    # dimensions 5-8 (features-2)
-    "sentiment",
-    "flows",
-    "fundamentals",
-    "macro",
-    "risk",
-    "options",
-)
-
-_loaded = False
-
-
-def load_builtin() -> None:
-    """Import every dimension module once so that its factor groups register themselves.
-
-    A module of :data:`BUILTIN_MODULES` that does not exist (yet) is skipped; any other import error propagates.
-    """
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for mod in BUILTIN_MODULES:
-        full = f"{__name__}.{mod}"
-        try:
-            importlib.import_module(full)
-        except ModuleNotFoundError as exc:
-            if exc.name != full:
-                raise
 
 
 def __getattr__(name: str) -> object:

@@ -6,6 +6,7 @@ suspended days are skipped (no row), never counted as zero-return days.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 import polars as pl
@@ -104,4 +105,33 @@ def resample_ohlcv(df: pl.DataFrame, every: Literal["week", "month"] = "week") -
         .agg(aggs)
         .drop("_period")
         .sort("symbol", "trade_date")
+    )
+
+
+def qfq_closes_at(quotes: pl.DataFrame, factors: pl.DataFrame, anchor: dt.date) -> pl.DataFrame:
+    """Forward-adjusted closes anchored at `anchor`: close × factor(t) / factor(anchor), no future leak past anchor.
+
+    `factors` may be daily (Tushare) or only on change dates (Sina, Baostock): the factor in force on a day is the
+    latest one dated on or before it; a symbol without factors is left unadjusted. This is :func:`qfq` for a
+    point-in-time anchor and sparse factors (the CSI500 breadth as of a past day), closes only.
+    """
+    q = quotes.select("symbol", "trade_date", "close").sort("symbol", "trade_date")
+    if factors.height == 0:
+        return q
+    f = factors.select("symbol", "trade_date", "adj_factor").drop_nulls().sort("symbol", "trade_date")
+    joined = q.join_asof(f, on="trade_date", by="symbol", strategy="backward", check_sortedness=False)
+    at_anchor = (
+        f.filter(pl.col("trade_date") <= anchor)
+        .group_by("symbol")
+        .agg(pl.col("adj_factor").sort_by("trade_date").last().alias("_anchor"))
+    )
+    return (
+        joined.join(at_anchor, on="symbol", how="left")
+        .with_columns(
+            pl.when(pl.col("adj_factor").is_not_null() & pl.col("_anchor").is_not_null())
+            .then(pl.col("close") * pl.col("adj_factor") / pl.col("_anchor"))
+            .otherwise(pl.col("close"))
+            .alias("close")
+        )
+        .select("symbol", "trade_date", "close")
     )

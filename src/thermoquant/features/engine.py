@@ -115,7 +115,8 @@ def tune_allocator() -> bool:
     run to run on this kind of VM (huge-page zeroing and host-side backing), which made the timings swing by 3×;
     with 4 KB pages the cost is steady (~0.5 s per GB) and the heap reuse above avoids most of it.
     Process-wide, idempotent; skipped when ``TQ_NO_MALLOC_TUNING`` is set or glibc is absent. Returns whether the
-    tuning is in force.
+    tuning is in force. Never called by importing or computing: a batch process opts in (``tq features compute``,
+    the benchmarks); a long-lived process (the dashboard, the trading loop) keeps the allocator it started with.
     """
     global _allocator_tuned
     if _allocator_tuned:
@@ -171,7 +172,6 @@ def compute_panels(
         lack = [c for c in g.inputs if c not in x] if g.kind == "panel" else []
         if lack:
             raise ValueError(f"factor group {g.name!r} needs input columns {lack}")
-    tune_allocator()
     nrows = next(iter(x.values())).shape[0] if x else 0
     nthreads = threads or default_threads()
     size = chunk_rows or SLICE_ROWS
@@ -275,7 +275,6 @@ def iter_compute(
     Polars conversions then contend with each other.)
     """
     _check_convention(convention)
-    tune_allocator()
     groups, wanted = resolve(names, dims)
     data = df if prepared else prepare(df, market)
     cols = _inputs_for(groups, data.columns)

@@ -26,6 +26,7 @@ The Python API is :func:`thermoquant.features.compute` (long frame in, long fram
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -161,8 +162,6 @@ def factor_group(
 
 
 def _ensure_loaded() -> None:
-    from thermoquant.features import load_builtin
-
     load_builtin()
 
 
@@ -196,3 +195,39 @@ def list_groups(dims: Iterable[int] | None = None) -> list[FactorGroup]:
     _ensure_loaded()
     wanted = None if dims is None else set(dims)
     return [g for g in _GROUPS.values() if wanted is None or g.dimension in wanted]
+
+
+BUILTIN_MODULES: tuple[str, ...] = (
+    # dimensions 1-4
+    "price",
+    "volume",
+    "volatility",
+    "trend",
+    # dimensions 5-8 (features-2)
+    "sentiment",
+    "flows",
+    "fundamentals",
+    "macro",
+    "risk",
+    "options",
+)
+
+_loaded = False
+
+
+def load_builtin() -> None:
+    """Import every dimension module once so that its factor groups register themselves.
+
+    A module of :data:`BUILTIN_MODULES` that does not exist (yet) is skipped; any other import error propagates.
+    """
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for mod in BUILTIN_MODULES:
+        full = f"thermoquant.features.{mod}"
+        try:
+            importlib.import_module(full)
+        except ModuleNotFoundError as exc:
+            if exc.name != full:
+                raise

@@ -14,6 +14,7 @@ look trapped; the last bar keeps its traded prices.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,8 +44,8 @@ class BarArrays:
     session: np.ndarray  # int64 session (trading-day) id of each bar
 
     def keys(self) -> pl.DataFrame:
-        """(symbol, date) of every row, ``date`` being the bar's ``trade_date``: the key of the output frames."""
-        return self.frame.select("symbol", pl.col("trade_date").alias("date"))
+        """(symbol, trade_date) of every row: the key of the output frames."""
+        return self.frame.select("symbol", "trade_date")
 
 
 def _f64(df: pl.DataFrame, name: str) -> np.ndarray:
@@ -115,3 +116,21 @@ def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
     day = dcol.cast(pl.Date) if dcol.dtype != pl.Date else dcol
     session = day.cast(pl.Int64).to_numpy().astype(np.int64)
     return BarArrays(symbols, offsets, df, o, h, lo, c, pc, vol, amt, tau, ref, session)
+
+
+def traded_bars(
+    quotes: pl.DataFrame,
+    symbols: list[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pl.DataFrame:
+    """The rows of a ``daily_quote`` frame with volume > 0 and a close, optionally cut to ``symbols`` and
+    [``start``, ``end``], sorted by symbol then trade_date."""
+    keep = (pl.col("volume") > 0) & pl.col("close").is_not_null()
+    if symbols is not None:
+        keep &= pl.col("symbol").is_in(symbols)
+    if start is not None:
+        keep &= pl.col("trade_date") >= start
+    if end is not None:
+        keep &= pl.col("trade_date") <= end
+    return quotes.filter(keep).sort("symbol", "trade_date")

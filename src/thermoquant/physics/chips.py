@@ -31,6 +31,7 @@ from thermoquant.physics.chips_nb import (
     work_size,
 )
 from thermoquant.physics.params import GRID_MODES, GridSpec, P, ThermoParams, param_matrix
+from thermoquant.physics.quantities import quantities_from_arrays
 
 #: Default Eastmoney window: the 210 bars AKShare requests, so the last day matches ``stock_cyq_em``.
 EM_DEFAULT_WINDOW = 210
@@ -149,8 +150,6 @@ def chip_distribution(
     if mode not in GRID_MODES:
         raise ValueError(f"mode must be 'eastmoney' or one of {sorted(GRID_MODES)}, got {mode!r}")
     if k is None:
-        from thermoquant.physics.thermo import quantities_from_arrays
-
         k = quantities_from_arrays(bars, params)[5]
     out = _grid_metrics(bars, np.ascontiguousarray(k, dtype=np.float64), mode, params, grid or GridSpec())
     return keys.with_columns(pl.Series(name, out[i]) for i, name in enumerate(METRIC_COLUMNS))
@@ -172,8 +171,6 @@ def chip_history(
     grid = grid or GridSpec()
     prm = param_matrix(bars.symbols, params)
     if k is None:
-        from thermoquant.physics.thermo import quantities_from_arrays
-
         k = quantities_from_arrays(bars, params)[5]
     n = bars.close.shape[0]
     stacks = np.zeros((n, grid.n_bins))

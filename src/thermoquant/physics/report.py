@@ -44,7 +44,7 @@ def build_report(
     phys = compute_physics(bars, params, mode=mode, grid=grid, adjust=False)
     stacks, g0 = chip_history(bars, mode=mode, params=params, grid=grid, k=phys["k"].to_numpy(), adjust=False)
     keep = np.ones(phys.height, dtype=bool)
-    dates = phys["date"]
+    dates = phys["trade_date"]
     if start is not None:
         keep &= (dates >= start).to_numpy()
     if end is not None:
@@ -56,7 +56,7 @@ def build_report(
     prices, z = _heatmap(stacks[keep], g0[keep], grid)
     lo, hi = float(b["low"].min()) / 1.15, float(b["high"].max()) * 1.15
     rows = (prices >= lo) & (prices <= hi)
-    x = phys["date"].to_list()
+    x = phys["trade_date"].to_list()
     sym = phys["symbol"][0]
     fig = make_subplots(
         rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.02, row_heights=[0.32, 0.28, 0.14, 0.14, 0.05],
@@ -75,7 +75,7 @@ def build_report(
     for name, colour in (("B", STATE_COLOURS[1]), ("D", STATE_COLOURS[3])):
         hit = phys.filter(pl.col("state_name") == name)
         fig.add_trace(
-            go.Scatter(x=hit["date"], y=hit["t_f"], mode="markers", name=f"state {name}",
+            go.Scatter(x=hit["trade_date"], y=hit["t_f"], mode="markers", name=f"state {name}",
                        marker={"color": colour, "size": 7, "symbol": "triangle-up" if name == "B" else "x"}),
             row=1, col=1,
         )  # fmt: skip

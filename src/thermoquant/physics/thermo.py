@@ -19,20 +19,19 @@ import polars as pl
 from thermoquant.physics.bars import BarArrays, to_arrays
 from thermoquant.physics.chips import _grid_metrics
 from thermoquant.physics.chips_nb import METRIC_COLUMNS
-from thermoquant.physics.params import GridSpec, ThermoParams, param_matrix
-from thermoquant.physics.thermo_nb import Q_COLUMNS, quantities_batch, states_batch
+from thermoquant.physics.params import GridSpec, param_matrix
+from thermoquant.physics.quantities import ParamsArg, quantities_from_arrays
+from thermoquant.physics.states import STATE_NAMES, State
+from thermoquant.physics.thermo_nb import Q_COLUMNS, states_batch
 
-STATE_NAMES: tuple[str, ...] = ("A", "B", "C", "D")
-ParamsArg = dict[str, ThermoParams] | ThermoParams | None
-
-
-def quantities_from_arrays(bars: BarArrays, params: ParamsArg = None) -> np.ndarray:
-    """(len(Q_COLUMNS), n_rows) matrix of T_f, T_i, ΔT, return, turnover, K, volume ratio."""
-    prm = param_matrix(bars.symbols, params)
-    return quantities_batch(
-        bars.offsets, bars.high, bars.low, bars.close, bars.prev_close, bars.volume, bars.amount, bars.tau,
-        bars.session, prm,
-    )  # fmt: skip
+__all__ = [
+    "STATE_NAMES",
+    "ParamsArg",
+    "State",
+    "compute_physics",
+    "quantities_from_arrays",
+    "states_from_arrays",
+]
 
 
 def states_from_arrays(
@@ -55,8 +54,7 @@ def compute_physics(
     adjust: bool = True,
 ) -> pl.DataFrame:
     """Everything per stock-bar of the ``daily_quote`` frame ``df`` (see :mod:`.bars`): (symbol, date, Q_COLUMNS,
-    chip METRIC_COLUMNS, state, state_name, buy_point, stop, migration), sorted by symbol then date (``date`` is
-    the bar's ``trade_date``).  ``params`` is a per-symbol mapping (e.g. from the
+    chip METRIC_COLUMNS, state, state_name, buy_point, stop, migration), sorted by symbol then trade_date.  ``params`` is a per-symbol mapping (e.g. from the
     ``param_pack`` table) or one ThermoParams for all; missing symbols use the defaults.  ``adjust``: prices
     forward-adjusted at each stock's last bar across ex-rights gaps (:func:`.bars.forward_adjust`), so price
     outputs before a gap are in the last bar's terms."""

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from thermoquant.physics.states import State
+
 STRATEGY = "thermo_scan"
 
 
@@ -94,15 +96,15 @@ def scan(
     ``rank`` (1 = best ignition candidate; null for other rows).
     """
     p = params or ScanParams()
-    day = as_of or physics["date"].max()
+    day = as_of or physics["trade_date"].max()
     if p.rank_by not in physics.columns:
         raise KeyError(f"rank_by={p.rank_by!r} is not a physics column; have {physics.columns}")
-    today = physics.filter(pl.col("date") == day)
+    today = physics.filter(pl.col("trade_date") == day)
     banned = blacklist(quotes, day, p, unlocks)
     eligible = today.join(banned, on="symbol", how="anti").filter(pl.col("q_below") >= p.min_fuel)
     n_top = max(1, round(p.top_fraction * eligible.height)) if eligible.height else 0
     ignition = (
-        eligible.filter(pl.col("state") == 1)
+        eligible.filter(pl.col("state") == State.IGNITION)
         .sort(p.rank_by, descending=True, nulls_last=True)
         .head(n_top)
         .with_row_index("rank", offset=1)
@@ -112,9 +114,9 @@ def scan(
     signal = (
         pl.when(pl.col("rank").is_not_null())
         .then(pl.lit("BUY"))
-        .when((pl.col("state") == 2) & pl.col("buy_point"))
+        .when((pl.col("state") == State.STEADY) & pl.col("buy_point"))
         .then(pl.lit("BUY"))
-        .when((pl.col("state") == 3) | pl.col("stop"))
+        .when((pl.col("state") == State.BURNOUT) | pl.col("stop"))
         .then(pl.lit("SELL"))
         .otherwise(pl.lit("WATCH"))
     )

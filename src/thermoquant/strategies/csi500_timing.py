@@ -1,10 +1,10 @@
-"""CSI500 (000905) index timing — seed 004 / issue 6.
+"""CSI500 (000905) index timing — seed 004 / issue 6, on the strategy contract (:mod:`.base`).
 
-Input: one row per trading day, sorted by ``trade_date``, with columns ``trade_date`` (Date), ``open, high, low,
-close`` (index points), ``amount`` (any unit; only used by the caller's heat_z), ``breadth`` (percent 0-100 of
-constituents above their MA20), ``heat_z`` (20-day Z-score of amount) and ``etf_turnover`` (510500 volume /
-previous day's fund shares, percent).  MA5 / MA10 / MA30 of close are computed here (simple rolling means over the
-frame's rows, so rows before ``start`` serve as warm-up).
+Panel frame ``csi500``: one row per trading day, sorted by ``trade_date``, with ``trade_date`` (Date), ``open,
+high, low, close`` (index points), ``breadth`` (percent 0-100 of constituents above their MA20), ``heat_z``
+(20-day Z-score of amount) and ``etf_turnover`` (510500 volume / previous day's fund shares, percent; null where
+the fund shares are unknown). MA5 / MA10 / MA30 of close are computed here over the frame's rows, so rows before
+the panel's ``start`` serve as warm-up.
 
 Signals at day i's close (state machine, one position at a time):
 
@@ -17,52 +17,62 @@ Signals at day i's close (state machine, one position at a time):
 * exit for FirstNeg only: close < MA30 and (close < yesterday's close, or ``i - entry_i >= time_stop_days`` with
   no close from the entry day to today above entry_high).
 
-Reference execution (on the index itself): a signal at day i's close fills at day i+1's open; the buy day earns
-open -> close, the sell day previous close -> open, each minus ``cost`` (additive, 0.1 % per switch); held days
-earn close -> close.  A trade's return compounds its daily returns from the buy fill day to the sell fill day;
-trades still open at the end are listed but left out of the win rate.
+A rule whose input is missing that day (null breadth, heat_z or etf_turnover) does not fire, and the day's
+``unavailable`` column names it, so a report can say "FirstNeg unavailable: etf_turnover missing" instead of a
+silent "no".
 
 Seed 004's dual check (``dual_check=True``): a FirstNeg entry also needs heat_z > ``heat_strong`` ("BUY strong");
 a FirstNeg candidate with heat_z <= heat_strong is only labelled "OBSERVE weak" and not traded.
 
-ETF mode (:func:`run_etf`) trades 510500 through the backtest engine with its raw prices, lots, fees and T+1.
+Targets: weight ``weight`` of the strategy's capital in ``trade_symbol`` after a buy signal, 0 after a sell; rows
+only on signal days (the engine keeps the target in between). The upstream convention — trade the index itself
+at the next open with a proportional switch cost — is the engine's ``index_nav`` fill model
+(:mod:`thermoquant.backtest.nav`); ``trade_symbol=510500.SH`` trades the ETF through the A-share engine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+import json
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from thermoquant.backtest import metrics
+from thermoquant.strategies.base import InputSpec, Panel, Strategy, StrategyParams, param, signal_frame
 
-if TYPE_CHECKING:
-    from thermoquant.backtest.engine import BacktestResult, EngineConfig
-
+INDEX_SYMBOL = "000905.SH"
+ETF_SYMBOL = "510500.SH"
 FLAT, COMPOSITE, FIRST_NEG = 0, 1, 2
 LOGIC_NAMES = {FLAT: "", COMPOSITE: "Composite", FIRST_NEG: "FirstNeg"}
 REQUIRED_COLUMNS = ("trade_date", "open", "high", "low", "close", "breadth", "heat_z", "etf_turnover")
 
 
 @dataclass(frozen=True)
-class Csi500TimingParams:
-    """Every threshold of the strategy.  Percent values as in the data (breadth 0-100, turnover in %)."""
+class Csi500TimingParams(StrategyParams):
+    """Every threshold of the strategy. Percent values as in the data (breadth 0-100, turnover in %)."""
 
-    breadth_low: float = 16.0  # Composite entry / upgrade: breadth below this
-    breadth_high: float = 79.0  # common exit: breadth above this ...
-    heat_exit: float = 1.5  # ... and heat_z below this
-    turnover_min: float = 1.0  # FirstNeg: ETF turnover above this (%)
-    min_up_run: int = 3  # FirstNeg: consecutive up closes ending yesterday
-    time_stop_days: int = 5  # FirstNeg time stop: days held since the entry signal
-    ma_support: int = 5
-    ma_trend: int = 10
-    ma_filter: int = 30
-    cost: float = 0.001  # reference mode: cost per switch, fraction of NAV
-    dual_check: bool = False  # seed 004: FirstNeg needs heat_z > heat_strong
-    heat_strong: float = 1.5
+    strategy_name = "csi500_timing"
+
+    breadth_low: float = param(16.0, "Composite 入场/升级：广度低于此值 entry below", unit="%", ge=0, le=100)
+    breadth_high: float = param(79.0, "共同离场：广度高于此值 exit above", unit="%", ge=0, le=100)
+    heat_exit: float = param(1.5, "……且热度 Z 值低于此值 and heat_z below", unit="z")
+    turnover_min: float = param(1.0, "FirstNeg：ETF 换手率高于此值 ETF turnover above", unit="%", ge=0)
+    min_up_run: int = param(3, "FirstNeg：截至昨日的连涨天数 up closes ending yesterday", unit="days", ge=1)
+    time_stop_days: int = param(5, "FirstNeg 时间止损：持有天数 days held", unit="days", ge=1)
+    ma_support: int = param(5, "支撑均线 support MA", unit="days", ge=1)
+    ma_trend: int = param(10, "趋势均线 trend MA", unit="days", ge=1)
+    ma_filter: int = param(30, "过滤均线 filter MA", unit="days", ge=1)
+    dual_check: bool = param(False, "种子004 双重校验：FirstNeg 还需热度 > heat_strong / seed 004 dual check")
+    heat_strong: float = param(1.5, "双重校验的热度阈值 heat_z for BUY strong", unit="z")
+    weight: float = param(1.0, "持仓时的目标权重 target weight when holding", unit="fraction", gt=0, le=1)
+    trade_symbol: str = param(INDEX_SYMBOL, "交易标的 traded symbol: 000905.SH (指数) or 510500.SH (ETF)")
+
+    def validate(self) -> None:
+        from thermoquant.strategies.base import ParamError
+
+        if self.breadth_low >= self.breadth_high:
+            raise ParamError(self.strategy_name, "breadth_low", f"{self.breadth_low} must be < breadth_high")
 
 
 def with_moving_averages(frame: pl.DataFrame, p: Csi500TimingParams) -> pl.DataFrame:
@@ -88,14 +98,30 @@ def _up_runs(close: np.ndarray) -> np.ndarray:
     return run
 
 
-def signals(
+def _unavailable(breadth: np.ndarray, heat: np.ndarray, turn: np.ndarray) -> list[str | None]:
+    """Per day, the rules that could not be evaluated for a missing input (None when all could)."""
+    out: list[str | None] = []
+    for b, h, t in zip(np.isnan(breadth), np.isnan(heat), np.isnan(turn), strict=True):
+        parts = []
+        if b:
+            parts.append("Composite/exit: breadth missing")
+        if t:
+            parts.append("FirstNeg: etf_turnover missing")
+        if h:
+            parts.append("exit: heat_z missing")
+        out.append("; ".join(parts) or None)
+    return out
+
+
+def timing_signals(
     frame: pl.DataFrame, params: Csi500TimingParams | None = None, start: dt.date | None = None
 ) -> pl.DataFrame:
-    """Run the state machine.  Rows before ``start`` only warm up the MAs (their signals are 0).
+    """Run the state machine. Rows before ``start`` only warm up the MAs (their signals are 0).
 
     Returns the frame from ``start`` on with added columns ``ma_support, ma_trend, ma_filter``, ``signal`` (+1 buy,
     -1 sell, 0 none, at that day's close), ``logic`` (state after the day: "", "Composite", "FirstNeg"),
-    ``entry_high`` and ``momentum`` ("BUY strong" / "OBSERVE weak" on FirstNeg candidate days, else null).
+    ``entry_high``, ``momentum`` ("BUY strong" / "OBSERVE weak" on FirstNeg candidate days, else null) and
+    ``unavailable`` (rules that could not be evaluated that day).
     """
     p = params or Csi500TimingParams()
     _check(frame)
@@ -103,14 +129,14 @@ def signals(
     if start is not None:
         f = f.filter(pl.col("trade_date") >= start)
     n = f.height
-    close = f["close"].to_numpy().astype(np.float64)
-    high = f["high"].to_numpy().astype(np.float64)
-    breadth = f["breadth"].to_numpy().astype(np.float64)
-    heat = f["heat_z"].to_numpy().astype(np.float64)
-    turn = f["etf_turnover"].to_numpy().astype(np.float64)
-    ma_s = f["ma_support"].fill_null(np.nan).to_numpy().astype(np.float64)
-    ma_t = f["ma_trend"].fill_null(np.nan).to_numpy().astype(np.float64)
-    ma_f = f["ma_filter"].fill_null(np.nan).to_numpy().astype(np.float64)
+
+    def arr(name: str) -> np.ndarray:
+        return f[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+    close, high, breadth, heat, turn = (
+        arr(c) for c in ("close", "high", "breadth", "heat_z", "etf_turnover")
+    )
+    ma_s, ma_t, ma_f = arr("ma_support"), arr("ma_trend"), arr("ma_filter")
     runs = _up_runs(close)
     sig = np.zeros(n, dtype=np.int64)
     logic = np.zeros(n, dtype=np.int64)
@@ -150,188 +176,53 @@ def signals(
         pl.Series("logic", [LOGIC_NAMES[int(s)] for s in logic], dtype=pl.Utf8),
         pl.Series("entry_high", entry_highs),
         pl.Series("momentum", momentum, dtype=pl.Utf8),
+        pl.Series("unavailable", _unavailable(breadth, heat, turn), dtype=pl.Utf8),
     )
 
 
-@dataclass
-class ReferenceResult:
-    """Reference-mode outcome: ``daily`` (trade_date, signal, position, strat_ret, bench_ret, nav, bench_nav) and
-    ``trades`` (signal/fill dates of entry and exit, logic at entry, compounded return, closed flag)."""
+class Csi500Timing(Strategy):
+    """Seed 004's CSI500 timing strategy (see the module docstring)."""
 
-    daily: pl.DataFrame
-    trades: pl.DataFrame
-    params: Csi500TimingParams
+    name = "csi500_timing"
+    title = "中证500 择时 / CSI500 timing (seed 004)"
+    Params = Csi500TimingParams
+    inputs = InputSpec(
+        tables=("index_daily", "etf_daily", "fund_share", "index_weight", "daily_quote"),
+        factors=("csi500_breadth", "heat_z", "etf_turnover"),
+        lookback=30,
+    )
 
-    def summary(self) -> dict[str, float]:
-        """Trades, win rate (closed trades), total return and max drawdown of strategy and buy-and-hold, plus the
-        full metric set of :func:`metrics.summary` against the index."""
-        r = self.daily["strat_ret"].to_numpy()
-        b = self.daily["bench_ret"].to_numpy()
-        closed = self.trades.filter(pl.col("closed"))
-        out = metrics.summary(
-            r,
-            benchmark=b,
-            trade_pnl=closed["return"].to_numpy(),
-            holding_days=closed["holding_days"].to_numpy(),
-            exposure=float(self.daily["position"].mean()),
+    def _signals(self, panel: Panel, params: Csi500TimingParams) -> pl.DataFrame:
+        return timing_signals(panel["csi500"], params, panel.start).filter(pl.col("trade_date") <= panel.end)
+
+    def targets(self, panel: Panel, params: Csi500TimingParams) -> pl.DataFrame:
+        sig = self._signals(panel, params).filter(pl.col("signal") != 0)
+        return sig.select(
+            pl.lit(params.trade_symbol).alias("symbol"),
+            "trade_date",
+            pl.when(pl.col("signal") > 0).then(pl.lit(params.weight)).otherwise(0.0).alias("weight"),
+            pl.when(pl.col("signal") > 0).then(pl.col("logic")).otherwise(pl.lit("exit")).alias("reason"),
         )
-        out["trades"] = float(self.trades.height)
-        return out
 
-
-def reference_backtest(
-    frame: pl.DataFrame, params: Csi500TimingParams | None = None, start: dt.date | None = None
-) -> ReferenceResult:
-    """Signals plus the reference execution on the index itself (see the module docstring)."""
-    p = params or Csi500TimingParams()
-    f = signals(frame, p, start)
-    n = f.height
-    sig = f["signal"].to_numpy()
-    o = f["open"].to_numpy().astype(np.float64)
-    c = f["close"].to_numpy().astype(np.float64)
-    pos = np.zeros(n, dtype=np.int64)
-    for i in range(1, n):
-        pos[i] = 1 if sig[i - 1] == 1 else 0 if sig[i - 1] == -1 else pos[i - 1]
-    ret = np.zeros(n)
-    bench = np.zeros(n)
-    for i in range(1, n):
-        bench[i] = c[i] / c[i - 1] - 1.0
-        if pos[i] and not pos[i - 1]:
-            ret[i] = c[i] / o[i] - 1.0 - p.cost
-        elif pos[i - 1] and not pos[i]:
-            ret[i] = o[i] / c[i - 1] - 1.0 - p.cost
-        elif pos[i]:
-            ret[i] = bench[i]
-    daily = f.select("trade_date", "signal", "logic").with_columns(
-        pl.Series("position", pos),
-        pl.Series("strat_ret", ret),
-        pl.Series("bench_ret", bench),
-        pl.Series("nav", np.cumprod(1.0 + ret)),
-        pl.Series("bench_nav", np.cumprod(1.0 + bench)),
-    )
-    dates = f["trade_date"].to_list()
-    logic = f["logic"].to_list()
-    rows = []
-    buys = [i for i in range(n) if sig[i] == 1]
-    sells = [i for i in range(n) if sig[i] == -1]
-    for k, bi in enumerate(buys):
-        si = sells[k] if k < len(sells) else None
-        fill_in = min(bi + 1, n - 1)
-        fill_out = min(si + 1, n - 1) if si is not None else n - 1
-        rows.append(
-            {
-                "entry_signal": dates[bi],
-                "entry_fill": dates[fill_in] if bi + 1 < n else None,
-                "exit_signal": dates[si] if si is not None else None,
-                "exit_fill": dates[fill_out] if si is not None and si + 1 < n else None,
-                "logic": logic[bi],
-                "return": float(np.prod(1.0 + ret[fill_in : fill_out + 1]) - 1.0) if bi + 1 < n else 0.0,
-                "holding_days": fill_out - fill_in,
-                "closed": si is not None and si + 1 < n,
-            }
+    def signals(self, panel: Panel, params: Csi500TimingParams, day: dt.date) -> pl.DataFrame:
+        sig = self._signals(panel, params).filter(pl.col("trade_date") == day)
+        if sig.is_empty():
+            return signal_frame([])
+        r = sig.row(0, named=True)
+        action = {1: "BUY", -1: "SELL"}.get(r["signal"], "HOLD" if r["logic"] else "WATCH")
+        reason = r["logic"] if r["signal"] == 1 else "exit" if r["signal"] == -1 else (r["momentum"] or "")
+        details = {k: r[k] for k in ("breadth", "heat_z", "etf_turnover", "momentum", "unavailable")}
+        return signal_frame(
+            [
+                {
+                    "strategy": self.name,
+                    "symbol": params.trade_symbol,
+                    "signal_time": dt.datetime.combine(day, dt.time(15, 0)),
+                    "signal": action,
+                    "state": r["logic"] or None,
+                    "score": r["heat_z"],
+                    "reason": reason or None,
+                    "details": json.dumps(details, ensure_ascii=False, default=float),
+                }
+            ]
         )
-    schema = {
-        "entry_signal": pl.Date,
-        "entry_fill": pl.Date,
-        "exit_signal": pl.Date,
-        "exit_fill": pl.Date,
-        "logic": pl.Utf8,
-        "return": pl.Float64,
-        "holding_days": pl.Int64,
-        "closed": pl.Boolean,
-    }
-    return ReferenceResult(daily, pl.DataFrame(rows, schema=schema), p)
-
-
-def format_summary(title: str, s: dict[str, float]) -> str:
-    """One block of text: trades, win rate, total return and max drawdown of the strategy and buy-and-hold."""
-    return (
-        f"{title}\n"
-        f"  交易次数 trades        {int(s['trades'])}\n"
-        f"  胜率 win rate          {s['win_rate'] * 100:.1f}%\n"
-        f"  策略总收益 total       {s['total_return'] * 100:+.2f}%   最大回撤 max DD {s['max_drawdown'] * 100:.2f}%\n"
-        f"  买入持有 buy & hold    {s['benchmark_total_return'] * 100:+.2f}%   "
-        f"最大回撤 max DD {s['benchmark_max_drawdown'] * 100:.2f}%"
-    )
-
-
-def params_dict(p: Csi500TimingParams) -> dict[str, float | int | bool]:
-    """Parameters as a plain dict (for backtest_log)."""
-    return asdict(p)
-
-
-def demo_summary(frame: pl.DataFrame, start: dt.date | None = None) -> str:
-    """Reference mode (base rules and seed 004's dual check) on ``frame`` from ``start``, as summary text."""
-    base = reference_backtest(frame, Csi500TimingParams(), start)
-    dual = reference_backtest(frame, Csi500TimingParams(dual_check=True), start)
-    d = base.daily["trade_date"]
-    head = f"CSI500 择时策略（参考模式，指数本身）{d.min()} → {d.max()}"
-    return "\n".join(
-        [
-            head,
-            format_summary("基础规则 base rules", base.summary()),
-            format_summary("双重校验 dual check", dual.summary()),
-        ]
-    )
-
-
-# --------------------------------------------------------------------------------------------- ETF mode
-ETF_SYMBOL = "510500.SH"
-ETF_510500_SHARE_EVENTS: tuple[tuple[dt.date, float], ...] = (
-    (dt.date(2015, 4, 15), 0.2803),
-    (dt.date(2022, 8, 29), 1.1454),
-)
-"""510500 share events as (first bar on the new basis, new shares per old share): the 2015-04-14 unit conversion
-1:0.2803 and the 2022-08-26 split 1:1.1454 (MorphKyan ``etf_splits.csv``); the raw bars jump on these days."""
-
-
-@dataclass
-class EtfResult:
-    """ETF-mode outcome: the engine result, the index signals and the index returns used as benchmark."""
-
-    result: BacktestResult
-    signals: pl.DataFrame
-    benchmark: np.ndarray
-
-    def summary(self) -> dict[str, float]:
-        """:func:`metrics.result_summary` against the index (trades = closed round trips)."""
-        return metrics.result_summary(self.result, self.benchmark)
-
-
-def run_etf(
-    frame: pl.DataFrame,
-    etf_bars: pl.DataFrame,
-    params: Csi500TimingParams | None = None,
-    *,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    weight: float = 1.0,
-    config: EngineConfig | None = None,
-) -> EtfResult:
-    """Trade 510500 on the index signals through the engine (raw prices, lots, fees, T+1, limits, splits).
-
-    A buy signal at day i's close sets the target weight ``weight`` of equity, a sell signal 0; other days place
-    no order.  Fills follow ``config.fill`` (default next open).  The ETF's days are the engine's calendar.
-    """
-    from thermoquant.backtest.engine import EngineConfig, run_targets
-    from thermoquant.backtest.rules import market_arrays
-
-    p = params or Csi500TimingParams()
-    sig = signals(frame, p, start)
-    if end is not None:
-        sig = sig.filter(pl.col("trade_date") <= end)
-    lo, hi = sig["trade_date"].min(), sig["trade_date"].max()
-    bars = etf_bars.filter(pl.col("date").is_between(lo, hi))
-    splits = [(ETF_SYMBOL, d, r, 0.0) for d, r in ETF_510500_SHARE_EVENTS]
-    m = market_arrays(bars, splits=splits)
-    day_pos = {d: j for j, d in enumerate(m.dates.astype(object))}
-    target = np.full(m.shape, np.nan)
-    for d, s in sig.filter(pl.col("signal") != 0).select("trade_date", "signal").iter_rows():
-        if d in day_pos:
-            target[0, day_pos[d]] = weight if s > 0 else 0.0
-    res = run_targets(m, target, config=config or EngineConfig())
-    bench_close = sig.select("trade_date", "close").join(
-        pl.DataFrame({"trade_date": pl.Series(m.dates).cast(pl.Date)}), on="trade_date", how="right"
-    )["close"]
-    bench = bench_close.pct_change().fill_null(0.0).to_numpy()
-    return EtfResult(res, sig, bench)

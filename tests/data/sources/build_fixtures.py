@@ -15,6 +15,11 @@ returns (column names, dtypes and units read from the installed library's source
 * Tushare `daily_basic` (share counts from the real float/total shares; turnover_rate = volume / float shares, as Tushare
   defines it) and `stk_limit` (limit prices derived from the real pre-close by each board's 2021 rule).
 * `stock_info_sh_name_code` / `stock_info_sz_name_code`: the first trading day of each stock in xbx (= list date).
+* Trade calendar (Tushare `trade_cal`, AKShare `tool_trade_date_hist_sina`, xtquant `get_trading_calendar` /
+  `get_trading_dates`): the real XSHG sessions to 2026-12-31 as exchange_calendars knows them (the State Council's
+  2026 notice), and a SYNTHETIC 2027 (`tests/data/calendar/synthetic_holidays_2027.csv`, the 2027 notice did not
+  exist yet) so that a year past the package can be ingested. `python build_fixtures.py calendar` rebuilds only
+  these (no real-data directory needed).
 * Macro LPR: the published 2024 LPR fixings. Datasets without any real source here (fund flow, dragon-tiger list,
   lock-up expiries, minute bars, financial indicators) use a few rows whose VALUES are illustrative; their SHAPE
   is the library's.
@@ -23,7 +28,10 @@ returns (column names, dtypes and units read from the installed library's source
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -882,6 +890,14 @@ client source and Tushare's documentation. Units are the vendor's (the adapters 
   amount), `tushare/moneyflow_ind_dc` (name, pct_change, close, net_amount, net_amount_rate): rows copied from the
   samples in Tushare's own documentation pages.
 
+## Trade calendar (`tushare/trade_cal`, `akshare/tool_trade_date_hist_sina`, `xtquant/*/SH.json`)
+- Real: the XSHG sessions up to 2026-12-31 as exchange_calendars 4.13.2 has them (the State Council's 2026
+  holiday notice). Tushare and xtquant answer a call from 2026-01-01 (`start_date` / `start_time` '20260101');
+  xtquant's `get_trading_dates` lists the past only, recorded as of 2026-06-30; AKShare's list starts 1990-12-19.
+- SYNTHETIC, NOT THE OFFICIAL CALENDAR: every 2027 day, built from `tests/data/calendar/synthetic_holidays_2027.csv`
+  (the 2027 notice did not exist yet), so tests can ingest a year past the package's end. `xtquant/` holds JSON
+  lists, as xtdata returns Python lists (no frame).
+
 ## Illustrative values (plausible magnitudes, exact vendor shape; NOT market data)
 - `akshare/stock_individual_fund_flow`, minute bars, dragon-tiger, lock-up expiries, F10 indicators (in tests).
 - `akshare/stock_hsgt_hist_em/*` (north-bound flows 2024-03-25 → 27, plus a 2024-08-19 row without figures as
@@ -893,6 +909,62 @@ client source and Tushare's documentation. Units are the vendor's (the adapters 
 - In the Tushare samples above: margin rzche, rqchl, rqmcl; block-trade buyer/seller; the order-size split of
   moneyflow_ind_dc (chosen so that elg + lg = net_amount).
 """
+
+
+# the `start_date` / `start_time` the Tushare and xtquant responses answer
+CALENDAR_FROM = dt.date(2026, 1, 1)
+CALENDAR_TO = dt.date(2027, 12, 31)
+XT_RECORDED_ON = dt.date(2026, 6, 30)  # get_trading_dates lists the past only: recorded "as of" this day
+SYNTHETIC_2027 = Path(__file__).resolve().parents[1] / "calendar" / "synthetic_holidays_2027.csv"
+
+
+def calendar_sessions() -> list[dt.date]:
+    """Real XSHG sessions (exchange_calendars, 1990-12-19 → 2026-12-31) + the synthetic 2027 ones."""
+    from thermoquant.data.trade_calendar import read_calendar_file
+    from thermoquant.market.calendar import package_sessions
+
+    real = package_sessions().astype(dt.date).tolist()
+    synthetic = read_calendar_file(SYNTHETIC_2027, holidays=True).filter(pl.col("is_open"))["cal_date"]
+    return real + synthetic.to_list()
+
+
+def build_calendar() -> None:
+    sessions = calendar_sessions()
+    opened = set(sessions)
+    # Tushare trade_cal(exchange='SSE', start_date='20260101'): every calendar day, newest first; is_open int;
+    # pretrade_date = the session before (on a closed day: the one before the last session, as Tushare fills it)
+    before = {d: p for p, d in itertools.pairwise(sessions)}
+    days = [CALENDAR_FROM + dt.timedelta(days=i) for i in range((CALENDAR_TO - CALENDAR_FROM).days + 1)]
+    # the session strictly before each day
+    last_open, prev = [], max(s for s in sessions if s < CALENDAR_FROM)
+    for d in days:
+        last_open.append(prev)
+        prev = d if d in opened else prev
+    pretrade = [lo if d in opened else before[lo] for d, lo in zip(days, last_open, strict=True)]
+    ts = pd.DataFrame(
+        {
+            "exchange": "SSE",
+            "cal_date": [d.strftime("%Y%m%d") for d in days],
+            "is_open": np.array([int(d in opened) for d in days], dtype="int64"),
+            "pretrade_date": [p.strftime("%Y%m%d") for p in pretrade],
+        }
+    ).iloc[::-1]
+    save("tushare", "trade_cal", "all", ts.reset_index(drop=True))
+    # AKShare tool_trade_date_hist_sina(): the open days from 1990-12-19, ascending, datetime.date objects
+    save("akshare", "tool_trade_date_hist_sina", "all", pd.DataFrame({"trade_date": sessions}))
+    # xtquant: get_trading_calendar('SH', start_time='20260101', end_time='') → ['YYYYMMDD', …] with future days;
+    # get_trading_dates('SH', start_time='20260101', end_time='', count=-1) → ms of Shanghai midnight, past only
+    ahead = [d for d in sessions if d >= CALENDAR_FROM]
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    past = [d for d in ahead if d <= XT_RECORDED_ON]
+    ms = [int(dt.datetime(d.year, d.month, d.day, tzinfo=shanghai).timestamp() * 1000) for d in past]
+    for func, answer in (
+        ("get_trading_calendar", [d.strftime("%Y%m%d") for d in ahead]),
+        ("get_trading_dates", ms),
+    ):
+        path = OUT / "xtquant" / func / "SH.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(answer) + "\n", encoding="utf-8")
 
 
 def write_readme() -> None:
@@ -910,10 +982,15 @@ def main() -> None:
     build_baostock()
     build_illustrative()
     build_flows_events_macro()
+    build_calendar()
     write_readme()
     total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
     print(f"fixtures written to {OUT}: {total / 1024:.0f} KiB")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["calendar"]:
+        build_calendar()
+        write_readme()
+    else:
+        main()

@@ -47,6 +47,10 @@ SPECIAL_DOUBLES = [math.inf, -math.inf, math.nan]
 
 
 def sample_frame(table: Table) -> pl.DataFrame:
-    """A ROWS-row frame of `table` typed per the schema (keys distinct, every type, nulls in non-key columns)."""
-    data = {c.name: (KEYS if table.is_key(c.name) else VALUES)[c.type] for c in table.columns}
+    """A ROWS-row frame of `table` typed per the schema (keys distinct, every type, nulls in nullable non-key
+    columns; a NOT NULL column repeats its first value where the others have null)."""
+    data = {}
+    for c in table.columns:
+        values = (KEYS if table.is_key(c.name) else VALUES)[c.type]
+        data[c.name] = values if c.nullable else [v if v is not None else values[0] for v in values]
     return pl.DataFrame(data, schema=table.polars_schema())

@@ -16,6 +16,8 @@ the installed AKShare source (1.19):
   fund flow (`stock_sector_fund_flow_hist`): 元, as the per-stock flow.
 * Macro (:data:`AKSHARE_MACRO`): rates and growth in %, money supply and social financing in 亿元 (kept, unit
   'CNY 100m'), SAFE's USD/CNY central parity per 100 USD (×0.01).
+* Sina's trade calendar (`tool_trade_date_hist_sina`): the open days only, 1990-12-19 to the end of the current
+  year, one column `trade_date` of `datetime.date` (AKShare adds 1992-05-04, missing at Sina).
 * Shenwan L1 membership (`index_component_sw`) with its 计入日期; ST periods from SZSE's dated renames.
 
 The client (the `akshare` module) is a constructor argument so tests inject a stand-in for the network; every
@@ -54,6 +56,7 @@ from thermoquant.data.sources.frames import (
     to_polars,
     yyyymmdd,
 )
+from thermoquant.data.trade_calendar import from_open_days, through_year_end
 from thermoquant.market.symbols import Board, board_of, exchange_of
 
 # Shares per unit of Eastmoney's 成交量, by board. Eastmoney reports lots (手) for every A-share board, ETFs and
@@ -479,6 +482,15 @@ class AkshareSource(VendorSource):
             needs_symbols=False,
             units="成交价 CNY; 成交量 shares; 成交额 元; premium_pct = (成交价/收盘价 − 1)×100",
         ),
+        Capability(
+            "trade_calendar",
+            "tool_trade_date_hist_sina (Sina)",
+            split="whole",
+            needs_symbols=False,
+            history="1990-12-19 to the end of the current year",
+            units="open days only (trade_date); the days between them closed, through 31 December when the list "
+            "reaches the year's last week (trade_calendar.through_year_end)",
+        ),
     )
 
     def _load_client(self) -> Any:
@@ -835,6 +847,22 @@ class AkshareSource(VendorSource):
             derived=[((pl.col("price") / pl.col("close") - 1.0) * 100.0).alias("premium_pct")],
         )
         return keep_symbols(block_trade_sequence(out), symbols)
+
+    def _trade_calendar(
+        self, symbols: Sequence[str] | None, start: date | None, end: date | None
+    ) -> pl.DataFrame:
+        raw = self._call("trade_calendar", "tool_trade_date_hist_sina")
+        days = map_columns(raw, {"trade_date": "cal_date"}, self.name, "trade_calendar")["cal_date"]
+        if days.null_count():
+            row = int(days.is_null().arg_max() or 0)
+            raise SourceError(
+                self.name,
+                "trade_calendar",
+                f"trade_date row {row + 1}: {raw['trade_date'][row]!r} is not a date",
+            )
+        if days.len() == 0:
+            return pl.DataFrame()
+        return from_open_days(days.to_list(), self.name, last=through_year_end(days.max()))
 
 
 class AkshareSinaSource(AkshareSource):

@@ -21,7 +21,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import polars as pl
@@ -50,6 +50,7 @@ DATASET_TABLES: dict[str, str | None] = {
     "block_trade": "block_trade",
     "share_unlock": "share_unlock",
     "macro": "macro",
+    "trade_calendar": "trade_calendar",  # whole market; written through data.trade_calendar.write_calendar
 }
 
 # Columns of a full-market real-time snapshot (not stored; the intraday scan consumes it directly).
@@ -288,7 +289,8 @@ class RateLimiter:
 
 
 def today_shanghai() -> date:
-    """Today's calendar date in Asia/Shanghai (the exchange's date)."""
-    from zoneinfo import ZoneInfo
+    """Today's calendar date in Asia/Shanghai (the exchange's date; ``TQ_TODAY`` overrides, see
+    :mod:`thermoquant.clock`)."""
+    from thermoquant.clock import today
 
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return today()

@@ -1,7 +1,7 @@
 """File import: vendor CSV/Parquet layouts → frames in our schema, validated by `data.quality`.
 
     results = import_paths(["sh.000905.csv", "510500_eastmoney.csv"], store)   # what `tq import PATH…` calls
-    console.print(render_report(results))
+    # the CLI prints them: thermoquant.cli.import_report.render_report(results)
 
 What happens to one file (:func:`read_file`), module by module:
 
@@ -39,14 +39,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
-from rich.progress import Progress
 
 from thermoquant.data.quality import ROW, Issue, QualityConfig, Severity, split_rejected, validate
 from thermoquant.data.sources.csv_layouts import LAYOUTS, Layout, UnknownLayoutError, detect_layout
 from thermoquant.data.sources.csv_read import FILE_SUFFIXES, parse_columns, read_raw, to_layout_columns
-from thermoquant.data.sources.csv_report import render_report
 from thermoquant.data.sources.csv_symbols import resolve_symbols, symbol_from_filename
 from thermoquant.data.sources.csv_tables import build_tables, validate_reference
+from thermoquant.progress import ProgressFn, tick
 
 __all__ = [
     "FILE_SUFFIXES",
@@ -61,7 +60,6 @@ __all__ = [
     "import_paths",
     "read_file",
     "read_raw",
-    "render_report",
     "symbol_from_filename",
     "write_results",
 ]
@@ -267,7 +265,7 @@ def import_paths(
     paths: Iterable[str | Path],
     store: StoreLike | None,
     strict: bool = False,
-    progress: bool = True,
+    progress: ProgressFn | None = None,
     *,
     repair_units: bool = False,
     config: QualityConfig | None = None,
@@ -277,20 +275,18 @@ def import_paths(
     Every file is read and validated before anything is written. Then each table of each file is written with
     one ``store.upsert`` (one transaction per table; re-running changes nothing). ``strict``: a file with any
     error is refused whole (``refused=True``, nothing of it written). Default: clean rows are written, every
-    rejected row is in the results (print them with :func:`render_report`). A file that cannot be read is
+    rejected row is in the results (the CLI prints them). A file that cannot be read is
     refused either way. ``store=None`` validates only (a dry run).
     """
     files = expand_paths(paths)
     results: list[ImportResult] = []
-    with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task("读取与校验 reading", total=len(files))
-        for path in files:
-            bar.update(task, description=f"读取 {path.name}")
-            try:
-                results.append(read_file(path, repair_units=repair_units, config=config))
-            except (UnknownLayoutError, OSError, pl.exceptions.PolarsError) as exc:
-                results.append(_failed(path, exc))
-            bar.advance(task)
+    for done, path in enumerate(files):
+        tick(progress, f"读取与校验 reading {path.name}", done, len(files))
+        try:
+            results.append(read_file(path, repair_units=repair_units, config=config))
+        except (UnknownLayoutError, OSError, pl.exceptions.PolarsError) as exc:
+            results.append(_failed(path, exc))
+    tick(progress, "读取与校验 reading", len(files), len(files))
     for result in results:
         if strict and result.rejected:
             result.refused = True
@@ -299,13 +295,13 @@ def import_paths(
     return results
 
 
-def write_results(results: Sequence[ImportResult], store: StoreLike, progress: bool = True) -> None:
+def write_results(
+    results: Sequence[ImportResult], store: StoreLike, progress: ProgressFn | None = None
+) -> None:
     """Write every table frame of the results not refused (one ``store.upsert`` per table and file); fills
     ``written``."""
     writes = [(r, t, f) for r in results if not r.refused for t, f in r.tables().items() if f.height]
-    with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task("写入 writing", total=len(writes))
-        for result, table, frame in writes:
-            bar.update(task, description=f"写入 {table} ← {result.path.name}")
-            result.written[table] = store.upsert(table, frame)
-            bar.advance(task)
+    for done, (result, table, frame) in enumerate(writes):
+        tick(progress, f"写入 writing {table} ← {result.path.name}", done, len(writes))
+        result.written[table] = store.upsert(table, frame)
+    tick(progress, "写入 writing", len(writes), len(writes))

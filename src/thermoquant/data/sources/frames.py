@@ -42,6 +42,7 @@ CLIP_COLUMNS: dict[str, str | None] = {
     "finance_data": "ann_date",
     "share_unlock": "unlock_date",
     "macro": "period_date",
+    "trade_calendar": "cal_date",
 }
 
 OHLC: tuple[str, ...] = ("open", "high", "low", "close")

@@ -19,7 +19,6 @@ from importlib import resources
 from pathlib import Path
 
 import polars as pl
-from rich.console import Console
 
 from thermoquant.data.schema import get_table
 from thermoquant.data.sources.csv import (
@@ -27,13 +26,14 @@ from thermoquant.data.sources.csv import (
     ImportResult,
     StoreLike,
     import_paths,
-    render_report,
     write_results,
 )
+from thermoquant.progress import ProgressFn
 
 __all__ = [
     "MARKET_SAMPLE",
     "load_sample",
+    "load_sample_results",
     "pack_market_sample",
     "sample_dir",
     "sample_files",
@@ -75,19 +75,20 @@ def sample_files() -> list[Path]:
     return sorted(p for p in sample_dir().iterdir() if p.is_file() and p.name.endswith(FILE_SUFFIXES))
 
 
-def load_sample(
-    store: StoreLike, progress: bool = True, *, console: Console | None = None, include_market: bool = True
-) -> dict[str, int]:
-    """Load every bundled sample file into `store` through the user-file import path and print the report.
+def load_sample_results(
+    store: StoreLike, progress: ProgressFn | None = None, *, include_market: bool = True
+) -> list[ImportResult]:
+    """Load every bundled sample file into `store` through the user-file import path; return the results
+    (the CLI prints them with ``thermoquant.cli.import_report.render_report``; :func:`summarize` counts them).
 
     Args:
         store: the target store (``store.upsert``).
-        progress: show a rich progress bar and print the import report.
-        console: where to print (default a new rich Console).
+        progress: progress callback (:mod:`thermoquant.progress`).
         include_market: also load the 2021 whole-market slice (~1.1 M daily_quote rows).
 
     Returns:
-        Rows changed per table (0 for a table that already held the same rows: the load is idempotent).
+        One result per file; ``written`` holds rows changed per table (0 for rows already stored: the load is
+        idempotent).
     """
     files = [p for p in sample_files() if include_market or p.name != MARKET_SAMPLE]
     results = import_paths(files, None, strict=False, progress=progress)
@@ -98,9 +99,12 @@ def load_sample(
             result.notes.append("bars not written: csi500_index_daily_2005_2026.csv holds the same days")
     _drop_overlaps(results)
     write_results(results, store, progress)
-    if progress:
-        (console or Console()).print(render_report(results, max_rows=20))
-    return summarize(results)
+    return results
+
+
+def load_sample(store: StoreLike, *, include_market: bool = True) -> dict[str, int]:
+    """:func:`load_sample_results` without progress; rows changed per table."""
+    return summarize(load_sample_results(store, include_market=include_market))
 
 
 def _drop_overlaps(results: list[ImportResult]) -> None:

@@ -12,6 +12,8 @@ row first, dates as 'YYYYMMDD' strings. Units, from Tushare's documentation and 
 * `adj_factor`: daily cumulative factor (hfq price = raw × factor).
 * `moneyflow`: amounts in 万元 (×10⁴ → CNY); main = large + extra-large.
 * `fina_indicator`: ratios in %, eps/bps in CNY; ann_date makes it point in time.
+* `trade_cal`: one row per calendar day (exchange, cal_date 'YYYYMMDD', is_open 0/1 — int, or '0'/'1' text as
+  the documentation types it — pretrade_date), the SSE calendar asked for (the A-share sessions).
 * `moneyflow_hsgt`: hgt / sgt / north_money in 百万元 (×10⁶); `margin_detail`: 元 and shares; `block_trade`: vol
   万股 and amount 万元 (×10⁴); `moneyflow_ind_dc`: 元. The whole-market ones are called once per trading day.
 
@@ -48,6 +50,7 @@ from thermoquant.data.sources.frames import (
     to_polars,
     yyyymmdd,
 )
+from thermoquant.data.trade_calendar import from_flags
 
 # Calls per minute by points tier (积分), per endpoint, as Tushare publishes them (approximate; set your own with
 # `per_minute=`). The limiter is shared by all endpoints of one source object, which is the conservative reading.
@@ -81,6 +84,8 @@ EXTRAS: tuple[tuple[str, dict[str, str], dict[str, float]], ...] = (
 
 # `moneyflow` order sizes → our net columns (buy − sell of that size, 万元).
 FLOW_SIZES: dict[str, str] = {"elg": "xl_net", "lg": "l_net", "md": "m_net", "sm": "s_net"}
+
+TS_CALENDAR_EXCHANGE = "SSE"  # trade_cal's exchange for the A-share sessions (SZSE answers the same days)
 
 # `moneyflow_hsgt` net columns (百万元) → our north_flow channel.
 HSGT_CHANNELS: dict[str, str] = {"hgt": "sh", "sgt": "sz", "north_money": "total"}
@@ -222,6 +227,15 @@ class TushareSource(VendorSource):
             needs_symbols=False,
             units="price CNY; vol 万股 ×10⁴ → shares; amount 万元 ×10⁴ → CNY; no close → premium_pct null",
             rate_limit="needs 300 points; 1000 rows per call",
+        ),
+        Capability(
+            "trade_calendar",
+            "trade_cal(exchange='SSE')",
+            split="whole",
+            needs_symbols=False,
+            history="1990-12-19 to the end of the last year announced (the next year once the holiday notice is out)",
+            units="one row per calendar day: cal_date YYYYMMDD, is_open 0/1 (SZSE and BSE share the SSE sessions)",
+            rate_limit="needs 2000 points (Tushare's documentation)",
         ),
     )
 
@@ -472,3 +486,31 @@ class TushareSource(VendorSource):
             raw, TS_BLOCK_COLUMNS, self.name, "block_trade", units={"volume": WAN, "amount": WAN}
         )
         return keep_symbols(block_trade_sequence(out), symbols)
+
+    def _trade_calendar(
+        self, symbols: Sequence[str] | None, start: date | None, end: date | None
+    ) -> pl.DataFrame:
+        raw = self._query(
+            "trade_calendar",
+            "trade_cal",
+            exchange=TS_CALENDAR_EXCHANGE,
+            start_date=yyyymmdd(start, ""),
+            end_date=yyyymmdd(end, ""),
+            fields="exchange,cal_date,is_open,pretrade_date",
+        )
+        if raw.height == 0:
+            return raw
+        days = map_columns(raw, same_names("exchange", "cal_date", "is_open"), self.name, "trade_calendar")
+        flags = days["is_open"].cast(pl.Utf8).str.strip_chars()
+        bad = days["cal_date"].is_null() | ~flags.is_in(["0", "1"]).fill_null(False)
+        if bad.any():
+            row = int(bad.arg_max() or 0)
+            raise SourceError(
+                self.name,
+                "trade_calendar",
+                f"trade_cal row {row + 1}: cal_date {raw['cal_date'][row]!r}, is_open {raw['is_open'][row]!r} "
+                "(expected a YYYYMMDD date and 0 or 1)",
+            )
+        sse = (days["exchange"] == TS_CALENDAR_EXCHANGE).to_numpy()
+        dates, is_open = days["cal_date"].to_numpy()[sse], (flags == "1").to_numpy()[sse]
+        return from_flags(list(dates), list(is_open), self.name)

@@ -13,11 +13,18 @@ adapter raises :class:`SourceUnavailableError` saying so. The API shapes used (X
 * `get_stock_list_in_sector(name)` → `list[str]`; `get_instrument_detail(code)` → dict with InstrumentName,
   OpenDate 'YYYYMMDD', ExpireDate, UpStopPrice, DownStopPrice, FloatVolume, TotalVolume.
 * `get_index_weight(index_code)` → `dict[str, float]` (the client's current weights, in %).
+* `get_trading_dates(market, start_time='', end_time='', count=-1)` → `list[int]`, the past trading days as ms
+  timestamps of Asia/Shanghai midnight (up to the latest session; no future days).
+* `get_trading_calendar(market, start_time='', end_time='')` (newer clients; SH and SZ only) → `list[str]`
+  'YYYYMMDD': the past sessions plus the future ones the client derives from its holiday list (weekdays that are
+  no holiday), to `end_time` or, without it, 31 December of the last year with holiday data; it raises when
+  `end_time` lies past that year. `download_holiday_data()` refreshes the holiday list first.
 Codes are already `600000.SH` style.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import platform
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -41,6 +48,7 @@ from thermoquant.data.sources.frames import (
     stock_info_rows,
     to_polars,
 )
+from thermoquant.data.trade_calendar import from_open_days, through_year_end
 from thermoquant.market.symbols import normalize_symbol
 
 XT_PERIODS: dict[str, str] = {"1m": "1m", "5m": "5m", "15m": "15m", "30m": "30m", "60m": "1h"}
@@ -52,6 +60,7 @@ XT_BAR_COLUMNS: dict[str, str] = {
     "suspendFlag": "suspend_flag",
 }
 A_SHARE_SECTOR = "沪深A股"
+XT_CALENDAR_MARKET = "SH"  # the Shanghai sessions (Shenzhen and Beijing trade the same days)
 SHANGHAI_OFFSET = timedelta(hours=8)
 
 
@@ -67,6 +76,11 @@ def _import_xtdata() -> Any:
             "running (极简模式) and its bundled xtquant package on the Python path",
         ) from exc
     return xtdata
+
+
+def xtquant_importable() -> bool:
+    """True when the `xtquant` package can be imported here (it ships with the QMT client, on Windows)."""
+    return importlib.util.find_spec("xtquant") is not None
 
 
 def _ms_to_shanghai(col: str) -> pl.Expr:
@@ -105,6 +119,15 @@ class XtquantSource(VendorSource):
         ),
         Capability(
             "spot", "get_full_tick", split="whole", needs_symbols=False, units="pvolume 股; amount 元"
+        ),
+        Capability(
+            "trade_calendar",
+            "download_holiday_data + get_trading_calendar('SH') (older clients: get_trading_dates('SH'))",
+            split="whole",
+            needs_symbols=False,
+            history="get_trading_calendar: to the end of the last year with holiday data; get_trading_dates: the "
+            "past only",
+            units="open days only; the days between them closed (get_trading_dates: ms at Shanghai midnight)",
         ),
         Capability(
             "index_weight",
@@ -252,3 +275,46 @@ class XtquantSource(VendorSource):
                 )
             )
         return concat_parts(parts)
+
+    def _trade_calendar(
+        self, symbols: Sequence[str] | None, start: date | None, end: date | None
+    ) -> pl.DataFrame:
+        """The client's calendar with its future days, or only the past ones from an older client."""
+        begin = start.strftime("%Y%m%d") if start else ""
+        finish = end.strftime("%Y%m%d") if end else ""
+        if hasattr(self.client, "get_trading_calendar"):
+            if hasattr(self.client, "download_holiday_data"):
+                self._call("download_holiday_data")
+            listed = self._call("get_trading_calendar", XT_CALENDAR_MARKET, start_time=begin, end_time=finish)
+            days = self._listed_days(listed, "get_trading_calendar")
+            last = end or (through_year_end(days[-1]) if days else None)
+        else:
+            listed = self._call(
+                "get_trading_dates", XT_CALENDAR_MARKET, start_time=begin, end_time=finish, count=-1
+            )
+            days = self._listed_days(listed, "get_trading_dates")
+            # the past only: after the last listed session nothing is known
+            last = min(end, days[-1]) if end and days else (days[-1] if days else None)
+        if not days or last is None:
+            return pl.DataFrame()
+        return from_open_days(days, self.name, first=start or days[0], last=last)
+
+    def _listed_days(self, listed: Any, func: str) -> list[date]:
+        """Sorted days of a calendar answer: 'YYYYMMDD' texts (get_trading_calendar) or ms timestamps of
+        Asia/Shanghai midnight (get_trading_dates)."""
+        values = list(listed or [])
+        if not values:
+            return []
+        if func == "get_trading_calendar":
+            text = pl.Series(values, dtype=pl.Utf8)
+            parsed = text.str.to_date("%Y%m%d", strict=False)
+        else:
+            ms = pl.Series(values).cast(pl.Int64, strict=False)
+            local = ms + int(SHANGHAI_OFFSET.total_seconds() * 1000)
+            parsed = pl.from_epoch(local, time_unit="ms").dt.date()
+        if parsed.null_count():
+            row = int(parsed.is_null().arg_max() or 0)
+            raise SourceError(
+                self.name, "trade_calendar", f"{func} item {row + 1}: {values[row]!r} is not a trading day"
+            )
+        return parsed.sort().to_list()

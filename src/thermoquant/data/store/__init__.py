@@ -62,10 +62,19 @@ def open_store(
         raise StoreError(
             f"unsupported database URL {url!r}: use duckdb:///path/file.duckdb or postgresql://user@host/db"
         )
-    if init:
-        try:
+    try:
+        if init:
             store.init()
-        except BaseException:
-            store.close()
-            raise
+        _install_calendar(store)
+    except BaseException:
+        store.close()
+        raise
     return store
+
+
+def _install_calendar(store: Store) -> None:
+    """Answer calendar queries from the store's ``trade_calendar`` rows (exchange_calendars where it has none)."""
+    from thermoquant.data.trade_calendar import TABLE, install
+
+    if TABLE in store.table_names():
+        install(store)

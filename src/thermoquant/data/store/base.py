@@ -141,6 +141,10 @@ class Store(ABC):
             out.setdefault(str(table_name), set()).add(str(column_name))
         return out
 
+    def table_names(self) -> set[str]:
+        """Names of the tables present in the database."""
+        return self._existing_tables()
+
     def schema_version(self) -> int:
         """The highest applied migration, 0 for an uninitialised database."""
         if "schema_version" not in self._existing_tables():

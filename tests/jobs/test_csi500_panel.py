@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from thermoquant.backtest import csi500_data
+from thermoquant.jobs import csi500_panel as csi500_data
 
 
 def _raw_rows(path: Path) -> list[dict[str, str]]:
@@ -47,7 +47,7 @@ def test_etf_bars_are_engine_bars(real_data: Path) -> None:
     path = real_data / "sample" / csi500_data.ETF_SAMPLE
     raw = _raw_rows(path)
     bars = csi500_data.etf_bars(path)
-    assert bars.columns == ["symbol", "date", "open", "high", "low", "close", "volume", "amount"]
+    assert bars.columns == ["symbol", "trade_date", "open", "high", "low", "close", "volume", "amount"]
     assert bars.height == len(raw) and set(bars["symbol"]) == {"510500.SH"}
     assert bars["volume"][0] == pytest.approx(float(raw[0]["volume_lots"]) * 100)
     assert bars["open"][0] == pytest.approx(float(raw[0]["open"]))

@@ -6,20 +6,23 @@ block below. Help text is Simplified Chinese first, English after.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from thermoquant.backtest import commands as backtest_commands
+from thermoquant.cli import backtest as backtest_commands
+from thermoquant.cli import calendar as calendar_commands
+from thermoquant.cli import features as features_commands
+from thermoquant.cli import ingest as ingest_commands
+from thermoquant.cli import market as market_commands
+from thermoquant.cli import physics as physics_commands
+from thermoquant.cli import scan as scan_commands
+from thermoquant.cli import strategies as strategies_commands
+from thermoquant.cli.console import console, progress_bar
+from thermoquant.cli.options import DbUrl, describe_url
 from thermoquant.config import config_file_path, get_settings
-from thermoquant.data import ingest_commands
-from thermoquant.features import commands as features_commands
-from thermoquant.market import commands as market_commands
-from thermoquant.physics import commands as physics_commands
 
 if TYPE_CHECKING:
     from thermoquant.data.store import Store
@@ -32,7 +35,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="数据库信息与维护 / database information", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console()
 
 
 def _open_store(url: str | None, *, init: bool = True) -> Store:
@@ -41,25 +43,13 @@ def _open_store(url: str | None, *, init: bool = True) -> Store:
     return open_store(url, init=init)
 
 
-def _describe(url: str | None) -> str:
-    """The database URL in force with any password masked."""
-    resolved = url or get_settings().resolved_database_url
-    return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", resolved)
-
-
-DbUrl = Annotated[
-    str | None,
-    typer.Option("--db", help="数据库 URL（默认取配置：<数据目录>/tq.duckdb）/ database URL"),
-]
-
-
 @app.command("init")
 def init_cmd(db: DbUrl = None) -> None:
     """创建或升级数据库（可重复执行）/ create or migrate the database (idempotent)."""
     settings = get_settings()
     settings.ensure_data_dir()
     with _open_store(db) as store:
-        console.print(f"[green]数据库已就绪[/green] {_describe(db)}，schema 版本 {store.schema_version()}")
+        console.print(f"[green]数据库已就绪[/green] {describe_url(db)}，schema 版本 {store.schema_version()}")
 
 
 @app.command("import")
@@ -74,10 +64,11 @@ def import_cmd(
     db: DbUrl = None,
 ) -> None:
     """导入行情文件：自动识别格式与单位，校验后写入 / import files: detect layout and units, validate, store."""
-    from thermoquant.data.sources.csv import import_paths, render_report
+    from thermoquant.cli.import_report import render_report
+    from thermoquant.data.sources.csv import import_paths
 
-    with _open_store(db) as store:
-        results = import_paths(paths, store, strict=strict, progress=True)
+    with _open_store(db) as store, progress_bar() as progress:
+        results = import_paths(paths, store, strict=strict, progress=progress)
     console.print(render_report(results))
     if any(r.refused for r in results):
         raise typer.Exit(code=1)
@@ -88,7 +79,7 @@ def db_info_cmd(db: DbUrl = None) -> None:
     """各表行数与日期范围 / tables, row counts and date ranges."""
     with _open_store(db, init=False) as store:
         info = store.table_info()
-        table = Table(title=f"{_describe(db)} — schema v{store.schema_version()}")
+        table = Table(title=f"{describe_url(db)} — schema v{store.schema_version()}")
         for col in ("表 table", "行数 rows", "起 first", "止 last"):
             table.add_column(col, justify="right" if col.startswith("行") else "left")
         for row in info.iter_rows(named=True):
@@ -101,10 +92,6 @@ def db_info_cmd(db: DbUrl = None) -> None:
 @app.command("doctor")
 def doctor_cmd(db: DbUrl = None) -> None:
     """检查配置、数据库连通与交易日历覆盖 / check configuration, database and calendar coverage."""
-    import datetime as dt
-
-    from thermoquant.market.calendar import calendar_bounds
-
     ok = True
     settings = get_settings()
     cfg = config_file_path()
@@ -114,32 +101,40 @@ def doctor_cmd(db: DbUrl = None) -> None:
     try:
         with _open_store(db, init=False) as store:
             console.print(f"[green]✓[/green] schema v{store.schema_version()}")
-            console.print(f"[green]✓[/green] 数据库可用 database reachable: {_describe(db)}")
+            console.print(f"[green]✓[/green] 数据库可用 database reachable: {describe_url(db)}")
     except Exception as exc:  # the doctor reports every failure instead of stopping at the first
         ok = False
         console.print(f"[red]✗[/red] 数据库不可用 database unreachable: {exc}")
-    first, last = calendar_bounds()
-    today = dt.date.today()
-    if last < today + dt.timedelta(days=30):
-        ok = False
-        console.print(f"[red]✗[/red] 交易日历只到 {last}，请升级 exchange-calendars / calendar ends {last}")
-    else:
-        console.print(f"[green]✓[/green] 交易日历 calendar: {first} … {last}")
+    ok = _doctor_calendar() and ok
     if not ok:
         raise typer.Exit(code=1)
+
+
+def _doctor_calendar() -> bool:
+    """The calendar-coverage line of `tq doctor` as of :func:`thermoquant.clock.today`; False only once past."""
+    from thermoquant.clock import today
+    from thermoquant.market.calendar import calendar_status
+
+    status = calendar_status(today())
+    mark = {"ok": "[green]✓[/green]", "warn": "[yellow]![/yellow]", "fail": "[red]✗[/red]"}[status.level]
+    console.print(f"{mark} {status.message}")
+    return status.level != "fail"
 
 
 @app.command("demo")
 def demo_cmd(db: DbUrl = None) -> None:
     """在随包附带的真实样本上运行主流程 / run the main job on the bundled real sample."""
-    from thermoquant.demo import run_demo
+    from thermoquant.cli.demo import run_demo
 
     run_demo(db, console)
 
 
 # --- sub-app registrations (one line per area; keep this block sorted) ---
 app.command("backtest")(backtest_commands.backtest)
+app.add_typer(calendar_commands.app, name="calendar")
 app.command("ingest")(ingest_commands.ingest)
+app.command("scan")(scan_commands.scan)
+app.add_typer(strategies_commands.app, name="strategies")
 app.add_typer(features_commands.app, name="features")
 app.add_typer(market_commands.app, name="market")
 app.add_typer(physics_commands.app, name="physics")

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from thermoquant.data.store import Store
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d")
 """Accepted spellings of a day on the command line: ``2024-01-31`` or ``20240131``."""
@@ -24,3 +29,24 @@ def parse_date(value: str | None) -> dt.date | None:
         except ValueError:
             continue
     raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD 或 YYYYMMDD: {value!r}")
+
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--db", help="数据库 URL（默认取配置：<数据目录>/tq.duckdb）/ database URL"),
+]
+
+
+def open_cli_store(url: str | None, *, init: bool = True) -> Store:
+    """The store a command works on (``--db`` or the configured one); its trade_calendar is in force."""
+    from thermoquant.data.store import open_store
+
+    return open_store(url, init=init)
+
+
+def describe_url(url: str | None) -> str:
+    """The database URL in force with any password masked."""
+    from thermoquant.config import get_settings
+
+    resolved = url or get_settings().resolved_database_url
+    return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", resolved)

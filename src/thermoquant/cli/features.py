@@ -13,13 +13,12 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from thermoquant.cli.console import console, error
 from thermoquant.features.registry import CONVENTIONS, DIMENSIONS, list_factors
 
 app = typer.Typer(help="因子库（种子 003 的 8 个维度）/ factor library", no_args_is_help=True)
-console = Console()
 
 
 def _parse_dims(dims: str | None) -> list[int] | None:
@@ -72,30 +71,6 @@ def _load_input(path: Path) -> pl.DataFrame:
     return df
 
 
-def _load_store(
-    symbols: list[str] | None, index_code: str | None
-) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    from thermoquant.data.store import open_store
-    from thermoquant.features.bars import adj_factor_from_pre_close, qfq
-
-    with open_store(init=False) as store:
-        df = store.read("daily_quote", symbols=symbols)
-        adj = store.read("adj_factor", symbols=symbols, columns=["symbol", "trade_date", "adj_factor"])
-        market = None
-        if index_code:
-            market = store.read(
-                "index_daily", where={"index_code": index_code}, columns=["trade_date", "close"]
-            )
-    derived = adj_factor_from_pre_close(df.join(adj.select("symbol").unique(), on="symbol", how="anti"))
-    if derived.height:
-        console.print(
-            f"[yellow]{derived['symbol'].n_unique()} 只股票无复权因子：由交易所昨收价推算 / "
-            "no stored adj factors: derived from the exchange pre_close[/]"
-        )
-    df = qfq(df, pl.concat([adj, derived]))
-    return df, market
-
-
 @app.command("compute")
 def compute_cmd(
     dims: Annotated[str, typer.Option("--dims", help="维度 / dimensions")] = "1,2,3,4",
@@ -119,32 +94,36 @@ def compute_cmd(
     chunk: Annotated[int, typer.Option("--chunk", help="每批股票数 / stocks per chunk")] = 500,
 ) -> None:
     """计算因子并写入 Parquet / compute factors and write Parquet (<data_dir>/features/<convention>/dim=<n>/)."""
-    from thermoquant.config import get_settings
-    from thermoquant.features.engine import write_parquet
+    from thermoquant.jobs.context import JobContext
+    from thermoquant.jobs.market import compute_features
 
     if convention not in CONVENTIONS:
         raise typer.BadParameter(f"--convention must be one of {CONVENTIONS}")
     dim_list = _parse_dims(dims) or [1, 2, 3, 4]
     syms = [s.strip() for s in symbols.split(",")] if symbols else None
     t0 = time.perf_counter()
+    bars = None
     if input_path is not None:
-        df = _load_input(input_path)
+        bars = _load_input(input_path)
         if syms:
-            df = df.filter(pl.col("symbol").is_in(syms))
-        market = None
-    else:
-        df, market = _load_store(syms, index_code)
-    if market_path is not None:
-        market = _load_input_market(market_path)
-    if df.height == 0:
-        console.print("[red]没有日线数据 / no daily bars to compute[/]")
-        raise typer.Exit(1)
-    target = out or get_settings().ensure_data_dir() / "features" / convention
-    files = write_parquet(df, target, dims=dim_list, convention=convention, market=market, chunk_stocks=chunk)
-    n_sym = df.get_column("symbol").n_unique()
+            bars = bars.filter(pl.col("symbol").is_in(syms))
+    market = _load_input_market(market_path) if market_path is not None else None
+    try:
+        result = compute_features(
+            JobContext(), dims=dim_list, convention=convention, symbols=syms, index_code=index_code, bars=bars,
+            market=market, out=out, chunk=chunk,
+        )  # fmt: skip
+    except LookupError as exc:
+        error(exc)
+        raise typer.Exit(1) from None
+    if result.derived_factors:
+        console.print(
+            f"[yellow]{result.derived_factors} 只股票无复权因子：由交易所昨收价推算 / "
+            "no stored adj factors: derived from the exchange pre_close[/]"
+        )
     console.print(
-        f"[green]完成 / done[/]: {n_sym} 只股票, {df.height} 行, 维度 {dim_list}, 口径 {convention}, "
-        f"{len(files)} 个文件 → {target}  ({time.perf_counter() - t0:.1f} s)"
+        f"[green]完成 / done[/]: {result.stocks} 只股票, {result.rows} 行, 维度 {dim_list}, 口径 {convention}, "
+        f"{len(result.files)} 个文件 → {result.target}  ({time.perf_counter() - t0:.1f} s)"
     )
 
 

@@ -1,34 +1,20 @@
-"""Bars and parameter packs for the physics engine: ``daily_quote`` frames of traded bars (see :mod:`.bars`).
+"""Inputs of the physics engine read by jobs: traded bars from files or the store, parameter packs in force.
 
 Files are read by the house reader :func:`thermoquant.data.sources.csv.read_file` (every layout it knows:
 Baostock, the derived 603083 file, xbx whole-market parquet/CSV, ...), the store through
-``store.read("daily_quote")``.  Suspended rows (no volume) are dropped: the physics runs on traded bars.
+``store.read("daily_quote")``.  Suspended rows (no volume) are dropped (:func:`thermoquant.physics.bars.traded_bars`):
+the physics runs on traded bars.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
-
-def traded_bars(
-    quotes: pl.DataFrame,
-    symbols: list[str] | None = None,
-    start: date | None = None,
-    end: date | None = None,
-) -> pl.DataFrame:
-    """The rows of a ``daily_quote`` frame with volume > 0 and a close, optionally cut to ``symbols`` and
-    [``start``, ``end``], sorted by symbol then trade_date."""
-    keep = (pl.col("volume") > 0) & pl.col("close").is_not_null()
-    if symbols is not None:
-        keep &= pl.col("symbol").is_in(symbols)
-    if start is not None:
-        keep &= pl.col("trade_date") >= start
-    if end is not None:
-        keep &= pl.col("trade_date") <= end
-    return quotes.filter(keep).sort("symbol", "trade_date")
+from thermoquant.physics.bars import traded_bars
 
 
 def read_bars(
@@ -45,34 +31,29 @@ def read_bars(
 
 
 def read_store_bars(
+    store: Any,
     symbols: list[str] | None = None,
     start: date | None = None,
     end: date | None = None,
-    url: str | None = None,
 ) -> pl.DataFrame:
     """Traded bars from the store's ``daily_quote`` table; LookupError when there are none."""
-    from thermoquant.data.store import open_store
-
-    with open_store(url) as store:
-        quotes = store.read("daily_quote", start=start, end=end, symbols=symbols)
+    quotes = store.read("daily_quote", start=start, end=end, symbols=symbols)
     bars = traded_bars(quotes)
     if bars.is_empty():
         raise LookupError(f"daily_quote has no traded rows for {symbols} in [{start}, {end}]")
     return bars
 
 
-def read_param_packs(as_of: date, url: str | None = None) -> dict:
+def read_param_packs(store: Any, as_of: date) -> dict:
     """Per-symbol ThermoParams in force on ``as_of`` from the store's ``param_pack`` table (latest
     effective_date <= as_of); unknown keys in a pack are ignored so older packs keep loading."""
     import json
     from dataclasses import fields
 
-    from thermoquant.data.store import open_store
     from thermoquant.physics.params import ThermoParams
 
     names = {f.name for f in fields(ThermoParams)}
-    with open_store(url) as store:
-        packs = store.read("param_pack", end=as_of)
+    packs = store.read("param_pack", end=as_of)
     out: dict[str, ThermoParams] = {}
     for row in packs.sort("effective_date").iter_rows(named=True):
         raw = row["params"]

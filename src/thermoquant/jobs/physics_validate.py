@@ -16,8 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from thermoquant.jobs.inputs import read_bars
 from thermoquant.physics.bars import forward_adjust
-from thermoquant.physics.io import read_bars
 from thermoquant.physics.params import ThermoParams
 from thermoquant.physics.thermo import compute_physics
 
@@ -46,12 +46,12 @@ HORIZONS: tuple[int, ...] = (5, 20)
 def run_timeline(phys: pl.DataFrame, year: int) -> dict[str, object]:
     """Start/top of the run in ``year`` and when each state fired relative to them (trading days)."""
     p = phys.with_row_index("i")
-    yr = p.filter(pl.col("date").dt.year() == year)
+    yr = p.filter(pl.col("trade_date").dt.year() == year)
     top = yr.sort("t_f", descending=True).row(0, named=True)  # highest close
     before = yr.filter(pl.col("i") <= top["i"])
     start = before.sort("t_f").row(0, named=True)
     out: dict[str, object] = {
-        "start": start["date"], "start_close": start["t_f"], "top": top["date"], "top_close": top["t_f"],
+        "start": start["trade_date"], "start_close": start["t_f"], "top": top["trade_date"], "top_close": top["t_f"],
         "run_days": top["i"] - start["i"],
     }  # fmt: skip
     run = p.filter((pl.col("i") >= start["i"]) & (pl.col("i") <= top["i"]))
@@ -87,7 +87,7 @@ def forward_returns_by_state(phys: pl.DataFrame, bars: pl.DataFrame) -> pl.DataF
     ``bars`` are the traded ``daily_quote`` rows ``phys`` was computed from."""
     adj = forward_adjust(bars.sort("symbol", "trade_date")).rename({"close": "adj"})
     fwd = [(pl.col("adj").shift(-h).over("symbol") / pl.col("adj") - 1).alias(f"fwd{h}") for h in HORIZONS]
-    df = phys.join(adj.select("symbol", pl.col("trade_date").alias("date"), "adj"), on=["symbol", "date"])
+    df = phys.join(adj.select("symbol", "trade_date", "adj"), on=["symbol", "trade_date"])
     df = df.with_columns(fwd)
     groups = [("state " + n, pl.col("state_name") == n) for n in ("A", "B", "C", "D")] + [
         ("C buy point", pl.col("buy_point")),

@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from thermoquant.cli_options import parse_date
+from thermoquant.cli.console import console
+from thermoquant.cli.options import parse_date
+from thermoquant.clock import today
 from thermoquant.market.calendar import calendar_bounds, is_trading_day, prev_trading_day, trading_days
 from thermoquant.market.fees import FeeModel, Side
 from thermoquant.market.limits import limit_pct, price_limits
@@ -20,12 +21,11 @@ app = typer.Typer(
     help="A 股交易规则查询：代码与板块、涨跌停、费用、交易日历 / A-share market rules.",
     no_args_is_help=True,
 )
-console = Console()
 
 
 def _date_or_today(text: str | None) -> dt.date:
     """:func:`~thermoquant.cli_options.parse_date`, today when the option is absent."""
-    return parse_date(text) or dt.date.today()
+    return parse_date(text) or today()
 
 
 def _fail(message: str) -> None:
@@ -125,10 +125,10 @@ def calendar_cmd(
     first, last = calendar_bounds()
     if start is None:
         console.print(f"XSHG 交易日历覆盖 coverage: {first} … {last}")
-        today = dt.date.today()
-        if first <= today <= last:
-            state = "交易日 trading day" if is_trading_day(today) else "休市 closed"
-            console.print(f"今天 {today}: {state}；上一交易日 previous session {prev_trading_day(today)}")
+        day = today()
+        if first <= day <= last:
+            state = "交易日 trading day" if is_trading_day(day) else "休市 closed"
+            console.print(f"今天 {day}: {state}；上一交易日 previous session {prev_trading_day(day)}")
         return
     begin = _date_or_today(start)
     finish = _date_or_today(end) if end else begin

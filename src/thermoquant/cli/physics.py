@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from thermoquant.cli_options import parse_date
+from thermoquant.cli.options import parse_date
 
 app = typer.Typer(
     help="热力学模型：筹码分布、温差、导热系数与 A/B/C/D 状态 / physics engine", no_args_is_help=True
@@ -59,8 +59,8 @@ def report_cmd(
     db: Annotated[str | None, typer.Option("--db", help="数据库 URL / database URL")] = None,
 ) -> None:
     """生成单只股票的热力学报告（自包含 HTML）/ self-contained HTML physics report of one stock."""
+    from thermoquant.jobs.inputs import read_bars, read_store_bars
     from thermoquant.market.symbols import normalize_symbol
-    from thermoquant.physics.io import read_bars, read_store_bars
     from thermoquant.physics.report import build_report, write_report
 
     s, e = parse_date(start), parse_date(end)
@@ -73,7 +73,10 @@ def report_cmd(
                 f"{input_path} 中没有 {sym} 的行情 / no bars of {sym}", param_hint="--input"
             )
     else:
-        bars = read_store_bars([sym], start=first, end=e, url=db)
+        from thermoquant.data.store import open_store
+
+        with open_store(db) as store:
+            bars = read_store_bars(store, [sym], start=first, end=e)
     fig = build_report(bars, s, e, mode=mode)
     path = write_report(fig, out or Path(f"physics_{sym}_{start or 'all'}_{end or 'all'}.html"))
     console.print(f"[green]报告已写入[/green] report written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -90,7 +93,7 @@ def validate_cmd(
     ] = True,
 ) -> None:
     """默认参数下的牛股时间线与全市场分状态前瞻收益 / default-parameter validation on real history."""
-    from thermoquant.physics.validate import validate_market, validate_runs
+    from thermoquant.jobs.physics_validate import validate_market, validate_runs
 
     real_dir = _real_dir(real_dir)
     runs = validate_runs(real_dir)
@@ -109,13 +112,13 @@ def states_cmd(
     last: Annotated[int, typer.Option("--last", help="显示最后 N 行 / show the last N rows")] = 20,
 ) -> None:
     """计算并显示温差、导热系数、燃料与状态 / compute and show ΔT, K, Q and states."""
-    from thermoquant.physics.io import read_bars
+    from thermoquant.jobs.inputs import read_bars
     from thermoquant.physics.thermo import compute_physics
 
     phys = compute_physics(read_bars(input_path))
     cols = [
         "symbol",
-        "date",
+        "trade_date",
         "t_f",
         "t_i",
         "dt",

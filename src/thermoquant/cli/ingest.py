@@ -13,13 +13,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from thermoquant.cli_options import parse_date
+from thermoquant.cli.options import parse_date
 from thermoquant.data.ingest import (
     SOURCE_CLASSES,
     SOURCE_NAMES,
     IngestReport,
     ItemResult,
-    csi500_sentiment,
     default_sources,
     ingest_csi500,
     is_refresh_due,
@@ -27,6 +26,7 @@ from thermoquant.data.ingest import (
     run_ingest,
 )
 from thermoquant.data.sources.base import DATASET_TABLES, Source, SourceError
+from thermoquant.jobs.csi500_panel import csi500_sentiment
 
 console = Console()
 
@@ -114,6 +114,14 @@ def print_sentiment(store: Any, start: date, end: date, rows: int = 5) -> None:
     console.print(out)
 
 
+def print_calendar_bounds() -> None:
+    """The range the trading calendar now knows (after `tq ingest trade_calendar`)."""
+    from thermoquant.market.calendar import calendar_bounds
+
+    first, last = calendar_bounds()
+    console.print(f"交易日历现覆盖 calendar now covers {first} … {last}")
+
+
 def refresh_due(store: Any, dataset: str, now: datetime | None = None) -> bool:
     """True when a constituent refresh time passed since the last successful run of `dataset` (job_log), or when
     there was none."""
@@ -140,7 +148,12 @@ def ingest(
     start: Annotated[
         str | None, typer.Option(help="起始日 YYYY-MM-DD；默认：每只证券已存最后一天的次日（增量）")
     ] = None,
-    end: Annotated[str | None, typer.Option(help="结束日 YYYY-MM-DD；默认今天（上海时间）")] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            help="结束日 YYYY-MM-DD；默认今天（上海时间）；trade_calendar 默认到数据源公布的最后一天"
+        ),
+    ] = None,
     symbols: Annotated[
         str | None, typer.Option(help="证券代码，逗号分隔，或 @文件；默认 stock_info 中在市的全部股票")
     ] = None,
@@ -226,6 +239,8 @@ def ingest(
             failed = failed or report.status != "ok"
         if dataset == "csi500" and start_d is not None and end_d is not None:
             print_sentiment(store, start_d, end_d)
+        if dataset == "trade_calendar":
+            print_calendar_bounds()
     except KeyboardInterrupt:
         console.print("[yellow]已中断；再次运行相同命令将从断点继续 (interrupted; re-run to resume)[/yellow]")
         raise typer.Exit(130) from None
@@ -239,7 +254,7 @@ def ingest(
 
 
 def main() -> None:
-    """`python -m thermoquant.data.ingest_commands …` (same as `tq ingest …`)."""
+    """`python -m thermoquant.cli.ingest …` (same as `tq ingest …`)."""
     typer.run(ingest)
 
 

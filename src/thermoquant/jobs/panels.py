@@ -1,0 +1,116 @@
+"""Strategy inputs (:class:`~thermoquant.strategies.base.Panel`) read from the store or from files.
+
+One builder per strategy input shape:
+
+* ``csi500_timing`` — :mod:`.csi500_panel` (the bundled reference ``sample``, a ``file:PATH`` in the upstream
+  ``strategy_data.csv`` layout, or ``store``: rebuilt from stored index, constituent, ETF and fund-share rows);
+* ``thermo_scan`` — :func:`market_panel`: the stored ``daily_quote`` rows of [start − lookback, end], the physics
+  computed over them, lock-up expiries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from thermoquant.jobs import csi500_panel
+from thermoquant.market.calendar import sessions
+from thermoquant.physics.bars import traded_bars
+from thermoquant.physics.thermo import compute_physics
+from thermoquant.progress import ProgressFn, tick
+from thermoquant.strategies.base import Panel, StrategyParams
+
+PANEL_SOURCES: tuple[str, ...] = ("sample", "store")
+"""Where inputs come from: the bundled sample, the user's store, or (csi500_timing) ``file:PATH``."""
+
+QUOTE_COLUMNS = ["symbol", "trade_date", "open", "high", "low", "close", "pre_close", "volume", "amount",
+                 "turnover", "float_shares", "is_suspended", "is_st"]  # fmt: skip
+
+
+def default_fill(strategy: str, mode: str) -> str:
+    """The fill model a strategy's inputs imply: the CSI500 reference trades the index itself (``index_nav``);
+    everything else trades real securities through the A-share engine at the next open."""
+    return "index_nav" if strategy == "csi500_timing" and mode == "reference" else "next_open"
+
+
+def sessions_before(day: dt.date, n: int) -> dt.date:
+    """The session ``n`` trading days before ``day`` (the calendar's first day when it knows fewer)."""
+    days = sessions()
+    pos = int(np.searchsorted(days, np.datetime64(day, "D"), side="left"))
+    return days[max(pos - n, 0)].astype(dt.date)
+
+
+def market_panel(
+    store: Any,
+    start: dt.date | None,
+    end: dt.date | None,
+    lookback: int,
+    progress: ProgressFn | None = None,
+) -> Panel:
+    """Stored quotes of [start − ``lookback`` sessions, end] with their physics; start/end default to the last
+    complete market day (:func:`latest_stored_day`)."""
+    tick(progress, "读取行情 reading daily_quote", 0, 3)
+    if end is None or start is None:
+        last = latest_stored_day(store)
+        end = end or last
+        start = start or end
+    warm = sessions_before(start, lookback)
+    quotes = store.read("daily_quote", columns=QUOTE_COLUMNS, start=warm, end=end)
+    if quotes.filter(pl.col("trade_date").is_between(start, end)).is_empty():
+        raise LookupError(f"daily_quote has no rows between {start} and {end}")
+    tick(progress, "计算热力学 computing physics", 1, 3)
+    bars = traded_bars(quotes)
+    physics = compute_physics(bars)
+    tick(progress, "读取解禁 reading share_unlock", 2, 3)
+    unlocks = store.read("share_unlock")
+    tick(progress, "输入就绪 inputs ready", 3, 3)
+    frames = {
+        "quotes": quotes,
+        "physics": physics,
+        "unlocks": unlocks,
+        "bars": bars.filter(pl.col("trade_date").is_between(start, end)),
+    }
+    return Panel(frames, start, end)
+
+
+def latest_stored_day(store: Any, min_share: float = 0.5) -> dt.date:
+    """The last ``daily_quote`` day with at least ``min_share`` of the busiest day's stock count: the latest
+    complete market day (a store with a whole-market window and longer single-stock histories would otherwise
+    "scan" a day on which only a handful of stocks have rows)."""
+    counts = store.query("SELECT trade_date, count(*) AS n FROM daily_quote GROUP BY trade_date")
+    if counts.is_empty():
+        raise LookupError("daily_quote is empty: load data first (`tq demo`, `tq import`, `tq ingest`)")
+    floor = min_share * counts["n"].max()
+    return counts.filter(pl.col("n") >= floor)["trade_date"].max()
+
+
+def build_panel(
+    store: Any,
+    strategy: str,
+    source: str,
+    mode: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    params: StrategyParams,
+    progress: ProgressFn | None = None,
+) -> Panel:
+    """The inputs of ``strategy`` for [start, end] from ``source``."""
+    if strategy == "csi500_timing":
+        if source == "sample":
+            return csi500_panel.file_panel(start=start, end=end, mode=mode)
+        if source.startswith("file:"):
+            return csi500_panel.file_panel(source.removeprefix("file:"), start=start, end=end, mode=mode)
+        if source == "store":
+            if start is None or end is None:
+                raise ValueError("--source store needs --start and --end")
+            return csi500_panel.store_panel(store, start, end, mode)
+        raise ValueError(f"unknown input source {source!r}: use sample, store or file:PATH")
+    from thermoquant.strategies.registry import get_strategy
+
+    lookback = get_strategy(strategy).inputs.lookback
+    if source not in PANEL_SOURCES:
+        raise ValueError(f"{strategy} reads the store: --source sample or store, not {source!r}")
+    return market_panel(store, start, end, lookback, progress)

@@ -1,0 +1,126 @@
+"""The backtest job: any registered strategy through `tq backtest`, recorded with what a replay needs, and
+`tq backtest --replay` reproducing it — also after tq.toml's fees changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from thermoquant.cli import app
+from thermoquant.config import get_settings
+from thermoquant.data.store import open_store
+from thermoquant.jobs.backtest import BacktestRequest, replay, run_backtest_job
+from thermoquant.jobs.context import JobContext
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TQ_DATA_DIR", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("TQ_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    return tmp_path / "home"
+
+
+def _run_id(output: str) -> str:
+    return output.split("run_id=")[1].split("（")[0].strip()
+
+
+def test_strategies_list_prints_every_parameter_with_default_and_unit(home: Path) -> None:
+    result = runner.invoke(app, ["strategies", "list"])
+    assert result.exit_code == 0, result.output
+    for text in ("csi500_timing", "thermo_scan", "breadth_low", "16.0", "min_amount", "20000000.0", "CNY",
+                 "max_positions", "lookback: 250 trading days"):  # fmt: skip
+        assert text in result.output, text
+
+
+def test_backtest_records_config_inputs_and_replays_identically(home: Path, monkeypatch) -> None:
+    done = runner.invoke(app, ["backtest", "csi500_timing", "--mode", "etf", "-p", "weight=0.9"])
+    assert done.exit_code == 0, done.output
+    rid = _run_id(done.output)
+    report = home / "reports" / f"{rid}.html"
+    assert report.exists() and str(report) in done.output.replace("\n", "")
+    with open_store(init=False) as store:
+        row = store.read("backtest_log", where={"run_id": rid}).row(0, named=True)
+        trades = store.read("trades", where={"run_id": rid})
+    config, inputs = json.loads(row["config"]), json.loads(row["inputs"])
+    assert config["fill"] == "next_open" and config["fees"]["commission_rate"] == 0.00025
+    assert [r["sell"] for r in config["market_rules"]["stamp_duty"]][-1] == 0.0005
+    assert inputs["source"] == "sample" and inputs["mode"] == "etf" and set(inputs["frames"]) == {
+        "bars", "benchmark", "csi500", "events"
+    }  # fmt: skip
+    assert json.loads(row["params"])["weight"] == 0.9 and trades.height > 0
+    # tq.toml (here: its environment override) changes after the run: the replay still uses the recorded fees
+    monkeypatch.setenv("TQ_FEES__COMMISSION_RATE", "0.003")
+    get_settings.cache_clear()
+    again = runner.invoke(app, ["backtest", "--replay", rid])
+    assert again.exit_code == 0, again.output
+    assert (
+        "输入 inputs: 相同 identical" in again.output and "指标 metrics: 完全相同 identical" in again.output
+    )
+    fresh = runner.invoke(
+        app, ["backtest", "csi500_timing", "--mode", "etf", "-p", "weight=0.9", "--no-record"]
+    )
+    assert "已记录" not in fresh.output
+    assert (
+        fresh.output.split("总收益 total return")[1][:40] != done.output.split("总收益 total return")[1][:40]
+    )
+
+
+def test_replay_says_when_the_recorded_metrics_differ(home: Path) -> None:
+    ctx = JobContext()
+    job = run_backtest_job(ctx, BacktestRequest("csi500_timing"), report_to=False)
+    with open_store(init=False) as store:
+        store.execute(
+            "UPDATE backtest_log SET metrics = ? WHERE run_id = ?",
+            [json.dumps({**job.run.summary, "total_return": 9.99}), job.run_id],
+        )
+    result = replay(ctx, job.run_id)
+    assert result.inputs_identical and not result.metrics_identical
+    assert any(d.startswith("metric total_return: 9.99 →") for d in result.differences)
+    cli = runner.invoke(app, ["backtest", "--replay", job.run_id])
+    assert cli.exit_code == 1 and "不同 differ" in cli.output
+
+
+def test_backtest_list_and_show(home: Path) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    empty = runner.invoke(app, ["backtest", "list"])
+    assert empty.exit_code == 0 and "为空" in empty.output
+    done = runner.invoke(app, ["backtest", "csi500_timing", "--no-report"])
+    rid = _run_id(done.output)
+    listed = runner.invoke(app, ["backtest", "list"])
+    assert rid in listed.output and "+180.03%" in listed.output and "45" in listed.output
+    shown = runner.invoke(app, ["backtest", "show", rid])
+    assert shown.exit_code == 0 and '"breadth_low": 16.0' in shown.output and "index_nav" in shown.output
+    missing = runner.invoke(app, ["backtest", "show", "nope"])
+    assert missing.exit_code == 1 and "tq backtest list" in missing.output
+
+
+def test_start_before_the_sample_is_an_error_and_unknown_fill_a_usage_error(home: Path) -> None:
+    early = runner.invoke(app, ["backtest", "csi500_timing", "--start", "2015-01-01", "--end", "2016-03-31"])
+    assert early.exit_code == 1 and "--source store" in early.output and "Traceback" not in early.output
+    bad = runner.invoke(app, ["backtest", "csi500_timing", "--fill", "magic"])
+    assert bad.exit_code == 2 and "index_nav" in bad.output
+
+
+def test_params_from_tq_toml_and_the_command_line(home: Path, tmp_path: Path) -> None:
+    (tmp_path / "tq.toml").write_text(
+        "[strategies.csi500_timing]\nbreadth_low = 20\nheat_exit = 2\n", "utf-8"
+    )
+    get_settings.cache_clear()
+    toml = runner.invoke(app, ["backtest", "csi500_timing", "--no-report"])
+    cli = runner.invoke(app, ["backtest", "csi500_timing", "--no-report", "-p", "breadth_low=18"])
+    with open_store(init=False) as store:
+        got = {r["run_id"]: json.loads(r["params"]) for r in store.read("backtest_log").iter_rows(named=True)}
+    assert got[_run_id(toml.output)]["breadth_low"] == 20.0 and got[_run_id(toml.output)]["heat_exit"] == 2.0
+    assert got[_run_id(cli.output)]["breadth_low"] == 18.0 and got[_run_id(cli.output)]["heat_exit"] == 2.0
+    (tmp_path / "tq.toml").write_text("[strategies.csi500_timing]\nbreadth_lo = 20\n", "utf-8")
+    get_settings.cache_clear()
+    bad = runner.invoke(app, ["backtest", "csi500_timing", "--no-report"])
+    assert bad.exit_code != 0 and "tq.toml [strategies.csi500_timing]" in str(bad.exception) + bad.output
