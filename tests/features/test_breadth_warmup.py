@@ -14,7 +14,7 @@ import pytest
 
 from thermoquant.data.sources.sample import sample_path
 from thermoquant.features.sentiment import BREADTH_MIN_MA_COVERAGE, breadth
-from thermoquant.strategies.csi500_timing import signals
+from thermoquant.strategies.csi500_timing import timing_signals
 
 START = dt.date(2023, 11, 1)
 
@@ -63,11 +63,11 @@ def test_no_false_composite_entry_on_data_that_starts_late(
     frame = reference.drop("breadth").join(
         late_breadth.select("trade_date", "breadth"), on="trade_date", how="left"
     )
-    out = signals(frame, start=START).head(19)
+    out = timing_signals(frame, start=START).head(19)
     assert "Composite" not in out["logic"].to_list()  # was a Composite entry on the 2nd day (breadth 0 < 16)
     # every warm-up entry is one the upstream breadth (far above 16 there) also takes: the FirstNeg entry stays.
     # (Exits are not compared: with breadth unknown the breadth > 79 exit cannot fire, and upstream's does.)
-    upstream = signals(reference, start=START).head(19)
+    upstream = timing_signals(reference, start=START).head(19)
     assert upstream["breadth"].min() > 16.0
     entries = set(out.filter(pl.col("signal") == 1)["trade_date"].to_list())
     assert entries and entries <= set(upstream.filter(pl.col("signal") == 1)["trade_date"].to_list())
