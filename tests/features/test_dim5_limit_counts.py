@@ -121,3 +121,46 @@ def test_limit_counts_with_st_status_and_listing_dates(sample_market: pl.DataFra
     expected = _expected_counts(day.with_columns(n_since.alias("_n")), pl.col("is_st"), pl.col("_n"))
     assert expected[0] == 85
     assert (got["n_limit_up"], got["n_limit_down"]) == expected
+
+
+@pytest.mark.shared
+def test_store_bars_carry_listing_dates_and_st_for_the_limit_counts(
+    sample_market: pl.DataFrame, real_data: Path, tmp_store: Store
+) -> None:
+    """What ``tq features compute --dims 5`` reads: stored bars (null is_st) with stock_info listing dates and
+    st_history intervals from the same stock list give the counts of the test above (85 limit-ups, N翱捷's
+    −34 % STAR debut not a limit-down)."""
+    from thermoquant.jobs.market import store_bars_qfq
+
+    lst = pl.read_csv(real_data / "xbx_market" / "stock_list.csv")
+    lst = lst.with_columns(pl.Series("symbol", normalize_symbols(lst["code"])))
+    tmp_store.upsert(
+        "stock_info",
+        lst.select(
+            "symbol", pl.col("name_last").alias("name"), pl.col("first_date").str.to_date().alias("list_date")
+        ).with_columns(pl.lit("test").alias("source")),
+    )
+    st = lst.filter(pl.col("name_last").str.contains("ST") & (pl.col("last_date") == DAY.isoformat()))
+    tmp_store.upsert(
+        "st_history",
+        st.select(
+            "symbol",
+            pl.lit(DAY).alias("start_date"),
+            pl.lit(DAY).alias("end_date"),
+            pl.lit("ST").alias("kind"),
+            pl.lit("test").alias("source"),
+        ),
+    )
+    tmp_store.upsert("daily_quote", sample_market.filter(pl.col("trade_date") == DAY))
+    bars, _ = store_bars_qfq(tmp_store, None)
+    assert bars["is_st"].sum() == st.height and bars["list_date"].null_count() == 0
+    out = compute(bars, names=["mkt_limit_up_count", "mkt_limit_down_count"])
+    expected = market_sentiment(
+        sample_market.filter(pl.col("trade_date") == DAY)
+        .drop("is_st")
+        .join(lst.select("symbol", pl.col("first_date").str.to_date().alias("list_date")), on="symbol")
+        .join(st.select("symbol", pl.lit(True).alias("is_st")), on="symbol", how="left")
+    ).row(0, named=True)
+    assert expected["n_limit_up"] == 85
+    assert out["mkt_limit_up_count"].unique().to_list() == [85.0]
+    assert out["mkt_limit_down_count"].unique().to_list() == [float(expected["n_limit_down"])]
