@@ -258,6 +258,22 @@ def test_split_event_scales_position_and_keeps_value() -> None:
     assert res.gross[1] == pytest.approx(res.gross[0])
 
 
+def test_split_pays_the_fractional_share_in_cash() -> None:
+    """1,000 shares through a 1:1.1454 split: 1,145 whole shares and 0.4 share paid at the previous close on the
+    new basis (10 / 1.1454 CNY); value is kept to the cent."""
+    ratio = 1.1454
+    d0 = (10.0, 10.0, 10.0, 10.0, 1e6)
+    d1 = (8.73, 8.73, 8.73, 8.73, 1e6)
+    m = market([[d0, d1]], stamp=0.0)
+    m.events = np.array([[1, 0, ratio, 0.0]])
+    res = run_orders(m, orders(m, [(0, 0, 1000, "open")]), config=CFG)
+    assert res.positions[0].tolist() == [1000.0, 1145.0]
+    fraction = 1000 * ratio - 1145
+    assert res.cash[1] - res.cash[0] == pytest.approx(fraction * 10.0 / ratio, abs=1e-9)
+    # the split itself moves no value: at the reference price the day starts with the previous close's equity
+    assert res.cash[1] + 1145 * 10.0 / ratio == pytest.approx(res.equity[0], abs=1e-6)
+
+
 def test_round_trips_pnl_and_holding_days() -> None:
     d = [(10.0, 10.0, 10.0, 10.0 + t, 1e7) for t in range(5)]
     d = [(c, c, c, c, v) for _, _, _, c, v in d]

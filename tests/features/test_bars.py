@@ -52,3 +52,23 @@ def test_weekly_and_monthly_bars(raw: pl.DataFrame) -> None:
     # bars are labelled with their last trading day: never later than the data they summarise
     assert (wk["trade_date"] >= wk["period_start"]).all()
     assert mo.filter(pl.col("trade_date").dt.year() == 2014).height == 12
+
+
+def test_qfq_scales_vendor_limit_prices_with_the_close() -> None:
+    """A limit-up close stays at its (vendor) limit price after forward adjustment: both are prices of the day."""
+    days = [dt.date(2024, 6, 3), dt.date(2024, 6, 4)]
+    bars = pl.DataFrame(
+        {
+            "symbol": ["600000.SH"] * 2,
+            "trade_date": days,
+            "close": [11.0, 5.5],
+            "pre_close": [10.0, 5.0],
+            "up_limit": [11.0, 5.5],
+            "down_limit": [9.0, 4.5],
+            "adj_factor": [1.0, 2.0],  # a 1:1 bonus issue on the second day
+        }
+    )
+    out = qfq(bars)
+    assert out["close"].to_list() == [5.5, 5.5]
+    assert out["up_limit"].to_list() == out["close"].to_list()
+    assert out["down_limit"].to_list() == [4.5, 4.5]

@@ -189,6 +189,26 @@ def test_etf_mode_through_engine(real_data: Path, reference) -> None:
     assert -1 < s["max_drawdown"] < 0 and s["trades"] > 10
 
 
+def test_etf_split_pays_the_fractional_share_in_cash(real_data: Path) -> None:
+    """100,100 shares of 510500 through the real 2022-08-29 1:1.1454 split: 114,654 whole shares, and the
+    0.54 share left over is paid at the 08-26 close on the new basis (7.22 / 1.1454 CNY), 3.40 CNY."""
+    from thermoquant.backtest.engine import EngineConfig, run_orders
+    from thermoquant.backtest.rules import market_arrays
+
+    etf = csi500_data.etf_bars(real_data / "sample" / "etf_510500_daily_2013_2026.csv")
+    bars = etf.filter(pl.col("trade_date").is_between(dt.date(2022, 8, 22), dt.date(2022, 9, 2)))
+    splits = [(csi.ETF_SYMBOL, d, r, 0.0) for d, r in csi500_data.ETF_510500_SHARE_EVENTS]
+    m = market_arrays(bars, splits=splits)
+    days = list(m.dates.astype(object))
+    j = days.index(dt.date(2022, 8, 29))
+    orders = pl.DataFrame({"symbol": [csi.ETF_SYMBOL], "trade_date": [days[0]], "quantity": [100_100.0]})
+    res = run_orders(m, orders, config=EngineConfig(init_cash=1_000_000.0))
+    assert (res.positions[0, j - 1], res.positions[0, j]) == (100_100.0, 114_654.0)
+    paid = res.cash[j] - res.cash[j - 1]
+    assert paid == pytest.approx((100_100 * 1.1454 - 114_654) * 7.22 / 1.1454, abs=1e-6)
+    assert round(paid, 2) == 3.40
+
+
 def _pinned(s: dict[str, float]) -> tuple[int, str, str, str]:
     return int(s["trades"]), f"{s['win_rate']:.1%}", f"{s['total_return']:+.2%}", f"{s['max_drawdown']:.2%}"
 

@@ -64,7 +64,9 @@ class MarketArrays:
         lot_min, lot_step: minimum buy quantity and its step, shares, per symbol.
         fee_group: per symbol, the row of the fee tables that applies to it (e.g. its board).
         stamp_buy, stamp_sell, transfer_rate: ``(G, T)`` fractions of the order value per fee group and day.
-        events: corporate actions as (day index, stock index, share ratio, cash per old share) rows.
+        events: corporate actions as (day index, stock index, share ratio, cash per old share) rows: on that
+            day's start the holding becomes floor(shares × ratio) and the fractional share is paid in cash at the
+            previous close on the new basis (previous close / ratio); the cash per old share is credited too.
     """
 
     symbols: list[str]

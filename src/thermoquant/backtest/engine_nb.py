@@ -263,16 +263,28 @@ def _new_book(n, T, init_cash, keep_positions):
 
 @njit(cache=True)
 def _start_day(t, ev, ev_ptr, book):
-    """Clear T+1 locks and apply the corporate actions of day t (split ratio, cash dividend per old share)."""
+    """Clear T+1 locks and apply the corporate actions of day t, before any order of the day.
+
+    Cash dividend: ``cash`` CNY per old share. Split / unit conversion with ``ratio`` new shares per old share: the
+    holding becomes ``floor(pos × ratio)`` whole shares and the fractional remainder is paid in cash at the
+    reference price of the day, the previous valid close on the new basis (``last close / ratio``, the exchange's
+    ex-split reference price; the value the fraction had at that close), so a split moves no value.
+    """
     book.locked[:] = 0.0
     pos = book.pos
     while ev_ptr < ev.day.shape[0] and ev.day[ev_ptr] <= t:
         if ev.day[ev_ptr] == t:
             s = ev.stock[ev_ptr]
+            ratio = ev.ratio[ev_ptr]
             book.cash[0] += pos[s] * ev.cash[ev_ptr]
-            if ev.ratio[ev_ptr] > 0.0 and ev.ratio[ev_ptr] != 1.0:
-                pos[s] = np.floor(pos[s] * ev.ratio[ev_ptr] + _EPS)
-                book.last_px[s] = book.last_px[s] / ev.ratio[ev_ptr]
+            if ratio > 0.0 and ratio != 1.0:
+                new_shares = pos[s] * ratio
+                whole = np.floor(new_shares + _EPS)
+                book.last_px[s] = book.last_px[s] / ratio
+                fraction = new_shares - whole
+                if fraction > _EPS and book.last_px[s] > 0.0:
+                    book.cash[0] += fraction * book.last_px[s]
+                pos[s] = whole
         ev_ptr += 1
     return ev_ptr
 

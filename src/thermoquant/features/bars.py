@@ -11,7 +11,9 @@ from typing import Literal
 
 import polars as pl
 
-PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "pre_close")
+PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "pre_close", "up_limit", "down_limit")
+"""Columns :func:`qfq` scales: every price in CNY per share of the day, limit prices included (so a vendor limit
+stays comparable with the adjusted close)."""
 
 
 #: A step previous close / pre_close outside this range is taken for a data error (e.g. a pre_close in other

@@ -9,7 +9,10 @@ The three seed-004 computations reproduce the upstream CSI500 pipeline exactly (
   schedule's latest ``effective_date`` ≤ *t*. Like the reference, every stock's closes are laid out on the full
   trading calendar (a missing or NaN row is a NaN), and the rolling mean needs 20 valid values in the last 20
   calendar rows — so a stock suspended in the last 20 days counts in the denominator (if it trades today) but not
-  above its MA. ``skip_suspended=True`` instead windows over the stock's own valid rows only.
+  above its MA. ``skip_suspended=True`` instead windows over the stock's own valid rows only. A day on which fewer
+  than :data:`BREADTH_MIN_MA_COVERAGE` of those constituents have a full MA window (data that starts late, the
+  warm-up of the first ``window − 1`` days) has a null breadth, not 0 %: "nobody above the MA" and "nobody has an
+  MA yet" are not the same reading, and the first one fires the seed's breadth < 16 entry.
 * **heat_z** = (amount − rolling-20 mean of amount) / rolling-20 standard deviation of amount, ``ddof=1`` (pandas'
   default, which the reference uses; ``ddof=0`` is off by up to 0.09).
 * **etf_turnover** (%) = volume / fd_share × 100 where fd_share is the fund's shares outstanding published for the
@@ -31,6 +34,7 @@ from thermoquant.features.registry import Out, factor_group
 __all__ = [
     "AD_STRONG",
     "AD_WEAK",
+    "BREADTH_MIN_MA_COVERAGE",
     "breadth",
     "etf_turnover",
     "heat_z",
@@ -43,6 +47,11 @@ AD_STRONG: float = 1.5
 """Advance/decline ratio above which the market is labelled strong (seed 003: 涨跌比 >1.5 强势)."""
 AD_WEAK: float = 0.67
 """Advance/decline ratio below which the market is labelled weak (seed 003: 涨跌比 <0.67 弱势)."""
+BREADTH_MIN_MA_COVERAGE: float = 0.9
+"""Least fraction (0–1) of the day's constituents with a valid close that must also have a full MA window for the
+day's breadth to be reported; below it breadth is null. 0.9 lets a few suspended or newly listed members through
+(on the upstream CSI500 data 2019–2026 it is 1 on every day, so the golden series is unchanged) and
+stops the warm-up: a series that starts with ``window − 1`` days of history has no MA at all."""
 
 
 def heat_z_expr(column: str = "amount", window: int = 20, ddof: int = 1) -> pl.Expr:
@@ -114,6 +123,7 @@ def breadth(
     window: int = 20,
     dates: pl.Series | Sequence[dt.date] | None = None,
     skip_suspended: bool = False,
+    min_ma_coverage: float = BREADTH_MIN_MA_COVERAGE,
 ) -> pl.DataFrame:
     """Index breadth per day (seed 004): % of constituents in force whose close is above their own MA(window).
 
@@ -127,11 +137,16 @@ def breadth(
         skip_suspended: False (default, the reference): the window runs over calendar rows and needs ``window``
             valid closes in the last ``window`` rows. True: NaN/missing rows are dropped first, so the window
             counts the stock's own trading days.
+        min_ma_coverage: breadth is null on a day where fewer than this fraction (0–1) of the ``n_valid`` members
+            have a full MA window (``n_ma``); 0 reports every day with a valid close (the old warm-up zeros).
 
     Returns:
-        (trade_date, breadth %, n_above, n_valid, n_members): ``n_valid`` members with a valid close that day (the
-        denominator), ``n_members`` in force per the schedule. breadth is null where ``n_valid`` is 0.
+        (trade_date, breadth %, n_above, n_valid, n_ma, n_members): ``n_valid`` members with a valid close that day
+        (the denominator), ``n_ma`` of them with a full MA window, ``n_members`` in force per the schedule. breadth
+        is null where ``n_valid`` is 0 or ``n_ma < min_ma_coverage × n_valid``.
     """
+    if not 0.0 <= min_ma_coverage <= 1.0:
+        raise ValueError(f"min_ma_coverage is a fraction in [0, 1], got {min_ma_coverage}")
     c = closes.select(
         pl.col("symbol").cast(pl.Utf8), pl.col("trade_date").cast(pl.Date), pl.col("close").cast(pl.Float64)
     ).with_columns(pl.col("close").fill_nan(None))
@@ -157,6 +172,7 @@ def breadth(
         "symbol",
         "trade_date",
         pl.col("close").is_not_null().alias("_valid"),
+        (pl.col("close").is_not_null() & pl.col("_ma").is_not_null()).alias("_has_ma"),
         ((pl.col("close") > pl.col("_ma")) & ~pl.col("_flat")).fill_null(False).alias("_above"),
     )
     members = members_in_force(schedule, report)
@@ -166,18 +182,20 @@ def breadth(
         .agg(
             pl.col("_above").fill_null(False).sum().cast(pl.Int64).alias("n_above"),
             pl.col("_valid").fill_null(False).sum().cast(pl.Int64).alias("n_valid"),
+            pl.col("_has_ma").fill_null(False).sum().cast(pl.Int64).alias("n_ma"),
             pl.len().cast(pl.Int64).alias("n_members"),
         )
     )
     out = pl.DataFrame({"trade_date": report}).join(out, on="trade_date", how="left").sort("trade_date")
     return out.select(
         "trade_date",
-        pl.when(pl.col("n_valid") > 0)
+        pl.when((pl.col("n_valid") > 0) & (pl.col("n_ma") >= min_ma_coverage * pl.col("n_valid")))
         .then(100.0 * pl.col("n_above") / pl.col("n_valid"))
         .otherwise(None)
         .alias("breadth"),
         pl.col("n_above").fill_null(0),
         pl.col("n_valid").fill_null(0),
+        pl.col("n_ma").fill_null(0),
         pl.col("n_members").fill_null(0),
     )
 
@@ -222,20 +240,27 @@ def etf_turnover(bars: pl.DataFrame, fund_share: pl.DataFrame) -> pl.DataFrame:
 
 
 def _limit_columns(df: pl.DataFrame) -> pl.DataFrame:
-    """Add ``up_limit``/``down_limit`` (CNY, null = no limit) from each board's dated rule
-    (:func:`thermoquant.market.limits.with_limit_prices`) where the frame does not carry vendor limit prices.
-    Uses ``is_st`` and ``list_date`` columns when present (without ``is_st`` every stock gets its board's ordinary
-    limit). NaN limits become null: Polars orders NaN above every number, a null never compares true."""
-    if "up_limit" in df.columns and "down_limit" in df.columns:
-        return df.with_columns(pl.col("up_limit", "down_limit").cast(pl.Float64).fill_nan(None))
+    """Set ``up_limit``/``down_limit`` (CNY, null = no limit) on every row.
+
+    A vendor limit price in the frame is kept where it is a number; where it is null or NaN, or the frame has no
+    such column (the bundled 2021 market, Baostock, AKShare), the price comes from each board's dated rule
+    (:func:`thermoquant.market.limits.with_limit_prices`: board, ST status, listing-day rules, 0.01 CNY tick).
+    Uses ``is_st`` and ``list_date`` columns when present (a null ``is_st``, or no column, is taken for "not ST":
+    the stock gets its board's ordinary limit). NaN limits become null: Polars orders NaN above every number, a
+    null never compares true."""
     from thermoquant.market.limits import with_limit_prices
 
-    return with_limit_prices(
-        df,
+    vendor = [c for c in ("up_limit", "down_limit") if c in df.columns]
+    base = df.with_columns(pl.col(c).cast(pl.Float64).fill_nan(None).alias(f"_vendor_{c}") for c in vendor)
+    ruled = with_limit_prices(
+        base.drop(vendor),
         prev_close_col="pre_close",
         date_col="trade_date",
         st_col="is_st" if "is_st" in df.columns else None,
         listing_date_col="list_date" if "list_date" in df.columns else None,
+    )
+    return ruled.with_columns(pl.coalesce(f"_vendor_{c}", c).alias(c) for c in vendor).drop(
+        [f"_vendor_{c}" for c in vendor]
     )
 
 

@@ -29,10 +29,30 @@ class FeaturesResult:
     target: Path
 
 
+def with_listing_and_st(store: object, bars: pl.DataFrame) -> pl.DataFrame:
+    """``bars`` with ``list_date`` from ``stock_info`` and ``is_st`` filled from ``st_history`` where the bar's own
+    flag is null: the inputs of each day's limit price (listing-day rules, the 5 % ST band). A table without rows
+    leaves the bars as they are (no listing rule; a null ``is_st`` counts as not ST)."""
+    from thermoquant.market.st import st_flags
+
+    info = store.read("stock_info", columns=["symbol", "list_date"])  # type: ignore[attr-defined]
+    if info.height:
+        bars = bars.drop("list_date", strict=False).join(info.unique("symbol"), on="symbol", how="left")
+    history = store.read("st_history", columns=["symbol", "start_date", "end_date", "kind"])  # type: ignore[attr-defined]
+    if history.height:
+        flags = st_flags(bars.select("symbol", "trade_date"), history, date_col="trade_date")["is_st"]
+        own = (
+            bars["is_st"] if "is_st" in bars.columns else pl.Series("is_st", [None] * bars.height, pl.Boolean)
+        )
+        bars = bars.with_columns(own.fill_null(flags).alias("is_st"))
+    return bars
+
+
 def store_bars_qfq(store: object, symbols: list[str] | None) -> tuple[pl.DataFrame, int]:
     """Stored daily bars forward-adjusted at each stock's last bar: stored adjustment factors, else the factors the
-    exchange pre_close implies. Returns (bars, number of stocks whose factors were derived)."""
-    df = store.read("daily_quote", symbols=symbols)  # type: ignore[attr-defined]
+    exchange pre_close implies; with listing dates and ST flags (:func:`with_listing_and_st`).
+    Returns (bars, number of stocks whose factors were derived)."""
+    df = with_listing_and_st(store, store.read("daily_quote", symbols=symbols))  # type: ignore[attr-defined]
     adj = store.read("adj_factor", symbols=symbols, columns=["symbol", "trade_date", "adj_factor"])  # type: ignore[attr-defined]
     derived = adj_factor_from_pre_close(df.join(adj.select("symbol").unique(), on="symbol", how="anti"))
     return qfq(df, pl.concat([adj, derived])), derived["symbol"].n_unique()
