@@ -10,9 +10,11 @@ The three seed-004 computations reproduce the upstream CSI500 pipeline exactly (
   trading calendar (a missing or NaN row is a NaN), and the rolling mean needs 20 valid values in the last 20
   calendar rows — so a stock suspended in the last 20 days counts in the denominator (if it trades today) but not
   above its MA. ``skip_suspended=True`` instead windows over the stock's own valid rows only. A day on which fewer
-  than :data:`BREADTH_MIN_MA_COVERAGE` of those constituents have a full MA window (data that starts late, the
-  warm-up of the first ``window − 1`` days) has a null breadth, not 0 %: "nobody above the MA" and "nobody has an
-  MA yet" are not the same reading, and the first one fires the seed's breadth < 16 entry.
+  than :data:`BREADTH_MIN_MA_COVERAGE` of those constituents have data reaching back a whole window (data that
+  starts late: the warm-up of the first ``window − 1`` days) has a null breadth, not 0 %: "nobody above the MA"
+  and "nobody has an MA yet" are not the same reading, and the first one fires the seed's breadth < 16 entry.
+  Suspensions inside the window do not make a day null (the mass halts of July 2015 are a reading of the market,
+  and the breadth < 16 entry is meant to fire there).
 * **heat_z** = (amount − rolling-20 mean of amount) / rolling-20 standard deviation of amount, ``ddof=1`` (pandas'
   default, which the reference uses; ``ddof=0`` is off by up to 0.09).
 * **etf_turnover** (%) = volume / fd_share × 100 where fd_share is the fund's shares outstanding published for the
@@ -138,11 +140,12 @@ def breadth(
             valid closes in the last ``window`` rows. True: NaN/missing rows are dropped first, so the window
             counts the stock's own trading days.
         min_ma_coverage: breadth is null on a day where fewer than this fraction (0–1) of the ``n_valid`` members
-            have a full MA window (``n_ma``); 0 reports every day with a valid close (the old warm-up zeros).
+            have data reaching back ``window`` rows (``n_ma``; suspended rows inside count); 0 reports every day
+            with a valid close (the old warm-up zeros).
 
     Returns:
         (trade_date, breadth %, n_above, n_valid, n_ma, n_members): ``n_valid`` members with a valid close that day
-        (the denominator), ``n_ma`` of them with a full MA window, ``n_members`` in force per the schedule. breadth
+        (the denominator), ``n_ma`` of them with data reaching back a whole window, ``n_members`` in force per the schedule. breadth
         is null where ``n_valid`` is 0 or ``n_ma < min_ma_coverage × n_valid``.
     """
     if not 0.0 <= min_ma_coverage <= 1.0:
@@ -172,7 +175,11 @@ def breadth(
         "symbol",
         "trade_date",
         pl.col("close").is_not_null().alias("_valid"),
-        (pl.col("close").is_not_null() & pl.col("_ma").is_not_null()).alias("_has_ma"),
+        # warmed up: the stock's rows reach back a whole window (suspended days inside it still count: a halt is
+        # a reading of the market, missing history is not)
+        (pl.col("close").is_not_null() & (pl.int_range(pl.len()).over("symbol") >= window - 1)).alias(
+            "_has_ma"
+        ),
         ((pl.col("close") > pl.col("_ma")) & ~pl.col("_flat")).fill_null(False).alias("_above"),
     )
     members = members_in_force(schedule, report)
