@@ -39,12 +39,34 @@ def test_changed_rows_are_counted_and_written(store: Store) -> None:
         close=pl.when(pl.col("symbol") == "600000.SH").then(pl.col("close") + 0.01).otherwise(pl.col("close"))
     )
     assert store.upsert("daily_quote", changed) == 2
-    # null → value and value → null both count as a change
+    # null → value counts as a change; a null over a value does not (it never erases: see the next test)
     assert store.upsert("daily_quote", changed.with_columns(volume=pl.lit(5.0))) == 4
-    assert store.upsert("daily_quote", changed.with_columns(volume=pl.lit(None, pl.Float64))) == 4
+    assert store.upsert("daily_quote", changed.with_columns(volume=pl.lit(None, pl.Float64))) == 0
     back = store.read("daily_quote", symbols=["600000.SH"])
     assert back["close"].to_list() == pytest.approx([9.61, 9.41])
-    assert back["volume"].null_count() == 2
+    assert back["volume"].to_list() == [5.0, 5.0]
+
+
+def test_a_null_never_erases_a_stored_value(store: Store) -> None:
+    """Issue 13 §1: a later source without turnover / pre_close (a null column) leaves the stored values."""
+    first = bars().with_columns(turnover=pl.Series([1.1, 1.2, 2.1, 2.2]), is_st=pl.lit(False))
+    store.upsert("daily_quote", first)
+    later = bars().with_columns(
+        close=pl.col("close") + 0.5, turnover=pl.lit(None, pl.Float64), is_st=pl.lit(None, pl.Boolean)
+    )
+    assert store.upsert("daily_quote", later) == 4, "the closes changed"
+    back = store.read("daily_quote")
+    assert back["turnover"].to_list() == [1.1, 1.2, 2.1, 2.2]
+    assert back["is_st"].to_list() == [False] * 4
+    assert back["close"].to_list() == pytest.approx([10.6, 10.8, 10.1, 9.9])
+    # a writer that must clear a value says so
+    assert (
+        store.upsert(
+            "daily_quote", later.head(1).select("symbol", "trade_date", "turnover"), replace_nulls=True
+        )
+        == 1
+    )
+    assert store.read("daily_quote")["turnover"].to_list() == [None, 1.2, 2.1, 2.2]
 
 
 def test_new_rows_mixed_with_unchanged(store: Store) -> None:

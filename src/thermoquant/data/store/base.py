@@ -4,10 +4,18 @@ Upsert semantics (both backends):
 
 - the frame is validated and cast by :func:`prepare_frame` first; nothing is written when it fails;
 - a batch is one transaction: it is stored whole or not at all;
-- a row is *changed* when its key is new, or when any of the frame's non-key columns differs from the stored value
-  (``IS DISTINCT FROM``, so null vs value counts as a difference and null vs null does not). Only changed rows are
-  written, and their number is what `upsert` returns; re-running an import therefore writes nothing and returns 0;
-- columns absent from the frame are left untouched on update and null on insert.
+- **a null never replaces a stored value**: an update sets a column to the frame's value only where that value is
+  not null (``COALESCE(new, stored)``), so a source that lacks a column (Tushare has no turnover, AKShare no
+  pre_close) or leaves a cell empty cannot erase what a better source stored. Columns absent from the frame are
+  likewise left untouched on update, and null on insert. A writer that must clear a value passes
+  ``replace_nulls=True`` (the frame's nulls are then written as nulls);
+- a row is *changed* when its key is new, or when any of the frame's non-null, non-key values differs from the
+  stored value (``IS DISTINCT FROM``; with ``replace_nulls`` a null over a value counts too). Only changed rows
+  are written, and their number is what `upsert` returns; re-running an import therefore writes nothing and
+  returns 0.
+
+Which value should win when two sources both have one (source priority, lossy values) is decided before the
+store, by :mod:`thermoquant.data.merge`; the store only guarantees that nothing is erased by a null.
 
 Reads return frames typed exactly as :meth:`Table.polars_schema`.
 """
@@ -60,8 +68,8 @@ class Store(ABC):
         """Run a SELECT of `table`'s columns (names preserved) and return the frame (cast later)."""
 
     @abstractmethod
-    def _upsert_prepared(self, table: Table, df: pl.DataFrame) -> int:
-        """Write a validated frame in one transaction; return the number of changed rows."""
+    def _upsert_prepared(self, table: Table, df: pl.DataFrame, replace_nulls: bool) -> int:
+        """Write a validated frame in one transaction; return the number of changed rows (module doc)."""
 
     @abstractmethod
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
@@ -153,13 +161,16 @@ class Store(ABC):
         return int(value) if value is not None else 0
 
     # ------------------------------------------------------------------ writes
-    def upsert(self, table: str, df: pl.DataFrame) -> int:
-        """Insert or update the rows of `df` in `table` (see the module doc); return the number of changed rows."""
+    def upsert(self, table: str, df: pl.DataFrame, *, replace_nulls: bool = False) -> int:
+        """Insert or update the rows of `df` in `table`; return the number of changed rows.
+
+        A null in `df` leaves the stored value as it is unless `replace_nulls` (see the module doc).
+        """
         spec = get_table(table)
         prepared = prepare_frame(spec, df)
         if prepared.height == 0:
             return 0
-        return self._upsert_prepared(spec, prepared)
+        return self._upsert_prepared(spec, prepared, replace_nulls)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Run one write statement (DDL or DML) in its own transaction. Placeholders are `?`.
@@ -323,24 +334,29 @@ class Store(ABC):
         )
 
     # ------------------------------------------------------------------ shared SQL
-    def _changed_rows_insert_sql(self, table: Table, cols: list[str], stage: str) -> str:
-        """INSERT … SELECT of the staged rows that are new or differ, with ON CONFLICT DO UPDATE of `cols`."""
+    def _changed_rows_insert_sql(self, table: Table, cols: list[str], stage: str, replace_nulls: bool) -> str:
+        """INSERT … SELECT of the staged rows that are new or bring a different value, with ON CONFLICT DO UPDATE
+        of `cols` (a staged null keeps the stored value unless `replace_nulls`)."""
         keys = list(table.primary_key)
         t = quote_ident(table.name)
         collist = ", ".join(quote_ident(c) for c in cols)
         select = ", ".join(f"s.{quote_ident(c)}" for c in cols)
         join = " AND ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in keys)
         values = [c for c in cols if c not in keys]
-        diffs = [
-            self._distinct_sql(table.column(c), f"s.{quote_ident(c)}", f"t.{quote_ident(c)}") for c in values
-        ]
+        diffs = []
+        for c in values:
+            new, old = f"s.{quote_ident(c)}", f"t.{quote_ident(c)}"
+            differs = self._distinct_sql(table.column(c), new, old)
+            diffs.append(differs if replace_nulls else f"({new} IS NOT NULL AND {differs})")
         cond = f"t.{quote_ident(keys[0])} IS NULL" + (" OR " + " OR ".join(diffs) if diffs else "")
         conflict = ", ".join(quote_ident(k) for k in keys)
-        action = (
-            "DO UPDATE SET " + ", ".join(f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}" for c in values)
-            if values
-            else "DO NOTHING"
-        )
+        sets = [
+            f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}"
+            if replace_nulls
+            else f"{quote_ident(c)} = COALESCE(EXCLUDED.{quote_ident(c)}, {t}.{quote_ident(c)})"
+            for c in values
+        ]
+        action = "DO UPDATE SET " + ", ".join(sets) if values else "DO NOTHING"
         return (
             f"INSERT INTO {t} ({collist}) SELECT {select} FROM {stage} AS s LEFT JOIN {t} AS t ON {join} "
             f"WHERE {cond} ON CONFLICT ({conflict}) {action}"

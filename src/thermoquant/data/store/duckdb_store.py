@@ -182,9 +182,9 @@ class DuckDBStore(Store):
     def _select(self, table: Table, sql: str, params: list[Any]) -> pl.DataFrame:
         return self.query(sql, params)
 
-    def _upsert_prepared(self, table: Table, df: pl.DataFrame) -> int:
+    def _upsert_prepared(self, table: Table, df: pl.DataFrame, replace_nulls: bool) -> int:
         stage = "_tq_stage"
-        sql = self._changed_rows_insert_sql(table, df.columns, stage)
+        sql = self._changed_rows_insert_sql(table, df.columns, stage, replace_nulls)
         with self._transaction() as tx:
             tx.conn.register(stage, df.to_arrow())
             try:

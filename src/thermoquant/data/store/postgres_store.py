@@ -142,7 +142,7 @@ class PostgresStore(Store):
             return f"{left}::text IS DISTINCT FROM {right}::text"
         return f"{left} IS DISTINCT FROM {right}"
 
-    def _upsert_prepared(self, table: Table, df: pl.DataFrame) -> int:
+    def _upsert_prepared(self, table: Table, df: pl.DataFrame, replace_nulls: bool) -> int:
         stage = "_tq_stage"
         cols = ", ".join(quote_ident(c) for c in df.columns)
         payload = df.write_csv(include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.f").encode()
@@ -154,7 +154,7 @@ class PostgresStore(Store):
                     for i in range(0, len(view), 1 << 20):
                         copy.write(view[i : i + (1 << 20)])
                 tx.execute(f"ANALYZE {stage}")
-                tx.execute(self._changed_rows_insert_sql(table, df.columns, stage))
+                tx.execute(self._changed_rows_insert_sql(table, df.columns, stage, replace_nulls))
                 return max(tx.cur.rowcount, 0)
         except psycopg.errors.UndefinedTable as exc:
             raise NotInitializedError(f"table {table.name}: {exc} — run `tq init`") from exc
