@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="per-strategy parameter overrides: [strategies.csi500_timing] breadth_low = 20 (-p wins)",
     )
+    source_priority: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="source families best first, per table or `default`, for values two sources both have: "
+        '[source_priority] daily_quote = ["tushare", "baostock", "akshare"] (thermoquant.data.merge)',
+    )
     today: dt.date | None = Field(
         None, description="the date treated as today (TQ_TODAY); None = the current date in Asia/Shanghai"
     )

@@ -183,7 +183,7 @@ def test_tushare_fund_share_in_ten_thousands(real_data: Path, tmp_path: Path) ->
         "symbol": "510500.SH",
         "trade_date": date(2019, 1, 2),  # Tushare's own rows carry their own date: no shift
         "fd_share": pytest.approx(749_346.93e4),
-        "source": "csv:fund_share.csv",
+        "source": "tushare:fund_share.csv",
     }
 
 

@@ -60,7 +60,7 @@ def test_load_sample_without_market(store: Store) -> None:
     }
     index = store.read("index_daily")
     assert index.height == 5140
-    assert index["source"].unique().to_list() == ["csv:csi500_index_daily_2005_2026.csv"]
+    assert index["source"].unique().to_list() == ["sample:csi500_index_daily_2005_2026.csv"]
     assert store.read("daily_quote").filter(pl.col("is_suspended")).height == 25
     info = store.read("stock_info", where={"symbol": "000025.SZ"}).row(0, named=True)
     assert info["name"] == "特 力Ａ" and str(info["list_date"]) == "1993-06-21"

@@ -36,6 +36,7 @@ import polars as pl
 
 from thermoquant.data import trade_calendar
 from thermoquant.data.job_log import JobRecord, write_job_log
+from thermoquant.data.merge import MergeConfig, merge_upsert
 from thermoquant.data.sources.adapter import VendorSource
 from thermoquant.data.sources.akshare_src import AkshareSinaSource, AkshareSource
 from thermoquant.data.sources.baostock_src import BaostockSource
@@ -122,6 +123,9 @@ SERIES_SCOPE: dict[str, tuple[str, str]] = {
 # Datasets whose --symbols are series names, not security codes (left as given): macro series, industry names,
 # north-bound channels.
 NAMED_SERIES: frozenset[str] = frozenset({"macro", "industry_flow", "north_flow"})
+
+MAX_LOGGED_CONFLICTS = 50
+"""Source conflicts described one by one in job_log (all are counted)."""
 
 BATCH_ITEMS = 50
 FLUSH_SECONDS = 2.0
@@ -226,6 +230,8 @@ class IngestReport:
     status: str = "running"
     rows_written: int = 0
     """rows inserted or changed in the target table (0 on an idempotent re-run)"""
+    conflicts: list[str] = field(default_factory=list)
+    """cells where this run's source and the stored one disagreed (:class:`thermoquant.data.merge.Conflict`)"""
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.items if r.status == status)
@@ -246,6 +252,10 @@ class IngestReport:
             "rejected_rows": {r.item: r.rejected for r in self.items if r.rejected},
             "fallback_used": {
                 r.item: r.source for r in self.items if r.source and r.source != self.sources[0]
+            },
+            "source_conflicts": {
+                "count": len(self.conflicts),
+                "first": self.conflicts[:MAX_LOGGED_CONFLICTS],
             },
         }
 
@@ -446,6 +456,7 @@ def run_ingest(
     on_item: Callable[[ItemResult], None] | None = None,
     batch_items: int = BATCH_ITEMS,
     flush_seconds: float = FLUSH_SECONDS,
+    merge: MergeConfig | None = None,
     **fetch_kw: Any,
 ) -> IngestReport:
     """Ingest `dataset` into `store` from `sources` (tried in order per item); see the module docstring.
@@ -460,6 +471,8 @@ def run_ingest(
         on_plan: called once with the number of items to run; on_item: after each item (progress).
         batch_items, flush_seconds: fetched items are written (one upsert, then their checkpoints) every
             `batch_items` items or `flush_seconds` seconds, whichever comes first (see `BATCH_ITEMS`).
+        merge: source priority and tolerances for tables several sources fill (:mod:`thermoquant.data.merge`):
+            nothing stored is erased by a null, and a worse-ranked source only fills what is missing.
         fetch_kw: passed to every `fetch` (e.g. `freq='5m'` for minute bars).
     """
     table = DATASET_TABLES.get(dataset)
@@ -518,8 +531,13 @@ def run_ingest(
             between re-fetches them, and the upsert makes that harmless)."""
             frames = [f for _, f in pending if f.height]
             if frames:
-                write = WRITERS.get(dataset, lambda st, rows: st.upsert(table, rows))
-                report.rows_written += write(store, pl.concat(frames, how="vertical_relaxed"))
+                rows = pl.concat(frames, how="vertical_relaxed")
+                if dataset in WRITERS:
+                    report.rows_written += WRITERS[dataset](store, rows)
+                else:
+                    merged = merge_upsert(store, table, rows, merge)
+                    report.rows_written += merged.written
+                    report.conflicts += [str(c) for c in merged.conflicts]
             _checkpoint(store, key, [r for r, _ in pending])
             for r, _ in pending:
                 report.items.append(r)

@@ -87,7 +87,25 @@ def _k(name: str, type_: LogicalType, unit: str, doc: str) -> Column:
 SYMBOL = _k("symbol", "text", "", "security code, 6 digits + exchange suffix, e.g. 600000.SH")
 TRADE_DATE = _k("trade_date", "date", "", "trading day (exchange calendar date)")
 SOURCE = _c(
-    "source", "text", "", "where the row came from: akshare, tushare, baostock, xtquant, csv:<file>, sample"
+    "source",
+    "text",
+    "",
+    "where the row's values came from: <family> for fetched data (tushare, akshare, baostock, xtquant), "
+    "<family>:<file> for an imported file (baostock:sz.000025.csv); see thermoquant.data.merge",
+)
+LOSSY = _c(
+    "lossy",
+    "text",
+    "",
+    "columns of the row whose value the source printed with lost precision (e.g. amount in scientific "
+    "notation), comma-separated; null or empty when none. A lossy value never replaces a precise one",
+)
+CELL_SOURCES = _c(
+    "cell_sources",
+    "text",
+    "",
+    "column=family for each value of the row that came from another source family than `source` "
+    "(comma-separated, e.g. turnover=baostock); null or empty when all came from `source`",
 )
 
 
@@ -196,6 +214,8 @@ TABLES_LIST: list[Table] = [
             _c("is_suspended", "bool", "", "true when the stock did not trade that day"),
             _c("is_st", "bool", "", "under risk warning that day, where the source says"),
             SOURCE,
+            LOSSY,
+            CELL_SOURCES,
         ),
         ("symbol", "trade_date"),
     ),
@@ -220,6 +240,7 @@ TABLES_LIST: list[Table] = [
             _c("total_mv", "double", "CNY", "total market value"),
             _c("float_mv", "double", "CNY", "float market value"),
             SOURCE,
+            CELL_SOURCES,
         ),
         ("symbol", "trade_date"),
     ),
@@ -248,6 +269,8 @@ TABLES_LIST: list[Table] = [
             TRADE_DATE,
             *_ohlcv("traded volume of the index"),
             SOURCE,
+            LOSSY,
+            CELL_SOURCES,
         ),
         ("index_code", "trade_date"),
     ),
@@ -297,6 +320,8 @@ TABLES_LIST: list[Table] = [
                 "vendor's own turnover definition (Eastmoney), not vol/fd_share",
             ),
             SOURCE,
+            LOSSY,
+            CELL_SOURCES,
         ),
         ("symbol", "trade_date"),
     ),

@@ -31,7 +31,7 @@ def baostock_quotes(real_data: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
         turnover="turn",
         is_suspended=pl.col("tradestatus") == 0,
         is_st=pl.col("isST") == 1,
-        source=pl.lit("csv:stock_000025_2014_2016_baostock_unadjusted.csv"),
+        source=pl.lit("baostock:stock_000025_2014_2016_baostock_unadjusted.csv"),
     )
     valuation = raw.select(
         symbol=symbol,

@@ -40,7 +40,9 @@ from typing import Any, Protocol
 
 import polars as pl
 
+from thermoquant.data.merge import LOSSY, MergeConfig, merge_upsert
 from thermoquant.data.quality import ROW, Issue, QualityConfig, Severity, split_rejected, validate
+from thermoquant.data.schema import get_table
 from thermoquant.data.sources.csv_layouts import LAYOUTS, Layout, UnknownLayoutError, detect_layout
 from thermoquant.data.sources.csv_read import FILE_SUFFIXES, parse_columns, read_raw, to_layout_columns
 from thermoquant.data.sources.csv_symbols import resolve_symbols, symbol_from_filename
@@ -69,6 +71,8 @@ class StoreLike(Protocol):
     """What the import needs of a store (`thermoquant.data.store.Store`)."""
 
     def upsert(self, table: str, df: pl.DataFrame) -> int: ...
+
+    def read(self, table: str, **kw: Any) -> pl.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -183,10 +187,11 @@ def read_file(
         df, sym_issues, sym_notes = resolve_symbols(df, path, layout, symbol)
         issues += sym_issues
         notes += sym_notes
-    source = f"csv:{path.name}"
+    source = f"{layout.vendor}:{path.name}"
     table, tables, reference, build_notes, build_issues = build_tables(df, layout, source, repair_units)
     notes += build_notes
     issues += build_issues
+    tables = {name: mark_lossy(frame, name, issues) for name, frame in tables.items()}
     for name, frame in tables.items():
         issues += validate(frame, name, config=cfg)
     for name, frame in reference.items():
@@ -210,6 +215,32 @@ def read_file(
         warnings=[_file_issue(path, i, keys) for i in warnings],
         extra_tables=clean_tables,
         reference=clean_ref,
+    )
+
+
+LOSSY_RULES: frozenset[str] = frozenset({"sci_notation"})
+"""Warning rules whose value is stored but known imprecise: the cell is listed in the row's ``lossy`` column."""
+
+
+def mark_lossy(frame: pl.DataFrame, table: str, issues: Sequence[Issue]) -> pl.DataFrame:
+    """Fill the ``lossy`` column of a table that has one: the columns named by a :data:`LOSSY_RULES` issue on the
+    row (comma-separated), null for a row without any (the merge clears a stored flag when a precise value
+    replaces the lossy one)."""
+    if LOSSY not in get_table(table).column_names or ROW not in frame.columns:
+        return frame
+    cells: dict[int, set[str]] = {}
+    for i in issues:
+        if i.rule in LOSSY_RULES and i.row is not None and i.column:
+            cells.setdefault(i.row, set()).add(i.column)
+    flagged = pl.DataFrame(
+        {ROW: list(cells), "_lossy": [",".join(sorted(c)) for c in cells.values()]},
+        schema={ROW: frame.schema[ROW], "_lossy": pl.Utf8},
+    )
+    return (
+        frame.drop(LOSSY, strict=False)
+        .join(flagged, on=ROW, how="left")
+        .with_columns(pl.col("_lossy").alias(LOSSY))
+        .drop("_lossy")
     )
 
 
@@ -296,12 +327,31 @@ def import_paths(
 
 
 def write_results(
-    results: Sequence[ImportResult], store: StoreLike, progress: ProgressFn | None = None
+    results: Sequence[ImportResult],
+    store: StoreLike,
+    progress: ProgressFn | None = None,
+    merge: MergeConfig | None = None,
 ) -> None:
-    """Write every table frame of the results not refused (one ``store.upsert`` per table and file); fills
-    ``written``."""
+    """Write every table frame of the results not refused (one transaction per table and file) through
+    :func:`thermoquant.data.merge.merge_upsert`: nulls and lossy values never replace better stored values, and
+    the source priority decides between two good ones. Fills ``written``; a conflict between two sources becomes
+    a ``source_conflict`` warning of the file naming both values, and kept or replaced values a note."""
     writes = [(r, t, f) for r in results if not r.refused for t, f in r.tables().items() if f.height]
     for done, (result, table, frame) in enumerate(writes):
         tick(progress, f"写入 writing {table} ← {result.path.name}", done, len(writes))
-        result.written[table] = store.upsert(table, frame)
+        merged = merge_upsert(store, table, frame, merge)
+        result.written[table] = merged.written
+        result.warnings += [
+            FileIssue(
+                result.path.name, None, c.column, str(c), "source_conflict", Severity.WARNING, key=c.key
+            )
+            for c in merged.conflicts
+        ]
+        if merged.kept_stored:
+            result.notes.append(
+                f"{table}: kept {merged.kept_stored} stored value(s) over this file's (better-ranked source or "
+                "precise value over a lossy one)"
+            )
+        if merged.replaced_lossy:
+            result.notes.append(f"{table}: replaced {merged.replaced_lossy} lossy stored value(s)")
     tick(progress, "写入 writing", len(writes), len(writes))

@@ -75,6 +75,9 @@ class Layout:
         index_codes: bare codes in the file are index codes (000905 → 000905.SH, 399006 → 399006.SZ).
         price_scale: multiply prices by this (1.0; 0.01 for prices stored as integer cents).
         reference: (name, columns) of a reference series carried beside the bars (not stored), or None.
+        vendor: the source family of the data (``tushare``, ``baostock``, ``akshare`` …; ``file`` when the origin
+            is unknown): imported rows carry ``source = <vendor>:<file name>``, ranked by
+            :class:`thermoquant.data.merge.MergeConfig`.
     """
 
     name: str
@@ -88,6 +91,7 @@ class Layout:
     index_codes: bool = False
     price_scale: float = 1.0
     reference: tuple[str, tuple[str, ...]] | None = None
+    vendor: str = "file"
 
 
 def _layout(
@@ -121,6 +125,7 @@ LAYOUTS: tuple[Layout, ...] = (
         kind="strategy_reference",
         volume_unit="lots",
         amount_unit="kyuan",
+        vendor="tushare",
     ),
     _layout(
         "jerryz_master_strategy",
@@ -129,6 +134,7 @@ LAYOUTS: tuple[Layout, ...] = (
         signature={"date", "code", "open", "close", "volume", "amount", "ETF_Turnover"},
         index_codes=True,
         reference=("etf_turnover", ("etf_turnover_pct", "new_high_pct")),
+        vendor="jerryz",
     ),
     _layout(
         "baostock",
@@ -136,6 +142,7 @@ LAYOUTS: tuple[Layout, ...] = (
         _BAOSTOCK,
         signature={"date", "code", "open", "close", "volume", "amount", "tradestatus"},
         volume_unit="shares",
+        vendor="baostock",
     ),
     _layout(
         "tushare_bars",
@@ -144,6 +151,7 @@ LAYOUTS: tuple[Layout, ...] = (
         signature={"ts_code", "trade_date", "open", "close", "vol", "amount"},
         volume_unit="lots",
         amount_unit="kyuan",
+        vendor="tushare",
     ),
     _layout(
         "index_weight_schedule",
@@ -157,12 +165,14 @@ LAYOUTS: tuple[Layout, ...] = (
         },
         signature={"index_code", "con_code", "weight", "trade_date"},
         kind="index_weight",
+        vendor="tushare",
     ),
     _layout(
         "tushare_fund_share",
         "Tushare fund_share (fd_share in 万份)",
         {"ts_code": "symbol", "trade_date": "trade_date", "fd_share": "fd_share_10k"},
         kind="fund_share_implied",
+        vendor="tushare",
     ),
     _layout(
         "jerryz_constituent_close",
@@ -173,6 +183,7 @@ LAYOUTS: tuple[Layout, ...] = (
         kind="close_qfq",
         volume_unit="lots",
         amount_unit="kyuan",
+        vendor="tushare",
     ),
     _layout(
         "tongdaxin",
@@ -190,12 +201,14 @@ LAYOUTS: tuple[Layout, ...] = (
             "adjustflag": "adjustflag",
         },
         signature={"日期", "开盘", "收盘", "成交量", "成交额", "tdx_symbol", "adjustflag"},
+        vendor="tdx",
     ),
     _layout(
         "akshare_hist",
         "AKShare stock_zh_a_hist / index_zh_a_hist / fund_etf_hist_em (Eastmoney: 成交量 手, 成交额 元, 换手率 %)",
         {"股票代码": "symbol", "代码": "symbol", **EASTMONEY_BAR_COLUMNS},
         signature={"日期", "开盘", "收盘", "最高", "最低", "成交量", "成交额"},
+        vendor="akshare",
     ),
     _layout(
         "netease",
@@ -215,6 +228,7 @@ LAYOUTS: tuple[Layout, ...] = (
             "流通市值": "float_mcap",
         },
         signature={"日期", "股票代码", "收盘价", "开盘价", "成交量", "成交金额"},
+        vendor="netease",
     ),
     _layout(
         "suiwenfeng",
@@ -229,6 +243,7 @@ LAYOUTS: tuple[Layout, ...] = (
             "成交额": "amount",
         },
         absent=frozenset({"股票代码"}),
+        vendor="file",
     ),
     _layout(
         "xbx",
@@ -241,6 +256,7 @@ LAYOUTS: tuple[Layout, ...] = (
         },
         signature={"code", "date", "open", "close", "preclose", "volume", "amount"},
         volume_unit="shares",
+        vendor="xbx",
     ),
     _layout(
         "tq_packed_bars",
@@ -253,6 +269,7 @@ LAYOUTS: tuple[Layout, ...] = (
         signature={"symbol", "trade_date", "open_fen", "close_fen", "volume", "amount"},
         volume_unit="shares",
         price_scale=0.01,
+        vendor="sample",
     ),
     _layout(
         "morphkyan_eastmoney",
@@ -265,6 +282,7 @@ LAYOUTS: tuple[Layout, ...] = (
             "turnover_rate": "turnover_vendor",
         },
         signature={"code", "trade_date", "open_price", "close_price", "volume", "amount"},
+        vendor="akshare",
     ),
     _layout(
         "sample_bars",
@@ -278,6 +296,7 @@ LAYOUTS: tuple[Layout, ...] = (
         },
         signature={"date", "open", "close", "volume_lots", "amount_yuan"},
         volume_unit="lots",
+        vendor="sample",
     ),
     _layout(
         "derived_stock_turnover",
@@ -289,12 +308,14 @@ LAYOUTS: tuple[Layout, ...] = (
         },
         signature={"date", "open", "close", "volume", "amount", "float_shares_approx"},
         volume_unit="shares",
+        vendor="derived",
     ),
     _layout(
         "implied_fd_share",
         "derived implied 510500 fund shares: implied_fd_share_prev_day_10k (万份) of the PREVIOUS trading day",
         {"date": "trade_date", "implied_fd_share_prev_day_10k": "fd_share_10k"},
         kind="fund_share_implied",
+        vendor="derived",
     ),
     _layout(
         "trade_date_bars",
@@ -303,6 +324,7 @@ LAYOUTS: tuple[Layout, ...] = (
         signature={"trade_date", *_OHLCVA},
         absent=frozenset({"code", "ts_code", "symbol"}),
         amount_unit="detect",
+        vendor="file",
     ),
     _layout(
         "tq_daily_quote",
@@ -310,6 +332,7 @@ LAYOUTS: tuple[Layout, ...] = (
         same_names("symbol", "trade_date", *_OHLCVA, "pre_close", "turnover", "float_shares", "total_shares"),
         signature={"symbol", "trade_date", "open", "close", "volume", "amount"},
         volume_unit="shares",
+        vendor="file",
     ),
     _layout(
         "jerryz_etf_close_turnover",
@@ -317,6 +340,7 @@ LAYOUTS: tuple[Layout, ...] = (
         {"date": "trade_date", **same_names("close", "turnover")},
         absent=frozenset({"open"}),
         kind="etf_close_turnover",
+        vendor="jerryz",
     ),
     _layout(
         "jerryz_breadth",
@@ -324,6 +348,7 @@ LAYOUTS: tuple[Layout, ...] = (
         {"date": "trade_date", "breadth": "breadth"},
         absent=frozenset({"open", "close"}),
         kind="breadth",
+        vendor="jerryz",
     ),
     _layout(
         "date_bars",
@@ -331,12 +356,14 @@ LAYOUTS: tuple[Layout, ...] = (
         _DATE_BARS,
         absent=frozenset({"code", "symbol"}),
         amount_unit="detect",
+        vendor="file",
     ),
     _layout(
         "date_code_bars",
         "generic bars: date, code, OHLC, volume, amount (e.g. JerryZ sh.000905.csv; volume unit detected)",
         {**_DATE_BARS, "code": "symbol"},
         amount_unit="detect",
+        vendor="file",
     ),
 )
 LAYOUTS += (
@@ -347,6 +374,7 @@ LAYOUTS += (
         {"code": "symbol", "name_last": "name", "first_date": "list_date", "last_date": "last_date"},
         signature={"code", "name_last", "first_date", "last_date"},
         kind="stock_list",
+        vendor="xbx",
     ),
     _layout(
         "qlib_instruments",
@@ -354,6 +382,7 @@ LAYOUTS += (
         "file name (csi300, csi500, csi1000)",
         {"qlib_symbol": "symbol", "in_date": "in_date", "out_date": "out_date", "qlib_market": "qlib_market"},
         kind="index_member",
+        vendor="qlib",
     ),
 )
 
