@@ -220,3 +220,36 @@ def test_ctrl_c_keeps_fetched_items_and_logs_interrupted(store: Any) -> None:
     healthy, stub = akshare()
     run_ingest(store, "daily_quote", [healthy], symbols=FIVE, start=JUNE, end=AUG)
     assert [c[1]["symbol"] for c in stub.calls] == ["300750", "688981", "600519"]
+
+
+def test_a_second_source_never_erases_and_conflicts_are_logged(store: Any) -> None:
+    """Issue 13 §1 on the ingest path: Tushare's bars first; then an AKShare answer without turnover and with one
+    close 0.05 CNY off. The turnover stays, Tushare's close (better rank) stays, and job_log names the conflict."""
+    tushare = TushareSource(VendorStub("tushare"), token="t", per_minute=10_000)
+    run_ingest(store, "daily_quote", [tushare], symbols=["600000.SH"], start=JUNE, end=AUG)
+    first = store.read("daily_quote")
+    assert first["turnover"].null_count() == 0
+
+    def thinner(**kw: Any) -> pd.DataFrame:
+        frame = replay("akshare", "stock_zh_a_hist", kw["symbol"])
+        frame["换手率"] = float("nan")
+        frame.loc[3, "收盘"] = (
+            frame.loc[3, "收盘"] + 0.05
+            if frame.loc[3, "收盘"] + 0.05 <= frame.loc[3, "最高"]
+            else frame.loc[3, "收盘"] - 0.05
+        )
+        return frame
+
+    src, _ = akshare({"stock_zh_a_hist": thinner})
+    report = run_ingest(store, "daily_quote", [src], symbols=["600000.SH"], start=JUNE, end=AUG)
+    after = store.read("daily_quote")
+    assert after.equals(first)
+    # AKShare derives pre_close from close and 涨跌额, so the altered close moves it too: two cells, one day
+    assert report.gaps()["source_conflicts"]["count"] == 2
+    conflict = report.gaps()["source_conflicts"]["first"][0]
+    assert conflict.startswith(
+        "daily_quote 600000.SH 2021-06-04 close: stored 10.23 (tushare) vs 10.28 (akshare)"
+    )
+    assert conflict.endswith("kept the stored value")
+    logged = store.read("job_log", where={"job_id": report.job_id}).row(0, named=True)
+    assert "source_conflicts" in str(logged)

@@ -141,9 +141,16 @@ class Conflict:
 
     def __str__(self) -> str:
         return (
-            f"{self.table} {self.key} {self.column}: stored {self.stored!r} ({self.stored_source}) vs "
-            f"{self.incoming!r} ({self.incoming_source}); kept the {self.kept} value"
+            f"{self.table} {self.key} {self.column}: stored {_show(self.stored)} ({self.stored_source}) vs "
+            f"{_show(self.incoming)} ({self.incoming_source}); kept the {self.kept} value"
         )
+
+
+def _show(value: Any) -> str:
+    """A value as a person reads it: floats without binary noise (10.28, not 10.280000000000001)."""
+    if isinstance(value, float):
+        return f"{value:.6f}".rstrip("0").rstrip(".")
+    return str(value)
 
 
 @dataclass
