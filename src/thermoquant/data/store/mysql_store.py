@@ -10,8 +10,11 @@
   ``LOAD DATA LOCAL INFILE`` into a temporary copy of the table; then the shared ``INSERT … SELECT … LEFT JOIN``
   writes the new or changed rows (``NOT (a <=> b)`` for IS DISTINCT FROM) with ``ON DUPLICATE KEY UPDATE``.
   One transaction per batch. LOAD DATA LOCAL turns bad values into warnings (the server cannot stop the client's
-  file midway), so any warning fails the batch, naming the row; key lengths and non-finite doubles are checked
-  before anything is sent (MySQL's DOUBLE has no inf or NaN).
+  file midway), so any warning fails the batch, naming the row; key lengths and infinite doubles are checked
+  before anything is sent.
+- MySQL's DOUBLE has neither NaN nor ±inf. NaN — Polars' and pandas' "no value" — is stored as NULL (what
+  pandas ``to_sql`` does too), so it reads back as null and, like any null, never replaces a stored value; ±inf
+  is a value that cannot be stored and is refused, naming the row.
 - Reads: the server renders each row as one CSV line (``CONCAT_WS``), which Polars parses with the schema's dtypes
   — one value a row through the pure-Python driver instead of one a cell.
 - DDL is not transactional on MySQL: ``init()`` and migrations commit statement by statement (migrations.py).
@@ -251,7 +254,8 @@ class MySQLStore(Store):
         path = Path(name)
         try:
             df.with_columns(
-                pl.col(c).cast(pl.Int8) for c, t in df.schema.items() if t == pl.Boolean()
+                *(pl.col(c).cast(pl.Int8) for c, t in df.schema.items() if t == pl.Boolean()),
+                *(pl.col(c).fill_nan(None) for c, t in df.schema.items() if t == pl.Float64()),
             ).write_csv(
                 path,
                 include_header=False,
@@ -296,7 +300,7 @@ class MySQLStore(Store):
 
 def check_frame(table: Table, df: pl.DataFrame) -> None:
     """Refuse what MySQL/MariaDB cannot store faithfully, naming table, column and row: a text key longer than
-    MYSQL_KEY_CHARS characters, and inf/NaN in a double column (MySQL's DOUBLE has neither)."""
+    MYSQL_KEY_CHARS characters, and ±inf in a double column (MySQL's DOUBLE has none)."""
     keys = list(table.primary_key)
     for name in df.columns:
         col = table.column(name)
@@ -305,8 +309,8 @@ def check_frame(table: Table, df: pl.DataFrame) -> None:
             bad = series.str.len_chars() > MYSQL_KEY_CHARS
             problem = f"is longer than the {MYSQL_KEY_CHARS} characters a MySQL key column holds (VARCHAR)"
         elif col.type == "double":
-            bad = series.is_nan() | series.is_infinite()
-            problem = "is not finite; MySQL/MariaDB DOUBLE cannot hold inf or NaN (store null instead)"
+            bad = series.is_infinite()
+            problem = "is infinite; MySQL/MariaDB DOUBLE cannot hold ±inf (store null instead)"
         else:
             continue
         if bad.any():
