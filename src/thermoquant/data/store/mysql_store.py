@@ -37,7 +37,7 @@ import polars as pl
 import pymysql
 from pymysql.constants import CLIENT, ER, FIELD_TYPE
 
-from thermoquant.data.schema import Table
+from thermoquant.data.schema import Column, Table
 
 from .base import Store, qmark_to_pyformat, redact_url, rows_frame
 from .ddl import MYSQL_KEY_CHARS, Dialect, quote_ident, quote_literal
@@ -89,13 +89,21 @@ def parse_url(url: str) -> dict[str, Any]:
     return args
 
 
-def _execute(cur: pymysql.cursors.Cursor, sql: str, params: Sequence[Any] | None) -> list[tuple[Any, ...]]:
-    """Run `sql` (`?` placeholders; several statements allowed) and return the first result's rows."""
+def _run(
+    cur: pymysql.cursors.Cursor, sql: str, params: Sequence[Any] | None
+) -> tuple[tuple[tuple[Any, ...], ...] | None, list[tuple[Any, ...]]]:
+    """Run `sql` (`?` placeholders; several statements allowed); return the first result's description and rows."""
     cur.execute(qmark_to_pyformat(sql) if params else sql, list(params) if params else None)
-    rows = list(cur.fetchall()) if cur.description is not None else []
+    description = cur.description
+    rows = list(cur.fetchall()) if description is not None else []
     while cur.nextset():  # drain a multi-statement script; an error in a later statement is raised here
         pass
-    return rows
+    return description, rows
+
+
+def _execute(cur: pymysql.cursors.Cursor, sql: str, params: Sequence[Any] | None) -> list[tuple[Any, ...]]:
+    """Run `sql` (`?` placeholders; several statements allowed) and return the first result's rows."""
+    return _run(cur, sql, params)[1]
 
 
 class _MyTx:
@@ -189,11 +197,7 @@ class MySQLStore(Store):
         self._ping()
         try:
             with self.conn.cursor() as cur:
-                cur.execute(qmark_to_pyformat(sql) if params else sql, list(params) if params else None)
-                description = cur.description
-                rows = list(cur.fetchall()) if description is not None else []
-                while cur.nextset():
-                    pass
+                description, rows = _run(cur, sql, params)
         except pymysql.err.ProgrammingError as exc:
             if exc.args[0] == ER.NO_SUCH_TABLE:
                 raise NotInitializedError(f"{exc} — is the database initialised (`tq init`)?") from exc
@@ -236,7 +240,7 @@ class MySQLStore(Store):
         return pl.read_csv(text, has_header=False, schema=schema, try_parse_dates=False).drop("_r")
 
     # ------------------------------------------------------------------ writes
-    def _distinct_sql(self, column: Any, left: str, right: str) -> str:
+    def _distinct_sql(self, column: Column, left: str, right: str) -> str:
         return f"NOT ({left} <=> {right})"
 
     def _conflict_sql(self, table: Table, values: list[str], replace_nulls: bool) -> str:
@@ -275,10 +279,9 @@ class MySQLStore(Store):
                 if tx.cur.warning_count or tx.cur.rowcount != df.height:
                     raise StoreError(_load_problem(tx, table, df, tx.cur.rowcount))
                 tx.execute(self._changed_rows_insert_sql(table, df.columns, _STAGE, replace_nulls))
-                # INSERT … SELECT reports "Records: <rows selected>" — the new or changed rows
-                found = _RECORDS.search(
-                    tx.cur._result.message or b""
-                )  # PyMySQL keeps the OK packet info there
+                # INSERT … SELECT reports "Records: <rows selected>" — the new or changed rows — in the OK
+                # packet's info text, which PyMySQL keeps on the result
+                found = _RECORDS.search(tx.cur._result.message or b"")
                 if found is None:
                     raise StoreError(f"upsert into {table.name}: the server did not report the rows written")
                 tx.execute(f"DROP TEMPORARY TABLE {_STAGE}")
