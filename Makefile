@@ -32,12 +32,14 @@ install-bench: $(VENV)/.bench-installed
 demo: install
 	$(BIN)/tq demo
 
-## test: install with test extras and run the whole suite (PostgreSQL tests need TQ_TEST_PG_URL; see .ci/run)
+## test: install with test extras and run the whole suite (PostgreSQL / MySQL tests need TQ_TEST_PG_URL /
+## TQ_TEST_MYSQL_URL; see .ci/run)
 test: install-dev
 	$(BIN)/python -m pytest
 
 ## bench: run every benchmark script in benchmarks/ (each prints figures beside its peers)
 bench: export TQ_BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+bench: export TQ_BENCH_MYSQL_URL ?= mysql://root@127.0.0.1:3306/test
 bench: install-bench
 	@set -e; for f in benchmarks/bench_*.py; do echo "=== $$f"; $(BIN)/python $$f; done
 

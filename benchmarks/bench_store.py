@@ -1,6 +1,6 @@
 """Benchmark: the store's bulk paths on the real xbx 2021 whole-market window (1.1 M daily bars, 4,710 stocks).
 
-For DuckDB and for PostgreSQL, times (1) the first upsert into an empty table, (2) a re-upsert of the same rows
+For DuckDB, PostgreSQL and MySQL/MariaDB, times (1) the first upsert into an empty table, (2) a re-upsert of the same rows
 (the idempotent path: nothing changes, 0 rows written), (3) reading the table back as a Polars frame. Peers in the
 same run:
 
@@ -11,8 +11,13 @@ same run:
 * PostgreSQL: pandas `DataFrame.to_sql` (SQLAlchemy + psycopg, `chunksize=10_000`) into a table with the same
   primary key, and `pandas.read_sql` of it back — the usual pandas route.
 
+* MySQL/MariaDB: pandas `DataFrame.to_sql` (SQLAlchemy + PyMySQL, the store's driver, `chunksize=10_000`) into a
+  table with the same primary key, and `pandas.read_sql` of it back.
+
 PostgreSQL parts need `TQ_TEST_PG_URL` or `TQ_BENCH_PG_URL` (e.g. postgresql://postgres@127.0.0.1:5432/test); they
-run in a throw-away schema that is dropped at the end. `TQ_BENCH_ROWS` limits the rows (default: all).
+run in a throw-away schema that is dropped at the end. MySQL parts need `TQ_BENCH_MYSQL_URL` or `TQ_TEST_MYSQL_URL`
+(e.g. mysql://root@127.0.0.1:3306/test); they run in a throw-away database `tq_bench_<random>` created beside the
+URL's and dropped at the end. `TQ_BENCH_ROWS` limits the rows (default: all).
 Run: `.venv/bin/python benchmarks/bench_store.py`
 """
 
@@ -152,6 +157,69 @@ def bench_postgres(df: pl.DataFrame, url: str) -> None:
             conn.execute(pgsql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(pgsql.Identifier(schema)))
 
 
+def bench_mysql(df: pl.DataFrame, url: str) -> None:
+    import pandas as pd
+    import pymysql
+    import sqlalchemy as sa
+
+    from thermoquant.data.store.mysql_store import parse_url
+
+    args = parse_url(url)
+    name = f"tq_bench_{uuid.uuid4().hex[:8]}"
+    server = {k: v for k, v in args.items() if k != "database"}
+    db_url = url.split("?", 1)[0].rsplit("/", 1)[0] + f"/{name}"
+    with pymysql.connect(**server, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        with open_store(db_url) as store:
+            t_up, n = timed(lambda: store.upsert("daily_quote", df))
+            assert n == df.height, n
+            t_re, n2 = timed(lambda: store.upsert("daily_quote", df))
+            assert n2 == 0, n2
+            t_rd, back = timed(lambda: store.read("daily_quote"))
+            assert back.height == df.height
+        engine = sa.create_engine(db_url.replace("mysql://", "mysql+pymysql://", 1) + "?charset=utf8mb4")
+        pdf = df.to_pandas()
+
+        def to_sql() -> None:
+            pdf.head(0).to_sql("pandas_quote", engine, index=False, dtype={"symbol": sa.String(16)})
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE pandas_quote ADD PRIMARY KEY (symbol, trade_date)")
+            pdf.to_sql("pandas_quote", engine, index=False, if_exists="append", chunksize=10_000)
+
+        t_pd_up, _ = timed(to_sql)
+        t_pd_rd, pback = timed(
+            lambda: pd.read_sql("SELECT * FROM pandas_quote ORDER BY symbol, trade_date", engine)
+        )
+        assert len(pback) == df.height
+        engine.dispose()
+        print(f"MySQL/MariaDB ({df.height:,} rows)")
+        line(
+            "  store.upsert (LOAD DATA + INSERT … ON DUP)",
+            t_up,
+            "pandas to_sql (SQLAlchemy+PyMySQL)",
+            t_pd_up,
+        )
+        line("  store.upsert again (0 changed)", t_re, "pandas to_sql (SQLAlchemy+PyMySQL)", t_pd_up)
+        line("  store.read → Polars (CSV lines)", t_rd, "pandas read_sql (PyMySQL)", t_pd_rd)
+    finally:
+        with pymysql.connect(**server, autocommit=True) as conn, conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def _mysql_reachable(url: str) -> bool:
+    import pymysql
+
+    from thermoquant.data.store.mysql_store import parse_url
+
+    args = {k: v for k, v in parse_url(url).items() if k != "database"}
+    try:
+        with pymysql.connect(**args, connect_timeout=3):
+            return True
+    except pymysql.Error:
+        return False
+
+
 def _pg_reachable(url: str) -> bool:
     import psycopg
 
@@ -179,6 +247,13 @@ def main() -> None:
         print(f"PostgreSQL: skipped (no server answers at {url})")
     else:
         print("PostgreSQL: skipped (set TQ_TEST_PG_URL or TQ_BENCH_PG_URL)")
+    my_url = os.environ.get("TQ_BENCH_MYSQL_URL") or os.environ.get("TQ_TEST_MYSQL_URL")
+    if my_url and _mysql_reachable(my_url):
+        bench_mysql(df, my_url)
+    elif my_url:
+        print(f"MySQL/MariaDB: skipped (no server answers at {my_url})")
+    else:
+        print("MySQL/MariaDB: skipped (set TQ_TEST_MYSQL_URL or TQ_BENCH_MYSQL_URL)")
 
 
 if __name__ == "__main__":

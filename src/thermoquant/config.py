@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None,
         description="None = DuckDB file <data_dir>/tq.duckdb; or duckdb:///path/file.duckdb; "
-        "or postgresql://user:pass@host:5432/dbname",
+        "or postgresql://user:pass@host:5432/dbname; or mysql://user:pass@host:3306/dbname",
     )
     tushare_token: SecretStr | None = Field(None, description="Tushare Pro token; never logged")
     fees: FeeSettings = Field(default_factory=FeeSettings)

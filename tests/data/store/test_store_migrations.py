@@ -58,12 +58,13 @@ def test_failing_migration_changes_nothing(store: Store) -> None:
     with pytest.raises(Exception, match="no_such_table"):
         store.init([*MIGRATIONS, Migration(2, "broken", broken)])
     assert store.schema_version() == 1
-    assert (
-        store.query(
-            "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'half_done'"
-        ).item()
-        == 0
-    )
+    half_done = store.query(
+        "SELECT count(*) AS n FROM information_schema.tables "
+        f"WHERE table_name = 'half_done' AND table_schema = {store.current_schema_sql}"
+    ).item()
+    # MySQL/MariaDB commit every DDL statement by itself: the table stays, but the version is not recorded
+    # (test_store_mysql.py checks that a re-runnable migration then completes on the next init)
+    assert half_done == (1 if store.dialect == "mysql" else 0)
 
 
 def test_misnumbered_migrations_are_refused(store: Store) -> None:

@@ -10,8 +10,9 @@ import pytest
 
 from thermoquant.config import get_settings
 from thermoquant.data.store import NotInitializedError, Store, StoreError, open_store
+from thermoquant.data.store.base import qmark_to_pyformat
 from thermoquant.data.store.duckdb_store import DuckDBStore
-from thermoquant.data.store.postgres_store import qmark_to_pyformat, split_schema
+from thermoquant.data.store.postgres_store import split_schema
 
 
 def minute_bars() -> pl.DataFrame:
@@ -89,7 +90,7 @@ def test_open_store_urls(tmp_path: Path) -> None:
     with open_store(str(tmp_path / "plain.duckdb")) as plain:
         assert plain.schema_version() == 1
     with pytest.raises(StoreError, match="unsupported database URL"):
-        open_store("mysql://localhost/tq")
+        open_store("sqlite:///tq.db")
 
 
 def test_uninitialised_duckdb_reads_fail_clearly(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Real data through both backends: 000025 特力A 2014–2016 (Baostock, unadjusted, 733 rows incl. the 2015 run)."""
+"""Real data through every backend: 000025 特力A 2014–2016 (Baostock, unadjusted, 733 rows incl. the 2015 run)."""
 
 from __future__ import annotations
 

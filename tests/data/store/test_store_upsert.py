@@ -145,3 +145,20 @@ def test_execute_and_query(store: Store) -> None:
     assert out.rows() == [("600000.SH", 2)]
     pct = store.query("SELECT '50%' AS p, ? AS q", ["x?"])
     assert pct.rows() == [("50%", "x?")]
+
+
+def test_text_keys_and_values_compare_exactly(store: Store) -> None:
+    """Case and trailing spaces make different keys and count as changes on every backend (MySQL/MariaDB use a
+    byte-wise NO PAD collation; their defaults would fold case and ignore trailing spaces)."""
+    names = pl.DataFrame({"symbol": ["abc", "ABC", "abc ", "ǅ"], "name": ["x", "x", "x", "x"]})
+    assert store.upsert("stock_info", names) == 4
+    assert store.read("stock_info").height == 4
+    assert store.read("stock_info", where={"symbol": "abc"})["name"].to_list() == ["x"]
+    assert store.upsert("stock_info", names.with_columns(name=pl.Series(["x", "X", "x ", "x"]))) == 2
+    back = store.read("stock_info").sort("symbol")
+    assert dict(zip(back["symbol"], back["name"], strict=True)) == {
+        "ABC": "X",
+        "abc": "x",
+        "abc ": "x ",
+        "ǅ": "x",
+    }

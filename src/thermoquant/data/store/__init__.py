@@ -1,4 +1,4 @@
-"""The database: DuckDB file by default, PostgreSQL by URL; upsert and read Polars frames.
+"""The database: DuckDB file by default, PostgreSQL or MySQL/MariaDB by URL; upsert and read Polars frames.
 
     from thermoquant.data.store import open_store
     with open_store() as store:              # URL from settings (tq.toml / TQ_DATABASE_URL)
@@ -6,7 +6,8 @@
         df = store.read("daily_quote", symbols=["600000.SH"], start=date(2021, 1, 1))
 
 URLs: ``duckdb:////abs/path/tq.duckdb`` (``duckdb:///rel/path.duckdb`` is relative), ``duckdb:///:memory:``, a bare file path ending in ``.duckdb``,
-``postgresql://user@host:5432/db[?schema=name]``. See docs/store.md for semantics and concurrency.
+``postgresql://user@host:5432/db[?schema=name]``, ``mysql://user[:pw]@host:3306/db`` (also ``mariadb://``,
+``mysql+pymysql://``). See docs/store.md for semantics and concurrency.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ def open_store(
         from .postgres_store import PostgresStore
 
         store = PostgresStore(url, schema=schema)
+    elif url.startswith(("mysql://", "mariadb://", "mysql+pymysql://")):
+        from .mysql_store import MySQLStore
+
+        store = MySQLStore(url)
     elif url.startswith("duckdb://") or url.endswith(".duckdb") or url == ":memory:":
         from .duckdb_store import DuckDBStore
 
@@ -60,7 +65,8 @@ def open_store(
         )
     else:
         raise StoreError(
-            f"unsupported database URL {url!r}: use duckdb:///path/file.duckdb or postgresql://user@host/db"
+            f"unsupported database URL {url!r}: use duckdb:///path/file.duckdb, postgresql://user@host/db "
+            "or mysql://user@host:3306/db"
         )
     try:
         if init:

@@ -1,6 +1,6 @@
-"""The `Store` interface shared by the DuckDB and PostgreSQL backends, and the logic they share.
+"""The `Store` interface shared by the DuckDB, PostgreSQL and MySQL/MariaDB backends, and the logic they share.
 
-Upsert semantics (both backends):
+Upsert semantics (every backend):
 
 - the frame is validated and cast by :func:`prepare_frame` first; nothing is written when it fails;
 - a batch is one transaction: it is stored whole or not at all;
@@ -23,8 +23,9 @@ Reads return frames typed exactly as :meth:`Table.polars_schema`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Any
@@ -39,6 +40,30 @@ from .migrations import MIGRATIONS, Migration, MigrationContext, check_order
 from .validate import prepare_frame
 
 WhereValue = Any  # a scalar (equality), None (IS NULL) or a list/tuple/set (IN)
+
+_QMARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
+
+
+def qmark_to_pyformat(sql: str) -> str:
+    """Translate `?` placeholders to the `%s` of psycopg and PyMySQL and escape every `%` as `%%` (both drivers
+    format the whole text); a `?` inside quotes is left alone. Assumes standard string literals (PostgreSQL's
+    default; the MySQL store runs with NO_BACKSLASH_ESCAPES and ANSI_QUOTES)."""
+
+    def repl(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        return "%s" if tok == "?" else tok.replace("%", "%%")
+
+    return _QMARK.sub(repl, sql)
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password replaced by `***` (for messages and reprs)."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def rows_frame(names: list[str], rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
+    """A Polars frame of DB-API result rows (types inferred from every row)."""
+    return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
 
 
 def date_column(table: Table) -> Column | None:
@@ -55,8 +80,12 @@ class Store(ABC):
     """A database of the tables in `schema.py`. Use as a context manager, or call :meth:`close`."""
 
     dialect: Dialect
-    #: placeholder in the SQL the store builds; `?` everywhere (the PostgreSQL backend translates it to `%s`)
+    #: placeholder in the SQL the store builds; `?` everywhere (PostgreSQL and MySQL translate it to `%s`)
     placeholder: str = "?"
+    #: MySQL/MariaDB: collation of the text columns the DDL creates (see ddl.py); None elsewhere
+    collation: str | None = None
+    #: SQL naming the schema (PostgreSQL, DuckDB) or database (MySQL) that holds the tables
+    current_schema_sql: str = "current_schema()"
 
     # ------------------------------------------------------------------ backend hooks
     @abstractmethod
@@ -64,8 +93,9 @@ class Store(ABC):
         """One read-write transaction; commits on success, rolls back on any exception."""
 
     @abstractmethod
-    def _select(self, table: Table, sql: str, params: list[Any]) -> pl.DataFrame:
-        """Run a SELECT of `table`'s columns (names preserved) and return the frame (cast later)."""
+    def _select(self, table: Table, columns: list[str], sql: str, params: list[Any]) -> pl.DataFrame:
+        """Run a SELECT of `columns` of `table` built with :meth:`_select_list` and return the frame with those
+        column names (cast to the schema's dtypes by :meth:`read`)."""
 
     @abstractmethod
     def _upsert_prepared(self, table: Table, df: pl.DataFrame, replace_nulls: bool) -> int:
@@ -73,7 +103,7 @@ class Store(ABC):
 
     @abstractmethod
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
-        """Run any SQL and return its result as a Polars frame. Placeholders are `?` on both backends."""
+        """Run any SQL and return its result as a Polars frame. Placeholders are `?` on every backend."""
 
     @abstractmethod
     def _existing_tables(self) -> set[str]:
@@ -112,7 +142,7 @@ class Store(ABC):
         check_order(steps)
         applied_now: list[int] = []
         with self._transaction() as tx:
-            for sql in create_table_sqls(TABLES["schema_version"], self.dialect):
+            for sql in create_table_sqls(TABLES["schema_version"], self.dialect, self.collation):
                 tx.execute(sql)
             done = {int(r[0]) for r in tx.fetchall("SELECT version FROM schema_version")}
             for step in steps:
@@ -132,7 +162,7 @@ class Store(ABC):
         existing = self._columns_in_db(tx)
         for table in TABLES.values():
             if table.name not in existing:
-                for sql in create_table_sqls(table, self.dialect):
+                for sql in create_table_sqls(table, self.dialect, self.collation):
                     tx.execute(sql)
                 continue
             for col in table.columns:
@@ -142,12 +172,19 @@ class Store(ABC):
 
     def _columns_in_db(self, tx: MigrationContext) -> dict[str, set[str]]:
         rows = tx.fetchall(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+            "SELECT table_name, column_name FROM information_schema.columns "
+            f"WHERE table_schema = {self.current_schema_sql}"
         )
         out: dict[str, set[str]] = {}
         for table_name, column_name in rows:
             out.setdefault(str(table_name), set()).add(str(column_name))
         return out
+
+    def _tables_sql(self) -> str:
+        """SELECT of the names of the tables in the current schema (database)."""
+        return (
+            f"SELECT table_name FROM information_schema.tables WHERE table_schema = {self.current_schema_sql}"
+        )
 
     def table_names(self) -> set[str]:
         """Names of the tables present in the database."""
@@ -217,11 +254,14 @@ class Store(ABC):
             spec.column(c)  # raises KeyError naming the table
         clause, params = self._where_sql(spec, where or {}, start, end, symbols)
         order = ", ".join(quote_ident(k) for k in spec.primary_key)
-        select = ", ".join(self._select_expr(spec.column(c)) for c in cols)
-        sql = f"SELECT {select} FROM {quote_ident(spec.name)}{clause} ORDER BY {order}"
-        df = self._select(spec, sql, params)
+        sql = f"SELECT {self._select_list(spec, cols)} FROM {quote_ident(spec.name)}{clause} ORDER BY {order}"
+        df = self._select(spec, cols, sql, params)
         schema = spec.polars_schema()
         return df.select([pl.col(c).cast(schema[c]) for c in cols])
+
+    def _select_list(self, table: Table, columns: list[str]) -> str:
+        """The select list of :meth:`read` (default: the columns through :meth:`_select_expr`)."""
+        return ", ".join(self._select_expr(table.column(c)) for c in columns)
 
     def _select_expr(self, column: Column) -> str:
         return quote_ident(column.name)
@@ -335,8 +375,9 @@ class Store(ABC):
 
     # ------------------------------------------------------------------ shared SQL
     def _changed_rows_insert_sql(self, table: Table, cols: list[str], stage: str, replace_nulls: bool) -> str:
-        """INSERT … SELECT of the staged rows that are new or bring a different value, with ON CONFLICT DO UPDATE
-        of `cols` (a staged null keeps the stored value unless `replace_nulls`)."""
+        """INSERT … SELECT of the staged rows (alias `s`) that are new or bring a different value, ending with the
+        backend's conflict clause (:meth:`_conflict_sql`) that updates `cols` (a staged null keeps the stored value
+        unless `replace_nulls`)."""
         keys = list(table.primary_key)
         t = quote_ident(table.name)
         collist = ", ".join(quote_ident(c) for c in cols)
@@ -349,18 +390,31 @@ class Store(ABC):
             differs = self._distinct_sql(table.column(c), new, old)
             diffs.append(differs if replace_nulls else f"({new} IS NOT NULL AND {differs})")
         cond = f"t.{quote_ident(keys[0])} IS NULL" + (" OR " + " OR ".join(diffs) if diffs else "")
-        conflict = ", ".join(quote_ident(k) for k in keys)
-        sets = [
-            f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}"
-            if replace_nulls
-            else f"{quote_ident(c)} = COALESCE(EXCLUDED.{quote_ident(c)}, {t}.{quote_ident(c)})"
-            for c in values
-        ]
-        action = "DO UPDATE SET " + ", ".join(sets) if values else "DO NOTHING"
         return (
             f"INSERT INTO {t} ({collist}) SELECT {select} FROM {stage} AS s LEFT JOIN {t} AS t ON {join} "
-            f"WHERE {cond} ON CONFLICT ({conflict}) {action}"
+            f"WHERE {cond} {self._conflict_sql(table, values, replace_nulls)}"
         )
+
+    def _conflict_sql(self, table: Table, values: list[str], replace_nulls: bool) -> str:
+        """What an INSERT of a staged row whose key exists does: set `values` (ON CONFLICT … DO UPDATE)."""
+        keys = ", ".join(quote_ident(k) for k in table.primary_key)
+        if not values:
+            return f"ON CONFLICT ({keys}) DO NOTHING"
+        sets = self._update_sets(table, values, replace_nulls, lambda ident: f"EXCLUDED.{ident}")
+        return f"ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+
+    def _update_sets(
+        self, table: Table, values: list[str], replace_nulls: bool, incoming: Callable[[str], str]
+    ) -> str:
+        """`col = COALESCE(<incoming>, <stored>), …` (or `col = <incoming>` with `replace_nulls`); `incoming`
+        maps a quoted column name to the expression of its new value."""
+        t = quote_ident(table.name)
+        sets = []
+        for c in values:
+            ident = quote_ident(c)
+            new = incoming(ident)
+            sets.append(f"{ident} = {new}" if replace_nulls else f"{ident} = COALESCE({new}, {t}.{ident})")
+        return ", ".join(sets)
 
     def _distinct_sql(self, column: Column, left: str, right: str) -> str:
         return f"{left} IS DISTINCT FROM {right}"

@@ -35,6 +35,7 @@ class _DuckTx:
     """MigrationContext over a DuckDB connection."""
 
     dialect: Dialect = "duckdb"
+    collation: str | None = None
 
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
         self.conn = conn
@@ -164,9 +165,7 @@ class DuckDBStore(Store):
         if self.path != MEMORY and not Path(self.path).exists():
             return set()
         with self._connect(read_only=True) as conn:
-            rows = conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-            ).fetchall()
+            rows = conn.execute(self._tables_sql()).fetchall()
         return {str(r[0]) for r in rows}
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
@@ -179,7 +178,7 @@ class DuckDBStore(Store):
                 return pl.DataFrame()
             return rel.pl()
 
-    def _select(self, table: Table, sql: str, params: list[Any]) -> pl.DataFrame:
+    def _select(self, table: Table, columns: list[str], sql: str, params: list[Any]) -> pl.DataFrame:
         return self.query(sql, params)
 
     def _upsert_prepared(self, table: Table, df: pl.DataFrame, replace_nulls: bool) -> int:

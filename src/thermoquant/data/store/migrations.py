@@ -8,7 +8,9 @@ Design:
   Additive changes therefore need no migration at all.
 - Anything else (renames, type changes, back-fills, new key columns) is a numbered migration appended to
   :data:`MIGRATIONS`. Numbers are never reused or reordered; each runs once, inside the same transaction as its
-  `schema_version` row, so a failing migration leaves the database as it was.
+  `schema_version` row, so a failing migration leaves the database as it was — except on MySQL/MariaDB, where
+  every DDL statement commits by itself: there a failing migration is not recorded (it runs again next time) but
+  the DDL it already ran stays, so MySQL migrations are written to be re-runnable (``IF NOT EXISTS``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class MigrationContext(Protocol):
     """What a migration can do: run SQL inside the open transaction, knowing the backend."""
 
     dialect: Dialect
+    #: MySQL/MariaDB: the collation of text columns, for `create_table_sqls`; None on the other backends
+    collation: str | None
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None: ...
 
@@ -43,7 +47,11 @@ class Migration:
 
 def _baseline(ctx: MigrationContext) -> None:
     # one multi-statement script: one round trip instead of ~400 on PostgreSQL
-    ctx.execute(";\n".join(sql for table in TABLES_LIST for sql in create_table_sqls(table, ctx.dialect)))
+    ctx.execute(
+        ";\n".join(
+            sql for table in TABLES_LIST for sql in create_table_sqls(table, ctx.dialect, ctx.collation)
+        )
+    )
 
 
 MIGRATIONS: list[Migration] = [

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -24,7 +23,7 @@ from psycopg import sql as pgsql
 
 from thermoquant.data.schema import Column, Table
 
-from .base import Store
+from .base import Store, qmark_to_pyformat, redact_url, rows_frame
 from .ddl import Dialect, quote_ident
 from .errors import NotInitializedError, StoreError
 
@@ -38,24 +37,11 @@ def split_schema(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=rest)), schema
 
 
-_QMARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
-
-
-def qmark_to_pyformat(sql: str) -> str:
-    """Translate `?` placeholders to psycopg's `%s` and escape every `%` as `%%` (psycopg formats the whole text);
-    a `?` inside quotes is left alone."""
-
-    def repl(m: re.Match[str]) -> str:
-        tok = m.group(0)
-        return "%s" if tok == "?" else tok.replace("%", "%%")
-
-    return _QMARK.sub(repl, sql)
-
-
 class _PgTx:
     """MigrationContext over a psycopg cursor inside a transaction."""
 
     dialect: Dialect = "postgres"
+    collation: str | None = None
 
     def __init__(self, cur: psycopg.Cursor[Any]) -> None:
         self.cur = cur
@@ -80,14 +66,14 @@ class PostgresStore(Store):
         try:
             self.conn: psycopg.Connection[Any] = psycopg.connect(self._conninfo, autocommit=True)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL ({_redact(conninfo)}): {exc}") from exc
+            raise StoreError(f"cannot connect to PostgreSQL ({redact_url(conninfo)}): {exc}") from exc
         if self.schema:
             ident = pgsql.Identifier(self.schema)
             self.conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
             self.conn.execute(pgsql.SQL("SET search_path TO {}").format(ident))
 
     def __repr__(self) -> str:
-        return f"PostgresStore({_redact(self._conninfo)!r}, schema={self.schema!r})"
+        return f"PostgresStore({redact_url(self._conninfo)!r}, schema={self.schema!r})"
 
     @contextmanager
     def _transaction(self) -> Iterator[_PgTx]:
@@ -99,9 +85,7 @@ class PostgresStore(Store):
             self.conn.close()
 
     def _existing_tables(self) -> set[str]:
-        rows = self.conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-        ).fetchall()
+        rows = self.conn.execute(self._tables_sql()).fetchall()
         return {str(r[0]) for r in rows}
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
@@ -114,14 +98,14 @@ class PostgresStore(Store):
                 rows = cur.fetchall()
         except psycopg.errors.UndefinedTable as exc:
             raise NotInitializedError(f"{exc} — is the database initialised (`tq init`)?") from exc
-        return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+        return rows_frame(names, rows)
 
     def _select_expr(self, column: Column) -> str:
         # COPY writes booleans as t/f; Polars' CSV reader wants true/false.
         ident = quote_ident(column.name)
         return f"{ident}::text AS {ident}" if column.type == "bool" else ident
 
-    def _select(self, table: Table, sql: str, params: list[Any]) -> pl.DataFrame:
+    def _select(self, table: Table, columns: list[str], sql: str, params: list[Any]) -> pl.DataFrame:
         buf = io.BytesIO()
         copy_sql = f"COPY ({qmark_to_pyformat(sql) if params else sql}) TO STDOUT (FORMAT csv, HEADER true)"
         try:
@@ -130,8 +114,7 @@ class PostgresStore(Store):
                     buf.write(block)
         except psycopg.errors.UndefinedTable as exc:
             raise NotInitializedError(f"table {table.name}: {exc} — run `tq init`") from exc
-        names = _header(buf.getvalue())
-        schema = {n: table.polars_schema()[n] for n in names}
+        schema = {n: table.polars_schema()[n] for n in columns}
         if buf.tell() == 0 or len(buf.getvalue().splitlines()) <= 1:
             return pl.DataFrame(schema=schema)
         buf.seek(0)
@@ -160,12 +143,3 @@ class PostgresStore(Store):
             raise NotInitializedError(f"table {table.name}: {exc} — run `tq init`") from exc
         except psycopg.Error as exc:
             raise StoreError(f"upsert into {table.name} failed, nothing written: {exc}") from exc
-
-
-def _header(data: bytes) -> list[str]:
-    first = data.split(b"\n", 1)[0].decode()
-    return [h.strip('"') for h in first.split(",")] if first else []
-
-
-def _redact(conninfo: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", conninfo)
