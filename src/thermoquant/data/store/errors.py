@@ -1,4 +1,8 @@
-"""Errors raised by the store. All derive from :class:`StoreError`."""
+"""Errors raised by the store. All derive from :class:`StoreError`.
+
+The command line (``thermoquant.cli.errors``) turns each kind into a short message and an exit code, so a new kind
+of failure that a user can act on gets its own class here rather than a new sentence matched by text.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +22,39 @@ class ValidationError(StoreError, ValueError):
         self.row = row
 
 
-class StoreLockedError(StoreError, TimeoutError):
-    """The DuckDB file stayed locked by another process for longer than the store's `lock_timeout`."""
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached now: server down, database missing, authentication refused, file locked.
+
+    Nothing was read or written; the same command may succeed once the cause is fixed.
+    """
+
+
+class StoreLockedError(StoreUnavailableError, TimeoutError):
+    """The DuckDB file stayed locked by another process for longer than the store's `lock_timeout`.
+
+    `pid` and `program`: the process holding the lock, when DuckDB names it (None otherwise).
+    """
+
+    def __init__(self, message: str, pid: int | None = None, program: str | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.program = program
 
 
 class NotInitializedError(StoreError):
-    """The database lacks a table of `schema.py`; run `tq init` (``Store.init()``)."""
+    """The database lacks a table of `schema.py`, or does not exist yet; run `tq init` (``Store.init()``)."""
+
+
+class StoreCorruptError(StoreError):
+    """The database file (or a table in it) is damaged: a block fails its checksum, the file is shorter than its
+    header says, or it is not a database file at all.
+
+    Raised before anything is written; the store never writes into a database in which it has seen damage.
+    `table`: the damaged table where one is known. `path`: the database file (DuckDB) where one is known.
+    The remedy is to restore a backup (``tq db restore``; see :mod:`thermoquant.data.store.backup`).
+    """
+
+    def __init__(self, message: str, *, table: str | None = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.table = table
+        self.path = path
