@@ -53,6 +53,7 @@ def open_store(
     schema: str | None = None,
     lock_timeout: float | None = None,
     on_lock_wait: LockWaitFn | None = None,
+    calendar: bool = True,
 ) -> Store:
     """Open the store at `url` (None → `get_settings().resolved_database_url`).
 
@@ -60,7 +61,8 @@ def open_store(
     False so that opening never needs the write lock). `schema`: PostgreSQL schema (overrides `?schema=`).
     `lock_timeout`: DuckDB only, seconds to wait for another process's lock (None → settings `lock_timeout`,
     default 60). `on_lock_wait`: DuckDB only, told once when such a wait begins (None → the handler installed
-    with :func:`lock_wait_handler`, if any).
+    with :func:`lock_wait_handler`, if any). `calendar`: install the stored trade calendar (default True);
+    ``init=False, calendar=False`` reads nothing at all (what backup and restore of a damaged file need).
     """
     if url is None or lock_timeout is None:
         from thermoquant.config import get_settings
@@ -97,7 +99,8 @@ def open_store(
     try:
         if init:
             store.init()
-        _install_calendar(store)
+        if calendar:
+            _install_calendar(store)
     except BaseException:
         store.close()
         raise

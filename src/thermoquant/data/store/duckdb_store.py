@@ -236,6 +236,16 @@ class DuckDBStore(Store):
             finally:
                 conn.close()
 
+    def export_database(self, dest: Path) -> dict[str, int]:
+        """``EXPORT DATABASE`` (Parquet) into the new directory `dest` through one read-only connection (so no
+        write interleaves); return the rows per table. Every table is read through first, so a damaged one is
+        named (StoreCorruptError) instead of exported."""
+        with self._connect(read_only=True) as conn:
+            tables = {name: self._scan(conn, name) for name in self._table_names_in(conn)}
+            literal = "'" + str(dest).replace("'", "''") + "'"
+            conn.execute(f"EXPORT DATABASE {literal} (FORMAT parquet)")
+        return tables
+
     def _check_on(self, conn: duckdb.DuckDBPyConnection, progress: ProgressFn | None) -> StoreCheck:
         file_error = None if self.path == MEMORY else self._size_problem(conn)
         names = self._table_names_in(conn)
