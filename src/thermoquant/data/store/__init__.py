@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .base import Store, StoreCheck, TableCheck, date_column
 from .errors import (
+    NoDataError,
     NotInitializedError,
     StoreCorruptError,
     StoreError,
@@ -31,6 +32,7 @@ __all__ = [
     "LockWait",
     "LockWaitFn",
     "Migration",
+    "NoDataError",
     "NotInitializedError",
     "Store",
     "StoreCheck",

@@ -81,7 +81,7 @@ def date_column(table: Table) -> Column | None:
 @dataclass(frozen=True)
 class TableCheck:
     """One table read through by :meth:`Store.check`: `rows` read (None when it could not be read through) and
-    `error`, what failed (None when every row and column was read)."""
+    `error`, the database's words for what failed (None when every row and column was read)."""
 
     table: str
     rows: int | None
@@ -240,7 +240,7 @@ class Store(ABC):
                 try:
                     tables.append(TableCheck(name, self._scan_table(name), None))
                 except StoreCorruptError as exc:
-                    tables.append(TableCheck(name, None, str(exc)))
+                    tables.append(TableCheck(name, None, exc.cause))
             tick(progress, "检查 checking", len(names), len(names))
         return StoreCheck(None, tables)
 

@@ -174,7 +174,10 @@ class DuckDBStore(Store):
         where = f", table {table}" if table else ""
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return StoreCorruptError(
-            f"DuckDB file {self.path} is damaged{where}: {first_line}", table=table, path=self.path
+            f"DuckDB file {self.path} is damaged{where}: {first_line}",
+            table=table,
+            path=self.path,
+            cause=first_line,
         )
 
     def _size_problem(self, conn: duckdb.DuckDBPyConnection) -> str | None:
@@ -255,7 +258,7 @@ class DuckDBStore(Store):
             try:
                 tables.append(TableCheck(name, self._scan(conn, name), None))
             except StoreCorruptError as exc:
-                tables.append(TableCheck(name, None, str(exc)))
+                tables.append(TableCheck(name, None, exc.cause))
         tick(progress, "检查 checking", len(names), len(names))
         return StoreCheck(file_error, tables)
 

@@ -45,16 +45,25 @@ class NotInitializedError(StoreError):
     """The database lacks a table of `schema.py`, or does not exist yet; run `tq init` (``Store.init()``)."""
 
 
+class NoDataError(StoreError, LookupError):
+    """The store holds no rows for what a job needs (an empty table, a symbol or a range without rows): load data
+    first (`tq import`, `tq ingest`, `tq demo`). The message names the table and the range."""
+
+
 class StoreCorruptError(StoreError):
     """The database file (or a table in it) is damaged: a block fails its checksum, the file is shorter than its
     header says, or it is not a database file at all.
 
     Raised before anything is written; the store never writes into a database in which it has seen damage.
     `table`: the damaged table where one is known. `path`: the database file (DuckDB) where one is known.
+    `cause`: the database's own words for the damage (the whole message when not given).
     The remedy is to restore a backup (``tq db restore``; see :mod:`thermoquant.data.store.backup`).
     """
 
-    def __init__(self, message: str, *, table: str | None = None, path: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, table: str | None = None, path: str | None = None, cause: str | None = None
+    ) -> None:
         super().__init__(message)
         self.table = table
         self.path = path
+        self.cause = cause or message

@@ -173,7 +173,7 @@ class PostgresStore(Store):
 
 def _corrupt(exc: psycopg.Error, table: str | None = None) -> StoreCorruptError:
     where = f" in table {table}" if table else ""
-    return StoreCorruptError(f"PostgreSQL reports damaged data{where}: {exc}", table=table)
+    return StoreCorruptError(f"PostgreSQL reports damaged data{where}: {exc}", table=table, cause=str(exc))
 
 
 @contextmanager
@@ -191,7 +191,8 @@ _LIBPQ_PREFIX = re.compile(r'^(connection failed: )?(connection to server at "[^
 def unavailable(exc: psycopg.Error, conninfo: str) -> StoreUnavailableError:
     """A failed connection as :class:`StoreUnavailableError` whose message says which cause and what to check."""
     text = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
-    detail = _LIBPQ_PREFIX.sub("", text).replace("FATAL:  ", "") or type(exc).__name__
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    detail = _LIBPQ_PREFIX.sub("", first).replace("FATAL:  ", "").strip() or type(exc).__name__
     info = psycopg.conninfo.conninfo_to_dict(conninfo)
     where = f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}"
     dbname = str(info.get("dbname") or info.get("user") or "")
