@@ -177,3 +177,34 @@ def test_postgres_check_reads_every_table(pg_url: str, pg_schema: str) -> None:
 def test_unreachable_postgres_says_why(url: str, cause: str, pg_url: str) -> None:
     with pytest.raises(StoreUnavailableError, match=cause):
         open_store(url)
+
+
+def test_damage_in_any_block_is_found_before_a_write_changes_the_file(db: Path, tmp_path: Path) -> None:
+    """Each block in turn overwritten: a write either succeeds on a file whose check passed (the block was free or
+    never read), or raises StoreCorruptError and leaves the file byte for byte as it was — including damage that
+    only the write meets (a primary-key index block, which no read touches)."""
+    import shutil
+
+    from store_damage import block_size
+
+    blocks = (db.stat().st_size - 3 * 4096) // block_size(db)
+    outcomes: dict[str, list[int]] = {"refused by check": [], "refused by the write": [], "written": []}
+    for block in range(blocks):
+        copy = tmp_path / f"copy{block}.duckdb"
+        shutil.copy(db, copy)
+        overwrite_block(copy, block)
+        try:
+            healthy = DuckDBStore(copy).check().ok
+        except StoreCorruptError:
+            healthy = False
+        before = digest(copy)
+        try:
+            DuckDBStore(copy).upsert("stock_info", NEW_STOCK)
+        except StoreCorruptError:
+            assert digest(copy) == before, f"block {block}: a refused write changed the file"
+            outcomes["refused by check" if not healthy else "refused by the write"].append(block)
+        else:
+            assert healthy, f"block {block}: written although the check found damage"
+            outcomes["written"].append(block)
+    assert outcomes["refused by check"], outcomes
+    assert outcomes["refused by the write"], f"no damage met only by the write: {outcomes}"

@@ -252,6 +252,9 @@ def read_file(
     if bad_rows:
         notes.append(f"{len(bad_rows)} row(s) rejected")
     keys = _row_keys(df, {i.row for i in issues if i.row is not None})
+    for row, code in {i.row: i.value for i in issues if i.column == "symbol" and i.value and i.row}.items():
+        if code not in keys.get(row, ""):  # the code as written, where it could not be read as a symbol
+            keys[row] = f"{code} {keys[row]}" if row in keys else code
     warnings = _dedupe([i for i in issues if i.severity is Severity.WARNING])
     return ImportResult(
         path=path,
@@ -321,9 +324,6 @@ def _row_keys(df: pl.DataFrame, rows: set[int]) -> dict[int, str]:
 
 def _file_issue(path: Path, issue: Issue, keys: dict[int, str] | None = None) -> FileIssue:
     key = (keys or {}).get(issue.row) if issue.row is not None else None
-    raw_code = issue.value if issue.column == "symbol" and issue.row is not None else None
-    if raw_code and raw_code not in (key or ""):  # the code as written, which could not be read as a symbol
-        key = f"{raw_code} {key}" if key else raw_code
     return FileIssue(
         path.name, issue.row, issue.column, issue.message, issue.rule, issue.severity, issue.value, key
     )
