@@ -42,13 +42,15 @@ def truncate_half(path: Path) -> None:
         f.truncate(size // 2)
 
 
-def data_blocks(path: Path, table: str) -> list[int]:
-    """Ids of the blocks holding `table`'s column data."""
+def data_blocks(path: Path, table: str, column: str | None = None) -> list[int]:
+    """Ids of the blocks holding `table`'s column data (only `column`'s, when given)."""
+    sql = "SELECT DISTINCT block_id FROM pragma_storage_info(?) WHERE block_id >= 0"
+    params: list[str] = [table]
+    if column is not None:
+        sql += " AND column_name = ?"
+        params.append(column)
     with duckdb.connect(str(path), read_only=True) as conn:
-        rows = conn.execute(
-            "SELECT DISTINCT block_id FROM pragma_storage_info(?) WHERE block_id >= 0 ORDER BY block_id",
-            [table],
-        ).fetchall()
+        rows = conn.execute(sql + " ORDER BY block_id", params).fetchall()
         return [int(r[0]) for r in rows]
 
 

@@ -61,8 +61,8 @@ err_console = Console(stderr=True)
 """Where failures and waits are told: standard error, so that a command's output stays clean."""
 
 RESTORE_HINT = (
-    "从备份恢复 / restore a backup: tq db restore <备份目录 backup dir>（tq db backup 写在 <数据目录>/backups/）; "
-    "tq doctor 列出损坏的表 / lists the damaged tables"
+    "从备份恢复：tq db restore <备份目录>（tq db backup 默认写在 <数据目录>/backups/）；tq doctor 列出所有损坏的表 / "
+    "restore a backup; tq doctor lists every damaged table"
 )
 
 

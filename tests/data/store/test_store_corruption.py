@@ -84,8 +84,11 @@ def test_overwritten_block_names_the_table_and_stops_writes(db: Path) -> None:
 
 
 def test_unverified_write_into_a_damaged_table_rolls_back(db: Path) -> None:
-    """With the pre-write read switched off, the write itself meets the damage: still nothing is written."""
-    damage_table(db, "daily_quote")
+    """With the pre-write read switched off, the write itself meets the damage (the block of the key column it
+    joins on): still nothing is written."""
+    from store_damage import data_blocks
+
+    overwrite_block(db, data_blocks(db, "daily_quote", "symbol")[0])
     before = digest(db)
     store = DuckDBStore(db, verify_writes=False)
     rows = pl.DataFrame({"symbol": ["000025.SZ"], "trade_date": ["2021-01-04"], "close": [1.0]})

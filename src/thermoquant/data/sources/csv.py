@@ -109,7 +109,8 @@ class FileIssue:
         return None if self.row is None else self.row + 1
 
     def __str__(self) -> str:
-        where = f"row {self.row} (line {self.line})" if self.row is not None else "whole file"
+        line = "" if self.file.endswith(".parquet") else f" (line {self.line})"  # a Parquet file has no lines
+        where = f"row {self.row}{line}" if self.row is not None else "whole file"
         col = f", column {self.column}" if self.column else ""
         key = f" [{self.key}]" if self.key else ""
         return f"{self.file}: {where}{key}{col}: {self.reason}"

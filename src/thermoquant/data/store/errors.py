@@ -50,6 +50,10 @@ class NoDataError(StoreError, LookupError):
     first (`tq import`, `tq ingest`, `tq demo`). The message names the table and the range."""
 
 
+RESTORE_REMEDY = "restore a backup: `tq db restore <backup dir>` (made by `tq db backup`)"
+"""What to do about a damaged database; the end of every :class:`StoreCorruptError` message."""
+
+
 class StoreCorruptError(StoreError):
     """The database file (or a table in it) is damaged: a block fails its checksum, the file is shorter than its
     header says, or it is not a database file at all.
@@ -63,7 +67,7 @@ class StoreCorruptError(StoreError):
     def __init__(
         self, message: str, *, table: str | None = None, path: str | None = None, cause: str | None = None
     ) -> None:
-        super().__init__(message)
+        super().__init__(message if RESTORE_REMEDY in message else f"{message}; {RESTORE_REMEDY}")
         self.table = table
         self.path = path
         self.cause = cause or message
