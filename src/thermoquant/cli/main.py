@@ -110,7 +110,7 @@ def db_info_cmd(db: DbUrl = None) -> None:
     """各表行数与日期范围（逐表读一遍，标出损坏的表）/ tables, row counts and date ranges (each table read
     through; damaged ones marked)."""
     from thermoquant.cli.errors import EXIT_CORRUPT, RESTORE_HINT
-    from thermoquant.data.store import NotInitializedError
+    from thermoquant.data.store import NotInitializedError, StoreCorruptError
 
     with _open_store(db, init=False) as store:
         version = store.schema_version()
@@ -118,18 +118,21 @@ def db_info_cmd(db: DbUrl = None) -> None:
             raise NotInitializedError(f"{describe_url(db)} holds no thermoquant tables yet")
         health = store.check()
         damaged = {t.table: t.error for t in health.tables if not t.ok}
-        info = store.table_info()
+        try:
+            ranges = {r["table"]: r for r in store.table_info().iter_rows(named=True)}
+        except StoreCorruptError:  # a damaged date column: the check's row counts, without dates
+            ranges = {}
     table = Table(title=f"{describe_url(db)} — schema v{version}")
     for col in ("表 table", "行数 rows", "起 first", "止 last"):
         table.add_column(col, justify="right" if col.startswith("行") else "left")
-    for row in info.iter_rows(named=True):
-        if row["table"] in damaged:
-            table.add_row(row["table"], "[red]✗ 已损坏 damaged[/red]", "", "")
+    for checked in health.tables:
+        if not checked.ok:
+            table.add_row(checked.table, "[red]✗ 已损坏 damaged[/red]", "", "")
             continue
-        first = "" if row["first_date"] is None else str(row["first_date"])
-        last = "" if row["last_date"] is None else str(row["last_date"])
-        rows = "-" if row["rows"] is None else f"{row['rows']:,}"
-        table.add_row(row["table"], rows, first, last)
+        row = ranges.get(checked.table, {})
+        first = "" if row.get("first_date") is None else str(row["first_date"])
+        last = "" if row.get("last_date") is None else str(row["last_date"])
+        table.add_row(checked.table, f"{checked.rows or 0:,}", first, last)
     console.print(table)
     if not health.ok:
         for name, error in damaged.items():
