@@ -211,3 +211,13 @@ def test_damage_in_any_block_is_found_before_a_write_changes_the_file(db: Path, 
             outcomes["written"].append(block)
     assert outcomes["refused by check"], outcomes
     assert outcomes["refused by the write"], f"no damage met only by the write: {outcomes}"
+
+
+@pytest.mark.mysql
+def test_mysql_check_and_unreachable_server(mysql_db_url: str) -> None:
+    with open_store(mysql_db_url) as store:
+        store.upsert("stock_info", NEW_STOCK)
+        result = store.check()
+    assert result.ok and {t.table: t.rows for t in result.tables}["stock_info"] == 1
+    with pytest.raises(StoreUnavailableError, match="cannot connect to MySQL"):
+        open_store("mysql://root@127.0.0.1:1/test")

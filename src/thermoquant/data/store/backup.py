@@ -43,7 +43,7 @@ from typing import Any
 
 from thermoquant.data.schema import TABLES
 
-from .base import Store
+from .base import Store, redact_url
 from .ddl import comment_sqls, quote_ident
 from .errors import StoreError, StoreLockedError
 
@@ -127,7 +127,10 @@ def backup(store: Store, dest: Path) -> BackupInfo:
         elif isinstance(store, PostgresStore):
             info = _pg_backup(store, partial, dest)
         else:
-            raise StoreError(f"backup of {type(store).__name__} is not supported")
+            raise StoreError(
+                f"backup of {type(store).__name__} is not supported yet: use the server's own tool "
+                "(mysqldump for MySQL/MariaDB)"
+            )
         (partial / MANIFEST).write_text(json.dumps(_manifest(info), indent=2, ensure_ascii=False) + "\n")
         if dest.exists():
             dest.rmdir()
@@ -180,7 +183,9 @@ def restore(store: Store, src: Path, now: dt.datetime | None = None) -> RestoreR
         if info.backend != "postgres":
             raise StoreError(f"{info.path} is a {info.backend} backup; the database is PostgreSQL")
         return _pg_restore(store, info, stamp)
-    raise StoreError(f"restore into {type(store).__name__} is not supported")
+    raise StoreError(
+        f"restore into {type(store).__name__} is not supported yet: use the server's own tool (mysql < dump.sql)"
+    )
 
 
 def _manifest(info: BackupInfo) -> dict[str, Any]:
@@ -372,9 +377,9 @@ def _pg_backup(store: Any, partial: Path, dest: Path) -> BackupInfo:
             "pg_dump",
         )  # fmt: skip
         conn.execute("ROLLBACK")
-    from .postgres_store import _redact
-
-    return BackupInfo(dest, "postgres", dt.datetime.now(), version, tables, schema, _redact(store._conninfo))
+    return BackupInfo(
+        dest, "postgres", dt.datetime.now(), version, tables, schema, redact_url(store._conninfo)
+    )
 
 
 def _pg_restore(store: Any, info: BackupInfo, stamp: str) -> RestoreResult:
