@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         "or postgresql://user:pass@host:5432/dbname; or mysql://user:pass@host:3306/dbname",
     )
     tushare_token: SecretStr | None = Field(None, description="Tushare Pro token; never logged")
+    lock_timeout: float = Field(
+        60.0,
+        ge=0,
+        description="seconds a command waits for a DuckDB file that another process holds (TQ_LOCK_TIMEOUT)",
+    )
     fees: FeeSettings = Field(default_factory=FeeSettings)
     strategies: dict[str, dict[str, Any]] = Field(
         default_factory=dict,

@@ -62,11 +62,14 @@ def test_strict_import_of_a_bad_file_changes_nothing(data_dir: Path, test_data: 
 
 
 def test_doctor_reports_database_and_calendar(data_dir: Path) -> None:
+    assert (
+        runner.invoke(app, ["init"]).exit_code == 0
+    )  # before `tq init` the doctor says to run it (test_cli_errors)
     result = runner.invoke(app, ["doctor"])  # as of TEST_TODAY (tests/conftest.py), months before the end
     assert result.exit_code == 0, result.output
     assert "数据库可用" in result.output and "交易日历 calendar: 1990-12-19" in result.output
     bad = runner.invoke(app, ["doctor", "--db", "postgresql://nobody@127.0.0.1:1/none"])
-    assert bad.exit_code == 1
+    assert bad.exit_code == 3  # database unavailable (cli/errors.py exit codes)
     assert "数据库不可用" in bad.output
 
 

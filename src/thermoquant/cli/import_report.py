@@ -1,4 +1,5 @@
-"""The printed report of an import: a rich renderable with every rejected row and warnings grouped by rule."""
+"""The printed report of an import: a rich renderable with one line per file (what was written, or why nothing
+was), every issue of the rejected rows, and warnings grouped by rule naming symbol and date."""
 
 from __future__ import annotations
 
@@ -9,10 +10,25 @@ from rich.console import Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from thermoquant.data.sources.csv import FAILED_OUTCOMES, Outcome
+
 if TYPE_CHECKING:
     from thermoquant.data.sources.csv import FileIssue, ImportResult
 
-__all__ = ["render_report"]
+__all__ = ["OUTCOME_TEXT", "failed_files", "render_report"]
+
+OUTCOME_TEXT: dict[Outcome, str] = {
+    Outcome.UNCHANGED: "无变化（已导入过）/ unchanged (already stored)",
+    Outcome.REFERENCE: "参考序列，按设计不入库 / reference series, not stored by design",
+    Outcome.NO_ROWS: "未写入：文件没有数据行 / nothing written: the file has no data rows",
+    Outcome.ALL_REJECTED: "未写入：所有行都被拒绝 / nothing written: every row was rejected",
+    Outcome.REFUSED: "整份拒绝 refused",
+    Outcome.VALIDATED: "仅校验 validated only",
+}
+"""Why a file wrote nothing (or what it wrote instead of rows), as the report says it."""
+
+KEYS_SHOWN = 6
+"""Symbol/date keys listed per warning rule and file before '… (+n)'."""
 
 
 def _ranges(rows: Sequence[int]) -> str:
@@ -32,11 +48,34 @@ def _ranges(rows: Sequence[int]) -> str:
     return ", ".join(out)
 
 
-def render_report(results: Sequence[ImportResult], *, max_rows: int | None = None) -> RenderableType:
-    """A rich renderable: one summary line per file, then every rejected row, then warnings grouped by rule.
+def _keys(issues: Sequence[FileIssue]) -> str:
+    """'000905.SH 2019-02-19, 2019-02-20 …; 000300.SH 2015-01-05 (+12)': the rows' symbols and dates, grouped by
+    symbol, at most :data:`KEYS_SHOWN` of them."""
+    by_symbol: dict[str, list[str]] = {}
+    shown = 0
+    for issue in issues:
+        if issue.key is None or shown >= KEYS_SHOWN:
+            continue
+        symbol, _, rest = issue.key.partition(" ")
+        by_symbol.setdefault(symbol, []).append(rest)
+        shown += 1
+    text = "; ".join(f"{sym} {', '.join(d for d in dates if d)}".strip() for sym, dates in by_symbol.items())
+    keyed = sum(1 for i in issues if i.key is not None)
+    return f"{text} (+{keyed - shown})" if keyed > shown else text
 
-    `max_rows` limits the rejected rows listed per file (None = all). Rows are 1-based data rows, header not
-    counted (line = row + 1).
+
+def failed_files(results: Sequence[ImportResult]) -> list[ImportResult]:
+    """The files that contributed nothing although they were meant to (:data:`FAILED_OUTCOMES`)."""
+    return [r for r in results if r.outcome in FAILED_OUTCOMES]
+
+
+def render_report(results: Sequence[ImportResult], *, max_rows: int | None = None) -> RenderableType:
+    """A rich renderable: one summary line per file, then every issue of the rejected rows, then warnings grouped
+    by rule (with the symbols and dates they concern).
+
+    The "rejected" column counts rows (a row with two issues counts once); the issues are listed below it.
+    `max_rows` limits the issues listed per file (None = all). Rows are 1-based data rows, header not counted
+    (line = row + 1).
     """
     summary = RichTable(title="导入结果 Import", show_lines=False)
     for col in (
@@ -45,7 +84,7 @@ def render_report(results: Sequence[ImportResult], *, max_rows: int | None = Non
         "表 table",
         "行 rows",
         "写入 written",
-        "拒绝 rejected",
+        "拒绝行 rejected rows",
         "警告 warnings",
         "参考 reference",
     ):
@@ -54,22 +93,30 @@ def render_report(results: Sequence[ImportResult], *, max_rows: int | None = Non
     for r in results:
         ref = ", ".join(f"{k} ({v.height})" for k, v in r.reference.items())
         rows = " + ".join(f"{t} {f.height}" for t, f in r.tables().items()) or "0"
-        written = ", ".join(f"{t} {n}" for t, n in r.written.items()) or "-"
-        if r.refused:
-            written = Text("整份拒绝 refused", style="bold red")
+        outcome = r.outcome
+        written: str | Text = ", ".join(f"{t} {n}" for t, n in r.written.items()) or "-"
+        if outcome in FAILED_OUTCOMES:
+            written = Text(OUTCOME_TEXT[outcome], style="bold red")
+        elif outcome in (Outcome.UNCHANGED, Outcome.REFERENCE):
+            written = (
+                OUTCOME_TEXT[outcome]
+                if outcome is Outcome.REFERENCE
+                else f"{written} — {OUTCOME_TEXT[outcome]}"
+            )
         summary.add_row(
             r.path.name,
             r.layout,
             r.table or "-",
             rows,
             written,
-            Text(str(len(r.rejected)), style="red" if r.rejected else ""),
+            Text(str(r.rejected_rows), style="red" if r.rejected else ""),
             Text(str(len(r.warnings)), style="yellow" if r.warnings else ""),
             ref or "-",
         )
         if r.rejected:
             detail = RichTable(
-                title=f"拒绝的行 rejected rows — {r.path.name} (row = 数据行号, 不含表头)",
+                title=f"拒绝的行 rejected rows — {r.path.name}: {r.rejected_rows} 行 rows, {len(r.rejected)} 个问题 "
+                "issues (row = 数据行号, 不含表头)",
                 title_justify="left",
             )
             for col in ("row", "key", "column", "rule", "reason"):
@@ -87,6 +134,9 @@ def render_report(results: Sequence[ImportResult], *, max_rows: int | None = Non
             rows_list = [w.row for w in ws if w.row is not None]
             file_level = [w.reason for w in ws if w.row is None]
             text = f": {len(ws)} — " + ("; ".join(file_level) if file_level else ws[0].reason)
+            keys = _keys(ws)
+            if keys:
+                text += f" — {keys}"
             if rows_list:
                 text += f" — rows {_ranges(rows_list)}"
             parts.append(Text.assemble((f"警告 warning {r.path.name} {rule}", "yellow"), text))

@@ -29,6 +29,7 @@ import polars as pl
 from thermoquant.data.ingest import CSI500, CSI500_ETF
 from thermoquant.data.sources.csv import ImportResult, read_file
 from thermoquant.data.sources.sample import sample_path
+from thermoquant.data.store.errors import NoDataError
 from thermoquant.features.bars import qfq_closes_at
 from thermoquant.strategies.base import Panel
 from thermoquant.strategies.csi500_timing import ETF_SYMBOL, INDEX_SYMBOL
@@ -191,7 +192,7 @@ def store_panel(store: Any, start: dt.date, end: dt.date, mode: str = "reference
     frame = csi500_sentiment(store, start - dt.timedelta(days=MA_WARMUP_DAYS), end)
     traded = frame.filter(pl.col("trade_date") >= start)
     if traded.is_empty():
-        raise LookupError(
+        raise NoDataError(
             f"index_daily has no 000905.SH bars between {start} and {end}: run `tq ingest csi500`"
         )
     etf = None
@@ -200,7 +201,7 @@ def store_panel(store: Any, start: dt.date, end: dt.date, mode: str = "reference
             "symbol", "trade_date", *_BARS
         )
         if etf.is_empty():
-            raise LookupError(f"etf_daily has no {ETF_SYMBOL} bars between {start} and {end}")
+            raise NoDataError(f"etf_daily has no {ETF_SYMBOL} bars between {start} and {end}")
     first = traded["trade_date"].min()  # the first session on or after `start`
     return panel_from_frame(frame, first, first, end, mode, etf)
 
@@ -278,7 +279,7 @@ def csi500_sentiment(store: Any, start: dt.date, end: dt.date, *, window: int = 
     warm = start - dt.timedelta(days=60)
     index = store.read("index_daily", where={"index_code": CSI500}, start=warm, end=end)
     if index.height == 0:
-        raise LookupError(
+        raise NoDataError(
             f"index_daily has no {CSI500} rows between {warm} and {end}: fetch them (`tq ingest index_daily "
             f"--symbols {CSI500} --source tushare|akshare --start {warm} --end {end}`) or import an index file "
             "with `tq import`"

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from thermoquant.data.store.errors import NoDataError
 from thermoquant.physics.bars import traded_bars
 
 
@@ -36,11 +37,11 @@ def read_store_bars(
     start: date | None = None,
     end: date | None = None,
 ) -> pl.DataFrame:
-    """Traded bars from the store's ``daily_quote`` table; LookupError when there are none."""
+    """Traded bars from the store's ``daily_quote`` table; NoDataError (a LookupError) when there are none."""
     quotes = store.read("daily_quote", start=start, end=end, symbols=symbols)
     bars = traded_bars(quotes)
     if bars.is_empty():
-        raise LookupError(f"daily_quote has no traded rows for {symbols} in [{start}, {end}]")
+        raise NoDataError(f"daily_quote has no traded rows for {symbols} in [{start}, {end}]")
     return bars
 
 

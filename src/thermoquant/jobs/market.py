@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from thermoquant.data.job_log import job_run
+from thermoquant.data.store.errors import NoDataError
 from thermoquant.features.bars import adj_factor_from_pre_close, qfq
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.fingerprint import frame_fingerprint
@@ -85,7 +86,7 @@ def compute_features(
                     "index_daily", where={"index_code": index_code}, columns=["trade_date", "close"]
                 )
         if bars.is_empty():
-            raise LookupError(
+            raise NoDataError(
                 "没有日线数据 / no daily bars to compute: load data first (tq import, tq ingest)"
             )
         log.args["inputs"] = {"bars": frame_fingerprint(bars)}
@@ -121,7 +122,7 @@ def compute_physics(
         quotes = store.read("daily_quote", symbols=symbols, start=start, end=end)
         bars = traded_bars(quotes)
         if bars.is_empty():
-            raise LookupError(f"daily_quote has no traded rows in [{start}, {end}]")
+            raise NoDataError(f"daily_quote has no traded rows in [{start}, {end}]")
         log.args["inputs"] = {"bars": frame_fingerprint(bars)}
         physics = physics_of(bars)
         first, last = physics["trade_date"].min(), physics["trade_date"].max()

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from thermoquant.data.store.errors import NoDataError
 from thermoquant.jobs import csi500_panel
 from thermoquant.market.calendar import sessions
 from thermoquant.physics.bars import traded_bars
@@ -63,7 +64,7 @@ def market_panel(
     warm = sessions_before(start, lookback)
     quotes = store.read("daily_quote", columns=QUOTE_COLUMNS, start=warm, end=end)
     if quotes.filter(pl.col("trade_date").is_between(start, end)).is_empty():
-        raise LookupError(f"daily_quote has no rows between {start} and {end}")
+        raise NoDataError(f"daily_quote has no rows between {start} and {end}")
     tick(progress, "计算热力学 computing physics", 1, 3)
     bars = traded_bars(quotes)
     physics = compute_physics(bars)
@@ -91,7 +92,7 @@ def latest_stored_day(store: Any, min_share: float = 0.5) -> dt.date:
     "scan" a day on which only a handful of stocks have rows)."""
     counts = store.query("SELECT trade_date, count(*) AS n FROM daily_quote GROUP BY trade_date")
     if counts.is_empty():
-        raise LookupError("daily_quote is empty: load data first (`tq demo`, `tq import`, `tq ingest`)")
+        raise NoDataError("daily_quote is empty: load data first (`tq demo`, `tq import`, `tq ingest`)")
     floor = min_share * counts["n"].max()
     return counts.filter(pl.col("n") >= floor)["trade_date"].max()
 

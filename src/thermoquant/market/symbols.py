@@ -22,6 +22,7 @@ import polars as pl
 __all__ = [
     "BOARD_RULES",
     "Board",
+    "SymbolError",
     "board_codes",
     "board_expr",
     "board_of",
@@ -99,6 +100,10 @@ def _exchange_of_bare_code(code: str) -> str | None:
     return None
 
 
+class SymbolError(ValueError):
+    """A value that is not a recognisable A-share security code (the message names it)."""
+
+
 def normalize_symbol(raw: str | int) -> str:
     """Return the house symbol (`600000.SH`) for one raw code.
 
@@ -107,18 +112,18 @@ def normalize_symbol(raw: str | int) -> str:
     blanks ignored). Integers are zero-padded to six digits.
 
     Raises:
-        ValueError: naming the input, when it is not a recognisable A-share code.
+        SymbolError (a ValueError): naming the input, when it is not a recognisable A-share code.
     """
     if isinstance(raw, bool) or not isinstance(raw, str | int | np.integer):
-        raise ValueError(f"not a security code: {raw!r} (expected a string such as '600000.SH')")
+        raise SymbolError(f"not a security code: {raw!r} (expected a string such as '600000.SH')")
     text = str(raw).strip().upper()
     if isinstance(raw, int | np.integer) or _BARE_RE.match(text):
         if not _BARE_RE.match(text):
-            raise ValueError(f"not a security code: {raw!r} (negative or too long)")
+            raise SymbolError(f"not a security code: {raw!r} (negative or too long)")
         code = text.zfill(6)
         suffix = _exchange_of_bare_code(code)
         if suffix is None:
-            raise ValueError(f"cannot tell the exchange of bare code {raw!r}; add a suffix such as '.SH'")
+            raise SymbolError(f"cannot tell the exchange of bare code {raw!r}; add a suffix such as '.SH'")
         return f"{code}.{suffix}"
     match = _SUFFIX_RE.match(text)
     if match:
@@ -126,14 +131,14 @@ def normalize_symbol(raw: str | int) -> str:
     else:
         match = _PREFIX_RE.match(text)
         if not match:
-            raise ValueError(
+            raise SymbolError(
                 f"not a security code: {raw!r} (expected forms like '600000', 'sh600000', '600000.SH', "
                 "'600000.XSHG')"
             )
         alias, code = match.group(1), match.group(2)
     suffix = _SUFFIX_ALIASES.get(alias)
     if suffix is None:
-        raise ValueError(f"unknown exchange {alias!r} in security code {raw!r} (expected SH, SZ or BJ)")
+        raise SymbolError(f"unknown exchange {alias!r} in security code {raw!r} (expected SH, SZ or BJ)")
     return f"{code}.{suffix}"
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,17 +45,26 @@ from thermoquant.data.merge import LOSSY, MergeConfig, merge_upsert
 from thermoquant.data.quality import ROW, Issue, QualityConfig, Severity, split_rejected, validate
 from thermoquant.data.schema import get_table
 from thermoquant.data.sources.csv_layouts import LAYOUTS, Layout, UnknownLayoutError, detect_layout
-from thermoquant.data.sources.csv_read import FILE_SUFFIXES, parse_columns, read_raw, to_layout_columns
+from thermoquant.data.sources.csv_read import (
+    FILE_SUFFIXES,
+    DamagedFileError,
+    parse_columns,
+    read_raw,
+    to_layout_columns,
+)
 from thermoquant.data.sources.csv_symbols import resolve_symbols, symbol_from_filename
 from thermoquant.data.sources.csv_tables import build_tables, validate_reference
 from thermoquant.progress import ProgressFn, tick
 
 __all__ = [
+    "FAILED_OUTCOMES",
     "FILE_SUFFIXES",
     "LAYOUTS",
+    "DamagedFileError",
     "FileIssue",
     "ImportResult",
     "Layout",
+    "Outcome",
     "Rejection",
     "UnknownLayoutError",
     "detect_layout",
@@ -99,7 +109,8 @@ class FileIssue:
         return None if self.row is None else self.row + 1
 
     def __str__(self) -> str:
-        where = f"row {self.row} (line {self.line})" if self.row is not None else "whole file"
+        line = "" if self.file.endswith(".parquet") else f" (line {self.line})"  # a Parquet file has no lines
+        where = f"row {self.row}{line}" if self.row is not None else "whole file"
         col = f", column {self.column}" if self.column else ""
         key = f" [{self.key}]" if self.key else ""
         return f"{self.file}: {where}{key}{col}: {self.reason}"
@@ -107,6 +118,22 @@ class FileIssue:
 
 Rejection = FileIssue
 """An error that rejected a row (or the whole file when ``row`` is None)."""
+
+
+class Outcome(StrEnum):
+    """What became of one file (:attr:`ImportResult.outcome`)."""
+
+    WRITTEN = "written"  #: rows were inserted or changed
+    UNCHANGED = "unchanged"  #: every row was already stored as it is (a re-import)
+    REFERENCE = "reference"  #: the file holds reference series only, which are reported, never stored
+    NO_ROWS = "no_rows"  #: the file has a header but no data rows
+    ALL_REJECTED = "all_rejected"  #: every data row was rejected: nothing to write
+    REFUSED = "refused"  #: refused whole: a strict import with errors, or a file that cannot be read
+    VALIDATED = "validated"  #: read and validated only (no store given)
+
+
+FAILED_OUTCOMES = frozenset({Outcome.REFUSED, Outcome.NO_ROWS, Outcome.ALL_REJECTED})
+"""Outcomes that make `tq import` exit non-zero: the file contributed nothing although it was meant to."""
 
 
 @dataclass
@@ -126,6 +153,7 @@ class ImportResult:
         written: rows changed per table by :func:`import_paths` (empty until written).
         refused: the whole file was refused (strict import with errors, or unreadable): nothing of it was
             written.
+        rows_read: data rows in the file (header not counted; 0 when it could not be read).
     """
 
     path: Path
@@ -139,11 +167,32 @@ class ImportResult:
     reference: dict[str, pl.DataFrame] = field(default_factory=dict)
     written: dict[str, int] = field(default_factory=dict)
     refused: bool = False
+    rows_read: int = 0
 
     @property
     def ok(self) -> bool:
         """True when no row was rejected."""
         return not self.rejected
+
+    @property
+    def rejected_rows(self) -> int:
+        """Data rows rejected: a row with several issues counts once; whole-file issues count none."""
+        return len({i.row for i in self.rejected if i.row is not None})
+
+    @property
+    def outcome(self) -> Outcome:
+        """What became of the file (see :class:`Outcome`); decided from the frames, issues and ``written``."""
+        if self.refused:
+            return Outcome.REFUSED
+        if self.rows_read == 0:
+            return Outcome.NO_ROWS
+        if not any(f.height for f in self.tables().values()):
+            if self.table is None and any(f.height for f in self.reference.values()):
+                return Outcome.REFERENCE
+            return Outcome.ALL_REJECTED if self.rejected_rows else Outcome.NO_ROWS
+        if not self.written:
+            return Outcome.VALIDATED
+        return Outcome.WRITTEN if any(self.written.values()) else Outcome.UNCHANGED
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """Every table frame this file fills (main table first)."""
@@ -204,6 +253,9 @@ def read_file(
     if bad_rows:
         notes.append(f"{len(bad_rows)} row(s) rejected")
     keys = _row_keys(df, {i.row for i in issues if i.row is not None})
+    for row, code in {i.row: i.value for i in issues if i.column == "symbol" and i.value and i.row}.items():
+        if code not in keys.get(row, ""):  # the code as written, where it could not be read as a symbol
+            keys[row] = f"{code} {keys[row]}" if row in keys else code
     warnings = _dedupe([i for i in issues if i.severity is Severity.WARNING])
     return ImportResult(
         path=path,
@@ -215,6 +267,7 @@ def read_file(
         warnings=[_file_issue(path, i, keys) for i in warnings],
         extra_tables=clean_tables,
         reference=clean_ref,
+        rows_read=raw.height,
     )
 
 
@@ -259,7 +312,8 @@ def _row_keys(df: pl.DataFrame, rows: set[int]) -> dict[int, str]:
     """Row number → 'symbol date' (as parsed) for the rows named by issues."""
     if not rows:
         return {}
-    parts = [c for c in ("symbol", "trade_date", "effective_date") if c in df.columns]
+    dates = [c for c in ("trade_date", "effective_date", "snapshot_date", "in_date") if c in df.columns]
+    parts = [c for c in ("symbol", *dates[:1]) if c in df.columns]
     if not parts:
         return {}
     hit = df.filter(pl.col(ROW).is_in(list(rows))).select(
@@ -315,7 +369,7 @@ def import_paths(
         tick(progress, f"读取与校验 reading {path.name}", done, len(files))
         try:
             results.append(read_file(path, repair_units=repair_units, config=config))
-        except (UnknownLayoutError, OSError, pl.exceptions.PolarsError) as exc:
+        except (UnknownLayoutError, DamagedFileError, OSError, pl.exceptions.PolarsError) as exc:
             results.append(_failed(path, exc))
     tick(progress, "读取与校验 reading", len(files), len(files))
     for result in results:

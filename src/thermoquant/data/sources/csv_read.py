@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -68,6 +69,22 @@ DATE_COLUMNS = (
 )
 
 
+class DamagedFileError(ValueError):
+    """The file's bytes cannot be read as what its name says (a truncated or damaged ``.gz``); names the file."""
+
+
+def _gunzip(data: bytes, path: Path) -> bytes:
+    """Decompress a gzip file; a truncated or damaged one raises :class:`DamagedFileError` naming it."""
+    try:
+        return gzip.decompress(data)
+    except EOFError as exc:  # the stream ends before its end marker: the download or copy was cut short
+        raise DamagedFileError(
+            f"{path.name}: 压缩文件不完整 / truncated gzip file ({len(data):,} bytes; {exc})"
+        ) from exc
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise DamagedFileError(f"{path.name}: 压缩文件已损坏 / damaged gzip file ({exc})") from exc
+
+
 def _decode(data: bytes, path: Path) -> tuple[str, str]:
     """Text and encoding name: UTF-8 (BOM stripped) first, then GB18030 (a superset of GBK)."""
     for enc in ("utf-8-sig", "gb18030"):
@@ -87,7 +104,7 @@ def read_raw(path: str | Path) -> tuple[pl.DataFrame, str]:
     else:
         data = path.read_bytes()
         if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
+            data = _gunzip(data, path)
         text, enc = _decode(data, path)
         payload = data.removeprefix(b"\xef\xbb\xbf") if enc == "utf-8" else text.encode("utf-8")
         sep = (

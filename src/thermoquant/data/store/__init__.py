@@ -14,36 +14,64 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Store, date_column
-from .errors import NotInitializedError, StoreError, StoreLockedError, ValidationError
+from .base import Store, StoreCheck, TableCheck, date_column
+from .errors import (
+    NoDataError,
+    NotInitializedError,
+    StoreCorruptError,
+    StoreError,
+    StoreLockedError,
+    StoreUnavailableError,
+    ValidationError,
+)
 from .migrations import MIGRATIONS, Migration
+from .waiting import LockWait, LockWaitFn, lock_wait_handler
 
 __all__ = [
     "MIGRATIONS",
+    "LockWait",
+    "LockWaitFn",
     "Migration",
+    "NoDataError",
     "NotInitializedError",
     "Store",
+    "StoreCheck",
+    "StoreCorruptError",
     "StoreError",
     "StoreLockedError",
+    "StoreUnavailableError",
+    "TableCheck",
     "ValidationError",
     "date_column",
+    "lock_wait_handler",
     "open_store",
 ]
 
 
 def open_store(
-    url: str | None = None, *, init: bool = True, schema: str | None = None, lock_timeout: float = 60.0
+    url: str | None = None,
+    *,
+    init: bool = True,
+    schema: str | None = None,
+    lock_timeout: float | None = None,
+    on_lock_wait: LockWaitFn | None = None,
+    calendar: bool = True,
 ) -> Store:
     """Open the store at `url` (None → `get_settings().resolved_database_url`).
 
     `init`: create or migrate the database first (default True; a read-only consumer such as the dashboard passes
     False so that opening never needs the write lock). `schema`: PostgreSQL schema (overrides `?schema=`).
-    `lock_timeout`: DuckDB only, seconds to wait for another process's lock.
+    `lock_timeout`: DuckDB only, seconds to wait for another process's lock (None → settings `lock_timeout`,
+    default 60). `on_lock_wait`: DuckDB only, told once when such a wait begins (None → the handler installed
+    with :func:`lock_wait_handler`, if any). `calendar`: install the stored trade calendar (default True);
+    ``init=False, calendar=False`` reads nothing at all (what backup and restore of a damaged file need).
     """
-    if url is None:
+    if url is None or lock_timeout is None:
         from thermoquant.config import get_settings
 
-        url = get_settings().resolved_database_url
+        settings = get_settings()
+        url = settings.resolved_database_url if url is None else url
+        lock_timeout = settings.lock_timeout if lock_timeout is None else lock_timeout
     store: Store
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         from .postgres_store import PostgresStore
@@ -61,7 +89,9 @@ def open_store(
             url.removeprefix("duckdb:///") if url.startswith("duckdb:///") else url.removeprefix("duckdb://")
         )
         store = DuckDBStore(
-            path if path == ":memory:" else Path(path).expanduser(), lock_timeout=lock_timeout
+            path if path == ":memory:" else Path(path).expanduser(),
+            lock_timeout=lock_timeout,
+            on_lock_wait=on_lock_wait,
         )
     else:
         raise StoreError(
@@ -71,7 +101,8 @@ def open_store(
     try:
         if init:
             store.init()
-        _install_calendar(store)
+        if calendar:
+            _install_calendar(store)
     except BaseException:
         store.close()
         raise

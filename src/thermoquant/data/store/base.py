@@ -25,17 +25,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 import polars as pl
 
 from thermoquant.data.schema import TABLES, Column, Table, get_table
+from thermoquant.progress import ProgressFn, tick
 
 from .ddl import Dialect, add_column_sqls, create_table_sqls, quote_ident
-from .errors import StoreError
+from .errors import StoreCorruptError, StoreError
 from .migrations import MIGRATIONS, Migration, MigrationContext, check_order
 from .validate import prepare_frame
 
@@ -74,6 +76,38 @@ def date_column(table: Table) -> Column | None:
     if keyed:
         return keyed[0]
     return temporal[0] if temporal else None
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """One table read through by :meth:`Store.check`: `rows` read (None when it could not be read through) and
+    `error`, the database's words for what failed (None when every row and column was read)."""
+
+    table: str
+    rows: int | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    """The result of :meth:`Store.check`: a finding about the file as a whole (`file_error`, e.g. truncation;
+    None for a sound file or a server database) and one :class:`TableCheck` per table."""
+
+    file_error: str | None
+    tables: list[TableCheck]
+
+    @property
+    def ok(self) -> bool:
+        return self.file_error is None and all(t.ok for t in self.tables)
+
+    @property
+    def damaged(self) -> list[str]:
+        """Names of the tables that could not be read through."""
+        return [t.table for t in self.tables if not t.ok]
 
 
 class Store(ABC):
@@ -189,6 +223,36 @@ class Store(ABC):
     def table_names(self) -> set[str]:
         """Names of the tables present in the database."""
         return self._existing_tables()
+
+    # ------------------------------------------------------------------ health
+    def check(self, progress: ProgressFn | None = None) -> StoreCheck:
+        """Read every table through (every row, every column) and report, per table, whether it could be read.
+
+        What `tq doctor` runs. Damage is reported in the result, not raised (one damaged table does not hide
+        the others); a database that cannot be opened at all raises as any read does. Backends override
+        :meth:`_scan_table` with a server-side read that touches every value without shipping it.
+        """
+        with self._read_session():
+            names = self._check_order(self._existing_tables())
+            tables: list[TableCheck] = []
+            for done, name in enumerate(names):
+                tick(progress, f"检查 checking {name}", done, len(names))
+                try:
+                    tables.append(TableCheck(name, self._scan_table(name), None))
+                except StoreCorruptError as exc:
+                    tables.append(TableCheck(name, None, exc.cause))
+            tick(progress, "检查 checking", len(names), len(names))
+        return StoreCheck(None, tables)
+
+    def _scan_table(self, name: str) -> int:
+        """Read every row and column of table `name`; return its row count. Damage → StoreCorruptError."""
+        return self.query(f"SELECT * FROM {quote_ident(name)}").height
+
+    @staticmethod
+    def _check_order(names: Iterable[str]) -> list[str]:
+        """Tables in `schema.py` order, then any other table of the database by name."""
+        present = set(names)
+        return [t for t in TABLES if t in present] + sorted(present - set(TABLES))
 
     def schema_version(self) -> int:
         """The highest applied migration, 0 for an uninitialised database."""

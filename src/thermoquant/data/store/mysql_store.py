@@ -41,7 +41,7 @@ from thermoquant.data.schema import Column, Table
 
 from .base import Store, qmark_to_pyformat, redact_url, rows_frame
 from .ddl import MYSQL_KEY_CHARS, Dialect, quote_ident, quote_literal
-from .errors import NotInitializedError, StoreError, ValidationError
+from .errors import NotInitializedError, StoreError, StoreUnavailableError, ValidationError
 
 URL_SCHEMES = ("mysql://", "mariadb://", "mysql+pymysql://")
 
@@ -156,7 +156,9 @@ class MySQLStore(Store):
                 connect_timeout=10,
             )
         except pymysql.Error as exc:
-            raise StoreError(f"无法连接 MySQL / cannot connect to MySQL ({self._url}): {exc}") from exc
+            raise StoreUnavailableError(
+                f"无法连接 MySQL / cannot connect to MySQL ({self._url}): {exc}"
+            ) from exc
 
     def __repr__(self) -> str:
         return f"MySQLStore({self._url!r})"

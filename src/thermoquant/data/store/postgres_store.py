@@ -7,11 +7,16 @@
 - `schema`: the PostgreSQL schema (namespace) holding the tables; taken from the `schema` query parameter of the
   URL (``postgresql://host/db?schema=tq``) or the keyword, default the server's `search_path`. It is created when
   missing. Readers never block writers (MVCC), so the dashboard can read while a job writes.
+- Failures: a server that cannot be reached (down, wrong port or host, database missing, password refused) raises
+  :class:`StoreUnavailableError` naming the cause, after at most :data:`CONNECT_TIMEOUT` seconds; the server's
+  reports of damaged pages or indexes (SQLSTATE XX001 ``data_corrupted``, XX002 ``index_corrupted``) raise
+  :class:`StoreCorruptError`.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -19,13 +24,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import polars as pl
 import psycopg
+import psycopg.conninfo
 from psycopg import sql as pgsql
 
 from thermoquant.data.schema import Column, Table
 
 from .base import Store, qmark_to_pyformat, redact_url, rows_frame
 from .ddl import Dialect, quote_ident
-from .errors import NotInitializedError, StoreError
+from .errors import NotInitializedError, StoreCorruptError, StoreError, StoreUnavailableError
+
+CONNECT_TIMEOUT = 10
+"""Seconds to wait for the server to answer a connection (libpq `connect_timeout`), unless the URL sets one."""
 
 
 def split_schema(url: str) -> tuple[str, str | None]:
@@ -63,10 +72,13 @@ class PostgresStore(Store):
         conninfo, url_schema = split_schema(url)
         self.schema = schema or url_schema
         self._conninfo = conninfo.replace("postgresql+psycopg://", "postgresql://", 1)
+        options: dict[str, Any] = {}
+        if "connect_timeout" not in self._conninfo:
+            options["connect_timeout"] = CONNECT_TIMEOUT
         try:
-            self.conn: psycopg.Connection[Any] = psycopg.connect(self._conninfo, autocommit=True)
+            self.conn: psycopg.Connection[Any] = psycopg.connect(self._conninfo, autocommit=True, **options)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL ({redact_url(conninfo)}): {exc}") from exc
+            raise unavailable(exc, self._conninfo) from exc
         if self.schema:
             ident = pgsql.Identifier(self.schema)
             self.conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
@@ -77,7 +89,7 @@ class PostgresStore(Store):
 
     @contextmanager
     def _transaction(self) -> Iterator[_PgTx]:
-        with self.conn.transaction(), self.conn.cursor() as cur:
+        with _translating(), self.conn.transaction(), self.conn.cursor() as cur:
             yield _PgTx(cur)
 
     def close(self) -> None:
@@ -90,7 +102,7 @@ class PostgresStore(Store):
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
         try:
-            with self.conn.cursor() as cur:
+            with _translating(), self.conn.cursor() as cur:
                 cur.execute(qmark_to_pyformat(sql) if params else sql, params)  # type: ignore[arg-type]
                 if cur.description is None:
                     return pl.DataFrame()
@@ -109,7 +121,11 @@ class PostgresStore(Store):
         buf = io.BytesIO()
         copy_sql = f"COPY ({qmark_to_pyformat(sql) if params else sql}) TO STDOUT (FORMAT csv, HEADER true)"
         try:
-            with self.conn.cursor() as cur, cur.copy(copy_sql, params or None) as copy:  # type: ignore[arg-type]
+            with (
+                _translating(table.name),
+                self.conn.cursor() as cur,
+                cur.copy(copy_sql, params or None) as copy,
+            ):  # type: ignore[arg-type]
                 for block in copy:
                     buf.write(block)
         except psycopg.errors.UndefinedTable as exc:
@@ -141,5 +157,58 @@ class PostgresStore(Store):
                 return max(tx.cur.rowcount, 0)
         except psycopg.errors.UndefinedTable as exc:
             raise NotInitializedError(f"table {table.name}: {exc} — run `tq init`") from exc
+        except (psycopg.errors.DataCorrupted, psycopg.errors.IndexCorrupted) as exc:
+            raise _corrupt(exc, table.name) from exc
         except psycopg.Error as exc:
             raise StoreError(f"upsert into {table.name} failed, nothing written: {exc}") from exc
+
+    def _scan_table(self, name: str) -> int:
+        """Every row's text (every column, TOASTed values fetched) measured on the server; nothing is shipped."""
+        ident = quote_ident(name)
+        with _translating(name), self.conn.cursor() as cur:
+            cur.execute(f"SELECT count(*), sum(length(t::text)) FROM {ident} AS t")  # type: ignore[arg-type]
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+def _corrupt(exc: psycopg.Error, table: str | None = None) -> StoreCorruptError:
+    where = f" in table {table}" if table else ""
+    return StoreCorruptError(f"PostgreSQL reports damaged data{where}: {exc}", table=table, cause=str(exc))
+
+
+@contextmanager
+def _translating(table: str | None = None) -> Iterator[None]:
+    """The server's reports of damaged pages or indexes leave as :class:`StoreCorruptError`."""
+    try:
+        yield
+    except (psycopg.errors.DataCorrupted, psycopg.errors.IndexCorrupted) as exc:
+        raise _corrupt(exc, table) from exc
+
+
+_LIBPQ_PREFIX = re.compile(r'^(connection failed: )?(connection to server at "[^"]*"(, port \d+)? failed: )?')
+
+
+def unavailable(exc: psycopg.Error, conninfo: str) -> StoreUnavailableError:
+    """A failed connection as :class:`StoreUnavailableError` whose message says which cause and what to check."""
+    text = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    detail = _LIBPQ_PREFIX.sub("", first).replace("FATAL:  ", "").strip() or type(exc).__name__
+    info = psycopg.conninfo.conninfo_to_dict(conninfo)
+    where = f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}"
+    dbname = str(info.get("dbname") or info.get("user") or "")
+    sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate == "3D000" or f'database "{dbname}" does not exist' in text:
+        cause = f'database "{dbname}" does not exist on {where}: create it (createdb {dbname}) or fix the URL'
+    elif sqlstate in ("28P01", "28000") or "authentication failed" in text or 'role "' in text:
+        cause = f"the server at {where} refused the user or password: check them in the URL"
+    elif "Connection refused" in text or "No such file or directory" in text:
+        cause = f"no PostgreSQL server answers at {where}: is it running, and are host and port right?"
+    elif "timeout expired" in text:
+        cause = (
+            f"the server at {where} did not answer within the connect timeout: check host, port and network"
+        )
+    elif "resolve host" in text or "translate host name" in text:
+        cause = f"unknown host {info.get('host')}: check the host in the URL"
+    else:
+        cause = f"cannot connect to PostgreSQL at {where}"
+    return StoreUnavailableError(f"{cause} ({redact_url(conninfo)}: {detail})")
