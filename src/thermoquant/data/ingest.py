@@ -377,8 +377,23 @@ def _checked(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, int, int, l
     issues = validate(numbered, table)
     clean, rejected = split_rejected(numbered, issues)
     warnings = sum(1 for i in issues if i.severity is Severity.WARNING)
-    messages = [f"rejected row {i.row}: {i.message}" for i in issues if i.severity is Severity.ERROR][:5]
+    errors = [i for i in issues if i.severity is Severity.ERROR][:5]
+    keys = _row_keys(numbered, table, [i.row for i in errors if i.row is not None])
+    messages = [f"rejected row {i.row}{keys.get(i.row, '')}: {i.message}" for i in errors]
     return clean.drop(ROW), warnings, rejected.height, messages
+
+
+def _row_keys(frame: pl.DataFrame, table: str, rows: Sequence[int]) -> dict[int, str]:
+    """Row number → `` (key values)`` of the table's primary key, e.g. `` (600000.SH 2021-06-12)``."""
+    from thermoquant.data.quality import ROW
+    from thermoquant.data.schema import get_table
+
+    key = [c for c in get_table(table).primary_key if c in frame.columns]
+    if not rows or not key:
+        return {}
+    text = pl.concat_str([pl.col(c).cast(pl.Utf8) for c in key], separator=" ", ignore_nulls=True)
+    hits = frame.filter(pl.col(ROW).is_in(list(rows))).select(ROW, text.alias("_k"))
+    return {int(r): f" ({k})" for r, k in hits.iter_rows() if k}
 
 
 def _write_job_log(
