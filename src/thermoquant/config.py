@@ -6,6 +6,11 @@ then the defaults below.
 
 The TOML file is the first of: `$TQ_CONFIG`, `./tq.toml`, `<data_dir>/tq.toml` (data_dir from the environment or the
 default `~/.thermoquant`).
+
+Invalid values raise :class:`SettingsError` naming the file and each field at fault, never the value (pydantic's own
+message quotes every input value, and a value may be a token or a password). ``repr(settings)`` masks the
+database URL's password; ``SecretStr`` fields (``tushare_token``) are masked in every output
+(:mod:`thermoquant.secrets`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,6 +30,16 @@ from pydantic_settings import (
 )
 
 DEFAULT_DATA_DIR = Path.home() / ".thermoquant"
+
+
+class SettingsError(ValueError):
+    """Settings that do not validate: the source (`path`, None for the environment) and one ``field: reason`` per
+    problem; never the offending value."""
+
+    def __init__(self, path: Path | None, problems: list[str]) -> None:
+        self.path, self.problems = path, problems
+        where = str(path) if path else "TQ_* 环境变量 environment"
+        super().__init__(f"配置值无效 / invalid setting: {where}: {'; '.join(problems)}")
 
 
 class FeeSettings(BaseModel):
@@ -89,6 +104,18 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
 
+    def model_post_init(self, context: Any, /) -> None:
+        """Register the secrets of these settings with :mod:`thermoquant.secrets` (masked in every output)."""
+        from thermoquant.secrets import remember, secret_values
+
+        remember(*secret_values(self))
+
+    def __repr_args__(self) -> Any:
+        from thermoquant.secrets import mask_url
+
+        for name, value in super().__repr_args__():
+            yield name, (mask_url(value) if name == "database_url" and isinstance(value, str) else value)
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL with the DuckDB default filled in."""
@@ -125,9 +152,28 @@ def config_file_path() -> Path | None:
     return None
 
 
+def _settings_error(exc: ValidationError) -> SettingsError:
+    """pydantic's error as field and reason only: its own message quotes every input value, and a value may be a
+    token or a password."""
+    from thermoquant.secrets import mask
+
+    problems = [
+        mask(f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}")
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+    return SettingsError(config_file_path(), problems)
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Build fresh settings (no cache); keyword overrides win over every other source."""
-    return Settings(**overrides)
+    """Build fresh settings (no cache); keyword overrides win over every other source.
+
+    Raises:
+        SettingsError: a value does not validate (the message hides secrets).
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise _settings_error(exc) from None
 
 
 @lru_cache(maxsize=1)

@@ -67,3 +67,37 @@ def test_calendar_matches_real_whole_market_dates(real_data) -> None:
     older = pl.read_parquet(real_data / "xbx_market" / "market_2014-10_2016-03.parquet", columns=["date"])
     real_old = sorted(older["date"].cast(pl.Date).unique().to_list())
     assert real_old == trading_days(real_old[0], real_old[-1])
+
+
+def test_package_sessions_are_cached_per_version_and_a_bad_cache_is_rebuilt(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building exchange_calendars' XSHG costs most of a second per process; its sessions come from a file cache."""
+    import exchange_calendars as xcals
+
+    from thermoquant.market import calendar as cal
+
+    expected = np.asarray(
+        xcals.get_calendar("XSHG", start="1990-12-19").sessions.values, dtype="datetime64[D]"
+    )
+    monkeypatch.setenv("TQ_CACHE_DIR", str(tmp_path))
+    path = cal.package_cache_path()
+    assert path is not None and path.parent == tmp_path and xcals.__version__ in path.name
+    try:
+        for content in (
+            None,
+            b"not a numpy file",
+        ):  # no cache, then a damaged one: both rebuilt and rewritten
+            if content is not None:
+                path.write_bytes(content)
+            cal._package_calendar.cache_clear()
+            cal.clear_calendar_table()
+            assert np.array_equal(cal.sessions(), expected)
+            assert np.array_equal(np.load(path), expected)
+        cal._package_calendar.cache_clear()
+        cal.clear_calendar_table()
+        assert np.array_equal(cal.package_sessions(), expected)  # read back from the file
+        assert cal.package_bounds() == (dt.date(1990, 12, 19), expected[-1].astype(dt.date))
+    finally:
+        cal._package_calendar.cache_clear()
+        cal.clear_calendar_table()

@@ -9,8 +9,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from thermoquant.progress import ProgressFn
+from thermoquant.secrets import install_log_masking, mask
 
 console = Console()
+install_log_masking()  # every log record of a `tq` process, vendor libraries' included
 
 
 @contextmanager
@@ -35,7 +37,8 @@ def progress_bar(enabled: bool = True, *, out: Console | None = None) -> Iterato
 
 
 def error(message: object) -> None:
-    """Print an error line (red ✗), the message escaped so brackets in it are not taken for markup."""
+    """Print an error line (red ✗), secrets masked, the message escaped so brackets in it are not taken for
+    markup."""
     from rich.markup import escape
 
-    console.print(f"[red]✗ {escape(str(message))}[/red]")
+    console.print(f"[red]✗ {escape(mask(message))}[/red]")

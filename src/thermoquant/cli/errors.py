@@ -30,6 +30,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from thermoquant.data.store.waiting import LockWait, lock_wait_handler
+from thermoquant.secrets import mask
 
 __all__ = [
     "EXIT_CODES_HELP",
@@ -135,7 +136,7 @@ def _store_failure(exc: Exception) -> Failure | None:
 def _config_failure(exc: Exception) -> Failure | None:
     import pydantic
 
-    from thermoquant.config import config_file_path
+    from thermoquant.config import SettingsError, config_file_path
 
     def where() -> str:
         try:
@@ -149,6 +150,13 @@ def _config_failure(exc: Exception) -> Failure | None:
             "配置文件语法错误 / tq.toml is not valid TOML",
             f"{where()}: {exc}",
             "修正该文件，或用 TQ_CONFIG 指向另一个文件 / fix it, or point TQ_CONFIG to another file",
+            EXIT_USAGE,
+        )
+    if isinstance(exc, SettingsError):  # load_settings: field and reason, never the value
+        return Failure(
+            "配置值无效 / invalid setting",
+            f"{exc.path or where()}: {'; '.join(exc.problems)}",
+            "修正 tq.toml 或对应的 TQ_* 环境变量 / fix tq.toml or the TQ_* variable",
             EXIT_USAGE,
         )
     if isinstance(exc, pydantic.ValidationError) and exc.title == "Settings":
@@ -223,9 +231,9 @@ def describe(exc: BaseException) -> Failure | None:
 
 
 def show_failure(failure: Failure, out: Console | None = None) -> None:
-    """Print a failure (red title line, then the hint)."""
+    """Print a failure (red title line, then the hint), secrets masked."""
     console = out or err_console
-    first, *rest = failure.lines()
+    first, *rest = (mask(line) for line in failure.lines())
     console.print(f"[red]{escape(first)}[/red]", soft_wrap=True)
     for line in rest:
         console.print(escape(line), soft_wrap=True)

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from thermoquant.cli.console import error
 from thermoquant.cli.options import parse_date
 from thermoquant.data.ingest import (
     SOURCE_CLASSES,
@@ -187,7 +188,7 @@ def ingest(
     try:
         srcs = _sources(source, "daily_quote" if dataset == "csi500" else dataset, tier)
     except (ValueError, SourceError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        error(exc)
         raise typer.Exit(2) from None
 
     store = open_store(db)
@@ -245,7 +246,7 @@ def ingest(
         console.print("[yellow]已中断；再次运行相同命令将从断点继续 (interrupted; re-run to resume)[/yellow]")
         raise typer.Exit(130) from None
     except (ValueError, SourceError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        error(exc)
         raise typer.Exit(2) from None
     finally:
         store.close()

@@ -38,6 +38,7 @@ app = typer.Typer(
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,  # a traceback must not print local values: `db` holds the URL's password
 )
 db_app = typer.Typer(
     help="数据库信息与维护：info、backup、restore / database information and maintenance",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -45,8 +44,8 @@ def open_cli_store(url: str | None, *, init: bool = True) -> Store:
 
 
 def describe_url(url: str | None) -> str:
-    """The database URL in force with any password masked."""
+    """The database URL in force with any password masked (:func:`thermoquant.secrets.mask_url`)."""
     from thermoquant.config import get_settings
+    from thermoquant.secrets import mask_url
 
-    resolved = url or get_settings().resolved_database_url
-    return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", resolved)
+    return mask_url(url or get_settings().resolved_database_url)

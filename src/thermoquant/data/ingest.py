@@ -14,8 +14,8 @@ written in batches (`BATCH_ITEMS` / `FLUSH_SECONDS`): one upsert of their rows, 
 * **the calendar** — `trade_calendar` (whole market) is fetched as far ahead as the vendor publishes (no default
   end; default start :func:`thermoquant.data.trade_calendar.default_fetch_start`) and stored through
   :func:`thermoquant.data.trade_calendar.write_calendar` (source priority, no hole), not a plain upsert;
-* **logged** — one `job_log` row per run with counts, gaps and errors; the Tushare token never appears (errors are
-  redacted, `args` holds only dataset, sources, dates and symbols).
+* **logged** — one `job_log` row per run with counts, gaps and errors; no secret appears (errors are masked by
+  :func:`thermoquant.secrets.mask`, `args` holds only dataset, sources, dates and symbols).
 
 The seed-004 CSI500 pipeline (:func:`ingest_csi500`, :func:`csi500_sentiment`) and the constituent refresh
 schedule (:func:`constituent_refresh_times`, :func:`is_refresh_due`) live here too.
@@ -48,9 +48,10 @@ from thermoquant.data.sources.base import (
     UnsupportedDatasetError,
     today_shanghai,
 )
-from thermoquant.data.sources.tushare_src import TushareSource, configured_token, redact
+from thermoquant.data.sources.tushare_src import TushareSource, configured_token
 from thermoquant.data.sources.xtquant_src import XtquantSource, xtquant_importable
 from thermoquant.market.symbols import normalize_symbol
+from thermoquant.secrets import mask
 
 DEFAULT_HISTORY_START = date(2005, 1, 1)
 """First day a backfill asks for when neither `start` nor stored rows say otherwise (CSI500 data starts 2005)."""
@@ -377,8 +378,23 @@ def _checked(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, int, int, l
     issues = validate(numbered, table)
     clean, rejected = split_rejected(numbered, issues)
     warnings = sum(1 for i in issues if i.severity is Severity.WARNING)
-    messages = [f"rejected row {i.row}: {i.message}" for i in issues if i.severity is Severity.ERROR][:5]
+    errors = [i for i in issues if i.severity is Severity.ERROR][:5]
+    keys = _row_keys(numbered, table, [i.row for i in errors if i.row is not None])
+    messages = [f"rejected row {i.row}{keys.get(i.row, '')}: {i.message}" for i in errors]
     return clean.drop(ROW), warnings, rejected.height, messages
+
+
+def _row_keys(frame: pl.DataFrame, table: str, rows: Sequence[int]) -> dict[int, str]:
+    """Row number → `` (key values)`` of the table's primary key, e.g. `` (600000.SH 2021-06-12)``."""
+    from thermoquant.data.quality import ROW
+    from thermoquant.data.schema import get_table
+
+    key = [c for c in get_table(table).primary_key if c in frame.columns]
+    if not rows or not key:
+        return {}
+    text = pl.concat_str([pl.col(c).cast(pl.Utf8) for c in key], separator=" ", ignore_nulls=True)
+    hits = frame.filter(pl.col(ROW).is_in(list(rows))).select(ROW, text.alias("_k"))
+    return {int(r): f" ({k})" for r, k in hits.iter_rows() if k}
 
 
 def _write_job_log(
@@ -427,7 +443,7 @@ def run_item(
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:
-            result.errors.append(redact(f"{src.name}: {type(exc).__name__}: {exc}"))
+            result.errors.append(mask(f"{src.name}: {type(exc).__name__}: {exc}"))
             result.status = "failed"
             continue
         if frame.height == 0:
@@ -568,7 +584,7 @@ def run_ingest(
         raise
     except Exception as exc:
         report.status = "failed"
-        report.items.append(ItemResult(item="<plan>", status="failed", errors=[redact(str(exc))]))
+        report.items.append(ItemResult(item="<plan>", status="failed", errors=[mask(exc)]))
         _write_job_log(store, report, args, started, final=True)
         raise
     _write_job_log(store, report, args, started, final=True)

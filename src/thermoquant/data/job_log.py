@@ -1,5 +1,6 @@
 """The one writer of ``job_log``: every job (ingest, scan, backtest, features, physics, the daily chain) records
-its run here — full configuration (secrets removed), input fingerprints, counts, status and errors.
+its run here — full configuration, input fingerprints, counts, status and errors, every text masked by
+:func:`thermoquant.secrets.mask` (no password or token is ever stored).
 
     with job_run(store, "daily_scan", args={"date": "2021-12-31"}) as run:
         ...                      # the job's work
@@ -20,14 +21,9 @@ from typing import Any
 import polars as pl
 
 from thermoquant.clock import now_shanghai
+from thermoquant.secrets import mask
 
 TABLE = "job_log"
-
-
-def _redact(text: str) -> str:
-    from thermoquant.data.sources.tushare_src import redact
-
-    return redact(text)
 
 
 def new_job_id(job: str) -> str:
@@ -62,14 +58,14 @@ class JobRecord:
             "job": self.job,
             "dataset": self.dataset,
             "source": self.source,
-            "args": _redact(json.dumps(self.args, ensure_ascii=False, default=str, sort_keys=True)),
+            "args": mask(json.dumps(self.args, ensure_ascii=False, default=str, sort_keys=True)),
             "status": self.status,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "rows_in": self.rows_in,
             "rows_written": self.rows_written,
-            "gaps": json.dumps(self.gaps, ensure_ascii=False, default=str),
-            "errors": _redact(json.dumps(self.errors, ensure_ascii=False, default=str)),
+            "gaps": mask(json.dumps(self.gaps, ensure_ascii=False, default=str)),
+            "errors": mask(json.dumps(self.errors, ensure_ascii=False, default=str)),
         }
 
 

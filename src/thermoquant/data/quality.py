@@ -16,8 +16,31 @@ volume, amount empty), ``negative`` error, ``ohlc`` error, ``duplicate`` error (
 ``vwap_range`` error or warning (see below), ``unit_switch`` error per row plus one whole-file warning naming
 where the units change, ``sci_notation`` warning, ``suspended`` warning (stored with ``is_suspended``),
 ``range`` error, ``warmup_zero`` error, ``series_break`` warning, ``membership_only`` warning (an
-``index_weight`` frame without any weight). The file import adds ``not_a_number``,
-``bad_date`` and ``bad_symbol`` errors and ``unit_repaired`` warnings.
+``index_weight`` frame without any weight); the calendar rules ``non_trading_day``, ``future_date``,
+``before_open`` and ``session_time`` errors and ``calendar_unknown`` warning (see below). The file import adds
+``not_a_number``, ``bad_date`` and ``bad_symbol`` errors and ``unit_repaired`` warnings.
+
+Dates against the calendar (:func:`check_trading_days`, :func:`check_session_times`):
+
+* every table of :data:`CALENDAR_TABLES` holds one row per **trading day** in ``trade_date`` (bars, adjustment
+  factors, valuations, fund shares, flows, margin, dragon-tiger, block trades: what the exchange publishes
+  after a session). A date that is no session of the XSHG calendar (:mod:`thermoquant.market.calendar`: the
+  ``trade_calendar`` table where it has the day, else exchange_calendars) is an error — a weekend
+  (``2015-01-10``) or an exchange holiday; so is a date after ``today`` (:func:`thermoquant.clock.today`; a bar
+  dated today is fine) or before the exchange's first session (1990-12-19). A weekday past the end of the
+  calendar but not after today cannot be checked: a ``calendar_unknown`` **warning** names how to extend the
+  calendar (a weekend there is still an error: the exchange never trades on one).
+* ``minute_quote.bar_time`` (bar END time, Asia/Shanghai) is checked the same way on its date, and its time of
+  day must be a bar end inside a session (:mod:`thermoquant.market.sessions`: ``(09:30, 11:30]``,
+  ``(13:00, 15:00]``, the opening call-auction bar ``QualityConfig.opening_auction_bar_ends`` = 09:25/09:30,
+  and ``(15:05, 15:30]`` after-hours fixed-price bars on STAR/ChiNext/BSE from their start dates when
+  ``QualityConfig.after_hours_bars`` is True, the default).
+* Not checked against the calendar: dates that may fall on any day by nature (``index_weight.effective_date`` —
+  the 1st of a month —, listing and delisting dates, ST and membership periods, report and announcement
+  dates, lock-up expiries, macro periods).
+
+The check looks at the distinct dates of a frame (a 1.1-million-row market file has 252) and joins the few bad
+ones back to their rows: its cost does not grow with a loop over rows.
 
 Conventions of the frames (``data/schema.py``): prices CNY (index points for indices), ``volume`` in shares,
 ``amount`` in CNY, ``turnover`` in %.
@@ -42,16 +65,30 @@ Defaults where the seeds are silent (named parameters of :class:`QualityConfig`)
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+import numpy as np
 import polars as pl
+
+from thermoquant.market import calendar as market_calendar
+from thermoquant.market.sessions import (
+    AFTER_HOURS_SESSION,
+    AFTER_HOURS_START,
+    OPENING_AUCTION_BAR_ENDS,
+    BarEnd,
+    bar_end_kinds,
+    describe_sessions,
+)
+from thermoquant.market.symbols import Board, board_codes
 
 __all__ = [
     "BAR_TABLES",
+    "CALENDAR_TABLES",
     "ROW",
     "Issue",
     "QualityConfig",
@@ -66,7 +103,9 @@ __all__ = [
     "check_range",
     "check_required",
     "check_scientific_notation",
+    "check_session_times",
     "check_suspended",
+    "check_trading_days",
     "check_vwap_range",
     "mark_suspended",
     "split_rejected",
@@ -78,6 +117,23 @@ ROW = "_row"
 """Column holding the 1-based data-row number of the source (header not counted)."""
 
 BAR_TABLES: frozenset[str] = frozenset({"daily_quote", "index_daily", "etf_daily"})
+
+CALENDAR_TABLES: frozenset[str] = frozenset(
+    {
+        *BAR_TABLES,
+        "adj_factor",
+        "daily_valuation",
+        "fund_share",
+        "funds_flow",
+        "north_flow",
+        "margin_detail",
+        "dragon_tiger",
+        "block_trade",
+    }
+)
+"""Tables whose ``trade_date`` must be a trading day (every schema table with a ``trade_date`` column)."""
+
+MINUTE_TABLE = "minute_quote"
 
 _PRICE_COLUMNS = ("open", "high", "low", "close", "pre_close")
 _SCI_RE = re.compile(r"^\s*[+-]?\d+(?:\.\d*)?[eE][+-]?\d+\s*$")
@@ -126,6 +182,14 @@ class QualityConfig:
     """Index columns besides key and close whose absence rejects the row. Seed 004 marks high and amount ⭐⭐⭐
     for the CSI500 strategy; by default they are warnings (NetEase's SME index has no amount before
     2008-06-27, and its prices are still real); pass ``("high", "amount")`` to reject such rows."""
+    today: dt.date | None = None
+    """Last date a row may carry; None = :func:`thermoquant.clock.today` when the check runs."""
+    opening_auction_bar_ends: tuple[dt.time, ...] = OPENING_AUCTION_BAR_ENDS
+    """Minute-bar end times accepted for the opening call-auction bar (default 09:25 and 09:30; ``()`` rejects
+    both)."""
+    after_hours_bars: bool = True
+    """Accept minute bars ending in (15:05, 15:30] on the boards with after-hours fixed-price trading (STAR,
+    ChiNext, BSE, from their start dates): real trades. False rejects every bar after 15:00."""
 
 
 def with_row_numbers(df: pl.DataFrame) -> pl.DataFrame:
@@ -445,6 +509,166 @@ def check_price_jumps(
     return _issues(df, bad, "series_break", Severity.WARNING, column, msg)
 
 
+# ----------------------------------------------------------------------------------------- the calendar
+_WEEKDAYS = (("一", "Monday"), ("二", "Tuesday"), ("三", "Wednesday"), ("四", "Thursday"), ("五", "Friday"),
+             ("六", "Saturday"), ("日", "Sunday"))  # fmt: skip
+
+
+def _day_reason(day: dt.date, today: dt.date, opened: dt.date, last: dt.date) -> tuple[str, Severity, str]:
+    """(rule, severity, reason) for a date that is not a known session; the reason follows the date."""
+    zh, en = _WEEKDAYS[day.weekday()]
+    if day > today:
+        return "future_date", Severity.ERROR, f"晚于今天 {today}，是未来的日期 / is after today ({today})"
+    if day < opened:
+        return (
+            "before_open",
+            Severity.ERROR,
+            f"早于交易所开业 {opened} / is before the exchange opened ({opened})",
+        )
+    if day.weekday() >= 5:
+        return "non_trading_day", Severity.ERROR, f"是周{zh}，不是交易日 / is a {en}, not a trading day"
+    if day > last:
+        return (
+            "calendar_unknown",
+            Severity.WARNING,
+            f"超出交易日历（到 {last}），未核对 / is beyond the trading calendar ({last}), not checked: "
+            f"{market_calendar.EXTEND_HINT}",
+        )
+    return (
+        "non_trading_day",
+        Severity.ERROR,
+        f"是休市日（周{zh}，节假日），不是交易日 / is an exchange holiday ({en}), not a trading day",
+    )
+
+
+def _bad_days(days: pl.Series, today: dt.date) -> pl.DataFrame:
+    """For distinct dates: the ones that are not sessions, with ``_rule``, ``_sev``, ``_why`` (one row each)."""
+    values = days.to_numpy().astype("datetime64[D]")
+    sessions = market_calendar.sessions()
+    pos = np.searchsorted(sessions, values).clip(0, len(sessions) - 1)
+    last = np.datetime64(market_calendar.calendar_bounds()[1], "D")
+    known = (sessions[pos] == values) & (values <= np.datetime64(today, "D")) & (values <= last)
+    opened = sessions[0].astype(dt.date)
+    rows = [_day_reason(d, today, opened, market_calendar.calendar_bounds()[1]) for d in days.filter(~known)]
+    return pl.DataFrame(
+        {
+            "_day": days.filter(~known),
+            "_rule": [r[0] for r in rows],
+            "_sev": [r[1].value for r in rows],
+            "_why": [r[2] for r in rows],
+        },
+        schema={"_day": pl.Date, "_rule": pl.Utf8, "_sev": pl.Utf8, "_why": pl.Utf8},
+    )
+
+
+def _day_expr(df: pl.DataFrame, column: str) -> pl.Expr:
+    return pl.col(column).dt.date() if isinstance(df.schema[column], pl.Datetime) else pl.col(column)
+
+
+def _text_expr(df: pl.DataFrame, column: str) -> pl.Expr:
+    """The date or timestamp as the user reads it (``2015-01-10``, ``2024-03-25 13:00:00``)."""
+    if isinstance(df.schema[column], pl.Datetime):
+        return pl.col(column).dt.strftime("%Y-%m-%d %H:%M:%S")
+    return pl.col(column).cast(pl.Utf8)
+
+
+def check_trading_days(
+    df: pl.DataFrame, column: str = "trade_date", today: dt.date | None = None
+) -> list[Issue]:
+    """Issues for dates of `column` (a date, or a timestamp: its date) that are not trading days.
+
+    Errors: a weekend or exchange holiday (``non_trading_day``), a date after `today` (``future_date``; default
+    :func:`thermoquant.clock.today`), a date before the exchange's first session (``before_open``). A weekday
+    past the calendar's last known date but not after today is a ``calendar_unknown`` warning. Vectorised over
+    the frame's distinct dates.
+    """
+    if column not in df.columns or df.is_empty():
+        return []
+    day = _day_expr(df, column)
+    days = df.select(day.drop_nulls().unique().sort()).to_series()
+    if days.is_empty():
+        return []
+    if today is None:
+        from thermoquant.clock import today as clock_today
+
+        today = clock_today()
+    bad = _bad_days(days, today)
+    if bad.is_empty():
+        return []
+    hits = (
+        df.select(ROW, day.alias("_day"), _text_expr(df, column).alias("_value"))
+        .join(bad, on="_day", how="inner")
+        .sort(ROW)
+    )
+    return [
+        Issue(rule, Severity(sev), int(row), column, f"{value} {why}", value)
+        for row, _, value, rule, sev, why in hits.iter_rows()
+    ]
+
+
+def _after_hours_start(symbols: pl.Series) -> pl.DataFrame:
+    """Distinct symbols with the first day of after-hours trading on their board (null: the board has none)."""
+    uniq = symbols.drop_nulls().unique()
+    starts = [AFTER_HOURS_START.get(Board(int(b))) for b in board_codes(uniq, normalized=True)]
+    return pl.DataFrame(
+        {"symbol": uniq, "_ah_start": starts}, schema={"symbol": pl.Utf8, "_ah_start": pl.Date}
+    )
+
+
+def check_session_times(
+    df: pl.DataFrame,
+    column: str = "bar_time",
+    auction_bar_ends: tuple[dt.time, ...] = OPENING_AUCTION_BAR_ENDS,
+    after_hours: bool = True,
+) -> list[Issue]:
+    """Error (``session_time``) for each minute bar whose END time lies outside the trading sessions.
+
+    Allowed ends (:mod:`thermoquant.market.sessions`): (09:30, 11:30], (13:00, 15:00], `auction_bar_ends`, and
+    (15:05, 15:30] when `after_hours` is True for symbols whose board has after-hours fixed-price trading on
+    that day. Vectorised over the frame's distinct times of day.
+    """
+    if column not in df.columns or df.is_empty():
+        return []
+    t = pl.col(column)
+    secs = (
+        t.dt.hour().cast(pl.Int64) * 3600 + t.dt.minute().cast(pl.Int64) * 60 + t.dt.second().cast(pl.Int64)
+    ).alias("_secs")
+    uniq = df.select(secs.drop_nulls().unique()).to_series()
+    kinds = bar_end_kinds(uniq.to_numpy(), auction_bar_ends)
+    outside = uniq.filter(pl.Series(kinds == BarEnd.OUTSIDE))
+    after = uniq.filter(pl.Series(kinds == BarEnd.AFTER_HOURS))
+    if outside.is_empty() and after.is_empty():
+        return []
+    frame = df.select(ROW, _text_expr(df, column).alias("_value"), secs, _day_expr(df, column).alias("_day"),
+                      *(["symbol"] if "symbol" in df.columns else []))  # fmt: skip
+    frame = frame.filter(pl.col("_secs").is_in(pl.concat([outside, after]).to_list()))
+    in_window = pl.col("_secs").is_in(after.to_list())
+    if after_hours and "symbol" in frame.columns:
+        frame = frame.join(_after_hours_start(frame["symbol"]), on="symbol", how="left")
+        in_window = in_window & ~(pl.col("_ah_start").is_not_null() & (pl.col("_day") >= pl.col("_ah_start")))
+    lo, hi = (x.strftime("%H:%M") for x in AFTER_HOURS_SESSION)
+    late = (
+        f"盘后固定价格交易（{lo}–{hi}）只在科创板、创业板、北交所 / after-hours fixed-price bars exist only on "
+        "STAR (from 2019-07-22), ChiNext (2020-08-24) and BSE (2021-11-15)"
+        if after_hours
+        else f"盘后固定价格交易（{lo}–{hi}）的 K 线未被接受 / after-hours bars are not accepted (after_hours_bars)"
+    )
+    outside_why = (
+        f"不在交易时段内 / bar end is outside the trading sessions ({describe_sessions(auction_bar_ends)})"
+    )
+    why = (
+        pl.when(pl.col("_secs").is_in(outside.to_list()))
+        .then(pl.lit(outside_why))
+        .when(in_window)
+        .then(pl.lit(late))
+    )
+    hits = frame.select(ROW, "_value", why.alias("_why")).drop_nulls("_why").sort(ROW)
+    return [
+        Issue("session_time", Severity.ERROR, int(row), column, f"{value} {text}", value)
+        for row, value, text in hits.iter_rows()
+    ]
+
+
 def validate(
     df: pl.DataFrame,
     table: str,
@@ -460,7 +684,9 @@ def validate(
     days (warning). ``index_weight``: required key; weight in [0, 100] where given, empty weight a warning
     (:func:`check_membership_weights`). ``fund_share``: positive shares. Reference
     ``breadth``: 0–100 and the zero warm-up run. Scientific notation needs the raw text: see
-    :func:`check_scientific_notation`.
+    :func:`check_scientific_notation`. Tables of :data:`CALENDAR_TABLES`: ``trade_date`` a trading day, not
+    after today (:func:`check_trading_days`); ``minute_quote``: ``bar_time`` on a trading day and inside the
+    sessions (:func:`check_session_times`).
     """
     cfg = config or QualityConfig()
     df = with_row_numbers(df)
@@ -495,6 +721,11 @@ def validate(
         out += check_leading_zeros(df, "breadth")
     else:
         out += check_required(df, list(key))
+    if table in CALENDAR_TABLES:
+        out += check_trading_days(df, "trade_date", cfg.today)
+    elif table == MINUTE_TABLE:
+        out += check_trading_days(df, "bar_time", cfg.today)
+        out += check_session_times(df, "bar_time", cfg.opening_auction_bar_ends, cfg.after_hours_bars)
     if key:
         out += check_duplicates(df, key)
     return out

@@ -12,13 +12,21 @@ Two layers, merged into one sorted ``datetime64[D]`` array of sessions that ever
 The calendar *knows* a date when either layer covers it; :func:`calendar_bounds` is (first known, last known)
 date. A date past every known range raises :class:`CalendarRangeError` naming the date and how to extend the
 calendar, instead of silently treating it as a holiday.
+
+Building exchange_calendars' XSHG costs most of a second (pandas and the calendar itself), on every process that asks
+a calendar question — every import checks its dates against it. Its sessions are therefore cached as a NumPy file
+per exchange_calendars version (:func:`package_cache_path`: ``$TQ_CACHE_DIR``, else ``$XDG_CACHE_HOME/thermoquant``,
+else ``~/.cache/thermoquant``); a missing, unreadable or unwritable cache only means building it again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +41,7 @@ __all__ = [
     "is_trading_day",
     "next_trading_day",
     "package_bounds",
+    "package_cache_path",
     "package_sessions",
     "prev_trading_day",
     "session_index",
@@ -72,13 +81,57 @@ class CalendarRangeError(ValueError):
         )
 
 
+def package_cache_path() -> Path | None:
+    """Where the sessions of the installed exchange_calendars are cached (None when the package is missing)."""
+    try:
+        version = metadata.version("exchange_calendars")
+    except metadata.PackageNotFoundError:
+        return None
+    root = os.environ.get("TQ_CACHE_DIR")
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = str(Path(xdg) / "thermoquant") if xdg else str(Path.home() / ".cache" / "thermoquant")
+    return Path(root) / f"{CALENDAR_NAME.lower()}-sessions-{version}-{CALENDAR_START:%Y%m%d}.npy"
+
+
+def _read_cache(path: Path) -> np.ndarray | None:
+    try:
+        days = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if (
+        days.dtype != np.dtype("datetime64[D]")
+        or days.ndim != 1
+        or days.size == 0
+        or (np.diff(days) <= 0).any()
+    ):
+        return None
+    return days
+
+
+def _write_cache(path: Path, days: np.ndarray) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as fh:
+            np.save(fh, days, allow_pickle=False)
+        os.replace(tmp, path)  # atomic: a reader sees the old file or the whole new one
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
 @lru_cache(maxsize=1)
 def _package_calendar() -> tuple[np.ndarray, dt.date, dt.date]:
-    """exchange_calendars' XSHG: (sessions, first covered date, last covered date)."""
-    import exchange_calendars as xcals
+    """exchange_calendars' XSHG: (sessions, first covered date, last covered date), through the file cache."""
+    path = package_cache_path()
+    days = _read_cache(path) if path is not None and path.is_file() else None
+    if days is None:
+        import exchange_calendars as xcals
 
-    calendar = xcals.get_calendar(CALENDAR_NAME, start=CALENDAR_START.isoformat())
-    days = np.asarray(calendar.sessions.values, dtype="datetime64[D]")
+        calendar = xcals.get_calendar(CALENDAR_NAME, start=CALENDAR_START.isoformat())
+        days = np.asarray(calendar.sessions.values, dtype="datetime64[D]")
+        if path is not None:
+            _write_cache(path, days)
     return days, days[0].astype(dt.date), days[-1].astype(dt.date)
 
 

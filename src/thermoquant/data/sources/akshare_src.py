@@ -8,7 +8,8 @@ the installed AKShare source (1.19):
   No previous close column: `pre_close = 收盘 − 涨跌额` (Eastmoney's change is taken against the exchange's
   reference close, so this is the reference close, rounded to 4 decimals).
 * Sina (`stock_zh_a_daily`): volume in 股 (shares), amount in 元, outstanding_share in 股, turnover as a fraction;
-  `hfq-factor` gives the cumulative backward factor on the dates it changes only.
+  `hfq-factor` gives the cumulative backward factor on the dates it changes only, ending with a 1900-01-01 base
+  row that is dropped (`SINA_FACTOR_BASE_DATE`).
 * CSIndex (`index_stock_cons_weight_csindex`): the latest month-end weights, 权重 in %.
 * SSE (`fund_etf_scale_sse`): 基金份额 already multiplied to shares by AKShare.
 * Eastmoney north-bound history (`stock_hsgt_hist_em`): 净买额 / 买入 / 卖出 in 亿元 (×10⁸). Exchange margin
@@ -256,6 +257,9 @@ EXCHANGE_LISTS: tuple[tuple[str, dict[str, str], dict[str, str]], ...] = (
     ("stock_info_bj_name_code", {}, {"证券代码": "symbol", "上市日期": "list_date"}),
 )
 SINA_BAR_COLUMNS: dict[str, str] = {"date": "trade_date", **same_names(*OHLC, "volume")}
+SINA_FACTOR_BASE_DATE = date(1900, 1, 1)
+"""Sina's factor lists (``hfq-factor``) end with a row dated 1900-01-01 meaning "in force from the start" (factor 1,
+as on the listing-day row before it): not a trading day, so the adapter drops it instead of storing it."""
 EM_FIRST_DAY, EM_LAST_DAY = "19700101", "20500101"  # Eastmoney K-line range when start / end is open
 
 
@@ -587,7 +591,8 @@ class AkshareSource(VendorSource):
     def _adj_factor(self, symbol: str, start: date | None, end: date | None) -> pl.DataFrame:
         raw = self._call("adj_factor", "stock_zh_a_daily", symbol=prefixed_code(symbol), adjust="hfq-factor")
         mapping = {"date": "trade_date", "hfq_factor": "adj_factor"}
-        return map_columns(raw, mapping, self.name, "adj_factor", constants={"symbol": symbol})
+        out = map_columns(raw, mapping, self.name, "adj_factor", constants={"symbol": symbol})
+        return out.filter(pl.col("trade_date") != SINA_FACTOR_BASE_DATE)
 
     def _minute_quote(
         self, symbol: str, start: date | None, end: date | None, *, freq: str = "5m"

@@ -18,7 +18,7 @@ row first, dates as 'YYYYMMDD' strings. Units, from Tushare's documentation and 
   万股 and amount 万元 (×10⁴); `moneyflow_ind_dc`: 元. The whole-market ones are called once per trading day.
 
 The token comes from the constructor or `settings.tushare_token` (`TQ_TUSHARE_TOKEN`); it is held only inside the
-client, never put in an error message (:meth:`TushareSource.redact`) or a log.
+client and masked (:func:`thermoquant.secrets.mask`) in every error message and log.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from thermoquant.data.sources.frames import (
     yyyymmdd,
 )
 from thermoquant.data.trade_calendar import from_flags
+from thermoquant.secrets import mask, remember
 
 # Calls per minute by points tier (积分), per endpoint, as Tushare publishes them (approximate; set your own with
 # `per_minute=`). The limiter is shared by all endpoints of one source object, which is the conservative reading.
@@ -134,7 +135,7 @@ TS_FINANCE_FIELDS: dict[str, str] = {
 def configured_token(*, quiet: bool = False) -> str | None:
     """The Tushare token of the settings (`tushare_token`, env `TQ_TUSHARE_TOKEN`), or None when unset.
 
-    `quiet=True` also gives None when the settings cannot be read (for redaction, which must never fail).
+    `quiet=True` also gives None when the settings cannot be read.
     """
     from thermoquant.config import get_settings
 
@@ -145,12 +146,6 @@ def configured_token(*, quiet: bool = False) -> str | None:
             return None
         raise
     return (secret.get_secret_value() or None) if secret is not None else None
-
-
-def redact(text: str, token: str | None = None) -> str:
-    """`text` with `token` (default: the configured token) replaced by *** — for errors and logs."""
-    secret = token or configured_token(quiet=True)
-    return text.replace(secret, "***") if secret else text
 
 
 class TushareSource(VendorSource):
@@ -254,6 +249,7 @@ class TushareSource(VendorSource):
         super().__init__(client, retry_policy=retry_policy, sleep=sleep)
         self.daily_extras = daily_extras
         self._token = token
+        remember(token)
         rate = per_minute if per_minute is not None else TUSHARE_TIER_PER_MINUTE.get(tier)
         if rate is None:
             raise ValueError(f"unknown Tushare points tier {tier}; known: {sorted(TUSHARE_TIER_PER_MINUTE)}")
@@ -279,8 +275,8 @@ class TushareSource(VendorSource):
         return tushare.pro_api(self._resolve_token())
 
     def redact(self, text: str) -> str:
-        """`text` with the token (this source's, else the configured one) replaced by ***."""
-        return redact(text, self._token)
+        """`text` with the token (this source's, else the configured one) and every other secret masked."""
+        return mask(text, self._token or configured_token(quiet=True))
 
     def _query(self, dataset: str, api_name: str, fields: str = "", **params: Any) -> pl.DataFrame:
         client = self.client

@@ -94,8 +94,10 @@ def open_store(
             on_lock_wait=on_lock_wait,
         )
     else:
+        from thermoquant.secrets import mask_url
+
         raise StoreError(
-            f"unsupported database URL {url!r}: use duckdb:///path/file.duckdb, postgresql://user@host/db "
+            f"unsupported database URL {mask_url(url)!r}: use duckdb:///path/file.duckdb, postgresql://user@host/db "
             "or mysql://user@host:3306/db"
         )
     try:

@@ -42,8 +42,9 @@ from pathlib import Path
 from typing import Any
 
 from thermoquant.data.schema import TABLES
+from thermoquant.secrets import mask_url
 
-from .base import Store, redact_url
+from .base import Store
 from .ddl import comment_sqls, quote_ident
 from .errors import StoreError, StoreLockedError
 
@@ -377,9 +378,7 @@ def _pg_backup(store: Any, partial: Path, dest: Path) -> BackupInfo:
             "pg_dump",
         )  # fmt: skip
         conn.execute("ROLLBACK")
-    return BackupInfo(
-        dest, "postgres", dt.datetime.now(), version, tables, schema, redact_url(store._conninfo)
-    )
+    return BackupInfo(dest, "postgres", dt.datetime.now(), version, tables, schema, mask_url(store._conninfo))
 
 
 def _pg_restore(store: Any, info: BackupInfo, stamp: str) -> RestoreResult:

@@ -58,11 +58,6 @@ def qmark_to_pyformat(sql: str) -> str:
     return _QMARK.sub(repl, sql)
 
 
-def redact_url(url: str) -> str:
-    """`url` with its password replaced by `***` (for messages and reprs)."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
-
-
 def rows_frame(names: list[str], rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
     """A Polars frame of DB-API result rows (types inferred from every row)."""
     return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)

@@ -38,8 +38,9 @@ import pymysql
 from pymysql.constants import CLIENT, ER, FIELD_TYPE
 
 from thermoquant.data.schema import Column, Table
+from thermoquant.secrets import mask, mask_url, url_secrets
 
-from .base import Store, qmark_to_pyformat, redact_url, rows_frame
+from .base import Store, qmark_to_pyformat, rows_frame
 from .ddl import MYSQL_KEY_CHARS, Dialect, quote_ident, quote_literal
 from .errors import NotInitializedError, StoreError, StoreUnavailableError, ValidationError
 
@@ -65,12 +66,12 @@ _AT_ROW = re.compile(r"at row (\d+)")
 def parse_url(url: str) -> dict[str, Any]:
     """PyMySQL connection arguments from a ``mysql://`` / ``mariadb://`` / ``mysql+pymysql://`` URL."""
     if not url.startswith(URL_SCHEMES):
-        raise StoreError(f"not a MySQL URL: {redact_url(url)!r}")
+        raise StoreError(f"not a MySQL URL: {mask_url(url)!r}")
     parts = urlsplit(url)
     database = unquote(parts.path.lstrip("/"))
     if not database:
         raise StoreError(
-            f"MySQL 地址缺少数据库名 / the MySQL URL names no database: {redact_url(url)!r} "
+            f"MySQL 地址缺少数据库名 / the MySQL URL names no database: {mask_url(url)!r} "
             "(mysql://user@host:3306/tq)"
         )
     args: dict[str, Any] = {
@@ -83,7 +84,7 @@ def parse_url(url: str) -> dict[str, Any]:
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key != "unix_socket":
             raise StoreError(
-                f"unsupported MySQL URL parameter {key!r} in {redact_url(url)!r} (known: unix_socket)"
+                f"unsupported MySQL URL parameter {key!r} in {mask_url(url)!r} (known: unix_socket)"
             )
         args["unix_socket"] = value
     return args
@@ -129,7 +130,8 @@ class MySQLStore(Store):
     current_schema_sql = "DATABASE()"
 
     def __init__(self, url: str) -> None:
-        self._url = redact_url(url)
+        self._url = mask_url(url)
+        self._secrets = url_secrets(url)
         self._args = parse_url(url)
         self.conn = self._connect()
         with self.conn.cursor() as cur:
@@ -156,9 +158,11 @@ class MySQLStore(Store):
                 connect_timeout=10,
             )
         except pymysql.Error as exc:
+            # not chained: a driver message may echo connection arguments, and a traceback prints the cause
+            reason = mask(f"{type(exc).__name__}: {exc}", *self._secrets)
             raise StoreUnavailableError(
-                f"无法连接 MySQL / cannot connect to MySQL ({self._url}): {exc}"
-            ) from exc
+                f"无法连接 MySQL / cannot connect to MySQL ({self._url}): {reason}"
+            ) from None
 
     def __repr__(self) -> str:
         return f"MySQLStore({self._url!r})"

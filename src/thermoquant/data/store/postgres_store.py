@@ -28,8 +28,9 @@ import psycopg.conninfo
 from psycopg import sql as pgsql
 
 from thermoquant.data.schema import Column, Table
+from thermoquant.secrets import mask, mask_url, url_secrets
 
-from .base import Store, qmark_to_pyformat, redact_url, rows_frame
+from .base import Store, qmark_to_pyformat, rows_frame
 from .ddl import Dialect, quote_ident
 from .errors import NotInitializedError, StoreCorruptError, StoreError, StoreUnavailableError
 
@@ -69,7 +70,12 @@ class PostgresStore(Store):
     dialect: Dialect = "postgres"
 
     def __init__(self, url: str, *, schema: str | None = None) -> None:
-        conninfo, url_schema = split_schema(url)
+        try:
+            conninfo, url_schema = split_schema(url)
+        except ValueError as exc:
+            raise StoreError(
+                f"invalid PostgreSQL URL {mask_url(url)!r}: {mask(exc, *url_secrets(url))}"
+            ) from None
         self.schema = schema or url_schema
         self._conninfo = conninfo.replace("postgresql+psycopg://", "postgresql://", 1)
         options: dict[str, Any] = {}
@@ -78,14 +84,16 @@ class PostgresStore(Store):
         try:
             self.conn: psycopg.Connection[Any] = psycopg.connect(self._conninfo, autocommit=True, **options)
         except psycopg.Error as exc:
-            raise unavailable(exc, self._conninfo) from exc
+            # not chained: psycopg's message may quote the whole conninfo or the password, and a traceback
+            # prints the cause
+            raise unavailable(exc, self._conninfo, url_secrets(url)) from None
         if self.schema:
             ident = pgsql.Identifier(self.schema)
             self.conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
             self.conn.execute(pgsql.SQL("SET search_path TO {}").format(ident))
 
     def __repr__(self) -> str:
-        return f"PostgresStore({redact_url(self._conninfo)!r}, schema={self.schema!r})"
+        return f"PostgresStore({mask_url(self._conninfo)!r}, schema={self.schema!r})"
 
     @contextmanager
     def _transaction(self) -> Iterator[_PgTx]:
@@ -188,12 +196,19 @@ def _translating(table: str | None = None) -> Iterator[None]:
 _LIBPQ_PREFIX = re.compile(r'^(connection failed: )?(connection to server at "[^"]*"(, port \d+)? failed: )?')
 
 
-def unavailable(exc: psycopg.Error, conninfo: str) -> StoreUnavailableError:
-    """A failed connection as :class:`StoreUnavailableError` whose message says which cause and what to check."""
+def unavailable(exc: psycopg.Error, conninfo: str, secrets: Sequence[str] = ()) -> StoreUnavailableError:
+    """A failed connection as :class:`StoreUnavailableError` whose message says which cause and what to check.
+
+    `secrets`: the URL's passwords (:func:`thermoquant.secrets.url_secrets`), masked where psycopg echoes them.
+    """
     text = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     detail = _LIBPQ_PREFIX.sub("", first).replace("FATAL:  ", "").strip() or type(exc).__name__
-    info = psycopg.conninfo.conninfo_to_dict(conninfo)
+    detail = mask(detail, *secrets)  # psycopg may quote the URI or a malformed password
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(conninfo)
+    except psycopg.Error:  # the URL itself is malformed: its parts cannot be named
+        info = {}
     where = f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}"
     dbname = str(info.get("dbname") or info.get("user") or "")
     sqlstate = getattr(exc, "sqlstate", None)
@@ -211,4 +226,4 @@ def unavailable(exc: psycopg.Error, conninfo: str) -> StoreUnavailableError:
         cause = f"unknown host {info.get('host')}: check the host in the URL"
     else:
         cause = f"cannot connect to PostgreSQL at {where}"
-    return StoreUnavailableError(f"{cause} ({redact_url(conninfo)}: {detail})")
+    return StoreUnavailableError(f"{cause} ({mask_url(conninfo)}: {detail})")
