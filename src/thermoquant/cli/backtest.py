@@ -38,6 +38,11 @@ SUMMARY_ROWS = (
 )
 
 
+WIDE_LIST = 110
+"""Terminal columns from which `tq backtest list` also shows strategy and period (an 80-column terminal
+keeps the run_id whole instead)."""
+
+
 def summary_table(title: str, columns: dict[str, dict[str, Any]]) -> Table:
     """Metrics side by side, one column per run."""
     t = Table(title=title)
@@ -113,13 +118,21 @@ def _list(ctx: JobContext) -> None:
     if runs.is_empty():
         console.print("backtest_log 为空：先运行 tq backtest NAME / no runs recorded yet")
         return
+    wide = console.width >= WIDE_LIST
     t = Table(title="回测记录 backtest runs（最新在前 newest first）")
-    for col in ("run_id", "策略 strategy", "区间 period", "交易 trades", "总收益 total", "最大回撤 max DD"):
-        t.add_column(col, overflow="fold")
+    t.add_column("run_id", no_wrap=True)  # copied into `tq backtest --replay`: never folded
+    if wide:
+        t.add_column("策略 strategy", overflow="fold")
+        t.add_column("区间 period", no_wrap=True)
+    for col in ("交易 trades", "总收益 total", "最大回撤 max DD"):
+        t.add_column(col, justify="right")
     for r in runs.iter_rows(named=True):
-        t.add_row(r["run_id"], r["strategy"], f"{r['start_date']}→{r['end_date']}", str(r["trades"] or "-"),
+        period = [r["strategy"], f"{r['start_date']}→{r['end_date']}"] if wide else []
+        t.add_row(r["run_id"], *period, str(r["trades"] or "-"),
                   f"{r['total_return']:+.2%}" if r["total_return"] is not None else "-",
                   f"{r['max_drawdown']:.2%}" if r["max_drawdown"] is not None else "-")  # fmt: skip
+    if not wide:
+        t.caption = "策略与区间见 tq backtest show RUN_ID / strategy and period: tq backtest show"
     console.print(t)
 
 
