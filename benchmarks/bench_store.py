@@ -54,19 +54,25 @@ def timed(fn: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - t0, out
 
 
-def line(what: str, ours: float, peer_name: str, peer: float) -> None:
-    print(f"{what:<44} {ours:8.2f} s   {peer_name:<34} {peer:8.2f} s   ratio peer/ours {peer / ours:6.2f}x")
-
-
-def bench_duckdb(df: pl.DataFrame, workdir: Path) -> None:
-    path = workdir / "bench.duckdb"
-    with open_store(f"duckdb:///{path}") as store:
+def time_store(url: str, df: pl.DataFrame) -> tuple[float, float, float]:
+    """Seconds of (first upsert into the empty table, the same upsert again, reading the table back) on `url`."""
+    with open_store(url) as store:
         t_up, n = timed(lambda: store.upsert("daily_quote", df))
         assert n == df.height, n
         t_re, n2 = timed(lambda: store.upsert("daily_quote", df))
         assert n2 == 0, n2
         t_rd, back = timed(lambda: store.read("daily_quote"))
         assert back.height == df.height
+    return t_up, t_re, t_rd
+
+
+def line(what: str, ours: float, peer_name: str, peer: float) -> None:
+    print(f"{what:<44} {ours:8.2f} s   {peer_name:<34} {peer:8.2f} s   ratio peer/ours {peer / ours:6.2f}x")
+
+
+def bench_duckdb(df: pl.DataFrame, workdir: Path) -> None:
+    path = workdir / "bench.duckdb"
+    t_up, t_re, t_rd = time_store(f"duckdb:///{path}", df)
     raw = duckdb.connect(str(workdir / "raw.duckdb"))
     arrow = df.to_arrow()
     raw.register("src", arrow)
@@ -119,13 +125,7 @@ def bench_postgres(df: pl.DataFrame, url: str) -> None:
     schema = f"tq_bench_{uuid.uuid4().hex[:8]}"
     sep = "&" if "?" in url else "?"
     try:
-        with open_store(f"{url}{sep}schema={schema}") as store:
-            t_up, n = timed(lambda: store.upsert("daily_quote", df))
-            assert n == df.height, n
-            t_re, n2 = timed(lambda: store.upsert("daily_quote", df))
-            assert n2 == 0, n2
-            t_rd, back = timed(lambda: store.read("daily_quote"))
-            assert back.height == df.height
+        t_up, t_re, t_rd = time_store(f"{url}{sep}schema={schema}", df)
         engine = sa.create_engine(
             url.replace("postgresql://", "postgresql+psycopg://", 1),
             connect_args={"options": f"-csearch_path={schema}"},
@@ -171,13 +171,7 @@ def bench_mysql(df: pl.DataFrame, url: str) -> None:
     with pymysql.connect(**server, autocommit=True) as conn, conn.cursor() as cur:
         cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
     try:
-        with open_store(db_url) as store:
-            t_up, n = timed(lambda: store.upsert("daily_quote", df))
-            assert n == df.height, n
-            t_re, n2 = timed(lambda: store.upsert("daily_quote", df))
-            assert n2 == 0, n2
-            t_rd, back = timed(lambda: store.read("daily_quote"))
-            assert back.height == df.height
+        t_up, t_re, t_rd = time_store(db_url, df)
         engine = sa.create_engine(db_url.replace("mysql://", "mysql+pymysql://", 1) + "?charset=utf8mb4")
         pdf = df.to_pandas()
 
