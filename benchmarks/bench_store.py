@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
@@ -64,6 +64,26 @@ def time_store(url: str, df: pl.DataFrame) -> tuple[float, float, float]:
         t_rd, back = timed(lambda: store.read("daily_quote"))
         assert back.height == df.height
     return t_up, t_re, t_rd
+
+
+def time_pandas(engine: Any, df: pl.DataFrame, dtype: dict[str, Any] | None = None) -> tuple[float, float]:
+    """Seconds of the pandas route on a SQLAlchemy `engine`: ``to_sql`` into a table with the store's primary key
+    (chunks of 10,000), then ``read_sql`` of it back. `dtype`: column types the server needs for a key (MySQL)."""
+    import pandas as pd
+
+    pdf = df.to_pandas()
+
+    def to_sql() -> None:
+        pdf.head(0).to_sql("pandas_quote", engine, index=False, dtype=dtype)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE pandas_quote ADD PRIMARY KEY (symbol, trade_date)")
+        pdf.to_sql("pandas_quote", engine, index=False, if_exists="append", chunksize=10_000)
+
+    t_up, _ = timed(to_sql)
+    t_rd, back = timed(lambda: pd.read_sql("SELECT * FROM pandas_quote ORDER BY symbol, trade_date", engine))
+    assert len(back) == df.height
+    engine.dispose()
+    return t_up, t_rd
 
 
 def line(what: str, ours: float, peer_name: str, peer: float) -> None:
@@ -130,24 +150,9 @@ def bench_postgres(df: pl.DataFrame, url: str) -> None:
             url.replace("postgresql://", "postgresql+psycopg://", 1),
             connect_args={"options": f"-csearch_path={schema}"},
         )
-        pdf = df.to_pandas()
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS pandas_quote")
-
-        def to_sql() -> None:
-            pdf.head(0).to_sql("pandas_quote", engine, index=False)
-            with engine.begin() as conn:
-                conn.exec_driver_sql("ALTER TABLE pandas_quote ADD PRIMARY KEY (symbol, trade_date)")
-            pdf.to_sql("pandas_quote", engine, index=False, if_exists="append", chunksize=10_000)
-
-        import pandas as pd
-
-        t_pd_up, _ = timed(to_sql)
-        t_pd_rd, pback = timed(
-            lambda: pd.read_sql("SELECT * FROM pandas_quote ORDER BY symbol, trade_date", engine)
-        )
-        assert len(pback) == df.height
-        engine.dispose()
+        t_pd_up, t_pd_rd = time_pandas(engine, df)
         print(f"PostgreSQL ({df.height:,} rows)")
         line("  store.upsert (COPY + INSERT … ON CONFLICT)", t_up, "pandas to_sql (SQLAlchemy)", t_pd_up)
         line("  store.upsert again (0 changed)", t_re, "pandas to_sql (SQLAlchemy)", t_pd_up)
@@ -158,7 +163,6 @@ def bench_postgres(df: pl.DataFrame, url: str) -> None:
 
 
 def bench_mysql(df: pl.DataFrame, url: str) -> None:
-    import pandas as pd
     import pymysql
     import sqlalchemy as sa
 
@@ -173,20 +177,7 @@ def bench_mysql(df: pl.DataFrame, url: str) -> None:
     try:
         t_up, t_re, t_rd = time_store(db_url, df)
         engine = sa.create_engine(db_url.replace("mysql://", "mysql+pymysql://", 1) + "?charset=utf8mb4")
-        pdf = df.to_pandas()
-
-        def to_sql() -> None:
-            pdf.head(0).to_sql("pandas_quote", engine, index=False, dtype={"symbol": sa.String(16)})
-            with engine.begin() as conn:
-                conn.exec_driver_sql("ALTER TABLE pandas_quote ADD PRIMARY KEY (symbol, trade_date)")
-            pdf.to_sql("pandas_quote", engine, index=False, if_exists="append", chunksize=10_000)
-
-        t_pd_up, _ = timed(to_sql)
-        t_pd_rd, pback = timed(
-            lambda: pd.read_sql("SELECT * FROM pandas_quote ORDER BY symbol, trade_date", engine)
-        )
-        assert len(pback) == df.height
-        engine.dispose()
+        t_pd_up, t_pd_rd = time_pandas(engine, df, {"symbol": sa.String(16)})
         print(f"MySQL/MariaDB ({df.height:,} rows)")
         line(
             "  store.upsert (LOAD DATA + INSERT … ON DUP)",
