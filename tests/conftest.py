@@ -3,11 +3,18 @@
 No test depends on the wall clock: the product's "today" (:func:`thermoquant.clock.today`) is pinned to
 :data:`TEST_TODAY` through ``TQ_TODAY`` for this process and every subprocess it starts; a test that needs another
 day sets ``TQ_TODAY`` itself. The trade_calendar rows a test installs are forgotten after it.
+
+No test touches the user's own data either: ``TQ_DATA_DIR`` points at a throw-away folder for the whole session
+(a test that runs a command without its own data dir writes there), and a ``TQ_DATABASE_URL`` or ``TQ_CONFIG`` of
+the developer's shell is ignored.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +22,11 @@ import pytest
 
 TEST_TODAY = "2026-06-30"
 os.environ["TQ_TODAY"] = TEST_TODAY
+_SESSION_DATA_DIR = tempfile.mkdtemp(prefix="tq-test-data-")
+os.environ["TQ_DATA_DIR"] = _SESSION_DATA_DIR
+atexit.register(shutil.rmtree, _SESSION_DATA_DIR, True)
+os.environ.pop("TQ_DATABASE_URL", None)
+os.environ.pop("TQ_CONFIG", None)
 
 from thermoquant.config import get_settings  # noqa: E402  (after TQ_TODAY is set)
 from thermoquant.data.store import Store, open_store  # noqa: E402
