@@ -59,11 +59,12 @@ DEFAULT_PRIORITY: tuple[str, ...] = (
 )
 """Source families, best first, for every merged table without its own list (``[source_priority]`` in tq.toml).
 
-Why this order (where vendors disagree it is on volume and amount): Tushare publishes the exchange's figures with
-full precision (vol 手 to 0.01, amount 千元 to 0.001); miniQMT is the broker's own feed; Baostock gives shares and
-yuan exactly but fills late corrections slowly; AKShare's Eastmoney history rounds volume to whole 手; Sina,
-NetEase and Tongdaxin exports round further; files of unknown origin (``file``, ``derived``) rank after every
-named family, equal among themselves."""
+Why this order (vendors mostly disagree on volume, amount and turnover): Tushare publishes the exchange's figures
+with full precision (vol 手 to 0.01, amount 千元 to 0.001) and a pre_close; miniQMT is the broker's own feed;
+Baostock gives shares and yuan exactly; AKShare's Eastmoney history rounds volume to whole 手 and turnover to two
+decimals; Sina, NetEase and Tongdaxin exports and redistributed files come after. Families not listed (``file``,
+``derived``, ``jerryz`` …) rank after every listed one, equal among themselves. A user who trusts another vendor
+more says so in tq.toml."""
 
 MERGED_TABLES: frozenset[str] = frozenset(
     {"daily_quote", "index_daily", "etf_daily", "adj_factor", "daily_valuation", "fund_share"}
@@ -71,7 +72,7 @@ MERGED_TABLES: frozenset[str] = frozenset(
 """Tables written through :func:`merge_upsert` by imports and ingestion (market data several sources provide)."""
 
 _PRICE_COLUMNS = frozenset({"open", "high", "low", "close", "pre_close", "up_limit", "down_limit"})
-_NOT_COMPARED = frozenset({"source", LOSSY, "cell_sources", "updated_at"})
+_NOT_COMPARED = frozenset({"source", LOSSY, CELL_SOURCES, "updated_at"})
 
 
 def source_family(source: str | None) -> str:
@@ -112,12 +113,6 @@ class MergeConfig:
     def order(self, table: str) -> Sequence[str]:
         """The families of `table`, best first."""
         return self.priority.get(table, self.default)
-
-    def rank(self, table: str, source: str | None) -> int:
-        """0 for the best family of `table`; every unlisted family shares the rank after the listed ones."""
-        order = list(self.order(table))
-        family = source_family(source)
-        return order.index(family) if family in order else len(order)
 
     def tolerance(self, column: str) -> float:
         """Absolute part of the tolerance of `column` (0 where none is set)."""
@@ -384,7 +379,8 @@ class _Cell:
 
 
 def _rank_of(family: pl.Expr, table: str, cfg: MergeConfig) -> pl.Expr:
-    """:meth:`MergeConfig.rank` of a family expression, vectorised; a null family ranks after every other."""
+    """Rank of a family expression in the table's order (0 = best); an unlisted family ranks just after the listed
+    ones, a null family (no value) after every other."""
     order = list(cfg.order(table))
     ranks = family.replace_strict(order, list(range(len(order))), default=len(order), return_dtype=pl.Int64)
     return ranks.fill_null(len(order) + 1)
