@@ -225,20 +225,18 @@ def main() -> None:
         df = df.head(int(limit))
     with tempfile.TemporaryDirectory() as tmp:
         bench_duckdb(df, Path(tmp))
-    url = os.environ.get("TQ_BENCH_PG_URL") or os.environ.get("TQ_TEST_PG_URL")
-    if url and _pg_reachable(url):
-        bench_postgres(df, url)
-    elif url:
-        print(f"PostgreSQL: skipped (no server answers at {url})")
-    else:
-        print("PostgreSQL: skipped (set TQ_TEST_PG_URL or TQ_BENCH_PG_URL)")
-    my_url = os.environ.get("TQ_BENCH_MYSQL_URL") or os.environ.get("TQ_TEST_MYSQL_URL")
-    if my_url and _mysql_reachable(my_url):
-        bench_mysql(df, my_url)
-    elif my_url:
-        print(f"MySQL/MariaDB: skipped (no server answers at {my_url})")
-    else:
-        print("MySQL/MariaDB: skipped (set TQ_TEST_MYSQL_URL or TQ_BENCH_MYSQL_URL)")
+    servers = (
+        ("PostgreSQL", "TQ_BENCH_PG_URL", "TQ_TEST_PG_URL", _pg_reachable, bench_postgres),
+        ("MySQL/MariaDB", "TQ_BENCH_MYSQL_URL", "TQ_TEST_MYSQL_URL", _mysql_reachable, bench_mysql),
+    )
+    for name, bench_var, test_var, reachable, bench in servers:
+        url = os.environ.get(bench_var) or os.environ.get(test_var)
+        if url and reachable(url):
+            bench(df, url)
+        elif url:
+            print(f"{name}: skipped (no server answers at {url})")
+        else:
+            print(f"{name}: skipped (set {test_var} or {bench_var})")
 
 
 if __name__ == "__main__":

@@ -25,13 +25,18 @@ _SESSION = uuid.uuid4().hex[:8]
 _COUNTER = itertools.count()
 
 
+def server_url(variable: str, server: str) -> str:
+    """The test server URL in the environment `variable`; skips the test with the reason when it is unset."""
+    url = os.environ.get(variable)
+    if not url:
+        pytest.skip(f"{variable} is not set: {server} store tests skipped")
+    return url
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    """The test server URL from TQ_TEST_PG_URL; skips with the reason when unset."""
-    url = os.environ.get("TQ_TEST_PG_URL")
-    if not url:
-        pytest.skip("TQ_TEST_PG_URL is not set: PostgreSQL store tests skipped")
-    return url
+    """The PostgreSQL test server URL from TQ_TEST_PG_URL (skips when unset)."""
+    return server_url("TQ_TEST_PG_URL", "PostgreSQL")
 
 
 @pytest.fixture
@@ -45,11 +50,8 @@ def pg_schema(pg_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def mysql_url() -> str:
-    """The MySQL/MariaDB test server URL from TQ_TEST_MYSQL_URL; skips with the reason when unset."""
-    url = os.environ.get("TQ_TEST_MYSQL_URL")
-    if not url:
-        pytest.skip("TQ_TEST_MYSQL_URL is not set: MySQL/MariaDB store tests skipped")
-    return url
+    """The MySQL/MariaDB test server URL from TQ_TEST_MYSQL_URL (skips when unset)."""
+    return server_url("TQ_TEST_MYSQL_URL", "MySQL/MariaDB")
 
 
 def mysql_admin(url: str) -> pymysql.Connection:
