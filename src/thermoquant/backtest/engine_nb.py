@@ -309,20 +309,87 @@ def _end_day(t, close, book):
 
 
 @njit(cache=True)
-def simulate_targets_nb(m, c, ev, target, target_is_weight, lag, price_mode, init_cash, keep_positions):
-    """Rebalance to ``target[:, k]`` (weights of equity or shares; NaN = leave alone) on day ``k + lag``.
+def rebalance_day(
+    m, c, book, tg_col, t, target_is_weight, price_mode, reserve, hold, px, delta, buy_q, rec, n_rec
+):
+    """Rebalance one book on day t towards ``tg_col`` (n,) (weights of equity or shares; NaN = leave alone).
 
-    Per day: corporate actions, then every sell (stock order), then buys scaled down together when their cost
-    exceeds the cash left after the sells, then each buy cut to its own cash.  Weight targets are turned into
-    shares with the day's equity valued at the fill prices (last close where suspended).
+    Sells first, then buys scaled down together when their cost exceeds the cash left after the sells, then each
+    buy cut to its own cash. Weight targets are turned into shares with the book's equity valued at the fill
+    prices (last close where suspended), minus ``reserve`` CNY (cash the book owes elsewhere, e.g. a sleeve's
+    declared profit transfer). ``hold``: never trim a position whose target is above 0 (buy and hold; only a
+    0 target sells). ``px``, ``delta``, ``buy_q`` are (n,) scratch arrays. Returns ``(rec, n_rec)``.
+    """
+    n = book.pos.shape[0]
+    pos = book.pos
+    last_px = book.last_px
+    slippage = c.slippage
+    equity = book.cash[0] - reserve
+    for s in range(n):
+        px[s] = _fill_price(m, s, t, price_mode, 0.0, 1)
+        if pos[s] != 0.0:
+            equity += pos[s] * (px[s] if px[s] > 0.0 else last_px[s])
+    n_buy = 0
+    buy_cost = 0.0
+    for s in range(n):
+        tg = tg_col[s]
+        delta[s] = 0.0
+        if np.isnan(tg):
+            continue
+        ref = px[s] if px[s] > 0.0 else last_px[s]
+        if target_is_weight:
+            if not (ref > 0.0):
+                continue
+            want = tg * equity / (ref * (1.0 + slippage))
+            want = max(want, 0.0)
+            if want > pos[s]:
+                want = pos[s] + _floor_lot(want - pos[s], m.lot_min[s], m.lot_step[s])
+            elif want > 0.0:  # keep whole lots when trimming
+                want = pos[s] - _floor_lot(pos[s] - want, m.lot_min[s], m.lot_step[s])
+        else:
+            want = max(tg, 0.0)
+        d = want - pos[s]
+        if abs(d) < 0.5 or (hold and d < 0.0 and tg > 0.0):
+            continue
+        delta[s] = d
+        if d > 0.0:
+            n_buy += 1
+            if ref > 0.0:
+                buy_cost += d * ref * (1.0 + slippage)
+    # sells first: their cash is usable the same day
+    for s in range(n):
+        if delta[s] < 0.0:
+            p = px[s] * (1.0 - slippage) if px[s] > 0.0 else np.nan
+            rec, n_rec = _fill_one(m, c, book, s, t, delta[s], p, rec, n_rec)
+    if n_buy > 0:
+        fee_rate = 1.0 + c.commission_rate + 2e-4  # rough bound of transfer fee / buy-side stamp
+        scale = 1.0
+        if buy_cost * fee_rate + n_buy * c.min_commission > book.cash[0]:
+            scale = max(book.cash[0] - n_buy * c.min_commission, 0.0) / (buy_cost * fee_rate)
+        for s in range(n):
+            if delta[s] > 0.0:
+                q = delta[s]
+                if scale < 1.0:
+                    q = _floor_lot(q * scale, m.lot_min[s], m.lot_step[s])
+                    if q <= 0.0:
+                        q = m.lot_min[s]  # let the fill report the cash shortfall
+                buy_q[s] = q
+        for s in range(n):
+            if delta[s] > 0.0:
+                p = px[s] * (1.0 + slippage) if px[s] > 0.0 else np.nan
+                rec, n_rec = _fill_one(m, c, book, s, t, buy_q[s], p, rec, n_rec)
+    return rec, n_rec
+
+
+@njit(cache=True)
+def simulate_targets_nb(m, c, ev, target, target_is_weight, lag, price_mode, init_cash, keep_positions):
+    """Rebalance to ``target[:, k]`` (weights of equity or shares; NaN = leave alone) on day ``k + lag``, per
+    :func:`rebalance_day`, after the day's corporate actions.
 
     Returns ``(cash[T], equity[T], gross[T], positions[n, T] or (0, 0), records[n_rec, 10])``.
     """
     n, T = m.close.shape
     book = _new_book(n, T, init_cash, keep_positions)
-    pos = book.pos
-    last_px = book.last_px
-    slippage = c.slippage
     rec = np.empty((1024, _NREC))
     n_rec = 0
     ev_ptr = 0
@@ -333,60 +400,22 @@ def simulate_targets_nb(m, c, ev, target, target_is_weight, lag, price_mode, ini
         ev_ptr = _start_day(t, ev, ev_ptr, book)
         k = t - lag
         if k >= 0:
-            equity = book.cash[0]
-            for s in range(n):
-                px[s] = _fill_price(m, s, t, price_mode, 0.0, 1)
-                if pos[s] != 0.0:
-                    equity += pos[s] * (px[s] if px[s] > 0.0 else last_px[s])
-            n_buy = 0
-            buy_cost = 0.0
-            for s in range(n):
-                tg = target[s, k]
-                delta[s] = 0.0
-                if np.isnan(tg):
-                    continue
-                ref = px[s] if px[s] > 0.0 else last_px[s]
-                if target_is_weight:
-                    if not (ref > 0.0):
-                        continue
-                    want = tg * equity / (ref * (1.0 + slippage))
-                    want = max(want, 0.0)
-                    if want > pos[s]:
-                        want = pos[s] + _floor_lot(want - pos[s], m.lot_min[s], m.lot_step[s])
-                    elif want > 0.0:  # keep whole lots when trimming
-                        want = pos[s] - _floor_lot(pos[s] - want, m.lot_min[s], m.lot_step[s])
-                else:
-                    want = max(tg, 0.0)
-                d = want - pos[s]
-                if abs(d) < 0.5:
-                    continue
-                delta[s] = d
-                if d > 0.0:
-                    n_buy += 1
-                    if ref > 0.0:
-                        buy_cost += d * ref * (1.0 + slippage)
-            # sells first: their cash is usable the same day
-            for s in range(n):
-                if delta[s] < 0.0:
-                    p = px[s] * (1.0 - slippage) if px[s] > 0.0 else np.nan
-                    rec, n_rec = _fill_one(m, c, book, s, t, delta[s], p, rec, n_rec)
-            if n_buy > 0:
-                fee_rate = 1.0 + c.commission_rate + 2e-4  # rough bound of transfer fee / buy-side stamp
-                scale = 1.0
-                if buy_cost * fee_rate + n_buy * c.min_commission > book.cash[0]:
-                    scale = max(book.cash[0] - n_buy * c.min_commission, 0.0) / (buy_cost * fee_rate)
-                for s in range(n):
-                    if delta[s] > 0.0:
-                        q = delta[s]
-                        if scale < 1.0:
-                            q = _floor_lot(q * scale, m.lot_min[s], m.lot_step[s])
-                            if q <= 0.0:
-                                q = m.lot_min[s]  # let the fill report the cash shortfall
-                        buy_q[s] = q
-                for s in range(n):
-                    if delta[s] > 0.0:
-                        p = px[s] * (1.0 + slippage) if px[s] > 0.0 else np.nan
-                        rec, n_rec = _fill_one(m, c, book, s, t, buy_q[s], p, rec, n_rec)
+            rec, n_rec = rebalance_day(
+                m,
+                c,
+                book,
+                target[:, k],
+                t,
+                target_is_weight,
+                price_mode,
+                0.0,
+                False,
+                px,
+                delta,
+                buy_q,
+                rec,
+                n_rec,
+            )
         _end_day(t, m.close, book)
     return book.out_cash, book.out_equity, book.out_gross, book.out_pos, rec[:n_rec].copy()
 
