@@ -6,9 +6,11 @@ On an ex-date the exchange publishes a reference previous close (``pre_close``) 
 
     cash = prev_close − pre_close            (CNY per share, pre-tax)
 
-Where ``total_shares`` changes on the ex-date the event is a split (bonus / conversion shares): ``ratio =
-total_shares / previous total_shares`` new shares per old share, and ``cash = prev_close − pre_close × ratio``
-when that is at least ``min_cash``. Both are rows ``(symbol, trade_date, ratio, cash, kind)`` in the shape of the
+Where ``total_shares`` changes on the ex-date (bonus / conversion shares, a rights issue) the event is booked as a
+value-conserving split: ``ratio = prev_close / pre_close`` new shares per old share and no cash — any cash paid
+on the same day is folded into the ratio, and a rights issue counts as if the holder kept the value of the rights
+without subscribing (the reference price alone cannot tell the parts apart; the share counts' own ratio would
+hand out rights shares for free). Both are rows ``(symbol, trade_date, ratio, cash, kind)`` in the shape of the
 engine's ``events`` (trade_date = ex-date, the first day on the new basis).
 
 Precision: ``pre_close`` is rounded to the fen, so a derived cash dividend is exact to ±0.005 CNY (601398's
@@ -61,14 +63,14 @@ def derive_events(
             pl.col("_prev_shares").is_not_null()
             & ((pl.col("total_shares") / pl.col("_prev_shares") - 1.0).abs() > share_change)
         )
-        .then(pl.col("total_shares").cast(pl.Float64) / pl.col("_prev_shares"))
+        .then(pl.col("_prev") / pl.col("pre_close"))
         .otherwise(1.0)
         if has_shares
         else pl.lit(1.0)
     )
     ex = ex.with_columns(ratio.alias("ratio"))
-    cash = (pl.col("_prev") - pl.col("pre_close") * pl.col("ratio")).round(4)
-    ex = ex.with_columns(pl.when(cash >= min_gap).then(cash).otherwise(0.0).alias("cash"))
+    cash = (pl.col("_prev") - pl.col("pre_close")).round(4)
+    ex = ex.with_columns(pl.when(pl.col("ratio") == 1.0).then(cash).otherwise(0.0).alias("cash"))
     ex = ex.with_columns(
         pl.when(pl.col("ratio") != 1.0).then(pl.lit("split")).otherwise(pl.lit("dividend")).alias("kind")
     )
