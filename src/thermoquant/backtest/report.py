@@ -196,8 +196,12 @@ def write_report(
     buys: Sequence[dt.date] = (),
     sells: Sequence[dt.date] = (),
     params: dict | None = None,
+    sections: Sequence[tuple[str, pl.DataFrame]] = (),
 ) -> Path:
     """Write the HTML report (plotly.js inlined, works offline) and return its path.
+
+    ``sections``: further (heading, frame) tables after the trade list (e.g. a core-satellite run's sleeves and
+    transfers).
 
     ``bars``: trade_date, open, high, low, close of the traded instrument for the K-line panel; ``trades``: any frame,
     shown as the trade list; ``buys``/``sells``: fill dates to mark on the K-line.
@@ -216,7 +220,8 @@ def write_report(
         f"<h1>{html.escape(title)}</h1><p>参数：{param_text}</p>"
         f"<h2>绩效指标</h2>{_metrics_table(summary)}{plot}"
         f"<h2>交易列表</h2>{_trades_table(trades if trades is not None else pl.DataFrame())}"
-        "</body></html>"
+        + "".join(f"<h2>{html.escape(h)}</h2>{_trades_table(f)}" for h, f in sections)
+        + "</body></html>"
     )
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,9 @@ SUMMARY_ROWS = (
 )
 
 
+CORE_SATELLITE = "core_satellite"
+"""`tq backtest core_satellite --satellite S`: the allocation of seed 001 §4 around any registered strategy."""
+
 WIDE_LIST = 110
 """Terminal columns from which `tq backtest list` also shows strategy and period (an 80-column terminal
 keeps the run_id whole instead)."""
@@ -161,7 +164,10 @@ def _show(ctx: JobContext, run_id: str) -> None:
 def backtest(
     strategy: Annotated[
         str | None,
-        typer.Argument(help=f"策略名 strategy（{', '.join(strategy_names())}），或 list / show RUN_ID"),
+        typer.Argument(
+            help=f"策略名 strategy（{', '.join(strategy_names())}），core_satellite（核心-卫星 --satellite S），"
+            "或 list / show RUN_ID"
+        ),
     ] = None,
     run_arg: Annotated[str | None, typer.Argument(help="show 的 RUN_ID", show_default=False)] = None,
     param: Annotated[
@@ -186,6 +192,13 @@ def backtest(
     replay_id: Annotated[
         str | None, typer.Option("--replay", help="按记录复现一次回测 replay RUN_ID")
     ] = None,
+    satellite: Annotated[
+        str, typer.Option(help="core_satellite：卫星策略 satellite strategy (any registered strategy)")
+    ] = "csi500_timing",
+    satellite_param: Annotated[
+        list[str] | None,
+        typer.Option("--satellite-param", "-s", help="core_satellite：卫星策略参数 k=v，可重复 (repeatable)"),
+    ] = None,
     db: DbUrl = None,
 ) -> None:
     """回测任意已注册策略；--replay 复现记录的回测；list / show 查看记录。
@@ -206,6 +219,19 @@ def backtest(
         return
     if strategy is None:
         raise typer.BadParameter(f"需要策略名 strategy name: {', '.join(strategy_names())}")
+    if strategy == CORE_SATELLITE:
+        from thermoquant.cli.core_satellite import run_core_satellite_cli
+
+        sat_mode = "etf" if satellite == "csi500_timing" and mode == "reference" else mode
+        try:
+            config = BacktestConfig(fill=fill or "next_open", init_cash=cash, participation=participation,  # type: ignore[arg-type]
+                                    slippage_bps=slippage)  # fmt: skip
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        run_core_satellite_cli(ctx, satellite, param or [], satellite_param or [], parse_date(start),
+                               parse_date(end), "sample" if sample else source, sat_mode, config,
+                               save=save, out=out, report=report)  # fmt: skip
+        return
     if strategy not in strategy_names():
         raise typer.BadParameter(f"unknown strategy {strategy!r}; known: {', '.join(strategy_names())}")
     params = _params(strategy, param or [])

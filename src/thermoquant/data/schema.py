@@ -617,6 +617,35 @@ TABLES_LIST: list[Table] = [
         ),
         ("event_id",),
     ),
+    # --- issue 14: core-satellite sleeves of a backtest run
+    Table(
+        "backtest_sleeve",
+        "Daily book of each sleeve (virtual sub-portfolio of the one account) of a core-satellite backtest run.",
+        (
+            _k("run_id", "text", "", "backtest_log run id"),
+            _k("sleeve", "text", "", "core or satellite"),
+            TRADE_DATE,
+            _c("cash", "double", "CNY", "the sleeve's cash after the close"),
+            _c("gross", "double", "CNY", "the sleeve's positions at the close"),
+            _c("equity", "double", "CNY", "cash + gross; the sleeves sum to the account's equity"),
+        ),
+        ("run_id", "sleeve", "trade_date"),
+    ),
+    Table(
+        "backtest_transfer",
+        "Profit transfers satellite → core of a core-satellite run: one row per declaration and per cash payment.",
+        (
+            _k("run_id", "text", "", "backtest_log run id"),
+            _k("seq", "bigint", "", "row order within the run"),
+            _c("trade_date", "date", "", "check day (declare) or the day the cash moved (pay)"),
+            _c("event", "text", "", "declare or pay"),
+            _c("amount", "double", "CNY", "amount declared or paid"),
+            _c("satellite_equity", "double", "CNY", "the satellite's equity before the event"),
+            _c("satellite_base", "double", "CNY", "the satellite's high-water capital after the event"),
+            _c("pending_after", "double", "CNY", "declared and not yet paid, after the event"),
+        ),
+        ("run_id", "seq"),
+    ),
 ]
 
 TABLES: dict[str, Table] = {t.name: t for t in TABLES_LIST}

@@ -1,0 +1,173 @@
+"""The core-satellite backtest job: reads the satellite's inputs and the core's universe, runs
+:func:`thermoquant.backtest.core_satellite.run_core_satellite`, writes the report, records the run.
+
+Core inputs by ``source``:
+
+* ``store`` — ``daily_quote`` of every stock over [start − ``dividend_window`` − 30 days, end] (the selection's
+  volatility and trailing-dividend windows), ``finance_data`` (symbol, report_period, ann_date, roe) and
+  ``daily_valuation`` (symbol, trade_date, pb);
+* ``sample`` — the bundled whole-market 2021 window (``market_2021.parquet``); it carries no ROE and no PB, so the
+  selection reports both missing and names its fallback.
+
+Records: the account's row in ``backtest_log`` (metrics with each sleeve's return and the amount transferred;
+``inputs`` with the core selections, their rule and reasons), its orders in ``trades``, each sleeve's daily book
+in ``backtest_sleeve`` and every transfer row in ``backtest_transfer``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from thermoquant.backtest import record, report
+from thermoquant.backtest.core_satellite import CoreSatelliteResult, run_core_satellite
+from thermoquant.backtest.run import BacktestConfig
+from thermoquant.data.job_log import job_run
+from thermoquant.jobs.backtest import _dumps, _jsonable, market_rules
+from thermoquant.jobs.context import JobContext
+from thermoquant.jobs.fingerprint import panel_fingerprint
+from thermoquant.jobs.panels import build_panel
+from thermoquant.portfolio.params import CoreSatelliteParams
+from thermoquant.strategies.registry import get_strategy
+
+NAME = "core_satellite"
+SAMPLE_RANGE = (dt.date(2021, 5, 6), dt.date(2022, 1, 14))
+"""Default range with ``source=sample``: the bundled market window (2021-01-04 → 2022-01-14) after the
+selection's 60-day minimum history."""
+SAMPLE_RANGE = (dt.date(2021, 5, 6), dt.date(2022, 1, 14))
+"""Default range with ``source=sample``: the bundled market window (2021-01-04 → 2022-01-14) after the
+selection's 60-day minimum history."""
+CORE_COLUMNS = ["symbol", "trade_date", "open", "high", "low", "close", "pre_close", "volume", "amount",
+                "total_shares", "is_st", "is_suspended"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CoreSatelliteRequest:
+    """What to run: the satellite strategy and its parameters, the allocation's parameters (over the defaults),
+    the range, where inputs come from (``sample`` or ``store``), the satellite's input mode (csi500_timing:
+    ``etf``) and the execution config."""
+
+    satellite: str = "csi500_timing"
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    satellite_params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    source: str = "sample"
+    mode: str = "etf"
+    config: BacktestConfig | None = None
+
+
+@dataclass
+class CoreSatelliteJobResult:
+    result: CoreSatelliteResult
+    run_id: str | None
+    report_path: Path | None
+
+
+def core_inputs(
+    store: Any, source: str, start: dt.date, end: dt.date, p: CoreSatelliteParams
+) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame | None]:
+    """(bars, finance, valuation) of the core's universe (module docstring)."""
+    if source == "sample":
+        from thermoquant.data.sources.csv import read_file
+        from thermoquant.data.sources.sample import MARKET_SAMPLE, sample_path
+
+        bars = read_file(sample_path(MARKET_SAMPLE)).frame
+        return bars.filter(pl.col("trade_date") <= end), None, None
+    if source != "store":
+        raise ValueError(f"core_satellite reads its core from sample or store, not {source!r}")
+    warm = start - dt.timedelta(days=p.dividend_window + 30)
+    quotes = store.read("daily_quote", columns=CORE_COLUMNS, start=warm, end=end)
+    bars = quotes.filter(~pl.col("is_suspended").fill_null(False) & (pl.col("volume") > 0)).drop(
+        "is_suspended"
+    )
+    if bars.is_empty():
+        raise LookupError(
+            f"daily_quote has no traded rows in [{warm}, {end}]: load data first (tq demo, tq import)"
+        )
+    finance = store.read("finance_data", columns=["symbol", "report_period", "ann_date", "roe"], end=end)
+    valuation = store.read("daily_valuation", columns=["symbol", "trade_date", "pb"], start=warm, end=end)
+    return bars, (finance if finance.height else None), (valuation if valuation.height else None)
+
+
+def run_core_satellite_job(
+    ctx: JobContext, request: CoreSatelliteRequest, *, save: bool = True, report_to: Path | bool | None = True
+) -> CoreSatelliteJobResult:
+    """Build the inputs, run, write the report and record the run (module docstring)."""
+    sat = get_strategy(request.satellite)
+    sp = ctx.strategy_params(request.satellite, request.satellite_params)
+    p = CoreSatelliteParams().replace(request.params, origin="-p")
+    config = request.config or BacktestConfig()
+    args = {"satellite": request.satellite, "params": p.to_dict(), "satellite_params": sp.to_dict(),
+            "source": request.source, "mode": request.mode, "start": request.start, "end": request.end}  # fmt: skip
+    start, end = request.start, request.end
+    if request.source == "sample":
+        start, end = start or SAMPLE_RANGE[0], end or SAMPLE_RANGE[1]
+    with ctx.open_store() as store, job_run(store, "run_core_satellite", args=_jsonable(args)) as log:
+        panel = build_panel(store, request.satellite, request.source, request.mode, start, end, sp)
+        bars, finance, valuation = core_inputs(store, request.source, panel.start, panel.end, p)
+        res = run_core_satellite(sat, panel, bars, p, sp, config, finance=finance, valuation=valuation)
+        log.rows_in = bars.height + sum(f.height for f in panel.frames.values())
+        run_id = record.new_run_id(NAME) if save else None
+        path = _write_report(ctx, res, run_id or record.new_run_id(NAME), report_to)
+        if save and run_id is not None:
+            _record(store, res, run_id, request, panel, path, config)
+            log.rows_written = 1
+        log.args["run_id"] = run_id
+    return CoreSatelliteJobResult(res, run_id, path)
+
+
+def _selections(res: CoreSatelliteResult) -> list[dict[str, Any]]:
+    return [{"as_of": s.as_of, "rule": s.rule, "symbols": s.symbols, "reasons": list(s.reasons),
+             "candidates": s.candidates} for s in res.selections]  # fmt: skip
+
+
+def _record(store: Any, res: CoreSatelliteResult, run_id: str, request: CoreSatelliteRequest, panel: Any,
+            path: Path | None, config: BacktestConfig) -> None:  # fmt: skip
+    run = res.run
+    inputs = {"source": request.source, "mode": request.mode, "start": panel.start, "end": panel.end,
+              "notes": list(run.notes), "core_selection": _selections(res), **panel_fingerprint(panel)}  # fmt: skip
+    params = {"core_satellite": run.params.to_dict(), "satellite": res.satellite,
+              "satellite_params": res.satellite_params.to_dict()}  # fmt: skip
+    record.record_run(
+        store, strategy=NAME, params=params, start=run.dates[0], end=run.dates[-1], summary=run.summary,
+        orders=run.orders, report_path=str(path) if path else None, run_id=run_id,
+        config=_dumps({**config.to_dict(), "market_rules": market_rules()}), inputs=_dumps(inputs),
+    )  # fmt: skip
+    store.upsert("backtest_sleeve", res.sleeves.with_columns(pl.lit(run_id).alias("run_id")))
+    if res.transfers.height:
+        store.upsert(
+            "backtest_transfer",
+            res.transfers.with_row_index("seq").with_columns(
+                pl.col("seq").cast(pl.Int64), pl.lit(run_id).alias("run_id")
+            ),
+        )
+
+
+def _write_report(
+    ctx: JobContext, res: CoreSatelliteResult, run_id: str, report_to: Path | bool | None
+) -> Path | None:
+    if report_to is False or report_to is None:
+        return None
+    path = (
+        Path(report_to)
+        if not isinstance(report_to, bool)
+        else ctx.settings.ensure_data_dir() / "reports" / f"{run_id}.html"
+    )
+    run = res.run
+    sleeves = res.sleeves.pivot(on="sleeve", index="trade_date", values="equity").sort("trade_date")
+    picks = pl.concat([s.picks.with_columns(pl.lit(s.as_of).alias("as_of"), pl.lit(s.rule).alias("rule"))
+                       for s in res.selections])  # fmt: skip
+    return report.write_report(
+        path, title=f"核心-卫星 core-satellite（卫星 {res.satellite}，{run.config.fill}）", dates=run.dates,
+        returns=run.returns, summary=run.summary, benchmark=run.benchmark, trades=res.orders,
+        params={**run.params.to_dict(), "satellite": res.satellite},
+        sections=(("核心选股 core selection", picks), ("利润划转 profit transfers", res.transfers),
+                  ("分仓权益 sleeve equity (CNY)", sleeves),
+                  ("选股说明 selection notes", pl.DataFrame({"note": list(res.notes)}))),
+    )  # fmt: skip
