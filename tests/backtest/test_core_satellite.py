@@ -28,7 +28,9 @@ def result() -> CoreSatelliteResult:
     panel = csi500_panel.file_panel(start=START, end=END, mode="etf")
     sat = get_strategy("csi500_timing")
     params = CoreSatelliteParams(transfer_frequency="monthly")
-    return run_core_satellite(sat, panel, core, params, sat.Params(trade_symbol="510500.SH"), BacktestConfig())
+    return run_core_satellite(
+        sat, panel, core, params, sat.Params(trade_symbol="510500.SH"), BacktestConfig()
+    )
 
 
 @pytest.mark.slow

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from thermoquant.market.disclosure import report_deadline
 from thermoquant.portfolio.dividends import trailing_dividends
 from thermoquant.portfolio.params import CoreSatelliteParams
 
@@ -67,19 +68,9 @@ class CoreSelection:
 
 
 def announcement_date(report_period: pl.Expr) -> pl.Expr:
-    """Latest legal disclosure date of a report period (CSRC deadlines): Q1 (03-31) → 04-30, H1 (06-30) → 08-31,
-    Q3 (09-30) → 10-31, annual (12-31) → 04-30 of the next year. Use it as ``ann_date`` when a file gives only
-    the period (RESSET ROE-TTM), so nothing is known before it could have been."""
-    y, m = report_period.dt.year(), report_period.dt.month()
-    return (
-        pl.when(m <= 3)
-        .then(pl.date(y, 4, 30))
-        .when(m <= 6)
-        .then(pl.date(y, 8, 31))
-        .when(m <= 9)
-        .then(pl.date(y, 10, 31))
-        .otherwise(pl.date(y + 1, 4, 30))
-    )
+    """The disclosure deadline of each report period (:func:`thermoquant.market.disclosure.report_deadline`): use
+    it as ``ann_date`` when a file gives only the period, so nothing is known before it could have been."""
+    return report_deadline(report_period)
 
 
 def _metrics(bars: pl.DataFrame, as_of: dt.date, p: CoreSatelliteParams) -> tuple[pl.DataFrame, list[str]]:

@@ -51,6 +51,7 @@ Kind = Literal[
     "close_qfq",
     "stock_list",
     "index_member",
+    "finance",
 ]
 VolumeUnit = Literal["shares", "lots", "detect"]
 AmountUnit = Literal["yuan", "kyuan", "detect"]
@@ -383,6 +384,14 @@ LAYOUTS += (
         {"qlib_symbol": "symbol", "in_date": "in_date", "out_date": "out_date", "qlib_market": "qlib_market"},
         kind="index_member",
         vendor="qlib",
+    ),
+    _layout(
+        "resset_roe_ttm",
+        "RESSET quarterly ROE-TTM export (A_Stkcd, Enddt report period YYYY/M/D, ROETTM %) → finance_data.roe, "
+        "ann_date = the period's disclosure deadline (no announcement date in the file)",
+        {"A_Stkcd": "symbol", "Enddt": "report_period", "ROETTM": "roe"},
+        kind="finance",
+        vendor="resset",
     ),
 )
 

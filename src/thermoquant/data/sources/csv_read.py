@@ -57,6 +57,7 @@ NUMERIC_COLUMNS = (  # our columns parsed as Float64
     "turnover_vendor",
     "etf_turnover_pct",
     "new_high_pct",
+    "roe",
 )
 DATE_COLUMNS = (
     "trade_date",
@@ -66,6 +67,7 @@ DATE_COLUMNS = (
     "last_date",
     "in_date",
     "out_date",
+    "report_period",
 )
 
 

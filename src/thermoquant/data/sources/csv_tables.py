@@ -30,6 +30,7 @@ from thermoquant.data.schema import get_table
 from thermoquant.data.sources.csv_layouts import OHLC_COLUMNS, Layout, UnknownLayoutError, convert_units
 from thermoquant.data.sources.csv_symbols import as_index_symbols, normalize_code
 from thermoquant.data.sources.frames import cast_to_schema, with_board_columns
+from thermoquant.market.disclosure import report_deadline
 from thermoquant.market.st import st_name_kinds
 from thermoquant.market.symbols import Board, board_codes
 
@@ -194,6 +195,10 @@ def build_tables(
         return _stock_list(df, source)
     if kind == "index_member":
         return _index_member(df, source)
+    if kind == "finance":
+        df = df.with_columns(report_deadline(pl.col("report_period")).alias("ann_date"))
+        note = "ann_date = disclosure deadline of the report period (Q1 04-30, H1 08-31, Q3 10-31, FY 04-30 next year)"
+        return "finance_data", {"finance_data": conform_rows(df, "finance_data", source)}, {}, [note], []
     # close_qfq
     conv, notes, _ = convert_units(df, layout, False, False) if "volume" in df.columns else (df, [], [])
     keep = [c for c in ("symbol", "trade_date", "close", "volume", "amount") if c in conv.columns]
