@@ -73,3 +73,15 @@ def test_primary_rule_with_real_roe_and_pb(
     assert icbc["report_period"][-1] == dt.date(2021, 9, 30)
     no_roe = select_core(market, DAY, CoreSatelliteParams(min_coverage=1.0), events=events, finance=finance)
     assert no_roe.rule.startswith("fallback:") and any(r.startswith("roe missing") for r in no_roe.reasons)
+
+
+def test_dividends_from_baostock_turnover_implied_shares(real_data: Path) -> None:
+    # the HS300 Baostock file has no share counts: float shares implied by volume / turn tell splits apart
+    bars = read_file(real_data / "baostock_hs300" / "hs300_members_2020-01_2025-04.parquet").frame
+    ev = derive_events(bars.filter(pl.col("symbol").is_in(["601088.SH", "300059.SZ"])))
+    shenhua = ev.filter(pl.col("symbol") == "601088.SH")
+    assert shenhua["cash"].to_list() == pytest.approx([1.26, 1.81, 2.54, 2.55, 2.26])  # 中国神华 2020–2024
+    assert set(shenhua["basis"]) == {"turnover"} and set(shenhua["kind"]) == {"dividend"}
+    # 东方财富 300059: 10 转 2 (with a small cash part) on 2021-05-27 is a split, not a 6.32 CNY dividend
+    dfcf = ev.filter((pl.col("symbol") == "300059.SZ") & (pl.col("trade_date") == dt.date(2021, 5, 27)))
+    assert dfcf["kind"].item() == "split" and dfcf["ratio"].item() == pytest.approx(37.62 / 31.3)

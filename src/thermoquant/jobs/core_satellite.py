@@ -43,7 +43,7 @@ SAMPLE_RANGE = (dt.date(2021, 5, 6), dt.date(2022, 1, 14))
 """Default range with ``source=sample``: the bundled market window (2021-01-04 → 2022-01-14) after the
 selection's 60-day minimum history."""
 CORE_COLUMNS = ["symbol", "trade_date", "open", "high", "low", "close", "pre_close", "volume", "amount",
-                "total_shares", "is_st", "is_suspended"]  # fmt: skip
+                "turnover", "float_shares", "total_shares", "is_st", "is_suspended"]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -28,55 +28,84 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "ratio": pl.Float64(),
     "cash": pl.Float64(),
     "kind": pl.Utf8(),
+    "basis": pl.Utf8(),
 }
+"""``basis``: the share count that told a dividend from a split — ``total_shares``, ``float_shares``,
+``turnover`` (float shares implied by volume / turnover % × 100, Baostock files) or ``none`` (no count: read as a
+dividend)."""
 
 MIN_GAP = 0.005
 """CNY: a previous close and a reference price closer than half a fen are the same price (no event)."""
-SHARE_CHANGE = 1e-3
-"""Relative change of ``total_shares`` above which an ex-date is a split (the xbx counts are market value / close,
-rounded: their noise is far below 0.1 %)."""
+SHARE_CHANGE = 0.005
+"""Relative change of the share count above which an ex-date is a split. The xbx counts (market value / close)
+move by far less than 0.1 % between days, Baostock's turnover-implied float by < 0.1 % on 99 % of days; the
+smallest bonus issue (10 送 0.5) adds 5 %. A float count can also jump on a lock-up expiry that falls on an
+ex-date: use total shares where the file has them."""
+
+
+def _shares(columns: list[str]) -> tuple[pl.Expr, pl.Expr]:
+    """(share count, basis name) from the best column present (``EVENT_SCHEMA`` docstring)."""
+    options: list[tuple[str, pl.Expr]] = []
+    if "total_shares" in columns:
+        options.append(("total_shares", pl.col("total_shares").cast(pl.Float64)))
+    if "float_shares" in columns:
+        options.append(("float_shares", pl.col("float_shares").cast(pl.Float64)))
+    if {"turnover", "volume"} <= set(columns):
+        implied = pl.col("volume") / pl.col("turnover") * 100.0
+        options.append(("turnover", pl.when(pl.col("turnover") > 0).then(implied).otherwise(None)))
+    count: pl.Expr = pl.lit(None, pl.Float64)
+    basis: pl.Expr = pl.lit("none")
+    for name, expr in reversed(options):
+        count = pl.when(expr.is_not_null() & (expr > 0)).then(expr).otherwise(count)
+        basis = pl.when(expr.is_not_null() & (expr > 0)).then(pl.lit(name)).otherwise(basis)
+    return count, basis
 
 
 def derive_events(
     bars: pl.DataFrame, *, min_gap: float = MIN_GAP, share_change: float = SHARE_CHANGE
 ) -> pl.DataFrame:
-    """Dividend and split events of ``bars`` (symbol, trade_date, close, pre_close [, total_shares]).
+    """Dividend and split events of ``bars`` (symbol, trade_date, close, pre_close [, total_shares, float_shares,
+    volume + turnover]).
 
-    Returns :data:`EVENT_SCHEMA` rows: ``kind`` = ``dividend`` (ratio 1, cash > 0) or ``split`` (ratio ≠ 1).
-    Without ``total_shares`` every ex-date is read as a dividend (a split then shows as a huge "dividend", so the
-    caller should pass share counts where they exist). Rows where ``pre_close`` is missing are skipped.
+    Returns :data:`EVENT_SCHEMA` rows: ``kind`` = ``dividend`` (ratio 1, cash > 0) or ``split`` (ratio ≠ 1, no
+    cash). The share count of the ex-date and of the previous row must come from the same basis; without any
+    count an ex-date is read as a dividend (``basis`` = ``none`` says so). Rows without ``pre_close`` are skipped.
     """
     if "pre_close" not in bars.columns or bars.is_empty():
         return pl.DataFrame(schema=EVENT_SCHEMA)
-    has_shares = "total_shares" in bars.columns
-    b = bars.sort("symbol", "trade_date").with_columns(
-        pl.col("close").shift(1).over("symbol").alias("_prev"),
-        (pl.col("total_shares").shift(1).over("symbol") if has_shares else pl.lit(None, pl.Float64)).alias(
-            "_prev_shares"
-        ),
+    count, basis = _shares(bars.columns)
+    b = (
+        bars.sort("symbol", "trade_date")
+        .with_columns(count.alias("_shares"), basis.alias("basis"))
+        .with_columns(
+            pl.col("close").shift(1).over("symbol").alias("_prev"),
+            pl.col("_shares").shift(1).over("symbol").alias("_prev_shares"),
+            pl.col("basis").shift(1).over("symbol").alias("_prev_basis"),
+        )
     )
     ex = b.filter(
         pl.col("pre_close").is_not_null() & ((pl.col("_prev") - pl.col("pre_close")).abs() > min_gap)
     )
-    ratio = (
-        pl.when(
-            pl.col("_prev_shares").is_not_null()
-            & ((pl.col("total_shares") / pl.col("_prev_shares") - 1.0).abs() > share_change)
-        )
-        .then(pl.col("_prev") / pl.col("pre_close"))
-        .otherwise(1.0)
-        if has_shares
-        else pl.lit(1.0)
+    changed = (
+        (pl.col("basis") == pl.col("_prev_basis"))
+        & pl.col("_prev_shares").is_not_null()
+        & ((pl.col("_shares") / pl.col("_prev_shares") - 1.0).abs() > share_change)
     )
-    ex = ex.with_columns(ratio.alias("ratio"))
-    cash = (pl.col("_prev") - pl.col("pre_close")).round(4)
-    ex = ex.with_columns(pl.when(pl.col("ratio") == 1.0).then(cash).otherwise(0.0).alias("cash"))
     ex = ex.with_columns(
-        pl.when(pl.col("ratio") != 1.0).then(pl.lit("split")).otherwise(pl.lit("dividend")).alias("kind")
+        pl.when(changed).then(pl.col("_prev") / pl.col("pre_close")).otherwise(1.0).alias("ratio"),
+        pl.when(pl.col("basis") != pl.col("_prev_basis"))
+        .then(pl.lit("none"))
+        .otherwise(pl.col("basis"))
+        .alias("basis"),
+    )
+    cash = (pl.col("_prev") - pl.col("pre_close")).round(4)
+    ex = ex.with_columns(
+        pl.when(pl.col("ratio") == 1.0).then(cash).otherwise(0.0).alias("cash"),
+        pl.when(pl.col("ratio") != 1.0).then(pl.lit("split")).otherwise(pl.lit("dividend")).alias("kind"),
     )
     ex = ex.filter((pl.col("kind") == "split") | (pl.col("cash") > 0))
     return ex.select(
-        pl.col("symbol").cast(pl.Utf8), pl.col("trade_date").cast(pl.Date), "ratio", "cash", "kind"
+        pl.col("symbol").cast(pl.Utf8), pl.col("trade_date").cast(pl.Date), "ratio", "cash", "kind", "basis"
     )
 
 
