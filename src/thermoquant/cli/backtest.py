@@ -195,6 +195,10 @@ def backtest(
     satellite: Annotated[
         str, typer.Option(help="core_satellite：卫星策略 satellite strategy (any registered strategy)")
     ] = "csi500_timing",
+    core_source: Annotated[
+        str | None,
+        typer.Option(help="core_satellite：核心股票池来源 core universe: sample / store（默认随 --source）"),
+    ] = None,
     satellite_param: Annotated[
         list[str] | None,
         typer.Option("--satellite-param", "-s", help="core_satellite：卫星策略参数 k=v，可重复 (repeatable)"),
@@ -230,7 +234,7 @@ def backtest(
             raise typer.BadParameter(str(exc)) from None
         run_core_satellite_cli(ctx, satellite, param or [], satellite_param or [], parse_date(start),
                                parse_date(end), "sample" if sample else source, sat_mode, config,
-                               save=save, out=out, report=report)  # fmt: skip
+                               save=save, out=out, report=report, core_source=core_source)  # fmt: skip
         return
     if strategy not in strategy_names():
         raise typer.BadParameter(f"unknown strategy {strategy!r}; known: {', '.join(strategy_names())}")

@@ -37,7 +37,7 @@ def _explicit(params: object, pairs: list[str]) -> dict:
 def run_core_satellite_cli(
     ctx: JobContext, satellite: str, pairs: list[str], sat_pairs: list[str], start: dt.date | None,
     end: dt.date | None, source: str, mode: str, config: BacktestConfig, *, save: bool, out: Path | None,
-    report: bool,
+    report: bool, core_source: str | None = None,
 ) -> None:  # fmt: skip
     if satellite not in strategy_names():
         raise typer.BadParameter(
@@ -50,7 +50,9 @@ def run_core_satellite_cli(
         raise typer.BadParameter(str(exc)) from None
     if satellite == "csi500_timing" and mode == "etf":
         sat_params.setdefault("trade_symbol", "510500.SH")
-    request = CoreSatelliteRequest(satellite, params, sat_params, start, end, source, mode, config)
+    request = CoreSatelliteRequest(
+        satellite, params, sat_params, start, end, source, mode, config, core_source
+    )
     try:
         job = run_core_satellite_job(ctx, request, save=save, report_to=out if out is not None else report)
     except (ValueError, LookupError) as exc:

@@ -49,8 +49,9 @@ CORE_COLUMNS = ["symbol", "trade_date", "open", "high", "low", "close", "pre_clo
 @dataclass(frozen=True)
 class CoreSatelliteRequest:
     """What to run: the satellite strategy and its parameters, the allocation's parameters (over the defaults),
-    the range, where inputs come from (``sample`` or ``store``), the satellite's input mode (csi500_timing:
-    ``etf``) and the execution config."""
+    the range, where the satellite's inputs come from (``sample``, ``store``, csi500_timing also ``file:PATH``),
+    its input mode (csi500_timing: ``etf``), the execution config, and where the core's come from
+    (``core_source``: ``sample`` or ``store``; None = ``sample`` with a sample satellite, else ``store``)."""
 
     satellite: str = "csi500_timing"
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -60,6 +61,7 @@ class CoreSatelliteRequest:
     source: str = "sample"
     mode: str = "etf"
     config: BacktestConfig | None = None
+    core_source: str | None = None
 
 
 @dataclass
@@ -104,13 +106,15 @@ def run_core_satellite_job(
     p = CoreSatelliteParams().replace(request.params, origin="-p")
     config = request.config or BacktestConfig()
     args = {"satellite": request.satellite, "params": p.to_dict(), "satellite_params": sp.to_dict(),
-            "source": request.source, "mode": request.mode, "start": request.start, "end": request.end}  # fmt: skip
+            "source": request.source, "core_source": request.core_source, "mode": request.mode,
+            "start": request.start, "end": request.end}  # fmt: skip
     start, end = request.start, request.end
-    if request.source == "sample":
+    core_source = request.core_source or ("sample" if request.source == "sample" else "store")
+    if core_source == "sample":
         start, end = start or SAMPLE_RANGE[0], end or SAMPLE_RANGE[1]
     with ctx.open_store() as store, job_run(store, "run_core_satellite", args=_jsonable(args)) as log:
         panel = build_panel(store, request.satellite, request.source, request.mode, start, end, sp)
-        bars, finance, valuation = core_inputs(store, request.source, panel.start, panel.end, p)
+        bars, finance, valuation = core_inputs(store, core_source, panel.start, panel.end, p)
         res = run_core_satellite(sat, panel, bars, p, sp, config, finance=finance, valuation=valuation)
         log.rows_in = bars.height + sum(f.height for f in panel.frames.values())
         run_id = record.new_run_id(NAME) if save else None
@@ -130,8 +134,8 @@ def _selections(res: CoreSatelliteResult) -> list[dict[str, Any]]:
 def _record(store: Any, res: CoreSatelliteResult, run_id: str, request: CoreSatelliteRequest, panel: Any,
             path: Path | None, config: BacktestConfig) -> None:  # fmt: skip
     run = res.run
-    inputs = {"source": request.source, "mode": request.mode, "start": panel.start, "end": panel.end,
-              "notes": list(run.notes), "core_selection": _selections(res), **panel_fingerprint(panel)}  # fmt: skip
+    inputs = {"source": request.source, "core_source": request.core_source, "mode": request.mode,
+              "start": panel.start, "end": panel.end, "notes": list(run.notes), "core_selection": _selections(res), **panel_fingerprint(panel)}  # fmt: skip
     params = {"core_satellite": run.params.to_dict(), "satellite": res.satellite,
               "satellite_params": res.satellite_params.to_dict()}  # fmt: skip
     record.record_run(
