@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from thermoquant.backtest.core_satellite import CoreSatelliteResult, run_core_satellite
-from thermoquant.backtest.run import BacktestConfig
+from thermoquant.backtest.run import BacktestConfig, run_backtest
 from thermoquant.data.sources.csv import read_file
 from thermoquant.jobs import csi500_panel
 from thermoquant.portfolio.params import CoreSatelliteParams
@@ -45,6 +45,26 @@ def test_sleeves_sum_to_the_account_to_the_cent(result: CoreSatelliteResult) -> 
     o = result.orders.filter(pl.col("filled") != 0)
     assert set(o.filter(pl.col("sleeve") == "satellite")["symbol"]) == {"510500.SH"}
     assert set(o.filter(pl.col("sleeve") == "core")["symbol"]) == set(result.selections[0].symbols)
+
+
+@pytest.mark.slow
+def test_satellite_sleeve_is_the_strategy_alone_until_the_first_transfer(result: CoreSatelliteResult) -> None:
+    panel = csi500_panel.file_panel(start=START, end=END, mode="etf")
+    sat = get_strategy("csi500_timing")
+    alone = run_backtest(
+        sat, panel, sat.Params(trade_symbol="510500.SH"), BacktestConfig(init_cash=350_000.0)
+    )
+    sleeve = result.sleeves.filter(pl.col("sleeve") == "satellite").sort("trade_date")
+    first_pay = result.transfers.filter(pl.col("event") == "pay")["trade_date"].min()
+    before = sleeve["trade_date"] < first_pay
+    assert before.sum() > 10
+    assert (
+        np.abs(sleeve.filter(before)["equity"].to_numpy() - alone.engine.equity[: before.sum()]).max() < 1e-6
+    )  # type: ignore[union-attr]
+    # time-weighted: the transfers out are flows, not losses of the satellite
+    twr = result.sleeve_returns()["satellite"]
+    assert np.prod(1 + twr) - 1 == pytest.approx(result.run.summary["satellite_total_return"])
+    assert np.prod(1 + twr) > sleeve["equity"][-1] / 350_000.0
 
 
 @pytest.mark.slow

@@ -66,6 +66,26 @@ class CoreSatelliteResult:
     satellite_params: StrategyParams
     notes: list[str] = field(default_factory=list)
 
+    def sleeve_returns(self) -> dict[str, np.ndarray]:
+        """Daily time-weighted returns of each sleeve: the transfers are flows, not performance (a payment of
+        day t leaves the satellite's and enters the core's equity of day t)."""
+        return sleeve_returns(self.sleeves, self.transfers, self.run.config.init_cash)
+
+
+def sleeve_returns(sleeves: pl.DataFrame, transfers: pl.DataFrame, init_cash: float) -> dict[str, np.ndarray]:
+    """Time-weighted daily returns per sleeve, ``r_t = (E_t − flow_t) / E_{t−1} − 1`` with ``flow_t`` the cash
+    paid in (core) or out (satellite) on day t; day 0 against the sleeve's initial cash."""
+    paid = transfers.filter(pl.col("event") == "pay").group_by("trade_date").agg(pl.col("amount").sum())
+    out: dict[str, np.ndarray] = {}
+    for name, sign in (("core", 1.0), ("satellite", -1.0)):
+        book = sleeves.filter(pl.col("sleeve") == name).sort("trade_date")
+        flow = book.join(paid, on="trade_date", how="left")["amount"].fill_null(0.0).to_numpy() * sign
+        eq = book["equity"].to_numpy()
+        first = eq[0] - flow[0]  # day 0: no trade before the first fill, equity = the initial cash
+        prev = np.concatenate([[first], eq[:-1]])
+        out[name] = (eq - flow) / prev - 1.0
+    return out
+
 
 def _reselect_days(dates: list[dt.date], how: str) -> list[int]:
     """Indices of the days the core is (re)selected: the first, and with ``yearly`` each year's first day."""
@@ -261,9 +281,10 @@ def _simulate(
     bench = _benchmark(panel.frames.get("benchmark"), dates)
     ledger = rule.ledger()
     summary = metrics.result_summary(account, bench)
-    init = {"core": core_cash, "satellite": cfg.init_cash - core_cash}
+    twr = sleeve_returns(sleeves, ledger, cfg.init_cash)
     for name, b in books.items():
-        summary[f"{name}_total_return"] = float(b.out_equity[-1] / init[name] - 1.0)
+        summary[f"{name}_total_return"] = float(np.prod(1.0 + twr[name]) - 1.0)
+        summary[f"{name}_max_drawdown"] = float(metrics.drawdown(twr[name]).min())
         summary[f"{name}_equity_end"] = float(b.out_equity[-1])
     summary["transferred_to_core"] = float(ledger.filter(pl.col("event") == "pay")["amount"].sum())
     summary["transfers_declared"] = float(ledger.filter(pl.col("event") == "declare").height)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -97,8 +97,10 @@ def build_figure(
     buys: Sequence[dt.date],
     sells: Sequence[dt.date],
     title: str,
+    lines: Mapping[str, np.ndarray] | None = None,
 ) -> go.Figure:
-    """Four panels: net value vs benchmark, drawdown, K-line with marks, monthly heat-map."""
+    """Four panels: net value vs benchmark (plus ``lines``: further daily-return series by name, e.g. each sleeve
+    of a core-satellite run), drawdown, K-line with marks, monthly heat-map."""
     fig = make_subplots(
         rows=4,
         cols=1,
@@ -116,6 +118,8 @@ def build_figure(
             1,
             1,
         )
+    for name, series in (lines or {}).items():
+        fig.add_trace(go.Scatter(x=x, y=np.cumprod(1 + series), name=name, line={"dash": "dot"}), 1, 1)
     fig.add_trace(
         go.Scatter(
             x=x, y=metrics.drawdown(returns) * 100, name="回撤 %", fill="tozeroy", line={"color": GREEN}
@@ -197,16 +201,17 @@ def write_report(
     sells: Sequence[dt.date] = (),
     params: dict | None = None,
     sections: Sequence[tuple[str, pl.DataFrame]] = (),
+    lines: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
     """Write the HTML report (plotly.js inlined, works offline) and return its path.
 
     ``sections``: further (heading, frame) tables after the trade list (e.g. a core-satellite run's sleeves and
-    transfers).
+    transfers); ``lines``: further net-value series for the first panel (:func:`build_figure`).
 
     ``bars``: trade_date, open, high, low, close of the traded instrument for the K-line panel; ``trades``: any frame,
     shown as the trade list; ``buys``/``sells``: fill dates to mark on the K-line.
     """
-    fig = build_figure(dates, returns, benchmark, bars, buys, sells, title)
+    fig = build_figure(dates, returns, benchmark, bars, buys, sells, title, lines)
     plot = fig.to_html(full_html=False, include_plotlyjs=True)
     param_text = html.escape(", ".join(f"{k}={v}" for k, v in (params or {}).items()))
     style = (

@@ -36,9 +36,11 @@ from thermoquant.portfolio.params import CoreSatelliteParams
 from thermoquant.strategies.registry import get_strategy
 
 NAME = "core_satellite"
+SLEEVE_NAMES = {"core": "核心 core", "satellite": "卫星 satellite"}
 SAMPLE_RANGE = (dt.date(2021, 5, 6), dt.date(2022, 1, 14))
 """Default range with ``source=sample``: the bundled market window (2021-01-04 → 2022-01-14) after the
 selection's 60-day minimum history."""
+SLEEVE_NAMES = {"core": "核心 core", "satellite": "卫星 satellite"}
 SAMPLE_RANGE = (dt.date(2021, 5, 6), dt.date(2022, 1, 14))
 """Default range with ``source=sample``: the bundled market window (2021-01-04 → 2022-01-14) after the
 selection's 60-day minimum history."""
@@ -171,6 +173,7 @@ def _write_report(
         path, title=f"核心-卫星 core-satellite（卫星 {res.satellite}，{run.config.fill}）", dates=run.dates,
         returns=run.returns, summary=run.summary, benchmark=run.benchmark, trades=res.orders,
         params={**run.params.to_dict(), "satellite": res.satellite},
+        lines={f"{SLEEVE_NAMES[n]}（时间加权 time-weighted）": r for n, r in res.sleeve_returns().items()},
         sections=(("核心选股 core selection", picks), ("利润划转 profit transfers", res.transfers),
                   ("分仓权益 sleeve equity (CNY)", sleeves),
                   ("选股说明 selection notes", pl.DataFrame({"note": list(res.notes)}))),

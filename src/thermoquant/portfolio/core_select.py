@@ -103,11 +103,15 @@ def _metrics(bars: pl.DataFrame, as_of: dt.date, p: CoreSatelliteParams) -> tupl
     low = m.filter(pl.col("_amount") < p.min_amount).height
     m = m.filter(pl.col("_amount") >= p.min_amount)
     reasons.append(f"{low} stocks left out: mean daily amount < {p.min_amount:,.0f} CNY")
-    if "_mv" in m.columns:
-        m = m.sort("_mv", descending=True, nulls_last=True).head(p.bluechip_top)
-        reasons.append(f"blue chips: the {m.height} largest by total market value")
+    known_mv = m.height - m["_mv"].null_count() if "_mv" in m.columns else 0
+    if m.height and known_mv >= p.min_coverage * m.height:
+        unknown = m.height - known_mv
+        m = m.filter(pl.col("_mv").is_not_null()).sort("_mv", descending=True).head(p.bluechip_top)
+        reasons.append(f"blue chips: the {m.height} largest by total market value ({unknown} without total_shares "
+                       "left out)")  # fmt: skip
     else:
-        reasons.append("total_shares missing: no market-value filter (blue chips by liquidity only)")
+        reasons.append(f"total_shares missing (known for {known_mv} of {m.height}): no market-value filter, "
+                       "blue chips by liquidity only")  # fmt: skip
     return m, reasons
 
 
