@@ -97,7 +97,15 @@ def _run(ctx: JobContext, request: BacktestRequest, *, save: bool, out: Path | N
 
 def _replay(ctx: JobContext, run_id: str) -> None:
     try:
-        result = replay(ctx, run_id)
+        with ctx.open_store(init=False) as store:
+            strategy = recorded_run(store, run_id)["strategy"]
+        if strategy == CORE_SATELLITE:
+            from thermoquant.jobs.core_satellite import replay_core_satellite
+
+            with ctx.open_store(init=False) as store:
+                result = replay_core_satellite(ctx, recorded_run(store, run_id))
+        else:
+            result = replay(ctx, run_id)
     except LookupError as exc:
         error(exc)
         raise typer.Exit(code=1) from None

@@ -18,21 +18,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+import thermoquant
 from thermoquant.backtest import record, report
 from thermoquant.backtest.core_satellite import CoreSatelliteResult, run_core_satellite
 from thermoquant.backtest.run import BacktestConfig
 from thermoquant.data.job_log import job_run
-from thermoquant.jobs.backtest import _dumps, _jsonable, market_rules
+from thermoquant.jobs.backtest import ReplayResult, _dumps, _jsonable, market_rules
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.fingerprint import panel_fingerprint
 from thermoquant.jobs.panels import build_panel
 from thermoquant.portfolio.params import CoreSatelliteParams
+from thermoquant.strategies.base import Panel
 from thermoquant.strategies.registry import get_strategy
 
 NAME = "core_satellite"
@@ -68,9 +71,12 @@ class CoreSatelliteRequest:
 
 @dataclass
 class CoreSatelliteJobResult:
+    """The run, its id in ``backtest_log`` (None when not recorded), its report and its inputs' fingerprint."""
+
     result: CoreSatelliteResult
     run_id: str | None
     report_path: Path | None
+    fingerprint: dict[str, Any]
 
 
 def core_inputs(
@@ -118,14 +124,52 @@ def run_core_satellite_job(
         panel = build_panel(store, request.satellite, request.source, request.mode, start, end, sp)
         bars, finance, valuation = core_inputs(store, core_source, panel.start, panel.end, p)
         res = run_core_satellite(sat, panel, bars, p, sp, config, finance=finance, valuation=valuation)
+        fingerprint = inputs_fingerprint(
+            panel, {"core_bars": bars, "finance": finance, "valuation": valuation}
+        )
         log.rows_in = bars.height + sum(f.height for f in panel.frames.values())
         run_id = record.new_run_id(NAME) if save else None
         path = _write_report(ctx, res, run_id or record.new_run_id(NAME), report_to)
         if save and run_id is not None:
-            _record(store, res, run_id, request, panel, path, config)
+            _record(store, res, run_id, request, panel, path, config, fingerprint)
             log.rows_written = 1
         log.args["run_id"] = run_id
-    return CoreSatelliteJobResult(res, run_id, path)
+    return CoreSatelliteJobResult(res, run_id, path, fingerprint)
+
+
+def inputs_fingerprint(panel: Panel, core: dict[str, pl.DataFrame | None]) -> dict[str, Any]:
+    """Fingerprint of the satellite's panel and the core's frames together (``core_bars``, ``finance``,
+    ``valuation`` where present)."""
+    extra = {name: frame for name, frame in core.items() if frame is not None}
+    return panel_fingerprint(Panel({**panel.frames, **extra}, panel.start, panel.end))
+
+
+def replay_core_satellite(ctx: JobContext, row: dict[str, Any]) -> ReplayResult:
+    """Run a recorded core-satellite run (its parsed ``backtest_log`` row) again; compare inputs and metrics."""
+    params, inputs = row["params"], row["inputs"]
+    cfg = {k: v for k, v in row["config"].items() if k != "market_rules"}
+    request = CoreSatelliteRequest(
+        satellite=params["satellite"], params=params["core_satellite"], satellite_params=params["satellite_params"],
+        start=dt.date.fromisoformat(inputs["start"]), end=dt.date.fromisoformat(inputs["end"]),
+        source=inputs["source"], mode=inputs["mode"], config=BacktestConfig.from_dict(cfg),
+        core_source=inputs.get("core_source"),
+    )  # fmt: skip
+    again = run_core_satellite_job(ctx, request, save=False, report_to=False)
+    differences = []
+    if row["config"].get("market_rules") != _jsonable(market_rules()):
+        differences.append("the dated stamp-duty / transfer-fee tables differ from the recorded ones")
+    if row["code_version"] != thermoquant.__version__:
+        differences.append(f"package version {row['code_version']} → {thermoquant.__version__}")
+    same_inputs = again.fingerprint["digest"] == inputs.get("digest")
+    if not same_inputs:
+        changed = [n for n, f in again.fingerprint["frames"].items() if inputs.get("frames", {}).get(n) != f]
+        differences.append(f"input frames changed: {', '.join(changed) or 'frame set'}")
+    new = json.loads(_dumps(again.result.run.summary))
+    for key in sorted(set(new) | set(row["metrics"])):
+        if new.get(key) != row["metrics"].get(key):
+            differences.append(f"metric {key}: {row['metrics'].get(key)} → {new.get(key)}")
+    return ReplayResult(row["run_id"], row["metrics"], new, same_inputs, new == row["metrics"], differences,
+                        again.result.run)  # fmt: skip
 
 
 def _selections(res: CoreSatelliteResult) -> list[dict[str, Any]]:
@@ -134,10 +178,10 @@ def _selections(res: CoreSatelliteResult) -> list[dict[str, Any]]:
 
 
 def _record(store: Any, res: CoreSatelliteResult, run_id: str, request: CoreSatelliteRequest, panel: Any,
-            path: Path | None, config: BacktestConfig) -> None:  # fmt: skip
+            path: Path | None, config: BacktestConfig, fingerprint: dict[str, Any]) -> None:  # fmt: skip
     run = res.run
     inputs = {"source": request.source, "core_source": request.core_source, "mode": request.mode,
-              "start": panel.start, "end": panel.end, "notes": list(run.notes), "core_selection": _selections(res), **panel_fingerprint(panel)}  # fmt: skip
+              "start": panel.start, "end": panel.end, "notes": list(run.notes), "core_selection": _selections(res), **fingerprint}  # fmt: skip
     params = {"core_satellite": run.params.to_dict(), "satellite": res.satellite,
               "satellite_params": res.satellite_params.to_dict()}  # fmt: skip
     record.record_run(
