@@ -141,7 +141,9 @@ def run_core_satellite(
         for i in _reselect_days(all_days, p.core_reselect)
     ]
     core_syms = sorted({s for sel in selections for s in sel.symbols})
-    overlap = set(core_syms) & set(sat_bars["symbol"].unique().to_list())
+    traded = set(targets.filter(pl.col("weight") > 0)["symbol"].unique().to_list())
+    overlap = set(core_syms) & traded
+    sat_syms = set(sat_bars["symbol"].unique().to_list())
     notes = [f"core selected {sel.as_of}: rule {sel.rule}; " + "; ".join(sel.reasons) for sel in selections]
     if overlap:
         notes.append(
@@ -150,7 +152,7 @@ def run_core_satellite(
     bars = pl.concat(
         [
             sat_bars.select([c for c in sat_bars.columns if c in (*BAR_COLUMNS, "pre_close", "is_st")]),
-            in_range.filter(pl.col("symbol").is_in(core_syms)).select(
+            in_range.filter(pl.col("symbol").is_in(sorted(set(core_syms) - sat_syms))).select(
                 [c for c in in_range.columns if c in (*BAR_COLUMNS, "pre_close", "is_st")]
             ),
         ],

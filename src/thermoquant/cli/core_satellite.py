@@ -72,8 +72,9 @@ def run_core_satellite_cli(
         console.print(f"核心选股 core {sel.as_of}（规则 rule {sel.rule}）: {', '.join(sel.symbols)}")
         for reason in sel.reasons:
             console.print(f"  - {reason}", markup=False)
-    for note in run.notes[: len(run.notes) - len(job.result.notes)]:
-        console.print(f"[yellow]![/yellow] {note}", markup=True)
+    selection_notes = len(job.result.selections)  # printed above, reason by reason
+    for note in [*run.notes[: len(run.notes) - len(job.result.notes)], *job.result.notes[selection_notes:]]:
+        console.print("! " + note, style="yellow", markup=False)
     if job.report_path:
         console.print(f"报告已写入 report written: {job.report_path}")
     if job.run_id:
