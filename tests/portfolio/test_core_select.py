@@ -85,3 +85,15 @@ def test_dividends_from_baostock_turnover_implied_shares(real_data: Path) -> Non
     # 东方财富 300059: 10 转 2 (with a small cash part) on 2021-05-27 is a split, not a 6.32 CNY dividend
     dfcf = ev.filter((pl.col("symbol") == "300059.SZ") & (pl.col("trade_date") == dt.date(2021, 5, 27)))
     assert dfcf["kind"].item() == "split" and dfcf["ratio"].item() == pytest.approx(37.62 / 31.3)
+
+
+def test_low_vol_low_pb_fallback_on_hs300(real_data: Path) -> None:
+    # HS300 bars start 2020-01-02: on 2020-06-30 no trailing year of dividends, no ROE given, PB from Baostock
+    r = read_file(real_data / "baostock_hs300" / "hs300_members_2020-01_2025-04.parquet")
+    bars, valuation = r.frame, r.extra_tables["daily_valuation"]
+    sel = select_core(bars, dt.date(2020, 6, 30), events=derive_events(bars), valuation=valuation)
+    assert sel.rule == "fallback:low_pb+low_vol"
+    assert "dividend_yield replaced by low PB (daily_valuation.pb)" in sel.reasons
+    assert "roe dropped from the rule: low PB already stands in for another field" in sel.reasons
+    assert any(r.startswith("roe missing: known for 0 of") for r in sel.reasons)
+    assert sel.picks["pb"].max() < 1.5 and sel.picks.height == 10

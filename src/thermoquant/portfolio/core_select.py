@@ -147,12 +147,14 @@ def select_core(
     # dividend yield: known only when the bars cover the whole trailing window
     first_bar = bars["trade_date"].min() if bars.height else None
     window_start = as_of - dt.timedelta(days=p.dividend_window)
+    computed: set[str] = set()  # dividend_yield is computed only when the bars cover its window
     if events is None:
         reasons.append("dividend_yield missing: no ex-rights events given (bars lack pre_close)")
     elif first_bar is None or first_bar > window_start + dt.timedelta(days=FRESH_DAYS):
         reasons.append(f"dividend_yield missing: bars start {first_bar}, the {p.dividend_window}-day dividend window "
                        f"needs them from {window_start}")  # fmt: skip
     else:
+        computed.add("dividend_yield")
         dps = trailing_dividends(events, as_of, p.dividend_window)
         m = m.join(dps, on="symbol", how="left").with_columns(
             (pl.col("dps").fill_null(0.0) / pl.col("close") * 100.0).alias("dividend_yield")
@@ -169,25 +171,27 @@ def select_core(
                on="symbol", how="left")  # fmt: skip
     m = m.with_columns(pl.when(pl.col("pb") > 0).then(pl.col("pb")).otherwise(None).alias("pb"))
 
-    def known(field: str) -> int:
-        return m.height if n == 0 or field not in m.columns else n - m[field].null_count()
-
-    present = {f: known(f) >= p.min_coverage * max(n, 1) and f in m.columns and n > 0 for f in FIELDS}
+    for f in FIELDS:  # a field never computed (no events, no finance) is known for no candidate
+        if f not in m.columns:
+            m = m.with_columns(pl.lit(None, pl.Float64).alias(f))
+    known = {f: n - m[f].null_count() for f in FIELDS}
+    present = {f: n > 0 and known[f] >= p.min_coverage * n for f in FIELDS}
     used: list[str] = []
     for f in PRIMARY:
         if present[f]:
             used.append(f)
             continue
-        have = known(f) if f in m.columns else 0
-        if f in m.columns or f == "roe":
+        if known[f] or f != "dividend_yield" or "dividend_yield" in computed:
             reasons.append(
-                f"{f} missing: known for {have} of {n} candidates on {as_of} (< {p.min_coverage:.0%})"
+                f"{f} missing: known for {known[f]} of {n} candidates on {as_of} (< {p.min_coverage:.0%})"
             )
         if present["pb"] and "pb" not in used:
             used.append("pb")
             reasons.append(f"{f} replaced by low PB (daily_valuation.pb)")
-        elif not present["pb"]:
-            reasons.append(f"{f} dropped from the rule: PB missing too (known for {known('pb')} of {n})")
+        elif present["pb"]:
+            reasons.append(f"{f} dropped from the rule: low PB already stands in for another field")
+        else:
+            reasons.append(f"{f} dropped from the rule: PB missing too (known for {known['pb']} of {n})")
     rule = "dividend_vol_roe" if used == list(PRIMARY) else "fallback:" + "+".join(FIELDS[f][2] for f in used)
     if not used:
         raise ValueError(
@@ -198,9 +202,6 @@ def select_core(
     if m.height < before:
         reasons.append(f"{before - m.height} candidates left out: a field of rule {rule} unknown for them")
     ranks = [pl.col(FIELDS[f][0]).rank("average", descending=not FIELDS[f][1]) / pl.len() for f in used]
-    for f in FIELDS:
-        if f not in m.columns:
-            m = m.with_columns(pl.lit(None, pl.Float64).alias(f))
     picks = (
         m.with_columns(pl.mean_horizontal(ranks).alias("score"))
         .sort(["score", "symbol"], descending=[True, False])
