@@ -147,7 +147,7 @@ def run_core_satellite(
     notes = [f"core selected {sel.as_of}: rule {sel.rule}; " + "; ".join(sel.reasons) for sel in selections]
     if overlap:
         notes.append(
-            f"core and satellite share {sorted(overlap)}: odd-lot sells may part the account from the sleeves"
+            f"core and satellite both trade {sorted(overlap)}: an odd-lot sell may part the account from the sleeves"
         )
     bars = pl.concat(
         [
@@ -161,10 +161,12 @@ def run_core_satellite(
     if "pre_close" in bars.columns:
         bars = bars.rename({"pre_close": "prev_close"})
     sat_events = panel.frames.get("events")
+    stated = set() if sat_events is None else set(sat_events["symbol"].unique().to_list())
     events = pl.concat(
-        [
+        [  # the satellite panel's own events win for its symbols (never credit a dividend twice)
             core_events.filter(
-                pl.col("symbol").is_in(core_syms) & pl.col("trade_date").is_between(panel.start, panel.end)
+                pl.col("symbol").is_in(sorted(set(core_syms) - stated))
+                & pl.col("trade_date").is_between(panel.start, panel.end)
             ),
             *(
                 [
