@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from thermoquant.signals.lifecycle_nb import LIFECYCLE_PARAMS
 from thermoquant.strategies.base import ParamError, StrategyParams, param
 
 STRATEGY = "thermo"
@@ -132,11 +133,5 @@ class ThermoStrategyParams(StrategyParams):
         return round(self.slots * self.b_share)
 
 
-PER_STOCK: tuple[str, ...] = (
-    "cold_window", "cold_dt_band", "cold_k_max", "cold_vol_ratio", "cold_fuel_gain",
-    "ignition_dt", "ignition_k", "vol_ratio_min", "vol_ratio_max", "ignition_max_days",
-    "slope_window", "pullback_band", "shrink_ratio", "steady_drawdown",
-    "bottom_gone", "top_heavy", "k_dist", "burnout_turnover",
-    "stop_days", "take_profit", "stop_loss", "success_horizon", "success_gain",
-)  # fmt: skip
+PER_STOCK: tuple[str, ...] = LIFECYCLE_PARAMS
 """Parameters a ``param_pack`` may set per stock and date (columns of the kernel's per-row parameter matrix)."""
