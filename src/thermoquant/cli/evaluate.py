@@ -84,7 +84,7 @@ def _verdict(windows: list[Any]) -> list[str]:
         gate = "达到" if tr["win_rate"] > tr["win_rate_gate"] else "未达到"
         st, csi, ew = w.portfolio["strategy"], w.portfolio["csi500"], w.portfolio["equal_weight"]
         lines.append(
-            f"{w.window} [{w.labels}]: 胜率 {_f('win_rate', tr['win_rate'])} {gate} 55% 门槛 (gate); 收益 "
+            f"{w.window} (labels={w.labels}): 胜率 {_f('win_rate', tr['win_rate'])} {gate} 55% 门槛 (gate); 收益 "
             f"{_f('total_return', st['total_return'])} vs 中证500 {_f('total_return', csi['total_return'])} vs 等权 "
             f"{_f('total_return', ew['total_return'])}"
         )

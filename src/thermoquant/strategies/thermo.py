@@ -59,7 +59,7 @@ def param_rows(keys: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFr
         return out
     joined = keys.with_row_index("_row").sort("trade_date").join_asof(
         wide.sort("effective_date"), left_on="trade_date", right_on="effective_date", by="symbol",
-        strategy="backward",
+        strategy="backward", check_sortedness=False,  # sorted by date; by-groups make polars unable to check
     ).sort("_row")  # fmt: skip
     for c in cols:
         vals = joined[c].cast(pl.Float64).to_numpy()
@@ -211,7 +211,8 @@ def eligible(
         nxt = (
             q.select("symbol", "trade_date").with_row_index("_row").sort("trade_date")
             .join_asof(unlocks.select("symbol", pl.col("unlock_date").cast(pl.Date)).sort("unlock_date"),
-                       left_on="trade_date", right_on="unlock_date", by="symbol", strategy="forward")
+                       left_on="trade_date", right_on="unlock_date", by="symbol", strategy="forward",
+                       check_sortedness=False)
             .sort("_row")
         )  # fmt: skip
         soon = (nxt["unlock_date"] - nxt["trade_date"]).dt.total_days() <= params.unlock_days
