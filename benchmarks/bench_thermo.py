@@ -24,7 +24,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_backtest import COMMISSION, INIT_CASH, _import_vectorbt, time_vectorbt, vectorbt_inputs
+from bench_backtest import COMMISSION, INIT_CASH, _import_vectorbt, _symbol, time_vectorbt, vectorbt_inputs
 from bench_physics import REAL, panel
 from thermoquant.backtest.engine import EngineConfig, run_targets
 from thermoquant.backtest.rules import from_arrays
@@ -41,7 +41,7 @@ def long_frame(n: int, T: int) -> pl.DataFrame:
     close = c["close"].reshape(n, T)
     prev = np.concatenate([close[:, :1], close[:, :-1]], axis=1).ravel()
     return pl.DataFrame({
-        "symbol": np.repeat([f"{600000 + i:06d}.SH" if i < 4000 else f"{i - 3999:06d}.SZ" for i in range(n)], T),
+        "symbol": np.repeat([_symbol(i) for i in range(n)], T),
         "trade_date": np.tile(dates, n), "open": c["open"], "high": c["high"], "low": c["low"], "close": c["close"],
         "pre_close": prev, "volume": c["volume"], "amount": c["amount"], "turnover": c["tau"] * 100.0,
     }).with_columns(pl.col("trade_date").cast(pl.Date))  # fmt: skip

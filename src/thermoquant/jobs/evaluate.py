@@ -144,9 +144,21 @@ def _trade_stats(run: RunResult) -> dict[str, float]:
         "mean_loss": float(loss.mean()) if len(loss) else float("nan"),
         "profit_factor": float(s.get("profit_factor", float("nan"))),
         "avg_holding_days": float(s.get("avg_holding_days", float("nan"))),
-        "turnover": float(s.get("turnover", float("nan"))),
+        "turnover": _turnover(run),
         "exposure": float(s.get("exposure", float("nan"))),
     }
+
+
+def _turnover(run: RunResult) -> float:
+    """Annual one-way turnover: traded value of the fills / 2 / mean equity / years (blocked orders, whose price is
+    NaN, left out — the engine summary's figure turns NaN when one is present)."""
+    if run.engine is None:
+        return float("nan")
+    fills = run.engine.fills()
+    traded = float((fills["filled"].abs() * fills["price"]).sum()) if fills.height else 0.0
+    years = len(run.returns) / metrics.PERIODS_PER_YEAR
+    mean_eq = float(np.mean(run.engine.equity))
+    return traded / 2.0 / mean_eq / years if years > 0 and mean_eq > 0 else float("nan")
 
 
 def _exposure(rows: pl.DataFrame, by: str) -> pl.DataFrame:
