@@ -245,7 +245,8 @@ def test_param_pack_applies_from_its_effective_date_only() -> None:
 
 
 def test_signals_write_take_profit_and_stop_loss_with_every_buy() -> None:
-    panel, _ = _panel()
+    short, days = _panel()
+    panel = Panel(short.frames, days[0], days[-1])  # signals() runs the book over the whole history
     strategy = get_strategy("thermo")
     p = ThermoStrategyParams(ignition_from_cold=False, success_horizon=5)
     rows = run_book(panel, p).rows
@@ -253,6 +254,12 @@ def test_signals_write_take_profit_and_stop_loss_with_every_buy() -> None:
     sig = strategy.signals(panel, p, day)
     buys = sig.filter(pl.col("signal") == "BUY")
     assert buys.height > 0
+    assert (
+        sig.filter(pl.col("signal") == "SELL").height
+        == rows.filter(
+            (pl.col("trade_date") == day) & pl.col("reason").is_in(["exit", "take_profit", "stop_loss"])
+        ).height
+    )
     close = panel["quotes"].filter(pl.col("trade_date") == day).select("symbol", "close")
     chk = buys.join(close, on="symbol")
     assert np.allclose(chk["take_profit"], chk["close"] * (1 + p.take_profit))

@@ -334,8 +334,10 @@ class Thermo(Strategy):
 
     def signals(self, panel: Panel, params: ThermoStrategyParams, day: dt.date) -> pl.DataFrame:
         """BUY (with take_profit / stop_loss prices from the day's close) and SELL rows of ``day``; WATCH for
-        eligible stocks in A (cold storage, fuel building)."""
-        rows = run_book(panel, params).rows.filter(pl.col("trade_date") == day)
+        eligible stocks in A (cold storage, fuel building). The book is run over the panel's whole physics history
+        up to ``day``, so a SELL closes a holding the strategy would have opened on an earlier day."""
+        history = Panel(panel.frames, min(panel["physics"]["trade_date"].min(), day), day, panel.notes)
+        rows = run_book(history, params).rows.filter(pl.col("trade_date") == day)
         close = (
             panel["quotes"].filter(pl.col("trade_date") == day).select("symbol", pl.col("close").alias("_px"))
         )
