@@ -150,6 +150,15 @@ def test_ignition_that_never_reaches_steady_fails() -> None:
     assert out["state"][t] == lc.NONE and out["event"][t] == lc.EV_FAILED
 
 
+def test_cold_storage_is_lost_when_the_price_moves_without_ignition() -> None:
+    b = Bars(40)
+    b.dt[20:] = 0.2  # far from T_i, but no jump across ignition_dt with K and volume: no ignition
+    out = b.run()
+    assert out["state"][19] == lc.A
+    lost = int(np.argmax(out["state"][20:] != lc.A)) + 20
+    assert out["state"][lost] == lc.NONE and out["event"][lost] == lc.EV_DROP
+
+
 def test_ash_returns_to_cold_storage() -> None:
     b = Bars(80)
     b.ignite_at(20)
