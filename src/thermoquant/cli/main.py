@@ -14,6 +14,7 @@ from rich.table import Table
 
 from thermoquant.cli import backtest as backtest_commands
 from thermoquant.cli import calendar as calendar_commands
+from thermoquant.cli import evaluate as evaluate_commands
 from thermoquant.cli import features as features_commands
 from thermoquant.cli import ingest as ingest_commands
 from thermoquant.cli import market as market_commands
@@ -290,6 +291,7 @@ def demo_cmd(db: DbUrl = None) -> None:
 # --- sub-app registrations (one line per area; keep this block sorted) ---
 app.command("backtest")(backtest_commands.backtest)
 app.add_typer(calendar_commands.app, name="calendar")
+app.add_typer(evaluate_commands.app, name="evaluate")
 app.command("ingest")(ingest_commands.ingest)
 app.command("scan")(scan_commands.scan)
 app.add_typer(strategies_commands.app, name="strategies")

@@ -123,4 +123,9 @@ def build_panel(
     lookback = get_strategy(strategy).inputs.lookback
     if source not in PANEL_SOURCES:
         raise ValueError(f"{strategy} reads the store: --source sample or store, not {source!r}")
-    return market_panel(store, start, end, lookback, progress)
+    panel = market_panel(store, start, end, lookback, progress)
+    if "param_pack" in get_strategy(strategy).inputs.tables:  # per-stock parameters, applied as of each date
+        packs = store.read("param_pack", end=panel.end)
+        if packs.height:
+            panel = Panel({**panel.frames, "param_pack": packs}, panel.start, panel.end, panel.notes)
+    return panel

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from thermoquant.strategies.base import Strategy
 from thermoquant.strategies.csi500_timing import Csi500Timing
+from thermoquant.strategies.thermo import Thermo
 from thermoquant.strategies.thermo_scan import ThermoScan
 
-_STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (Csi500Timing, ThermoScan)}
+_STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (Csi500Timing, Thermo, ThermoScan)}
 
 
 def strategy_names() -> list[str]:

@@ -1,0 +1,117 @@
+"""Full thermo backtest speed (issue 14, Performance): physics + the strategy's targets + the A-share engine on a
+5000 × 2500 panel, beside vectorbt ``Portfolio.from_signals`` on the same entry/exit matrices in the same run.
+
+Run: ``.venv/bin/python benchmarks/bench_thermo.py [--stocks 5000 --days 2500]``.
+
+Panel: :func:`bench_physics.panel` — real HS300 bars 2020-01 → 2025-04 chained with rescaled copies of themselves,
+so every stock has real-shaped prices, volumes and turnover. Steps timed (each after a warm-up on 20 stocks, JIT
+excluded): ``compute_physics`` (quantities, behavioral chips, states), :func:`run_book` (life cycle, point-in-time
+success rate, B/C book), the engine (T+1, limits, lots, fees) on the book's target matrix. vectorbt gets the same
+entries (target > 0) and exits (target = 0), shifted one day and filled at the next open, with cash sharing and no
+A-share rules. Goal: total ≤ 6 s on 2 cores and ≤ 1.5× vectorbt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_backtest import COMMISSION, INIT_CASH, _import_vectorbt, _symbol, time_vectorbt, vectorbt_inputs
+from bench_physics import REAL, panel
+from thermoquant.backtest.engine import EngineConfig, run_targets
+from thermoquant.backtest.rules import from_arrays
+from thermoquant.physics.thermo import compute_physics
+from thermoquant.strategies.base import Panel
+from thermoquant.strategies.thermo import run_book
+from thermoquant.strategies.thermo_params import ThermoStrategyParams
+
+
+def long_frame(n: int, T: int) -> pl.DataFrame:
+    """The bench panel as house daily_quote rows (symbol, trade_date, OHLC, pre_close, volume, amount, turnover %)."""
+    _, c = panel(n, T)
+    dates = np.busday_offset(np.datetime64("2015-01-05"), np.arange(T), roll="forward")
+    close = c["close"].reshape(n, T)
+    prev = np.concatenate([close[:, :1], close[:, :-1]], axis=1).ravel()
+    return pl.DataFrame({
+        "symbol": np.repeat([_symbol(i) for i in range(n)], T),
+        "trade_date": np.tile(dates, n), "open": c["open"], "high": c["high"], "low": c["low"], "close": c["close"],
+        "pre_close": prev, "volume": c["volume"], "amount": c["amount"], "turnover": c["tau"] * 100.0,
+    }).with_columns(pl.col("trade_date").cast(pl.Date))  # fmt: skip
+
+
+def run_thermo(bars: pl.DataFrame, params: ThermoStrategyParams) -> dict[str, float | object]:
+    """Physics, targets, engine on ``bars``; wall time of each step."""
+    out: dict[str, float | object] = {}
+    t0 = time.perf_counter()
+    phys = compute_physics(bars)
+    out["physics"] = time.perf_counter() - t0
+    days = bars["trade_date"].unique().sort()
+    pnl = Panel({"physics": phys, "quotes": bars}, days[0], days[-1])
+    t0 = time.perf_counter()
+    rows = run_book(pnl, params).rows
+    out["targets"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    symbols = bars["symbol"].unique(maintain_order=True).to_list()
+    n, T = len(symbols), days.len()
+    si = rows["symbol"].cast(pl.Enum(symbols)).to_physical().to_numpy().astype(np.int64)
+    di = np.searchsorted(days.to_numpy(), rows["trade_date"].to_numpy())
+    target = np.full((n, T), np.nan)
+    target[si, di] = rows["weight"].fill_null(np.nan).to_numpy()
+
+    def dense(col: str) -> np.ndarray:
+        return bars[col].to_numpy().reshape(n, T)
+
+    m = from_arrays(symbols, days.to_numpy().astype("datetime64[D]"), open=dense("open"), high=dense("high"),
+                    low=dense("low"), close=dense("close"), volume=dense("volume"), amount=dense("amount"),
+                    prev_close=dense("pre_close"))  # fmt: skip
+    out["market"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = run_targets(m, target, config=EngineConfig(init_cash=INIT_CASH, commission_rate=COMMISSION,
+                                                     min_commission=5.0))  # fmt: skip
+    out["engine"] = time.perf_counter() - t0
+    out["result"], out["target"], out["m"] = res, target, m
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--stocks", type=int, default=5000)
+    ap.add_argument("--days", type=int, default=2500)
+    args = ap.parse_args()
+    if not (REAL / "MANIFEST.md").exists():
+        sys.exit(f"real data not found at {REAL}")
+    n, T = args.stocks, args.days
+    print(
+        f"bench_thermo  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  panel {n} stocks x {T} days (real HS300 bars chained)"
+    )
+    params = ThermoStrategyParams(capital_cny=INIT_CASH)
+    vbt = _import_vectorbt()
+    warm = run_thermo(long_frame(20, T), params)  # JIT compile / cache load
+    time_vectorbt(vbt, vectorbt_inputs(warm["m"], warm["target"]))  # type: ignore[arg-type]
+    bars = long_frame(n, T)
+    r = run_thermo(bars, params)
+    total = sum(float(r[k]) for k in ("physics", "targets", "market", "engine"))  # type: ignore[arg-type]
+    vbt_s, value = time_vectorbt(vbt, vectorbt_inputs(r["m"], r["target"]))  # type: ignore[arg-type]
+    res = r["result"]
+    fills = int((res.records[:, 3] != 0).sum())  # type: ignore[union-attr]
+    for k, label in (("physics", "physics (quantities, chips, states)"), ("targets", "thermo targets (life cycle, "
+                     "success rate, book)"), ("market", "market arrays (limits, lots, fees)"),
+                     ("engine", "engine, all A-share rules")):  # fmt: skip
+        print(f"  {label:<48} {float(r[k]):8.2f} s")  # type: ignore[arg-type]
+    print(f"  {'total thermo backtest':<48} {total:8.2f} s   ({fills:,} fills; goal <= 6 s)")
+    print(f"  {'vectorbt from_signals, same entries/exits':<48} {vbt_s:8.2f} s   (no A-share rules, final value "
+          f"{float(np.asarray(value)[-1]):,.0f})")  # fmt: skip
+    print(f"  ratio total / vectorbt                           {total / vbt_s:8.2f}x  (goal <= 1.5x)")
+    print(f"  ratio engine only / vectorbt                     {float(r['engine']) / vbt_s:8.2f}x")  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main()

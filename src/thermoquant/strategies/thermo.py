@@ -1,0 +1,379 @@
+"""The thermo strategy (seed 000 §二–三, seed 001 §2.3, §3) on the contract of :mod:`.base`.
+
+Each day, at the close:
+
+* **universe**: the scan's eligible set — not ST (by date), amount >= ``min_amount``, no lock-up expiry within
+  ``unlock_days``, fuel ``q_below`` >= ``min_fuel`` (cold furnaces out);
+* **states**: ``labels="lifecycle"`` runs the A→B→C→D life cycle of
+  :mod:`thermoquant.signals.lifecycle_nb` (days in state, the event that moved it, which burnout rule fired);
+  ``labels="per_bar"`` uses today's per-bar physics labels (``state``, ``buy_point``, ``stop`` of
+  :func:`thermoquant.physics.thermo.compute_physics`);
+* **B group** (``b_share`` of the slots): stocks entering B, only among the top ``b_top_fraction`` of the day's
+  eligible stocks by their own ignition success rate (point in time: an ignition's outcome counts from the day it
+  is known); **C group**: C buy points (T_f back at T_i on shrinking volume);
+* **exits**: leaving B/C (physical stop, burnout by either rule, steady-phase drawdown, failed ignition), or the
+  close crossing the take-profit / stop-loss written with the BUY.
+
+Each holding gets ``1 / slots`` of the strategy's capital (:attr:`ThermoStrategyParams.slots`); targets are written
+on the days they change. T+1, limit days, lots and fees are the engine's.
+
+Panel frames: ``physics`` (with warm-up), ``quotes`` (``amount``, ``close``, optional ``is_st``), optional
+``unlocks`` (``share_unlock``), ``st_history`` and ``param_pack`` (symbol, effective_date, and per-stock parameter
+columns of :data:`PER_STOCK` or a ``params`` mapping / JSON text; applied as of each date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from thermoquant.physics.states import State
+from thermoquant.signals import lifecycle_nb as lc
+from thermoquant.signals.scan import st_on
+from thermoquant.strategies.base import InputSpec, Panel, Strategy, signal_frame
+from thermoquant.strategies.thermo_book_nb import GROUP_NAMES, R_BUY_B, R_BUY_C, REASONS, book_nb
+from thermoquant.strategies.thermo_params import PER_STOCK, STRATEGY, ThermoStrategyParams
+
+STATE_LETTERS = {lc.NONE: "N", lc.A: "A", lc.B: "B", lc.C: "C", lc.D: "D"}
+"""State code → letter (N = outside the cycle)."""
+
+PHYSICS_COLUMNS = ("t_f", "t_i", "dt", "k", "vol_ratio", "tau", "q_below", "bottom_mass", "top_mass", "state",
+                   "buy_point", "stop")  # fmt: skip
+
+
+def param_rows(keys: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFrame | None) -> np.ndarray:
+    """(n_rows, len(PER_STOCK)) parameter matrix for ``keys`` (symbol, trade_date, sorted): the defaults, replaced
+    where a pack row with ``effective_date <= trade_date`` of the same symbol sets a value (the latest such row)."""
+    base = np.array([float(getattr(params, n)) for n in PER_STOCK])
+    shared = np.broadcast_to(base, (keys.height, len(PER_STOCK)))  # one read-only row for all: no copy
+    if pack is None or pack.is_empty():
+        return shared
+    wide = pack_columns(pack)
+    cols = [c for c in PER_STOCK if c in wide.columns]
+    if not cols:
+        return shared
+    out = shared.copy()
+    joined = keys.with_row_index("_row").sort("trade_date").join_asof(
+        wide.sort("effective_date"), left_on="trade_date", right_on="effective_date", by="symbol",
+        strategy="backward", check_sortedness=False,  # sorted by date; by-groups make polars unable to check
+    ).sort("_row")  # fmt: skip
+    for c in cols:
+        vals = joined[c].cast(pl.Float64).to_numpy()
+        j = PER_STOCK.index(c)
+        out[:, j] = np.where(np.isnan(vals), out[:, j], vals)
+    return out
+
+
+def pack_columns(pack: pl.DataFrame) -> pl.DataFrame:
+    """A ``param_pack`` frame as (symbol, effective_date, one Float64 column per known per-stock parameter): a
+    ``params`` column (JSON text or mapping) is spread into columns; keys the strategy does not know are ignored
+    (physics keys of the same pack belong to the physics engine)."""
+    for need in ("symbol", "effective_date"):
+        if need not in pack.columns:
+            raise ValueError(f"param_pack frame lacks column {need!r}; has {pack.columns}")
+    frame = pack.with_columns(pl.col("effective_date").cast(pl.Date))
+    if "params" in frame.columns:
+        rows: dict[str, list[float | None]] = {c: [] for c in PER_STOCK}
+        for i, raw in enumerate(frame["params"].to_list()):
+            data = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+            for c in PER_STOCK:
+                v = data.get(c)
+                if v is not None and not isinstance(v, int | float):
+                    r = frame.row(i, named=True)
+                    raise ValueError(
+                        f"param_pack row symbol={r['symbol']} effective_date={r['effective_date']}: "
+                        f"{c}={v!r} is not a number"
+                    )
+                rows[c].append(None if v is None else float(v))
+        spread = pl.DataFrame(rows, schema=dict.fromkeys(PER_STOCK, pl.Float64))
+        frame = pl.concat(
+            [frame.drop([c for c in PER_STOCK if c in frame.columns]), spread], how="horizontal"
+        )
+    keep = [c for c in PER_STOCK if c in frame.columns]
+    return frame.select("symbol", "effective_date", *(pl.col(c).cast(pl.Float64) for c in keep))
+
+
+def _sorted(frame: pl.DataFrame) -> bool:
+    """Rows sorted by symbol, then strictly by trade_date within a symbol (one linear pass)."""
+    if frame.height < 2:
+        return True
+    sym = pl.col("symbol")
+    ok = frame.select(
+        (
+            (sym > sym.shift(1))
+            | ((sym == sym.shift(1)) & (pl.col("trade_date") > pl.col("trade_date").shift(1)))
+        )
+        .slice(1)
+        .all()
+    )
+    return bool(ok.item())
+
+
+def lifecycle(
+    physics: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Per stock-bar labels of ``physics`` (sorted by symbol, trade_date): ``state`` (letter), ``days_in_state``,
+    ``event``, ``burnout_rule`` (which rule put it in D: exhaustion / turnover / drawdown, per_bar also
+    thin_fuel), ``ignite``, ``buy_point``, ``stop``, ``success_rate``, ``success_events``, ``take_profit``,
+    ``stop_loss`` (fractions, per stock as of the date)."""
+    phys = physics if _sorted(physics) else physics.sort("symbol", "trade_date")
+    keys = phys.select("symbol", "trade_date")
+    prm = param_rows(keys, params, pack)
+    run = phys["symbol"].rle_id().to_numpy()
+    offsets = np.concatenate([[0], np.flatnonzero(np.diff(run)) + 1, [phys.height]]).astype(np.int64)
+
+    def arr(name: str) -> np.ndarray:
+        return np.ascontiguousarray(phys[name].cast(pl.Float64).to_numpy())
+
+    state, days, event, ignite, buy, stop = lc.lifecycle_batch(
+        offsets, arr("t_f"), arr("t_i"), arr("dt"), arr("k"), arr("vol_ratio"), arr("tau"), arr("q_below"),
+        arr("bottom_mass"), arr("top_mass"), prm, params.ignition_from_cold, params.burnout_exhaustion,
+        params.burnout_turnover_rule,
+    )  # fmt: skip
+    rate, events = lc.success_rate_batch(
+        offsets, arr("t_f"), ignite, prm, params.success_prior, params.success_prior_n
+    )
+    out = keys.with_columns(
+        pl.Series("ignite", ignite),
+        pl.Series("success_rate", rate),
+        pl.Series("success_events", events),
+        pl.Series("take_profit", prm[:, PER_STOCK.index("take_profit")]),
+        pl.Series("stop_loss", prm[:, PER_STOCK.index("stop_loss")]),
+        pl.Series("dt", phys["dt"]),
+        pl.Series("close_adj", phys["t_f"]),
+        pl.Series("q_below", phys["q_below"]),
+    )
+    if params.labels == "lifecycle":
+        names = {i: (n or None) for i, n in enumerate(lc.EVENT_NAMES)}
+        event_name = pl.Series("event", event).replace_strict(names, return_dtype=pl.Utf8)
+        d_entry = event_name.set(pl.Series(state) != lc.D, None)
+        return (
+            out.with_columns(
+                pl.Series("state_code", state),
+                pl.Series("days_in_state", days),
+                event_name,
+                d_entry.alias("_d_entry"),
+                pl.Series("buy_point", buy),
+                pl.Series("stop", stop),
+            )
+            .with_columns(
+                pl.when(pl.col("state_code") == lc.D)
+                .then(pl.col("_d_entry").forward_fill().over("symbol"))
+                .alias("burnout_rule"),
+                pl.col("state_code").replace_strict(STATE_LETTERS, return_dtype=pl.Utf8).alias("state"),
+                (pl.col("event") == "ignite").fill_null(False).alias("enter_b"),
+                (~pl.col("state_code").is_in([lc.B, lc.C])).alias("exit_flag"),
+            )
+            .drop("_d_entry")
+        )
+    return _per_bar(out, phys, params)
+
+
+def _per_bar(out: pl.DataFrame, phys: pl.DataFrame, params: ThermoStrategyParams) -> pl.DataFrame:
+    """Today's per-bar labels with the same columns as the life cycle (days_in_state = run length of the label)."""
+    code = phys["state"].cast(pl.Int8)
+    exhausted = (phys["bottom_mass"] < params.bottom_gone) & (phys["top_mass"] >= params.top_heavy) & (
+        phys["k"].fill_nan(None).fill_null(-np.inf) < params.k_dist
+    )  # fmt: skip
+    rule = (
+        pl.when(pl.col("_tau") >= params.burnout_turnover)
+        .then(pl.lit("turnover"))
+        .when(pl.col("_ex"))
+        .then(pl.lit("exhaustion"))
+        .otherwise(pl.lit("thin_fuel"))
+    )
+    return (
+        out.with_columns(
+            pl.Series("state_code", code),
+            pl.Series("buy_point", phys["buy_point"]),
+            pl.Series("stop", phys["stop"]),
+            pl.Series("_tau", phys["tau"]),
+            pl.Series("_ex", exhausted),
+        )
+        .with_columns(
+            pl.int_range(pl.len()).over("symbol", pl.col("state_code").rle_id().over("symbol")).add(1)
+            .cast(pl.Int32).alias("days_in_state"),
+            pl.when(pl.col("state_code") == State.BURNOUT).then(rule).alias("burnout_rule"),
+            pl.col("state_code").replace_strict(STATE_LETTERS, return_dtype=pl.Utf8).alias("state"),
+            (pl.col("state_code") == State.IGNITION).alias("enter_b"),
+            ((pl.col("state_code") == State.BURNOUT) | pl.col("stop")).alias("exit_flag"),
+        )
+        .with_columns(pl.col("burnout_rule").alias("event"))
+        .drop("_tau", "_ex")
+    )  # fmt: skip
+
+
+def eligible(
+    rows: pl.DataFrame,
+    quotes: pl.DataFrame,
+    params: ThermoStrategyParams,
+    unlocks: pl.DataFrame | None = None,
+    st_history: pl.DataFrame | None = None,
+    grid: tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> pl.Series:
+    """Per row of ``rows`` (symbol, trade_date, q_below; sorted by symbol, trade_date): in the day's universe
+    (module docstring). Named ``eligible``. ``grid``: :func:`_grid` of ``rows`` when the caller has it."""
+    symbols, si, dates, di = grid or _grid(rows)
+    q = quotes.filter(pl.col("trade_date").is_between(dates[0], dates[-1]))
+    qs = q["symbol"].cast(pl.Enum(symbols), strict=False).to_physical()
+    qd = q["trade_date"].to_numpy()
+    pos = np.searchsorted(dates, qd).clip(0, len(dates) - 1)
+    hit = (qs.is_not_null().to_numpy()) & (dates[pos] == qd)
+    qi = qs.fill_null(0).to_numpy().astype(np.int64)
+    amount = np.zeros((len(symbols), len(dates)))
+    amount[qi[hit], pos[hit]] = q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()[hit]
+    fuel = rows["q_below"].fill_nan(None).fill_null(-1.0).to_numpy()
+    ok = (amount[si, di] >= params.min_amount) & (fuel >= params.min_fuel)
+    if params.exclude_st:
+        flag = np.zeros((len(symbols), len(dates)), dtype=np.bool_)
+        if "is_st" in q.columns:
+            flag[qi[hit], pos[hit]] = q["is_st"].fill_null(False).to_numpy()[hit]
+        st = flag[si, di]
+        if st_history is not None and not st_history.is_empty():
+            st = st | st_on(rows.select("symbol", "trade_date"), st_history).to_numpy()
+        ok &= ~st
+    if unlocks is not None and not unlocks.is_empty():
+        nxt = (
+            rows.select("symbol", "trade_date").with_row_index("_row").sort("trade_date")
+            .join_asof(unlocks.select("symbol", pl.col("unlock_date").cast(pl.Date)).sort("unlock_date"),
+                       left_on="trade_date", right_on="unlock_date", by="symbol", strategy="forward",
+                       check_sortedness=False)
+            .sort("_row")
+        )  # fmt: skip
+        soon = (nxt["unlock_date"] - nxt["trade_date"]).dt.total_days() <= params.unlock_days
+        ok &= ~soon.fill_null(False).to_numpy()
+    return pl.Series("eligible", ok)
+
+
+def _grid(rows: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """(symbols, row → symbol index, sorted dates, row → date index) of rows sorted by symbol, trade_date."""
+    run = rows["symbol"].rle_id().to_numpy().astype(np.int64)
+    starts = (
+        np.concatenate([[0], np.flatnonzero(np.diff(run)) + 1]) if rows.height else np.array([], np.int64)
+    )
+    symbols = rows["symbol"].gather(starts).to_list()
+    dates = np.unique(rows["trade_date"].to_numpy())
+    return symbols, run, dates, np.searchsorted(dates, rows["trade_date"].to_numpy())
+
+
+@dataclass
+class Book:
+    """Everything one run of the strategy decided: ``rows`` (symbol, trade_date in [start, end], the life-cycle
+    columns, ``eligible``, ``in_top``, ``reason``, ``group``, ``weight`` (null = unchanged), ``score``)."""
+
+    rows: pl.DataFrame
+    params: ThermoStrategyParams
+
+
+def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
+    """The life cycle over the whole panel, then the book over [start, end] (:mod:`.thermo_book_nb`)."""
+    physics = panel["physics"]
+    labels = lifecycle(physics, params, panel.frames.get("param_pack"))
+    rows = labels.filter(pl.col("trade_date").is_between(panel.start, panel.end))
+    if rows.is_empty():
+        raise ValueError(f"thermo: no physics rows between {panel.start} and {panel.end}")
+    grid = _grid(rows)
+    symbols, si, dates, di = grid
+    rows = rows.with_columns(
+        eligible(rows, panel["quotes"], params, panel.frames.get("unlocks"), panel.frames.get("st_history"), grid),
+        pl.col("success_rate").alias("score"),
+    )  # fmt: skip
+    shape = (len(symbols), len(dates))
+
+    def dense(col: str, fill: float | bool, dtype: type) -> np.ndarray:
+        m = np.full(shape, fill, dtype=dtype)
+        m[si, di] = rows[col].fill_null(fill).to_numpy()
+        return m
+
+    score = dense("score", np.nan, np.float64)
+    weight, reason, group, in_top = book_nb(
+        dense("close_adj", np.nan, np.float64), dense("eligible", False, np.bool_),
+        dense("enter_b", False, np.bool_), dense("buy_point", False, np.bool_), dense("exit_flag", False, np.bool_),
+        score, dense("success_events", 0, np.int64).astype(np.float64), dense("take_profit", 0.0, np.float64),
+        dense("stop_loss", 0.0, np.float64), params.b_top_fraction, params.b_slots, params.slots - params.b_slots,
+        params.slot_weight,
+    )  # fmt: skip
+    rows = rows.with_columns(
+        pl.Series("weight", weight[si, di]).fill_nan(None),
+        _names(reason[si, di], REASONS).alias("reason"),
+        _names(group[si, di], GROUP_NAMES).alias("group"),
+        pl.Series("in_top", in_top[si, di]),
+    )
+    return Book(rows, params)
+
+
+def _names(codes: np.ndarray, names: tuple[str, ...]) -> pl.Series:
+    """Int codes → their names (code 0 / empty name → null), without building Python strings per row."""
+    return pl.Series(codes).replace_strict(
+        {i: (n or None) for i, n in enumerate(names)}, return_dtype=pl.Utf8
+    )
+
+
+class Thermo(Strategy):
+    """Seeds 000/001: life-cycle states, B group among the historically best igniters, C group on pullbacks."""
+
+    name = STRATEGY
+    title = "热力学生命周期策略 / thermo life-cycle strategy (seeds 000, 001)"
+    Params = ThermoStrategyParams
+    inputs = InputSpec(
+        tables=("daily_quote", "share_unlock", "st_history", "param_pack"),
+        physics=PHYSICS_COLUMNS,
+        lookback=250,
+    )
+
+    def targets(self, panel: Panel, params: ThermoStrategyParams) -> pl.DataFrame:
+        rows = run_book(panel, params).rows.filter(pl.col("weight").is_not_null())
+        return rows.select("symbol", "trade_date", "weight", pl.col("reason").fill_null("")).sort(
+            "trade_date", "symbol"
+        )
+
+    def signals(self, panel: Panel, params: ThermoStrategyParams, day: dt.date) -> pl.DataFrame:
+        """BUY (with take_profit / stop_loss prices from the day's close) and SELL rows of ``day``; WATCH for
+        eligible stocks in A (cold storage, fuel building). The book is run over the panel's whole physics history
+        up to ``day``, so a SELL closes a holding the strategy would have opened on an earlier day."""
+        history = Panel(panel.frames, min(panel["physics"]["trade_date"].min(), day), day, panel.notes)
+        rows = run_book(history, params).rows.filter(pl.col("trade_date") == day)
+        close = (
+            panel["quotes"].filter(pl.col("trade_date") == day).select("symbol", pl.col("close").alias("_px"))
+        )
+        rows = rows.join(close, on="symbol", how="left")
+        signal = (
+            pl.when(pl.col("reason").is_in([REASONS[R_BUY_B], REASONS[R_BUY_C]]))
+            .then(pl.lit("BUY"))
+            .when(pl.col("reason").is_not_null())
+            .then(pl.lit("SELL"))
+            .when(pl.col("eligible") & (pl.col("state") == "A"))
+            .then(pl.lit("WATCH"))
+        )
+        buy = pl.col("reason").is_in([REASONS[R_BUY_B], REASONS[R_BUY_C]])
+        why = pl.when(pl.col("reason") == "exit").then(pl.format("exit: {}", pl.col("event").fill_null(
+            pl.col("state")))).otherwise(pl.col("reason"))  # fmt: skip
+        details = pl.struct("days_in_state", "event", "burnout_rule", "success_events", "group", "dt").struct
+        out = rows.with_columns(signal.alias("signal")).filter(pl.col("signal").is_not_null())
+        return signal_frame(
+            out.select(
+                pl.lit(STRATEGY).alias("strategy"),
+                "symbol",
+                pl.lit(dt.datetime.combine(day, dt.time(15, 0))).alias("signal_time"),
+                "signal",
+                "state",
+                "score",
+                why.alias("reason"),
+                pl.when(buy).then(pl.col("_px") * (1 + pl.col("take_profit"))).alias("take_profit"),
+                pl.when(buy).then(pl.col("_px") * (1 - pl.col("stop_loss"))).alias("stop_loss"),
+                details.json_encode().alias("details"),
+            ).sort("signal", "symbol")
+        )
+
+
+def slots_summary(params: ThermoStrategyParams) -> str:
+    """One line on the book's size, for reports."""
+    return (
+        f"{params.slots} 个仓位（B {params.b_slots} / C {params.slots - params.b_slots}），每只 "
+        f"{params.slot_weight:.2%}；B 组仅取成功率前 {math.ceil(params.b_top_fraction * 100)}%"
+    )

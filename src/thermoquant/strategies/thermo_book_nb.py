@@ -1,0 +1,160 @@
+"""Numba kernel of the thermo book: which stocks the strategy holds each day, by group, with its exits.
+
+Dense (n_symbols, n_days) inputs; a day without a bar has NaN ``close``. Day by day (decisions at the close):
+
+1. each holding leaves on its exit flag (state left B/C, physical stop, burnout …), or when the close reaches the
+   take-profit (entry × (1 + tp)) or the stop-loss (entry × (1 − sl)) written with its BUY;
+2. B group: stocks with a B entry today, eligible, and among the top ``b_top_fraction`` of the day's eligible
+   stocks by ``score`` (ties: more resolved events first, then row order), best score first, into free B slots;
+3. C group: eligible C buy points, best score first, into free C slots.
+
+A stock sold today is not bought again the same day. Output codes (:data:`REASONS`) say why each target changed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+R_NONE, R_BUY_B, R_BUY_C, R_EXIT, R_TP, R_SL = range(6)
+REASONS: tuple[str, ...] = ("", "buy_b", "buy_c", "exit", "take_profit", "stop_loss")
+GROUP_NAMES: tuple[str, ...] = ("", "B", "C")
+
+
+@njit(cache=True)
+def _top_mask(score: np.ndarray, events: np.ndarray, eligible: np.ndarray, frac: float) -> np.ndarray:
+    """Rows of one day in the top ``frac`` of eligible rows with a finite score (exact count, ceil)."""
+    n = score.shape[0]
+    idx = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if eligible[i] and score[i] == score[i]:
+            idx[m] = i
+            m += 1
+    out = np.zeros(n, dtype=np.bool_)
+    if m == 0:
+        return out
+    key = np.empty(m)
+    for j in range(m):
+        key[j] = -(score[idx[j]] + 1e-9 * min(events[idx[j]], 1e6))
+    order = np.argsort(key, kind="mergesort")
+    keep = math.ceil(frac * m)
+    for j in range(keep):
+        out[idx[order[j]]] = True
+    return out
+
+
+@njit(cache=True)
+def _take(cands: np.ndarray, score: np.ndarray, room: int) -> np.ndarray:
+    """Up to ``room`` of ``cands`` (row indices), highest score first (NaN last), stable."""
+    if room <= 0 or cands.shape[0] == 0:
+        return cands[:0]
+    key = np.empty(cands.shape[0])
+    for j in range(cands.shape[0]):
+        sc = score[cands[j]]
+        key[j] = -sc if sc == sc else np.inf
+    order = np.argsort(key, kind="mergesort")
+    return cands[order[: min(room, cands.shape[0])]]
+
+
+@njit(cache=True)
+def book_nb(
+    close: np.ndarray,
+    eligible: np.ndarray,
+    cand_b: np.ndarray,
+    cand_c: np.ndarray,
+    exit_flag: np.ndarray,
+    score: np.ndarray,
+    events: np.ndarray,
+    tp: np.ndarray,
+    sl: np.ndarray,
+    b_top_fraction: float,
+    b_slots: int,
+    c_slots: int,
+    slot_weight: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(weight, reason, group, in_top): weight NaN where the target does not change; reason :data:`REASONS`
+    codes; group 1 = B, 2 = C of the holding on each day (0 = not held); in_top the B filter on candidate days."""
+    n, T = close.shape
+    weight = np.full((n, T), np.nan)
+    reason = np.zeros((n, T), dtype=np.int8)
+    group = np.zeros((n, T), dtype=np.int8)
+    in_top = np.zeros((n, T), dtype=np.bool_)
+    held = np.zeros(n, dtype=np.int8)
+    entry = np.full(n, np.nan)
+    e_tp = np.zeros(n)
+    e_sl = np.zeros(n)
+    n_b = 0
+    n_c = 0
+    for t in range(T):
+        sold = np.zeros(n, dtype=np.bool_)
+        for i in range(n):
+            if held[i] == 0 or close[i, t] != close[i, t]:
+                continue
+            code = R_NONE
+            if exit_flag[i, t]:
+                code = R_EXIT
+            elif close[i, t] >= entry[i] * (1.0 + e_tp[i]):
+                code = R_TP
+            elif close[i, t] <= entry[i] * (1.0 - e_sl[i]):
+                code = R_SL
+            if code != R_NONE:
+                weight[i, t] = 0.0
+                reason[i, t] = code
+                if held[i] == 1:
+                    n_b -= 1
+                else:
+                    n_c -= 1
+                held[i] = 0
+                sold[i] = True
+        # B group
+        any_b = False
+        for i in range(n):
+            if cand_b[i, t] and eligible[i, t]:
+                any_b = True
+                break
+        if any_b and n_b < b_slots:
+            top = _top_mask(score[:, t], events[:, t], eligible[:, t], b_top_fraction)
+            m = 0
+            cb = np.empty(n, dtype=np.int64)
+            for i in range(n):
+                if cand_b[i, t] and eligible[i, t]:
+                    in_top[i, t] = top[i]
+                    if top[i] and held[i] == 0 and not sold[i] and close[i, t] == close[i, t]:
+                        cb[m] = i
+                        m += 1
+            for i in _take(cb[:m], score[:, t], b_slots - n_b):
+                held[i] = 1
+                n_b += 1
+                entry[i] = close[i, t]
+                e_tp[i] = tp[i, t]
+                e_sl[i] = sl[i, t]
+                weight[i, t] = slot_weight
+                reason[i, t] = R_BUY_B
+        # C group
+        if n_c < c_slots:
+            m = 0
+            cc = np.empty(n, dtype=np.int64)
+            for i in range(n):
+                if (
+                    cand_c[i, t]
+                    and eligible[i, t]
+                    and held[i] == 0
+                    and not sold[i]
+                    and close[i, t] == close[i, t]
+                ):
+                    cc[m] = i
+                    m += 1
+            for i in _take(cc[:m], score[:, t], c_slots - n_c):
+                held[i] = 2
+                n_c += 1
+                entry[i] = close[i, t]
+                e_tp[i] = tp[i, t]
+                e_sl[i] = sl[i, t]
+                weight[i, t] = slot_weight
+                reason[i, t] = R_BUY_C
+        for i in range(n):
+            group[i, t] = held[i]
+    return weight, reason, group, in_top
