@@ -191,6 +191,18 @@ def stock_list(store: Any) -> pl.DataFrame:
     return _names(store, present(store)).sort("symbol")
 
 
+def top_candidate(store: Any) -> str | None:
+    """The best-scored BUY of the latest full-market scan: the stock the stock page opens on; None without one."""
+    if "signals" not in present(store):
+        return None
+    rows = store.query(
+        "SELECT symbol FROM signals WHERE strategy = ? AND signal = 'BUY' "
+        "ORDER BY signal_time DESC, score DESC LIMIT 1",
+        [THERMO_STRATEGY],
+    )
+    return str(rows.item()) if rows.height else None
+
+
 def find_stocks(stocks: pl.DataFrame, text: str, limit: int = 50) -> pl.DataFrame:
     """Rows of ``stocks`` (:func:`stock_list`) whose code or name contains ``text`` (case-insensitive), exact code
     matches first."""

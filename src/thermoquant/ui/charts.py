@@ -17,6 +17,7 @@ from thermoquant.jobs.dashboard import StockView, drawdown
 
 UP, DOWN = "#e53935", "#2e7d32"
 STATE_COLOURS = {"A": "#9e9e9e", "B": "#ff9800", "C": "#e53935", "D": "#1e88e5"}
+STATE_SHORT = {"A": "A 蓄能", "B": "B 引燃", "C": "C 稳燃", "D": "D 灰烬"}
 STATE_LABELS = {"A": "A 蓄能 cold", "B": "B 引燃 ignition", "C": "C 稳燃 steady", "D": "D 灰烬 burnout"}
 
 VISIBLE_BARS = 250
@@ -262,7 +263,9 @@ def stock_figure(view: StockView, day_index: int, signals: pl.DataFrame | None =
     fig.update_xaxes(title_text="% 流通盘", row=1, col=2)
     fig.update_yaxes(showticklabels=False, row=2, col=1)
     fig.update_layout(bargap=0)
-    return _layout(fig, 1100)
+    _layout(fig, 1150)
+    fig.update_layout(legend={"orientation": "h", "y": -0.03, "yanchor": "top", "x": 0}, margin={"b": 60})
+    return fig
 
 
 def equity_drawdown(dates: list[dt.date], equity: np.ndarray, title: str) -> go.Figure:

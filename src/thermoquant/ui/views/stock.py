@@ -20,7 +20,7 @@ if stocks.is_empty():
     st.info("stock_info 表为空 / no stocks stored: 运行 `tq demo` 或 `tq ingest stock_info`")
     st.stop()
 
-wanted = st.query_params.get("symbol")
+wanted = st.query_params.get("symbol") or load(data.top_candidate)
 text = st.text_input("代码或名称 / code or name", value="", placeholder="000025 或 特力")
 matches = data.find_stocks(stocks, text)
 if matches.is_empty():
@@ -66,7 +66,7 @@ cols[1].metric("T_i", f"{last['t_i']:.2f}")
 cols[2].metric("ΔT", f"{last['dt']:+.2%}")
 cols[3].metric("K", f"{last['k']:.2f}")
 cols[4].metric("Q 价下筹码 fuel", f"{last['q_below']:.1%}")
-cols[5].metric("状态 state", charts.STATE_LABELS.get(last["state_name"], str(last["state_name"])))
+cols[5].metric("状态 state", charts.STATE_SHORT.get(last["state_name"], str(last["state_name"])))
 chart(charts.stock_figure(view, i, view.signals), "stock")
 
 tab_sig, tab_fac, tab_pack, tab_bars = st.tabs(
