@@ -3,10 +3,12 @@ store holds (table rows, chart traces, metrics), and an empty database gives pla
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -35,6 +37,14 @@ def traces(at: AppTest) -> list[list[dict[str, Any]]]:
     return [json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart")]
 
 
+def values(array: Any) -> list[Any]:
+    """A trace's array as sent: a list, or plotly's typed-array form {"dtype", "bdata"[, "shape"]}."""
+    if isinstance(array, dict) and "bdata" in array:
+        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
+        return flat.tolist()
+    return list(array)
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -60,7 +70,7 @@ def test_overview_shows_the_stored_scan(demo_dir: Path, use_data_dir: Any) -> No
         "C 稳燃 steady",
         "D 灰烬 burnout",
     ]
-    assert sum(t["y"][0] for t in states) == signals.height
+    assert sum(values(t["y"])[0] for t in states) == signals.height
     assert [t["name"] for t in index] == ["收盘 close", "MA5", "MA10", "MA30"]
     assert [t["name"] for t in limits] == ["涨停 limit-up", "跌停 limit-down"]
     # the candidate tables hold the stored BUY rows of each state, best score first
@@ -83,21 +93,27 @@ def test_stock_page_draws_kline_chips_and_panels(demo_dir: Path, use_data_dir: A
     by_name = {t["name"]: t for t in figure}
     candles = by_name["K 线"]
     assert candles["type"] == "candlestick" and len(candles["x"]) == bars.height
-    assert candles["close"][-1] == pytest.approx(bars["close"][-1])  # the last bar keeps its traded price
+    assert values(candles["close"])[-1] == pytest.approx(
+        bars["close"][-1]
+    )  # the last bar keeps its traded price
     assert candles["increasing"]["line"]["color"] == "#e53935"  # red up, green down
-    for name in ("T_i", "状态 state", "成交量 volume", "ΔT", "K", "Q 价下 below", "Q 价上 above"):
-        assert len(by_name[name]["x"]) == bars.height, name
+    for name in ("T_i", "成交量 volume", "ΔT", "K", "Q 价下 below", "Q 价上 above"):
+        assert len(values(by_name[name]["y"])) == len(values(by_name[name]["x"])) == bars.height, name
+    assert len(values(by_name["状态 state"]["x"])) == bars.height
+    assert set(values(by_name["状态 state"]["z"][0])) <= {0, 1, 2, 3}
     chips = [t for t in figure if t["type"] == "bar" and t.get("orientation") == "h"]
     assert {t["xaxis"] for t in chips} == {"x2"} and {t["yaxis"] for t in chips} == {
         "y2"
     }  # beside the K-line
-    first_chips = [v for t in chips for v in t["x"]]
-    assert 0 < sum(first_chips) <= 100.0 + 1e-6  # % of the float, within the drawn price range
+    first_chips = [v for t in chips for v in values(t["x"])]
+    assert 0 < sum(first_chips) <= 100.0 + 0.01  # % of the float (0.001 % steps), in the drawn price range
     # the day slider moves the chip panel to another day
     slider = at.select_slider[0]
     slider.set_value(slider.options[len(slider.options) // 2]).run()
     assert not at.exception
-    moved = [v for t in traces(at)[0] if t["type"] == "bar" and t.get("orientation") == "h" for v in t["x"]]
+    moved = [
+        v for t in traces(at)[0] if t["type"] == "bar" and t.get("orientation") == "h" for v in values(t["x"])
+    ]
     assert moved != first_chips
     # search by name
     at.text_input[0].input("平安").run()
@@ -146,9 +162,9 @@ def test_backtest_page_compares_runs_and_replays_the_curve(demo_dir: Path, use_d
     at = run_page("backtest")
     side = at.dataframe[0].value
     column = next(c for c in side.columns if run["run_id"][-8:] in c)
-    values = dict(zip(side["指标 metric"], side[column], strict=True))
-    assert values["总收益 total return"] == f"{recorded['total_return']:+.2%}"  # +180.03 % (pinned elsewhere)
-    assert values["交易次数 trades"] == f"{recorded['trades']:.0f}"
+    table = dict(zip(side["指标 metric"], side[column], strict=True))
+    assert table["总收益 total return"] == f"{recorded['total_return']:+.2%}"  # +180.03 % (pinned elsewhere)
+    assert table["交易次数 trades"] == f"{recorded['trades']:.0f}"
     assert json.loads(run["params"])["trade_symbol"] == "000905.SH"
     assert any(json.loads(j.proto.body) == json.loads(run["params"]) for j in at.json)
     at.button[0].click().run()  # replay and draw
@@ -156,7 +172,7 @@ def test_backtest_page_compares_runs_and_replays_the_curve(demo_dir: Path, use_d
     (curve,) = traces(at)
     names = [t["name"] for t in curve]
     assert names == ["策略净值 strategy", "回撤 drawdown", "基准 benchmark"]
-    nav, bench = curve[0]["y"], curve[2]["y"]
+    nav, bench = values(curve[0]["y"]), values(curve[2]["y"])
     assert nav[-1] - 1 == pytest.approx(recorded["total_return"], rel=1e-6)
     assert bench[-1] - 1 == pytest.approx(recorded["benchmark_total_return"], rel=1e-6)
 

@@ -8,6 +8,7 @@ DuckDB file with running jobs).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -53,9 +54,14 @@ def ui(
         "（Ctrl-C 停止 / to stop）",
         soft_wrap=True,
     )
+    proc = subprocess.Popen(streamlit_command(host, port), env=env)
+    # a SIGTERM to `tq ui` (a service manager, a test) stops the server too instead of orphaning it
+    previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     try:
-        code = subprocess.call(streamlit_command(host, port), env=env)
-    except KeyboardInterrupt:
-        code = 0
-    if code:
+        code = proc.wait()
+    except KeyboardInterrupt:  # Ctrl-C reaches the server too (same process group); wait for it to finish
+        code = 0 if proc.wait() in (0, -signal.SIGINT) else proc.returncode
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if code and code != -signal.SIGTERM:
         raise typer.Exit(code=code)

@@ -38,6 +38,10 @@ STOCK_BARS = 2500
 LIMIT_TOLERANCE = 0.005
 """A close within this many CNY of the day's limit price counts as at the limit (prices tick by 0.01 CNY)."""
 
+MIN_LIMIT_MOVE = 0.045
+"""Bars whose close moved less than this from pre_close (a fraction) cannot close at a limit price (the narrowest
+limit is the ST board's 5 %, less rounding to the tick): only the others go through the limit rules."""
+
 PORTFOLIO_TABLES: dict[str, tuple[str, ...]] = {
     "positions": ("positions", "position", "paper_positions"),
     "orders": ("orders", "paper_orders"),
@@ -158,10 +162,16 @@ def limit_counts(store: Any, tables: set[str], days: int = 60) -> pl.DataFrame:
     if recent.is_empty():
         return pl.DataFrame(schema=out_schema)
     first = recent["trade_date"].cast(pl.Date).min()
-    cols = ["symbol", "trade_date", "close", "pre_close", "up_limit", "down_limit", "is_st", "volume"]
-    q = store.read("daily_quote", columns=cols, start=first).filter(
-        pl.col("trade_date").is_in(recent["trade_date"].cast(pl.Date).implode()) & (pl.col("volume") > 0)
+    days_in = recent["trade_date"].cast(pl.Date).implode()
+    q = store.query(
+        "SELECT symbol, trade_date, close, pre_close, up_limit, down_limit, is_st FROM daily_quote "
+        "WHERE trade_date >= ? AND volume > 0 AND (up_limit IS NOT NULL "
+        "OR abs(close / NULLIF(pre_close, 0) - 1) >= ?)",  # no board's limit is nearer than MIN_LIMIT_MOVE
+        [first, MIN_LIMIT_MOVE],
     )
+    if q.height:
+        q = q.with_columns(pl.col("trade_date").cast(pl.Date), pl.col("is_st").cast(pl.Boolean))
+        q = q.filter(pl.col("trade_date").is_in(days_in))
     if q.is_empty():
         return pl.DataFrame(schema=out_schema)
     from thermoquant.market.limits import with_limit_prices

@@ -92,180 +92,164 @@ def index_line(index: pl.DataFrame, title: str) -> go.Figure:
     return _layout(fig, 320, title)
 
 
-def _state_strip(states: pl.Series) -> list[list[int | None]]:
-    codes = {"A": 0, "B": 1, "C": 2, "D": 3}
-    return [[codes.get(s) if s is not None else None for s in states.to_list()]]
+def _arr(values: pl.Series, digits: int = 4) -> np.ndarray:
+    """A column as a NumPy array rounded to ``digits`` decimals: plotly validates arrays at C speed, and shorter
+    numbers make a smaller page (2,500 bars × 13 traces)."""
+    out = values.cast(pl.Float64).to_numpy()
+    return np.round(out, digits)
+
+
+#: The stock figure's panels below the K-line: (title, height share); the K-line row takes the rest.
+STOCK_ROWS: tuple[tuple[str, float], ...] = (
+    ("", 0.04),  # the state band
+    ("成交量 volume", 0.13),
+    ("温差 ΔT = T_f/T_i − 1", 0.13),
+    ("导热系数 K", 0.13),
+    ("燃料 Q（价下/价上筹码，占流通盘）", 0.13),
+)
+KLINE_WIDTH = 0.82
+"""Share of the width for the K-line; the chip panel takes the rest (less a small gap)."""
+
+
+def _row_domains(gap: float = 0.025) -> list[tuple[float, float]]:
+    """Vertical domains of the K-line row then :data:`STOCK_ROWS`, top to bottom."""
+    shares = [1.0 - sum(h for _, h in STOCK_ROWS)] + [h for _, h in STOCK_ROWS]
+    usable = 1.0 - gap * (len(shares) - 1)
+    out, top = [], 1.0
+    for share in shares:
+        bottom = top - share * usable
+        out.append((max(bottom, 0.0), top))
+        top = bottom - gap
+    return out
 
 
 def stock_figure(view: StockView, day_index: int, signals: pl.DataFrame | None = None) -> go.Figure:
     """K-line (red up, green down) with T_i, average cost, buy points and stops, stored BUY/SELL signals; the chip
-    distribution of bar ``day_index`` beside it on the same price axis; state band, volume, ΔT, K and Q below."""
+    distribution of bar ``day_index`` beside it on the same price axis; state band, volume, ΔT, K and Q below.
+
+    Built from plain dicts with explicit axes (x/y: K-line, x2/y2: chips sharing y, x3…x7/y3…y7: the panels of
+    :data:`STOCK_ROWS`, every x matching the K-line's) and NumPy arrays: plotly's per-property validation of
+    ``make_subplots``/``add_trace`` would cost more than reading and computing the stock."""
     p = view.physics
-    x = p["trade_date"].to_list()
-    fig = make_subplots(
-        rows=6,
-        cols=2,
-        shared_xaxes=True,
-        shared_yaxes=True,
-        column_widths=[0.82, 0.18],
-        row_heights=[0.44, 0.04, 0.13, 0.13, 0.13, 0.13],
-        vertical_spacing=0.025,
-        horizontal_spacing=0.01,
-        specs=[[{}, {}]] + [[{}, None] for _ in range(5)],
-        subplot_titles=(
-            "K 线 / T_i / 平均成本 (前复权)",
-            "筹码分布 chips",
-            "",
-            "成交量 volume",
-            "温差 ΔT = T_f/T_i − 1",
-            "导热系数 K",
-            "燃料 Q（价下/价上筹码，占流通盘）",
-        ),
-    )
-    fig.add_trace(
-        go.Candlestick(
-            x=x,
-            open=p["open"].to_list(),
-            high=p["high"].to_list(),
-            low=p["low"].to_list(),
-            close=p["close"].to_list(),
-            name="K 线",
-            increasing={"line": {"color": UP}, "fillcolor": UP},
-            decreasing={"line": {"color": DOWN}, "fillcolor": DOWN},
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(x=x, y=p["t_i"].to_list(), name="T_i", line={"color": "#6a1b9a", "width": 1.2}), 1, 1
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=p["avg_cost"].to_list(), name="平均成本 avg cost", line={"dash": "dot", "width": 1}
-        ),
-        1,
-        1,
-    )
-    buys = p.filter(pl.col("buy_point"))
-    stops = p.filter(pl.col("stop"))
-    fig.add_trace(
-        go.Scatter(
-            x=buys["trade_date"].to_list(),
-            y=(buys["low"] * 0.98).to_list(),
-            mode="markers",
-            name="买点 buy point",
-            marker={"symbol": "triangle-up", "size": 9, "color": UP},
-        ),
-        1,
-        1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=stops["trade_date"].to_list(),
-            y=(stops["high"] * 1.02).to_list(),
-            mode="markers",
-            name="止损 stop",
-            marker={"symbol": "triangle-down", "size": 9, "color": DOWN},
-        ),
-        1,
-        1,
-    )
+    x = p["trade_date"].to_numpy()
+    dates = p["trade_date"]
+    data: list[dict[str, object]] = [
+        {"type": "candlestick", "x": x, "open": _arr(p["open"]), "high": _arr(p["high"]), "low": _arr(p["low"]),
+         "close": _arr(p["close"]), "name": "K 线", "increasing": {"line": {"color": UP}, "fillcolor": UP},
+         "decreasing": {"line": {"color": DOWN}, "fillcolor": DOWN}},
+        {"type": "scatter", "x": x, "y": _arr(p["t_i"]), "name": "T_i", "line": {"color": "#6a1b9a", "width": 1.2}},
+        {"type": "scatter", "x": x, "y": _arr(p["avg_cost"]), "name": "平均成本 avg cost",
+         "line": {"dash": "dot", "width": 1}},
+    ]  # fmt: skip
+    buys, stops = p.filter(pl.col("buy_point")), p.filter(pl.col("stop"))
+    for rows, name, col, factor, symbol, colour in (
+        (buys, "买点 buy point", "low", 0.98, "triangle-up", UP),
+        (stops, "止损 stop", "high", 1.02, "triangle-down", DOWN),
+    ):
+        data.append(
+            {"type": "scatter", "x": rows["trade_date"].to_numpy(), "y": _arr(rows[col] * factor), "mode": "markers",
+             "name": name, "marker": {"symbol": symbol, "size": 9, "color": colour}}
+        )  # fmt: skip
     if signals is not None and signals.height:
         marks = signals.filter(pl.col("signal").is_in(["BUY", "SELL"])).with_columns(
             pl.col("signal_time").dt.date().alias("trade_date")
         )
         marks = marks.join(p.select("trade_date", "close"), on="trade_date", how="inner")
         if marks.height:
-            fig.add_trace(
-                go.Scatter(
-                    x=marks["trade_date"].to_list(),
-                    y=marks["close"].to_list(),
-                    mode="markers+text",
-                    text=marks["signal"].to_list(),
-                    textposition="top center",
-                    name="信号 signals",
-                    marker={
-                        "symbol": "star",
-                        "size": 12,
-                        "color": "#fdd835",
-                        "line": {"width": 1, "color": "#000"},
-                    },
-                ),
-                1,
-                1,
-            )
+            data.append(
+                {"type": "scatter", "x": marks["trade_date"].to_numpy(), "y": _arr(marks["close"]),
+                 "mode": "markers+text", "text": marks["signal"].to_list(), "textposition": "top center",
+                 "name": "信号 signals",
+                 "marker": {"symbol": "star", "size": 12, "color": "#fdd835", "line": {"width": 1, "color": "#000"}}}
+            )  # fmt: skip
     # chips of the chosen day, on the K-line's price axis
-    stack = view.stacks[day_index]
-    prices = view.chip_prices(day_index)
+    stack, prices = view.stacks[day_index], view.chip_prices(day_index)
     close = float(p["close"][day_index])
-    lo, hi = float(p["low"].min()) * 0.9, float(p["high"].max()) * 1.1
-    keep = (prices >= lo) & (prices <= hi) & (stack > 0)
-    below = keep & (prices <= close)
-    above = keep & (prices > close)
-    for mask, name, colour in ((below, "获利筹码 in profit", UP), (above, "套牢筹码 trapped", DOWN)):
-        fig.add_trace(
-            go.Bar(
-                x=(stack[mask] * 100).tolist(),
-                y=prices[mask].tolist(),
-                orientation="h",
-                name=name,
-                marker_color=colour,
-                opacity=0.7,
-                hovertemplate="%{y:.2f} 元: %{x:.2f}%<extra></extra>",
-            ),
-            1,
-            2,
-        )
-    day = x[day_index]
-    fig.add_vline(x=day, line={"color": "#757575", "dash": "dash", "width": 1}, row=1, col=1)
-    fig.add_hline(y=close, line={"color": "#757575", "dash": "dot", "width": 1}, row=1, col=2)
-    fig.add_trace(
-        go.Heatmap(
-            x=x,
-            y=["状态"],
-            z=_state_strip(p["state_name"]),
-            zmin=0,
-            zmax=3,
-            showscale=False,
-            colorscale=[[i / 3, c] for i, c in enumerate(STATE_COLOURS.values())],
-            name="状态 state",
-            hovertemplate="%{x}: %{z}<extra>0=A 1=B 2=C 3=D</extra>",
-        ),
-        2,
-        1,
-    )
-    up = (p["close"] >= p["open"]).to_list()
-    fig.add_trace(
-        go.Bar(
-            x=x,
-            y=p["volume"].to_list(),
-            name="成交量 volume",
-            marker_color=[UP if u else DOWN for u in up],
-            showlegend=False,
-        ),
-        3,
-        1,
-    )
-    fig.add_trace(
-        go.Scatter(x=x, y=p["dt"].to_list(), name="ΔT", line={"color": "#ef6c00", "width": 1}), 4, 1
-    )
-    fig.add_trace(go.Scatter(x=x, y=p["k"].to_list(), name="K", line={"color": "#00897b", "width": 1}), 5, 1)
-    fig.add_trace(
-        go.Scatter(x=x, y=p["q_below"].to_list(), name="Q 价下 below", line={"color": UP, "width": 1}), 6, 1
-    )
-    fig.add_trace(
-        go.Scatter(x=x, y=p["q_above"].to_list(), name="Q 价上 above", line={"color": DOWN, "width": 1}), 6, 1
-    )
-    first = x[max(0, len(x) - VISIBLE_BARS)]
-    fig.update_xaxes(range=[first - dt.timedelta(days=2), x[-1] + dt.timedelta(days=2)], row=6, col=1)
-    fig.update_xaxes(rangeslider_visible=False)
-    fig.update_yaxes(range=[lo, hi], row=1, col=1)
-    fig.update_xaxes(title_text="% 流通盘", row=1, col=2)
-    fig.update_yaxes(showticklabels=False, row=2, col=1)
-    fig.update_layout(bargap=0)
+    keep = (prices >= float(p["low"].min()) * 0.9) & (prices <= float(p["high"].max()) * 1.1) & (stack > 0)
+    for mask, name, colour in ((keep & (prices <= close), "获利筹码 in profit", UP),
+                               (keep & (prices > close), "套牢筹码 trapped", DOWN)):  # fmt: skip
+        data.append(
+            {"type": "bar", "orientation": "h", "x": np.round(stack[mask] * 100, 3), "y": np.round(prices[mask], 3),
+             "name": name, "marker": {"color": colour}, "opacity": 0.7, "xaxis": "x2", "yaxis": "y2",
+             "hovertemplate": "%{y:.2f} 元: %{x:.2f}%<extra></extra>"}
+        )  # fmt: skip
+    up = (p["close"] >= p["open"]).to_numpy()
+    panels: list[list[dict[str, object]]] = [
+        [{"type": "heatmap", "x": x, "y": ["状态"], "z": [p["state"].cast(pl.Int8).to_numpy()], "zmin": 0, "zmax": 3,
+          "showscale": False, "colorscale": [[i / 3, c] for i, c in enumerate(STATE_COLOURS.values())],
+          "name": "状态 state", "hovertemplate": "%{x}: %{z}<extra>0=A 1=B 2=C 3=D</extra>"}],
+        [{"type": "bar", "x": x, "y": _arr(p["volume"], 0), "name": "成交量 volume",
+          "marker": {"color": np.where(up, UP, DOWN)}, "showlegend": False}],
+        [{"type": "scatter", "x": x, "y": _arr(p["dt"]), "name": "ΔT", "line": {"color": "#ef6c00", "width": 1}}],
+        [{"type": "scatter", "x": x, "y": _arr(p["k"]), "name": "K", "line": {"color": "#00897b", "width": 1}}],
+        [{"type": "scatter", "x": x, "y": _arr(p["q_below"]), "name": "Q 价下 below", "line": {"color": UP, "width": 1}},
+         {"type": "scatter", "x": x, "y": _arr(p["q_above"]), "name": "Q 价上 above",
+          "line": {"color": DOWN, "width": 1}}],
+    ]  # fmt: skip
+    for i, traces in enumerate(panels, start=3):
+        for t in traces:
+            data.append({**t, "xaxis": f"x{i}", "yaxis": f"y{i}"})
+
+    start = min(max(0, len(x) - VISIBLE_BARS), day_index)
+    shown = p.slice(start)
+    domains = _row_domains()
+    last = len(domains) + 1  # the bottom panel's axis number
+    window = [dates[start] - dt.timedelta(days=2), dates[-1] + dt.timedelta(days=2)]
+    layout: dict[str, object] = {
+        "xaxis": {"domain": [0, KLINE_WIDTH], "anchor": "y", "matches": f"x{last}", "showticklabels": False,
+                  "rangeslider": {"visible": False}},
+        "yaxis": {"domain": list(domains[0]), "anchor": "x",
+                  "range": [float(shown["low"].min()) * 0.97, float(shown["high"].max()) * 1.03]},
+        "xaxis2": {"domain": [KLINE_WIDTH + 0.01, 1.0], "anchor": "y2", "title": {"text": "% 流通盘"}},
+        "yaxis2": {"domain": list(domains[0]), "anchor": "x2", "matches": "y", "showticklabels": False},
+        "bargap": 0,
+        "shapes": [
+            {"type": "line", "xref": "x", "yref": "y domain", "x0": dates[day_index], "x1": dates[day_index],
+             "y0": 0, "y1": 1, "line": {"color": "#757575", "dash": "dash", "width": 1}},
+            {"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1, "y0": close, "y1": close,
+             "line": {"color": "#757575", "dash": "dot", "width": 1}},
+        ],
+        "annotations": [
+            _title("K 线 / T_i / 平均成本 (前复权)", KLINE_WIDTH / 2, domains[0][1]),
+            _title("筹码分布 chips", (KLINE_WIDTH + 1) / 2, domains[0][1]),
+        ],
+    }  # fmt: skip
+    spans = {4: ["volume"], 5: ["dt"], 6: ["k"], 7: ["q_below", "q_above"]}
+    for i, ((title, _), domain) in enumerate(zip(STOCK_ROWS, domains[1:], strict=True), start=3):
+        axis = {"domain": [0, KLINE_WIDTH], "anchor": f"y{i}", "showticklabels": i == last}
+        if i == last:
+            axis["range"] = window
+        else:
+            axis["matches"] = f"x{last}"
+        layout[f"xaxis{i}"] = axis
+        yaxis: dict[str, object] = {"domain": list(domain), "anchor": f"x{i}"}
+        if i in spans:
+            yaxis["range"] = _span(shown, spans[i], zero=i in (4, 7))
+        else:
+            yaxis["showticklabels"] = False
+        layout[f"yaxis{i}"] = yaxis
+        if title:
+            layout["annotations"].append(_title(title, KLINE_WIDTH / 2, domain[1]))  # type: ignore[attr-defined]
+    fig = go.Figure(data=data, layout=layout, _validate=False)  # the dicts above are plotly's own schema
     _layout(fig, 1150)
     fig.update_layout(legend={"orientation": "h", "y": -0.03, "yanchor": "top", "x": 0}, margin={"b": 60})
     return fig
+
+
+def _title(text: str, x: float, top: float) -> dict[str, object]:
+    """A panel title centred at ``x`` just above the panel whose top is ``top`` (paper coordinates)."""
+    return {"text": text, "x": x, "y": top, "xref": "paper", "yref": "paper", "xanchor": "center",
+            "yanchor": "bottom", "showarrow": False, "font": {"size": 13}}  # fmt: skip
+
+
+def _span(frame: pl.DataFrame, cols: list[str], *, zero: bool) -> list[float]:
+    """[min, max] of ``cols`` over ``frame`` with a 5 % margin (from 0 when ``zero``)."""
+    values = pl.concat([frame[c].cast(pl.Float64) for c in cols]).drop_nulls().drop_nans()
+    if values.is_empty():
+        return [0.0, 1.0]
+    lo, hi = (0.0 if zero else float(values.min())), float(values.max())
+    pad = (hi - lo) * 0.05 or 1.0
+    return [lo if zero else lo - pad, hi + pad]
 
 
 def equity_drawdown(dates: list[dt.date], equity: np.ndarray, title: str) -> go.Figure:
