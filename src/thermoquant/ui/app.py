@@ -8,21 +8,22 @@ import streamlit as st
 
 HERE = Path(__file__).parent
 
-#: (file in views/, title, URL path, icon) of every page, in menu order.
-PAGES: tuple[tuple[str, str, str, str], ...] = (
-    ("overview.py", "市场总览 Market", "overview", ":material/thermostat:"),
-    ("stock.py", "个股 Stock", "stock", ":material/candlestick_chart:"),
-    ("signals.py", "信号与评分 Signals", "signals", ":material/target:"),
-    ("portfolio.py", "组合与风控 Portfolio", "portfolio", ":material/account_balance_wallet:"),
-    ("backtest.py", "回测 Backtests", "backtest", ":material/science:"),
-    ("logs.py", "任务与日志 Jobs & logs", "logs", ":material/receipt_long:"),
+#: (file in views/, title, URL path) of every page, in menu order. No icons: Streamlit turns a page's
+#: ":material/…:" icon into a favicon fetched from fonts.gstatic.com, and nothing may come from a CDN.
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("overview.py", "市场总览 Market", "overview"),
+    ("stock.py", "个股 Stock", "stock"),
+    ("signals.py", "信号与评分 Signals", "signals"),
+    ("portfolio.py", "组合与风控 Portfolio", "portfolio"),
+    ("backtest.py", "回测 Backtests", "backtest"),
+    ("logs.py", "任务与日志 Jobs & logs", "logs"),
 )
 
-st.set_page_config(page_title="thermoquant 看板", page_icon=":material/thermostat:", layout="wide")
+st.set_page_config(page_title="thermoquant 看板", layout="wide")
 navigation = st.navigation(
     [
-        st.Page(HERE / "views" / file, title=title, url_path=path, icon=icon, default=i == 0)
-        for i, (file, title, path, icon) in enumerate(PAGES)
+        st.Page(HERE / "views" / file, title=title, url_path=path, default=i == 0)
+        for i, (file, title, path) in enumerate(PAGES)
     ]
 )
 navigation.run()
