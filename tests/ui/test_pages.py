@@ -127,6 +127,7 @@ def test_signals_page_filters_the_stored_rows(demo_dir: Path, use_data_dir: Any)
     table = at.dataframe[0].value
     assert len(table) == stored.height  # the latest day, every strategy
     assert {"k", "dt", "q_below"} <= set(table.columns)  # component values from signals.details
+    assert table["score"].iloc[0] == stored["score"].fill_nan(None).max()  # best first, NaN scores last
     at.selectbox[2].set_value("BUY").run()  # action
     assert not at.exception
     buys = at.dataframe[0].value

@@ -364,6 +364,7 @@ def read_signal_rows(
         rows = rows.filter(pl.col("tracked_layer") == layer)
     front = ["signal_time", "strategy", "symbol", "name", "tracked_layer", "signal", "state", "score"]
     rows = rows.select(front + [c for c in rows.columns if c not in front])
+    rows = rows.with_columns(pl.col("score").fill_nan(None))  # a NaN score sorts as the largest otherwise
     return _details(rows.sort("score", descending=True, nulls_last=True))
 
 
@@ -441,6 +442,25 @@ class Logs:
     calendar: CalendarStatus
 
 
+JOB_COLUMNS_FIRST = (
+    "started_at",
+    "job",
+    "status",
+    "finished_at",
+    "rows_in",
+    "rows_written",
+    "dataset",
+    "source",
+)
+"""The job_log columns a reader looks at first; the long JSON ones (args, gaps, errors) and the id follow."""
+
+
+def _front(frame: pl.DataFrame, first: tuple[str, ...]) -> pl.DataFrame:
+    """``frame`` with the columns of ``first`` it has moved to the front."""
+    head = [c for c in first if c in frame.columns]
+    return frame.select(head + [c for c in frame.columns if c not in head])
+
+
 def logs(store: Any, limit: int = 500) -> Logs:
     """The latest ``limit`` rows of job_log, alerts_log and audit_log, what ``tq db info`` prints, and the trading
     calendar's coverage as of :func:`thermoquant.clock.today` (with the stored ``trade_calendar`` in force)."""
@@ -456,7 +476,7 @@ def logs(store: Any, limit: int = 500) -> Logs:
         return read_optional(store, table, tables).sort(col, descending=True, nulls_last=True).head(limit)
 
     return Logs(
-        jobs=latest("job_log", "started_at"),
+        jobs=_front(latest("job_log", "started_at"), JOB_COLUMNS_FIRST),
         alerts=latest("alerts_log", "alert_time"),
         audit=latest("audit_log", "event_time"),
         coverage=store.table_info(),
