@@ -84,6 +84,17 @@ class StorePool:
             raise
         self._free.put(store)
 
+    def close(self) -> None:
+        """Close the stores not lent out (the pool stays usable: a later borrow opens new ones)."""
+        while True:
+            try:
+                store = self._free.get_nowait()
+            except queue.Empty:
+                return
+            store.close()
+            with self._lock:
+                self._made -= 1
+
     def _take(self) -> Store:
         try:
             return self._free.get_nowait()
