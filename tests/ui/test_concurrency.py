@@ -69,6 +69,8 @@ def test_pages_render_while_another_process_writes(demo_dir: Path, tmp_path: Pat
             writer.kill()
     assert writer.returncode == 0, err[-3000:]
     writes = int(out.split()[-1])
-    print(f"writer: {writes} upserts of 2 rows; pages rendered: {renders}; job_log sizes seen: {sorted(seen)}")
+    print(
+        f"writer: {writes} upserts of 2 rows; pages rendered: {renders}; job_log sizes seen: {sorted(seen)}"
+    )
     assert writes > 20 and renders >= 8, (writes, renders)
     assert len(seen) > 1  # the logs page saw job_log grow while the writer ran
