@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -264,8 +266,9 @@ def stock_view(
     grid = GridSpec()
     if traded.height >= 2:
         adjusted = forward_adjust(traded)
-        phys = compute_physics(adjusted, adjust=False, grid=grid)
-        stacks, g0 = chip_history(adjusted, grid=grid, k=phys["k"].to_numpy(), adjust=False)
+        with single_threaded_kernels():
+            phys = compute_physics(adjusted, adjust=False, grid=grid)
+            stacks, g0 = chip_history(adjusted, grid=grid, k=phys["k"].to_numpy(), adjust=False)
         ohlcv = adjusted.select("trade_date", "open", "high", "low", "close", "volume", "amount", "turnover")
         phys = ohlcv.join(phys, on="trade_date", how="left").tail(bars)
         stacks, g0 = stacks[-bars:], g0[-bars:]
@@ -289,6 +292,21 @@ def stock_view(
         param_packs=packs,
         factors=stored_factors(features_root, symbol) if features_root is not None else pl.DataFrame(),
     )
+
+
+@contextmanager
+def single_threaded_kernels() -> Iterator[None]:
+    """Run numba's parallel kernels on the calling thread only, for the duration (numba's thread count is per
+    thread, restored after). One stock has nothing to split across threads: waking the pool costs far more than the
+    work, most of all on a busy machine (see benchmarks/bench_ui.py for the page times)."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def stored_factors(root: Path, symbol: str) -> pl.DataFrame:
