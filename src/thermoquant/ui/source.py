@@ -26,6 +26,7 @@ from thermoquant.config import get_settings
 from thermoquant.data.store import (
     NotInitializedError,
     Store,
+    StoreCorruptError,
     StoreLockedError,
     StoreUnavailableError,
     open_store,
@@ -162,6 +163,11 @@ def load(fn: Callable[..., T], *args: Any) -> T:
         st.stop()
     except StoreUnavailableError as exc:
         st.error(f"数据库不可用 / database unavailable: {exc}")
+        st.stop()
+    except StoreCorruptError as exc:
+        st.error(
+            f"数据库已损坏 / the database is damaged: {exc} — 运行 `tq doctor`，用 `tq db restore` 恢复备份"
+        )
         st.stop()
     with _LAST_GOOD_LOCK:
         _LAST_GOOD[key] = value
