@@ -39,6 +39,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("ui-demo")
     done = tq("demo", env=data_env(path))
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "tq ui" in done.stdout  # the demo ends by pointing at the dashboard
     return path
 
 

@@ -29,7 +29,8 @@ def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
         height=height,
         margin={"l": 50, "r": 20, "t": 40 if title else 20, "b": 30},
         title=title,
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        # the legend below the plot, clear of the title and the toolbar
+        legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0},
         hovermode="x unified",
     )
     return fig
