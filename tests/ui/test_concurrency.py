@@ -1,5 +1,6 @@
-"""The dashboard and a writer in two real processes on one DuckDB file: the pages keep rendering (no error, no
-"busy" note reaches them), the writer never fails, and the pages see the writer's rows as they land."""
+"""The dashboard and writers in real processes on one DuckDB file — a loop of upserts and the real `tq scan` job:
+the pages keep rendering (no error, no "busy" note reaches them), the writers never fail, and the pages see the
+writers' rows as they land."""
 
 from __future__ import annotations
 
@@ -50,9 +51,14 @@ def test_pages_render_while_another_process_writes(demo_dir: Path, tmp_path: Pat
         [sys.executable, "-c", WRITER, url, "20"], env=data_env(data), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    code = "from thermoquant.cli.main import main; main()"
+    scan = subprocess.Popen(
+        [sys.executable, "-c", code, "scan", "--date", "2021-12-31", "--top", "3"], env=data_env(data),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     renders, seen = 0, set()
     try:
-        while writer.poll() is None:
+        while writer.poll() is None or scan.poll() is None:
             for page in ("logs", "overview", "signals", "stock"):
                 st.cache_data.clear()  # read the file again on every run
                 at = AppTest.from_file(str(VIEWS / f"{page}.py"), default_timeout=120)
@@ -64,13 +70,21 @@ def test_pages_render_while_another_process_writes(demo_dir: Path, tmp_path: Pat
                 renders += 1
             time.sleep(0.05)
         out, err = writer.communicate(timeout=60)
+        scan_out, scan_err = scan.communicate(timeout=60)
     finally:
-        if writer.poll() is None:
-            writer.kill()
+        for proc in (writer, scan):
+            if proc.poll() is None:
+                proc.kill()
     assert writer.returncode == 0, err[-3000:]
+    assert scan.returncode == 0, scan_err[-3000:]
+    assert "扫描日 scan day 2021-12-31" in scan_out
+    st.cache_data.clear()
+    at = AppTest.from_file(str(VIEWS / "signals.py"), default_timeout=120)
+    at.run()
+    assert at.selectbox[0].options[1:3] == ["2022-01-14", "2021-12-31"]  # the scan's day is on the page now
     writes = int(out.split()[-1])
     print(
         f"writer: {writes} upserts of 2 rows; pages rendered: {renders}; job_log sizes seen: {sorted(seen)}"
     )
-    assert writes > 20 and renders >= 8, (writes, renders)
+    assert writes >= 5 and renders >= 4, (writes, renders)  # they did overlap (counts depend on the load)
     assert len(seen) > 1  # the logs page saw job_log grow while the writer ran
