@@ -212,3 +212,17 @@ def test_every_page_on_an_empty_database_says_so(tmp_path: Path, use_data_dir: A
     use_data_dir(tmp_path / "none")
     at = run_page("overview")
     assert "tq demo" in at.info[0].value
+
+
+def test_stock_page_lists_the_stored_factors(demo_dir: Path, use_data_dir: Any) -> None:
+    use_data_dir(demo_dir)
+    done = tq("features", "compute", "--dims", "1", "--symbols", "000025.SZ", env=data_env(demo_dir))
+    assert done.returncode == 0, done.stderr[-3000:]
+    stored = pl.read_parquet(demo_dir / "features" / "tdx" / "dim=1").filter(pl.col("symbol") == "000025.SZ")
+    last = stored.sort("trade_date").tail(1).row(0, named=True)
+    at = run_page("stock", symbol="000025.SZ")
+    factors = next(d.value for d in at.dataframe if "因子 factor" in d.value.columns)
+    shown = dict(zip(factors["因子 factor"], factors["值 value"], strict=True))
+    assert shown["trade_date"] == str(last["trade_date"])
+    name = next(c for c in stored.columns if c not in ("symbol", "trade_date") and last[c] is not None)
+    assert float(shown[f"tdx.{name}"]) == pytest.approx(last[name])
