@@ -54,6 +54,10 @@ PORTFOLIO_TABLES: dict[str, tuple[str, ...]] = {
 ``schema.py`` and the database is read; none present → the panel says it is empty."""
 
 
+# The SQL below quotes every identifier with double quotes (standard SQL; the MySQL store runs with ANSI_QUOTES):
+# `signal`, `state` and `day` are reserved or keywords on some backends.
+
+
 def present(store: Any) -> set[str]:
     """Tables of ``schema.py`` that exist in the database."""
     return set(TABLES) & store.table_names()
@@ -114,8 +118,8 @@ def overview(store: Any, *, top: int = 20, days: int = 60) -> Overview:
     timing: dict[str, Any] | None = None
     if "signals" in tables:
         states = store.query(
-            "SELECT CAST(signal_time AS DATE) AS day, state, count(*) AS stocks FROM signals "
-            "WHERE strategy = ? GROUP BY CAST(signal_time AS DATE), state ORDER BY day, state",
+            'SELECT CAST("signal_time" AS DATE) AS "day", "state", count(*) AS "stocks" FROM "signals" '
+            'WHERE "strategy" = ? GROUP BY CAST("signal_time" AS DATE), "state" ORDER BY "day", "state"',
             [THERMO_STRATEGY],
         )
         if states.height:
@@ -156,9 +160,9 @@ def limit_counts(store: Any, tables: set[str], days: int = 60) -> pl.DataFrame:
     if "daily_quote" not in tables:
         return pl.DataFrame(schema=out_schema)
     recent = store.query(
-        "SELECT trade_date FROM daily_quote GROUP BY trade_date HAVING count(*) >= 0.5 * "
-        "(SELECT max(n) FROM (SELECT count(*) AS n FROM daily_quote GROUP BY trade_date) AS c) "
-        "ORDER BY trade_date DESC LIMIT ?",
+        'SELECT "trade_date" FROM "daily_quote" GROUP BY "trade_date" HAVING count(*) >= 0.5 * '
+        '(SELECT max("n") FROM (SELECT count(*) AS "n" FROM "daily_quote" GROUP BY "trade_date") AS "c") '
+        'ORDER BY "trade_date" DESC LIMIT ?',
         [days],
     )
     if recent.is_empty():
@@ -166,9 +170,9 @@ def limit_counts(store: Any, tables: set[str], days: int = 60) -> pl.DataFrame:
     first = recent["trade_date"].cast(pl.Date).min()
     days_in = recent["trade_date"].cast(pl.Date).implode()
     q = store.query(
-        "SELECT symbol, trade_date, close, pre_close, up_limit, down_limit, is_st FROM daily_quote "
-        "WHERE trade_date >= ? AND volume > 0 AND (up_limit IS NOT NULL "
-        "OR abs(close / NULLIF(pre_close, 0) - 1) >= ?)",  # no board's limit is nearer than MIN_LIMIT_MOVE
+        'SELECT "symbol", "trade_date", "close", "pre_close", "up_limit", "down_limit", "is_st" FROM "daily_quote" '
+        'WHERE "trade_date" >= ? AND "volume" > 0 AND ("up_limit" IS NOT NULL '
+        'OR abs("close" / NULLIF("pre_close", 0) - 1) >= ?)',  # no board's limit is nearer than MIN_LIMIT_MOVE
         [first, MIN_LIMIT_MOVE],
     )
     if q.height:
@@ -208,8 +212,8 @@ def top_candidate(store: Any) -> str | None:
     if "signals" not in present(store):
         return None
     rows = store.query(
-        "SELECT symbol FROM signals WHERE strategy = ? AND signal = 'BUY' "
-        "ORDER BY signal_time DESC, score DESC LIMIT 1",
+        'SELECT "symbol" FROM "signals" WHERE "strategy" = ? AND "signal" = \'BUY\' '
+        'ORDER BY "signal_time" DESC, "score" DESC LIMIT 1',
         [THERMO_STRATEGY],
     )
     return str(rows.item()) if rows.height else None
@@ -342,8 +346,8 @@ def signal_filters(store: Any) -> dict[str, list[Any]]:
     if "signals" not in tables:
         return {"strategy": [], "day": [], "signal": [], "layer": []}
     f = store.query(
-        "SELECT strategy, CAST(signal_time AS DATE) AS day, signal FROM signals "
-        "GROUP BY strategy, CAST(signal_time AS DATE), signal"
+        'SELECT "strategy", CAST("signal_time" AS DATE) AS "day", "signal" FROM "signals" '
+        'GROUP BY "strategy", CAST("signal_time" AS DATE), "signal"'
     )
     layers = _layers(store, tables)
     return {

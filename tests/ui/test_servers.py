@@ -1,5 +1,5 @@
-"""The dashboard on PostgreSQL: pages read through the pool of open stores (no file lock to share there), and the
-read layer's SQL runs on the server as on DuckDB."""
+"""The dashboard on PostgreSQL and MySQL/MariaDB: pages read through the pool of open stores (no file lock to share
+there), and the read layer's SQL (quoted identifiers: `signal` is reserved on MySQL) runs there as on DuckDB."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import polars as pl
 import psycopg
+import pymysql
 import pytest
 from psycopg import sql as pgsql
 from streamlit.testing.v1 import AppTest
@@ -21,30 +23,42 @@ from thermoquant.ui.source import POOL_SIZE, _pool
 
 from .conftest import VIEWS
 
-pytestmark = pytest.mark.postgres
-
 _NAMES = (f"tq_ui_{uuid.uuid4().hex[:8]}_{n}" for n in itertools.count())
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema on the TQ_TEST_PG_URL server (skips when unset), dropped afterwards."""
-    base = os.environ.get("TQ_TEST_PG_URL")
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres),
+                        pytest.param("mysql", marks=pytest.mark.mysql)])  # fmt: skip
+def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh PostgreSQL schema or MySQL database on the test server (skips when its URL is unset), dropped
+    afterwards."""
+    variable = {"postgres": "TQ_TEST_PG_URL", "mysql": "TQ_TEST_MYSQL_URL"}[request.param]
+    base = os.environ.get(variable)
     if not base:
-        pytest.skip("TQ_TEST_PG_URL is not set: PostgreSQL dashboard test skipped")
+        pytest.skip(f"{variable} is not set: {request.param} dashboard test skipped")
     name = next(_NAMES)
-    yield f"{base}{'&' if '?' in base else '?'}schema={name}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(pgsql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(pgsql.Identifier(name)))
+    if request.param == "postgres":
+        yield f"{base}{'&' if '?' in base else '?'}schema={name}"
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(pgsql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(pgsql.Identifier(name)))
+        return
+    parts = urlsplit(base)
+    admin = pymysql.connect(host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
+                            password=parts.password or "", autocommit=True)  # fmt: skip
+    try:
+        admin.cursor().execute(f"CREATE DATABASE `{name}`")
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
 
 
 def test_pages_read_postgres_through_the_pool(
-    pg_url: str, use_data_dir: Any, tmp_path: Any, monkeypatch: Any
+    server_url: str, use_data_dir: Any, tmp_path: Any, monkeypatch: Any
 ) -> None:
     use_data_dir(tmp_path)
-    monkeypatch.setenv("TQ_DATABASE_URL", pg_url)
+    monkeypatch.setenv("TQ_DATABASE_URL", server_url)
     day = dt.datetime(2022, 1, 14, 15)
-    with open_store(pg_url) as store:
+    with open_store(server_url) as store:
         store.upsert(
             "stock_info",
             pl.DataFrame({"symbol": ["600000.SH", "000001.SZ"], "name": ["浦发银行", "平安银行"]}),
@@ -72,7 +86,7 @@ def test_pages_read_postgres_through_the_pool(
     sig.run()
     assert not sig.exception, [e.message for e in sig.exception]
     assert sig.dataframe[0].value["k"].tolist() == [2.5, 0.1]
-    pool = _pool(pg_url)
+    pool = _pool(server_url)
     assert 1 <= pool._made <= POOL_SIZE  # stores are lent and returned, not opened per read
     pool.close()
     assert pool._made == 0
