@@ -34,6 +34,7 @@ NEXT_STEPS = (
     ("tq backtest csi500_timing --mode etf", "用 510500 ETF 回测 trade the ETF through the engine"),
     ("tq backtest list", "回测记录 recorded runs (tq backtest --replay RUN_ID)"),
     ("tq import 文件…", "导入你自己的数据 import your own files"),
+    ("tq ui", "打开看板 open the dashboard (http://127.0.0.1:8501)"),
 )
 
 

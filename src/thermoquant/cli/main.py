@@ -23,6 +23,7 @@ from thermoquant.cli import scan as scan_commands
 from thermoquant.cli import signals as signals_commands
 from thermoquant.cli import stock as stock_commands
 from thermoquant.cli import strategies as strategies_commands
+from thermoquant.cli import ui as ui_commands
 from thermoquant.cli.console import console, progress_bar
 from thermoquant.cli.console import error as error_line
 from thermoquant.cli.errors import EXIT_CODES_HELP, TqGroup
@@ -300,6 +301,7 @@ app.add_typer(market_commands.app, name="market")
 app.add_typer(physics_commands.app, name="physics")
 app.command("signals")(signals_commands.signals)
 app.command("stock")(stock_commands.stock)
+app.command("ui")(ui_commands.ui)
 # --- end of sub-app registrations ---
 
 

@@ -157,6 +157,13 @@ class Store(ABC):
         yield
 
     @contextmanager
+    def read_session(self) -> Iterator[Store]:
+        """Group several reads on one read-only connection, released at the end (DuckDB: one read-only open, so
+        a writer in another process waits only this long; a no-op on servers). What a dashboard rerun uses."""
+        with self._read_session():
+            yield self
+
+    @contextmanager
     def session(self) -> Iterator[Store]:
         """Hold the backend's connection across several calls (a bulk job). A no-op where connections persist."""
         yield self
