@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from thermoquant.cli import alerts as alerts_commands
 from thermoquant.cli import backtest as backtest_commands
 from thermoquant.cli import calendar as calendar_commands
 from thermoquant.cli import features as features_commands
@@ -298,6 +299,7 @@ app.add_typer(market_commands.app, name="market")
 app.add_typer(physics_commands.app, name="physics")
 app.command("signals")(signals_commands.signals)
 app.command("stock")(stock_commands.stock)
+app.add_typer(alerts_commands.app, name="alerts")
 # --- end of sub-app registrations ---
 
 
