@@ -133,7 +133,19 @@ class DailySettings(BaseModel):
         description='e.g. daily_quote = ["akshare", "baostock"], funds_flow = [] (default order); '
         "empty table = no ingest step",
     )
-    strategy: str = Field("thermo_scan", description="strategy whose signals the scan step stores")
+    strategies: list[str] = Field(
+        default_factory=list,
+        description="strategies besides the full-market scan whose signals of the day are stored (signals step)",
+    )
+    factor_dims: list[int] = Field(default_factory=lambda: [1, 2, 3, 4], description="factor dimensions 1..8")
+    convention: Literal["tdx", "talib"] = Field("tdx", description="factor convention (tq features)")
+    min_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="the day is complete when daily_quote holds at least this share of the "
+        "stocks of the previous trading day (fraction)",
+    )
 
 
 class ScheduleSettings(BaseModel):

@@ -15,6 +15,7 @@ from rich.table import Table
 from thermoquant.cli import alerts as alerts_commands
 from thermoquant.cli import backtest as backtest_commands
 from thermoquant.cli import calendar as calendar_commands
+from thermoquant.cli import daily as daily_commands
 from thermoquant.cli import features as features_commands
 from thermoquant.cli import ingest as ingest_commands
 from thermoquant.cli import market as market_commands
@@ -300,6 +301,7 @@ app.add_typer(physics_commands.app, name="physics")
 app.command("signals")(signals_commands.signals)
 app.command("stock")(stock_commands.stock)
 app.add_typer(alerts_commands.app, name="alerts")
+app.command("daily")(daily_commands.daily)
 # --- end of sub-app registrations ---
 
 
