@@ -21,6 +21,7 @@ from thermoquant.cli import ingest as ingest_commands
 from thermoquant.cli import market as market_commands
 from thermoquant.cli import physics as physics_commands
 from thermoquant.cli import scan as scan_commands
+from thermoquant.cli import schedule as schedule_commands
 from thermoquant.cli import signals as signals_commands
 from thermoquant.cli import stock as stock_commands
 from thermoquant.cli import strategies as strategies_commands
@@ -302,6 +303,7 @@ app.command("signals")(signals_commands.signals)
 app.command("stock")(stock_commands.stock)
 app.add_typer(alerts_commands.app, name="alerts")
 app.command("daily")(daily_commands.daily)
+app.add_typer(schedule_commands.app, name="schedule")
 # --- end of sub-app registrations ---
 
 
