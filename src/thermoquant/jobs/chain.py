@@ -38,6 +38,8 @@ class RunContext:
     run_key: str
     clock: Clock = field(default_factory=SystemClock)
     notes: dict[str, str] = field(default_factory=dict)
+    store: Any = None
+    """the store the chain keeps open while it runs (steps use it instead of opening their own)"""
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ def step_status(store: Any, run_key: str) -> dict[str, str]:
     return dict(zip(rows["step"].to_list(), rows["status"].to_list(), strict=True))
 
 
-def _record(ctx: JobContext, run_key: str, out: StepOutcome, started: dt.datetime, *, final: bool) -> None:
+def _record(rc: RunContext, out: StepOutcome, started: dt.datetime, *, final: bool) -> None:
+    run_key = rc.run_key
     finished = now_shanghai().replace(microsecond=0) if final else None
     row = {"run_key": run_key, "step": out.step, "status": out.status if final else "running",
            "job_id": None, "started_at": started, "finished_at": finished, "rows_written": out.rows,
@@ -118,9 +121,8 @@ def _record(ctx: JobContext, run_key: str, out: StepOutcome, started: dt.datetim
                        errors=[out.error] if out.error else [])  # fmt: skip
     row["job_id"] = record.job_id
     schema = {"finished_at": pl.Datetime("us"), "rows_written": pl.Int64, "error": pl.Utf8}
-    with ctx.open_store() as store:
-        store.upsert(TABLE, pl.DataFrame([row], schema_overrides=schema), replace_nulls=True)
-        write_job_log(store, record)
+    rc.store.upsert(TABLE, pl.DataFrame([row], schema_overrides=schema), replace_nulls=True)
+    write_job_log(rc.store, record)
 
 
 def run_chain(
@@ -133,7 +135,20 @@ def run_chain(
     """Run ``steps`` for ``rc.run_key`` (see the module docstring). ``on_step`` gets a step's name when it starts
     and its :class:`StepOutcome` when it ends (progress for the CLI)."""
     with rc.ctx.open_store() as store:
-        before = step_status(store, rc.run_key)
+        rc.store = store
+        try:
+            return _run_all(rc, steps, step_status(store, rc.run_key), force, on_step)
+        finally:
+            rc.store = None
+
+
+def _run_all(
+    rc: RunContext,
+    steps: Sequence[Step],
+    before: dict[str, str],
+    force: bool,
+    on_step: Callable[[StepOutcome | str], None] | None,
+) -> ChainReport:
     report = ChainReport(rc.run_key)
     status: dict[str, str] = {}
     for step in ordered(steps):
@@ -145,7 +160,7 @@ def run_chain(
                 out = StepOutcome(
                     step.name, "skipped", error=f"依赖未完成 dependency not done: {', '.join(blocked)}"
                 )
-                _record(rc.ctx, rc.run_key, out, now_shanghai().replace(microsecond=0), final=True)
+                _record(rc, out, now_shanghai().replace(microsecond=0), final=True)
             else:
                 out = _run(rc, step, on_step)
         status[step.name] = out.status
@@ -158,7 +173,7 @@ def run_chain(
 def _run(rc: RunContext, step: Step, on_step: Callable[[StepOutcome | str], None] | None) -> StepOutcome:
     started = now_shanghai().replace(microsecond=0)
     out = StepOutcome(step.name, "running")
-    _record(rc.ctx, rc.run_key, out, started, final=False)
+    _record(rc, out, started, final=False)
     if on_step is not None:
         on_step(step.name)
     t0 = time.perf_counter()
@@ -170,7 +185,7 @@ def _run(rc: RunContext, step: Step, on_step: Callable[[StepOutcome | str], None
         out.status, out.rows = "ok", rows
     out.seconds = time.perf_counter() - t0
     out.note = rc.notes.pop(step.name, None)
-    _record(rc.ctx, rc.run_key, out, started, final=True)
+    _record(rc, out, started, final=True)
     if out.status == "failed":
         _alert_failure(rc, step.name, out.error or "")
     return out
@@ -180,8 +195,7 @@ def _alert_failure(rc: RunContext, step: str, error: str) -> None:
     """The urgent alert of a failed step, written and sent at once (a failure to send stays in alerts_log)."""
     from thermoquant.jobs.alerts import raise_and_send
 
-    with rc.ctx.open_store() as store:
-        try:
-            raise_and_send(rc.ctx, store, [job_failed(f"{rc.run_key}:{step}", rc.day, error)], clock=rc.clock)
-        except Exception as exc:  # a broken alert channel must not hide the step's own failure
-            rc.notes[f"{step}:alert"] = mask(f"告警未发出 alert not sent: {type(exc).__name__}: {exc}")
+    try:
+        raise_and_send(rc.ctx, rc.store, [job_failed(f"{rc.run_key}:{step}", rc.day, error)], clock=rc.clock)
+    except Exception as exc:  # a broken alert channel must not hide the step's own failure
+        rc.notes[f"{step}:alert"] = mask(f"告警未发出 alert not sent: {type(exc).__name__}: {exc}")

@@ -23,6 +23,12 @@ DAILY_PART = "part-d{day:%Y%m%d}.parquet"
 ``part-*.parquet``)."""
 
 
+INGEST_BATCH = 500
+INGEST_FLUSH_SECONDS = 10.0
+"""Items fetched between two writes of an ingest step (one upsert and one checkpoint write per batch): fewer
+transactions than an interactive `tq ingest`; a crash re-fetches at most one batch."""
+
+
 class LateFeedError(RuntimeError):
     """The day's market data did not arrive (a trading day by the calendar: a failure, never a holiday)."""
 
@@ -36,13 +42,13 @@ def ingest_step(dataset: str, sources: Sequence[str]) -> Callable[[RunContext], 
         from thermoquant.data.merge import MergeConfig
 
         names = list(sources) or default_sources(dataset)
-        with rc.ctx.open_store() as store:
-            report = run_ingest(store, dataset, [make_source(n) for n in names], end=rc.day,
-                                merge=MergeConfig.from_settings())  # fmt: skip
-            rejected = sum(r.rejected for r in report.items)
-            alert = rules.rejected_rows(dataset, rc.day, rejected, rc.ctx.settings.alerts.rejection_threshold)
-            if alert is not None:
-                raise_alerts(store, [alert], rc.clock.now())
+        report = run_ingest(rc.store, dataset, [make_source(n) for n in names], end=rc.day,
+                            merge=MergeConfig.from_settings(), batch_items=INGEST_BATCH,
+                            flush_seconds=INGEST_FLUSH_SECONDS)  # fmt: skip
+        rejected = sum(r.rejected for r in report.items)
+        alert = rules.rejected_rows(dataset, rc.day, rejected, rc.ctx.settings.alerts.rejection_threshold)
+        if alert is not None:
+            raise_alerts(rc.store, [alert], rc.clock.now())
         missing = report.count("failed")
         rc.notes[f"ingest:{dataset}"] = (
             f"{report.status}: done {report.count('done')}, empty {report.count('empty')}, failed {missing}, "
@@ -60,11 +66,10 @@ def complete_step(rc: RunContext) -> int:
     """The gate: ``daily_quote`` holds the day for at least ``[daily] min_share`` of the stocks of the previous
     trading day. Raises :class:`LateFeedError` otherwise (the calendar says the market was open)."""
     prev = prev_trading_day(rc.day)
-    with rc.ctx.open_store() as store:
-        counts = store.query(
-            "SELECT trade_date, count(*) AS n FROM daily_quote WHERE trade_date IN (?, ?) GROUP BY trade_date",
-            [prev, rc.day],
-        )
+    counts = rc.store.query(
+        "SELECT trade_date, count(*) AS n FROM daily_quote WHERE trade_date IN (?, ?) GROUP BY trade_date",
+        [prev, rc.day],
+    )
     by_day = dict(zip(counts["trade_date"].to_list(), counts["n"].to_list(), strict=True))
     have, before = int(by_day.get(rc.day, 0)), int(by_day.get(prev, 0))
     need = rc.ctx.settings.daily.min_share * before
@@ -112,10 +117,9 @@ def features_step(rc: RunContext) -> int:
     if all(_covered(root / f"dim={d}", rc.day, own) for d in cfg.factor_dims):
         rc.notes["features"] = "已由 tq features compute 计算 already computed"
         return 0
-    with rc.ctx.open_store() as store:
-        bars = _window_bars(store, sessions_before(rc.day, lookback), rc.day)
-        market = store.read("index_daily", where={"index_code": "000905.SH"}, columns=["trade_date", "close"],
-                            start=sessions_before(rc.day, lookback), end=rc.day)  # fmt: skip
+    bars = _window_bars(rc.store, sessions_before(rc.day, lookback), rc.day)
+    market = rc.store.read("index_daily", where={"index_code": "000905.SH"}, columns=["trade_date", "close"],
+                        start=sessions_before(rc.day, lookback), end=rc.day)  # fmt: skip
     if bars.filter(pl.col("trade_date") == rc.day).is_empty():
         raise NoDataError(f"daily_quote has no rows on {rc.day}")
     factors = compute(bars, dims=cfg.factor_dims, convention=cfg.convention,
@@ -141,9 +145,8 @@ def physics_step(rc: RunContext) -> int:
     from thermoquant.strategies.registry import get_strategy
 
     lookback = get_strategy("thermo_scan").inputs.lookback
-    with rc.ctx.open_store() as store:
-        quotes = store.read("daily_quote", columns=QUOTE_COLUMNS, start=sessions_before(rc.day, lookback),
-                            end=rc.day)  # fmt: skip
+    quotes = rc.store.read("daily_quote", columns=QUOTE_COLUMNS, start=sessions_before(rc.day, lookback),
+                        end=rc.day)  # fmt: skip
     physics = compute_physics(traded_bars(quotes)).filter(pl.col("trade_date") == rc.day)
     if physics.is_empty():
         raise NoDataError(f"no traded bars on {rc.day}")
@@ -181,17 +184,13 @@ def alerts_step(rc: RunContext) -> int:
     cfg = rc.ctx.settings.alerts
     status = calendar_status(rc.ctx.today, cfg.calendar_warn_days)
     found = [rules.calendar_ending(status.last, status.days_left, rc.ctx.today, cfg.calendar_warn_days)]
-    with rc.ctx.open_store() as store:
-        steps = step_status(store, rc.run_key)
-        lines = [f"{s} {st}" for s, st in steps.items() if s != "alerts"]
-        failed = [s for s, st in steps.items() if st in ("failed", "skipped")]
-        head = "完成 done" if not failed else f"未完成 {len(failed)} 步 incomplete"
-        found.append(
-            rules.daily_summary(rc.day, f"{rc.day} 每日流程 daily chain {head}: " + "; ".join(lines))
-        )
-        report = raise_and_send(
-            rc.ctx, store, [a for a in found if a is not None], digest=True, clock=rc.clock
-        )
+    store = rc.store
+    steps = step_status(store, rc.run_key)
+    lines = [f"{s} {st}" for s, st in steps.items() if s != "alerts"]
+    failed = [s for s, st in steps.items() if st in ("failed", "skipped")]
+    head = "完成 done" if not failed else f"未完成 {len(failed)} 步 incomplete"
+    found.append(rules.daily_summary(rc.day, f"{rc.day} 每日流程 daily chain {head}: " + "; ".join(lines)))
+    report = raise_and_send(rc.ctx, store, [a for a in found if a is not None], digest=True, clock=rc.clock)
     rc.notes["alerts"] = (
         f"sent {len(report.sent)}, failed {len(report.failed)}, waiting {len(report.waiting)}, "
         f"messages {sum(report.messages.values())}"
