@@ -178,3 +178,18 @@ def test_alert_id_is_the_dedup_key_hash() -> None:
     a = Alert("data_rejected", "x", day=DAY, dedup_key="data_rejected|daily_quote|2026-06-30")
     assert alert_id_of(a.key) == alert_id_of("data_rejected|daily_quote|2026-06-30")
     assert Alert("pe_high", "x", symbol="600000.SH", day=DAY).key == "pe_high|600000.SH|2026-06-30"
+
+
+def test_a_broken_channel_fails_alone(tmp_store: Store, bots: BotServer, clock: FakeClock) -> None:
+    from thermoquant.alerts.channels import build_available
+
+    cfg = settings(bots, urgent_channels=["wx", "bad"])
+    cfg.channels["bad"] = type(cfg.channels["wx"])(kind="wecom", url_env="TQ_TEST_UNSET_WEBHOOK_VAR")
+    good, broken = build_available(cfg, env={})
+    assert set(good) == {"wx", "ding", "fs"} and "TQ_TEST_UNSET_WEBHOOK_VAR" in broken["bad"]
+    s = Sender(tmp_store, good, cfg, clock=clock, broken=broken)
+    [aid] = raise_alerts(tmp_store, [job_failed("scan", DAY, "boom")], clock.now())
+    assert s.drain().failed == [aid]
+    results = json.loads(log(tmp_store)[aid]["results"])
+    assert results["wx"]["ok"] and results["bad"]["code"] == "config" and results["bad"]["final"]
+    assert "TQ_TEST_UNSET_WEBHOOK_VAR" in results["bad"]["detail"]

@@ -81,6 +81,21 @@ def build_notifiers(settings: AlertSettings, env: Mapping[str, str] | None = Non
     return {name: build_notifier(name, cfg, env) for name, cfg in settings.channels.items()}
 
 
+def build_available(
+    settings: AlertSettings, env: Mapping[str, str] | None = None
+) -> tuple[dict[str, Notifier], dict[str, str]]:
+    """(notifiers of the channels that can be built, channel → why the others cannot): one broken channel does not
+    stop the others."""
+    good: dict[str, Notifier] = {}
+    broken: dict[str, str] = {}
+    for name, cfg in settings.channels.items():
+        try:
+            good[name] = build_notifier(name, cfg, env)
+        except AlertConfigError as exc:
+            broken[name] = str(exc)
+    return good, broken
+
+
 def channel_names(settings: AlertSettings, *, urgent: bool) -> list[str]:
     """Channels of urgent alerts or of the digest (``urgent_channels`` / ``digest_channels``; None = all)."""
     chosen = settings.urgent_channels if urgent else settings.digest_channels

@@ -149,8 +149,11 @@ class Sender:
         *,
         clock: Clock | None = None,
         limiter: RateLimiter | None = None,
+        broken: Mapping[str, str] | None = None,
     ) -> None:
+        """``broken``: channel → why it could not be built (its deliveries fail with that reason, not retried)."""
         self.store, self.notifiers, self.settings = store, notifiers, settings
+        self.broken = dict(broken or {})
         self.clock = clock or SystemClock()
         self.limiter = limiter or RateLimiter()
 
@@ -190,9 +193,10 @@ class Sender:
         for unit in units:
             notifier = self.notifiers.get(unit.channel)
             if notifier is None:
-                delivery = Delivery(
-                    False, "config", f"告警渠道未配置 channel {unit.channel} is not configured"
+                why = self.broken.get(
+                    unit.channel, f"告警渠道未配置 channel {unit.channel} is not configured"
                 )
+                delivery = Delivery(False, "config", mask(why))
             else:
                 pause = self.limiter.wait(unit.channel, notifier.rate_limits, self.clock.now())
                 if pause > 0 and (not wait or waited + pause > max_wait):

@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from thermoquant.alerts.channels import AlertConfigError, build_notifiers
+from thermoquant.alerts.channels import AlertConfigError, build_available, build_notifier
 from thermoquant.alerts.outbox import Alert, DrainReport, Sender, raise_alerts, test_message
 from thermoquant.alerts.ratelimit import Clock, SystemClock
 from thermoquant.data.job_log import job_run
@@ -18,7 +18,8 @@ from thermoquant.jobs.context import JobContext
 def sender(ctx: JobContext, store: Any, clock: Clock | None = None) -> Sender:
     """The one sender over ``store`` with the configured channels."""
     cfg = ctx.settings.alerts
-    return Sender(store, build_notifiers(cfg), cfg, clock=clock or SystemClock())
+    good, broken = build_available(cfg)
+    return Sender(store, good, cfg, clock=clock or SystemClock(), broken=broken)
 
 
 def raise_and_send(
@@ -55,10 +56,12 @@ def send_test(ctx: JobContext, channel: str, *, clock: Clock | None = None) -> D
             f"未配置告警渠道 {channel} / no alert channel {channel!r}; configured: {known} ([alerts.channels.NAME])"
         )
     clock = clock or SystemClock()
+    cfg = ctx.settings.alerts
+    notifier = build_notifier(channel, cfg.channels[channel])  # raises AlertConfigError naming the field
     with ctx.open_store() as store, job_run(store, "alerts_test", args={"channel": channel}) as log:
         alert = test_message(channel, clock.now())
         ids = raise_alerts(store, [alert], clock.now())
-        report = sender(ctx, store, clock).drain(only=ids, wait=True)
+        report = Sender(store, {channel: notifier}, cfg, clock=clock).drain(only=ids, wait=True)
         log.rows_written = len(report.sent)
     return report
 
