@@ -147,3 +147,21 @@ def test_schedule_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert result.exit_code == 0 and "ExecStart=" in result.output and "schedule run" in result.output
     assert f"TQ_DATA_DIR={tmp_path.resolve()}" in result.output
     get_settings.cache_clear()
+
+
+def test_the_alert_sender_logs_only_when_it_did_something(tmp_path: Path) -> None:
+    from thermoquant.alerts.outbox import raise_alerts
+    from thermoquant.alerts.rules import job_failed
+    from thermoquant.jobs.schedule import job_by_name, run_logged
+
+    ctx = JobContext(db_url=f"duckdb:///{tmp_path / 'tq.duckdb'}")
+    sender = job_by_name(ctx.settings.schedule, "alerts")
+    assert run_logged(ctx, sender) == ""
+    with ctx.open_store() as store:
+        assert store.read("job_log").is_empty()  # an idle minute leaves no row
+        raise_alerts(store, [job_failed("x", dt.date(2024, 9, 30), "boom")], dt.datetime(2024, 9, 30, 18, 0))
+    note = run_logged(ctx, sender)  # no channel configured: the alert stays pending, never "sent"
+    assert note.startswith("sent 0")
+    with ctx.open_store() as store:
+        assert store.read("alerts_log")["status"].to_list() == ["pending"]
+        assert store.read("job_log")["job"].to_list() == ["alerts_send", "schedule:alerts"]

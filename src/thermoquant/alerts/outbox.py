@@ -188,6 +188,8 @@ class Sender:
         if not rows:
             return report
         state = {r["alert_id"]: _State.of(r, self.targets(r)) for r in rows}
+        state = {aid: st for aid, st in state.items() if st.targets}  # no channel: stays pending in the log
+        rows = [r for r in rows if r["alert_id"] in state]
         units = self._units(rows, state, now, title)
         waited = 0.0
         for unit in units:

@@ -181,8 +181,12 @@ def calendar_job(ctx: JobContext, now: dt.datetime | None = None) -> str:
 
 def alerts_job(ctx: JobContext, now: dt.datetime | None = None) -> str:
     """Send urgent alerts and due retries."""
+    from thermoquant.alerts.outbox import pending_rows
     from thermoquant.jobs.alerts import send_alerts
 
+    with ctx.open_store() as store:
+        if not pending_rows(store, (now or now_shanghai())):
+            return ""  # nothing due: no job_log row every minute
     report = send_alerts(ctx)
     return f"sent {len(report.sent)}, failed {len(report.failed)}, waiting {len(report.waiting)}"
 
@@ -193,6 +197,8 @@ class ScheduledJob:
     title: str
     trigger: BaseTrigger
     run: Callable[[JobContext, dt.datetime | None], str]
+    quiet: bool = False
+    """recorded in job_log only when it failed or did something (the minute-by-minute alert sender)"""
 
 
 def scheduled_jobs(cfg: ScheduleSettings) -> list[ScheduledJob]:
@@ -207,7 +213,7 @@ def scheduled_jobs(cfg: ScheduleSettings) -> list[ScheduledJob]:
                      CronTrigger(month=12, day=cfg.calendar_check_day, hour=at.hour, minute=at.minute,
                                  timezone=SHANGHAI), calendar_job),
         ScheduledJob("alerts", "告警发送 alert sender", IntervalTrigger(seconds=ALERTS_EVERY, timezone=SHANGHAI),
-                     alerts_job),
+                     alerts_job, quiet=True),
     ]  # fmt: skip
 
 
@@ -246,8 +252,9 @@ def run_logged(ctx: JobContext, job: ScheduledJob, now: dt.datetime | None = Non
     from thermoquant.jobs.alerts import raise_and_send
 
     record = JobRecord(f"schedule:{job.name}", {"now": now})
-    with ctx.open_store() as store:
-        write_job_log(store, record)
+    if not job.quiet:
+        with ctx.open_store() as store:
+            write_job_log(store, record)
     try:
         note = job.run(ctx, now)
     except Exception as exc:
@@ -261,8 +268,9 @@ def run_logged(ctx: JobContext, job: ScheduledJob, now: dt.datetime | None = Non
         raise
     record.status, record.gaps = "ok", [note]
     record.finished_at = now_shanghai().replace(microsecond=0)
-    with ctx.open_store() as store:
-        write_job_log(store, record)
+    if not (job.quiet and not note):
+        with ctx.open_store() as store:
+            write_job_log(store, record)
     return note
 
 
