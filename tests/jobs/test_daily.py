@@ -4,14 +4,17 @@ in the same database and files as a clean run; a failed step stops only its depe
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import polars as pl
@@ -101,8 +104,38 @@ def assert_same(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]) -> None:
         assert a[name].equals(b[name]), name
 
 
+class Receiver:
+    """A local HTTP endpoint (a webhook channel) that keeps every JSON body and answers ``{"code": 0}``."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.bodies.append(json.loads(raw))
+                data = b'{"code": 0, "msg": "ok"}'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+
+
 @pytest.mark.slow
 def test_daily_chain_then_a_second_run_changes_nothing(workspace: Path) -> None:
+    hook = Receiver()
+    with (workspace / "tq.toml").open("a", encoding="utf-8") as toml:
+        toml.write(
+            f'\n[alerts.channels.hook]\nkind = "webhook"\nurl = "{hook.url}"\nok_field = "code"\nok_value = 0\n'
+        )
     first = run_daily(workspace)
     assert first.returncode == 0, first.stdout + first.stderr
     for step in ("ingest:daily_quote", "complete", "features", "physics", "signals:thermo_scan", "alerts"):
@@ -113,11 +146,15 @@ def test_daily_chain_then_a_second_run_changes_nothing(workspace: Path) -> None:
     assert after["features/tdx/dim=1/part-d20220114.parquet"].height == STOCKS
     summary = after["alerts_log"].filter(pl.col("rule") == "daily_summary")
     assert summary.height == 1 and "完成 done" in summary["message"][0]
+    assert summary["status"][0] == "sent" and len(hook.bodies) == 1  # one digest for the run
+    assert "每日流程 daily chain" in hook.bodies[0]["text"]
 
     second = run_daily(workspace)
     assert second.returncode == 0, second.stdout + second.stderr
     assert second.stdout.count("已完成，跳过 done before") == 6
     assert_same(after, snapshot(workspace))
+    assert len(hook.bodies) == 1  # nothing sent twice
+    hook.httpd.shutdown()
 
 
 @pytest.mark.slow
@@ -135,20 +172,21 @@ def test_kill_9_then_rerun_equals_a_clean_run(workspace: Path, tmp_path: Path, k
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith(f"▶ {kill_at}"):
-            time.sleep(2.0)
+            time.sleep(2.0 if kill_at.startswith("ingest") else 0.2)  # the replayed ingest is slowed down
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     with open_store(f"duckdb:///{workspace / 'tq.duckdb'}", init=False) as store:
         steps = store.read("job_step")
-    assert "running" in steps["status"].to_list()  # killed inside a step
+    interrupted = steps.filter(pl.col("status") == "running")["step"].to_list()
+    assert len(interrupted) == 1  # killed inside a step
 
     rerun = run_daily(workspace)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert f"▶ {kill_at}" in rerun.stdout  # the interrupted step is redone …
-    if kill_at == "features":
-        assert "ingest:daily_quote: 已完成，跳过 done before" in rerun.stdout  # … finished ones are not
+    assert f"▶ {interrupted[0]}" in rerun.stdout  # the interrupted step is redone …
+    for done in steps.filter(pl.col("status") == "ok")["step"].to_list():
+        assert f"{done}: 已完成，跳过 done before" in rerun.stdout  # … finished ones are not
     assert_same(snapshot(clean), snapshot(workspace))
 
 
