@@ -47,6 +47,11 @@ def rejected_rows(dataset: str, day: dt.date, rejected: int, threshold: int) -> 
     return Alert("data_rejected", text, symbol=None, day=day, dedup_key=f"data_rejected|{dataset}|{day}")
 
 
+def ingest_partial(dataset: str, day: dt.date, text: str) -> Alert:
+    """Some items of a daily ingest failed in every source (the rest was stored)."""
+    return Alert("ingest_partial", text, day=day, dedup_key=f"ingest_partial|{dataset}|{day}")
+
+
 def calendar_ending(last: dt.date, days_left: int, today: dt.date, warn_days: int) -> Alert | None:
     """The trading calendar's last known date is ``days_left`` days away (alert within ``warn_days``)."""
     if days_left > warn_days:

@@ -35,7 +35,8 @@ class LateFeedError(RuntimeError):
 
 def ingest_step(dataset: str, sources: Sequence[str]) -> Callable[[RunContext], int]:
     """Ingest ``dataset`` up to the run's day from ``sources`` (empty = the default fallback order); rejected rows
-    above ``[alerts] rejection_threshold`` raise an alert; items that failed in every source fail the step."""
+    above ``[alerts] rejection_threshold`` and a partial ingest raise digest alerts; when every item failed in
+    every source the step fails."""
 
     def run(rc: RunContext) -> int:
         from thermoquant.data.ingest import default_sources, make_source, run_ingest
@@ -46,10 +47,12 @@ def ingest_step(dataset: str, sources: Sequence[str]) -> Callable[[RunContext], 
                             merge=MergeConfig.from_settings(), batch_items=INGEST_BATCH,
                             flush_seconds=INGEST_FLUSH_SECONDS)  # fmt: skip
         rejected = sum(r.rejected for r in report.items)
-        alert = rules.rejected_rows(dataset, rc.day, rejected, rc.ctx.settings.alerts.rejection_threshold)
-        if alert is not None:
-            raise_alerts(rc.store, [alert], rc.clock.now())
         missing = report.count("failed")
+        found = [rules.rejected_rows(dataset, rc.day, rejected, rc.ctx.settings.alerts.rejection_threshold)]
+        if report.status == "partial":
+            text = f"采集不完整 {dataset}: {missing} 项失败 items failed (job_log {report.job_id})"
+            found.append(rules.ingest_partial(dataset, rc.day, text))
+        raise_alerts(rc.store, [a for a in found if a is not None], rc.clock.now())
         rc.notes[f"ingest:{dataset}"] = (
             f"{report.status}: done {report.count('done')}, empty {report.count('empty')}, failed {missing}, "
             f"skipped {report.count('skipped')}, rejected rows {rejected}"
