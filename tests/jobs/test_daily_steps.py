@@ -60,3 +60,19 @@ def test_ingest_alerts_and_the_gate(tmp_path: Path) -> None:
             )
         complete_step(rc)  # 2 ≥ 0.5 × 4: the day is complete enough
         assert rc.notes["complete"] == "2 stocks (4 on 2022-01-13)"
+
+
+def test_daily_on_a_holiday(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from thermoquant.cli import app
+
+    monkeypatch.setenv("TQ_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TQ_TODAY", "2024-10-03")  # National Day
+    get_settings.cache_clear()
+    runner = CliRunner()
+    today = runner.invoke(app, ["daily"])
+    assert today.exit_code == 0 and "nothing to do" in today.output
+    explicit = runner.invoke(app, ["daily", "--date", "2024-10-05"])
+    assert explicit.exit_code == 2 and "not an XSHG trading day" in explicit.output
+    get_settings.cache_clear()

@@ -47,6 +47,9 @@ def daily(
     try:
         report = run_daily(ctx, parse_date(date), force=force, on_step=_show)
     except NotATradingDayError as exc:
+        if date is None:  # today is a holiday: nothing to do (cron-friendly)
+            console.print(f"{escape(str(exc))}：无事可做 / nothing to do")
+            return
         error(exc)
         raise typer.Exit(code=2) from None
     if report.failed:
