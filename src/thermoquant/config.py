@@ -19,7 +19,7 @@ import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -56,6 +56,113 @@ class FeeSettings(BaseModel):
     transfer_fee_rate: float | None = Field(None, ge=0, le=0.01, description="override; both sides")
 
 
+ChannelKind = Literal["email", "wecom", "dingtalk", "feishu", "webhook"]
+
+
+class ChannelSettings(BaseModel):
+    """One alert channel (``[alerts.channels.NAME]``). Which fields matter depends on ``kind``:
+
+    * ``email`` — ``host``, ``port``, ``security`` (``ssl`` = SMTP over TLS, usually port 465; ``starttls``, usually
+      587; ``none``), ``username`` and ``password`` (login, optional), ``sender``, ``recipients``;
+    * ``wecom`` — ``url`` (the bot's webhook URL; its ``key`` is the credential), ``mentions`` (mobile numbers);
+    * ``dingtalk`` — ``url`` (``…/robot/send?access_token=…``), ``secret`` (``SEC…``, signing), ``mentions``;
+    * ``feishu`` — ``url`` (``…/bot/v2/hook/…``), ``secret`` (signing);
+    * ``webhook`` — ``url``, ``method``, ``headers``, ``body`` (a template with ``{message}``, ``{title}``,
+      ``{level}``, ``{recipient}`` — JSON-escaped), ``recipients`` (one request each; none = one request),
+      ``ok_field`` / ``ok_value`` (the body field that says success, e.g. ``code`` = ``0``).
+
+    Secrets (``url``, ``secret``, ``password``, ``headers`` values) may be given here or, better, through the
+    environment: ``url_env``, ``secret_env``, ``password_env`` name the variables that hold them. Either way they
+    are masked in every output (:mod:`thermoquant.secrets`).
+    """
+
+    kind: ChannelKind
+    url: SecretStr | None = None
+    url_env: str | None = None
+    secret: SecretStr | None = None
+    secret_env: str | None = None
+    host: str | None = None
+    port: int | None = Field(None, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str | None = None
+    password: SecretStr | None = None
+    password_env: str | None = None
+    sender: str | None = None
+    recipients: list[str] = Field(default_factory=list)
+    mentions: list[str] = Field(default_factory=list, description="mobile numbers to @ (wecom, dingtalk)")
+    method: Literal["POST", "GET", "PUT"] = "POST"
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    body: str | None = None
+    ok_field: str | None = None
+    ok_value: str | int | bool | None = None
+    ca_file: str | None = Field(None, description="email: CA bundle to trust (a private mail server)")
+    timeout: float = Field(10.0, gt=0, description="seconds per request")
+    rate_limits: list[tuple[int, float]] | None = Field(
+        None, description="[[count, seconds], …]; None = the platform's published limits"
+    )
+
+
+class AlertSettings(BaseModel):
+    """``[alerts]``: channels, who gets what, thresholds, retries."""
+
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+    digest_channels: list[str] | None = Field(
+        None, description="channels of the daily digest; None = every channel"
+    )
+    urgent_channels: list[str] | None = Field(
+        None, description="channels of urgent alerts (stops, kill switch, failed job); None = every channel"
+    )
+    max_attempts: int = Field(5, ge=1, description="deliveries tried per alert and channel before giving up")
+    backoff_seconds: float = Field(60.0, gt=0, description="wait after the first failure, doubled each time")
+    backoff_max_seconds: float = Field(3600.0, gt=0, description="longest wait between two attempts")
+    rejection_threshold: int = Field(
+        100,
+        ge=0,
+        description="rows rejected by the quality rules in one ingest above which an alert is raised",
+    )
+    calendar_warn_days: int = Field(
+        20, ge=0, description="days before the calendar's last known date from which an alert is raised"
+    )
+
+
+class DailySettings(BaseModel):
+    """``[daily]``: what `tq daily` ingests (dataset → sources in fallback order; [] = the default order)."""
+
+    datasets: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='e.g. daily_quote = ["akshare", "baostock"], funds_flow = [] (default order); '
+        "empty table = no ingest step",
+    )
+    strategies: list[str] = Field(
+        default_factory=list,
+        description="strategies besides the full-market scan whose signals of the day are stored (signals step)",
+    )
+    factor_dims: list[int] = Field(default_factory=lambda: [1, 2, 3, 4], description="factor dimensions 1..8")
+    convention: Literal["tdx", "talib"] = Field("tdx", description="factor convention (tq features)")
+    min_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="the day is complete when daily_quote holds at least this share of the "
+        "stocks of the previous trading day (fraction)",
+    )
+
+
+class ScheduleSettings(BaseModel):
+    """``[schedule]``: times (Asia/Shanghai) of the scheduler's jobs."""
+
+    daily_at: dt.time = Field(dt.time(17, 30), description="the daily chain, on XSHG trading days")
+    constituents_monthly_at: dt.time = Field(dt.time(0, 0), description="CSI500 refresh on the 1st")
+    constituents_semiannual_at: dt.time = Field(
+        dt.time(22, 0), description="CSI500 refresh on the second Saturday of June and December"
+    )
+    calendar_check_day: int = Field(20, ge=1, le=31, description="day of December of the calendar-end check")
+    calendar_check_at: dt.time = Field(dt.time(9, 0))
+    misfire_grace_hours: float = Field(
+        6.0, gt=0, description="a run missed (machine asleep) by at most this many hours still runs, once"
+    )
+
+
 class Settings(BaseSettings):
     """All user configuration. Paths are absolute after validation."""
 
@@ -85,6 +192,9 @@ class Settings(BaseSettings):
         description="source families best first, per table or `default`, for values two sources both have: "
         '[source_priority] daily_quote = ["tushare", "baostock", "akshare"] (thermoquant.data.merge)',
     )
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    daily: DailySettings = Field(default_factory=DailySettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     today: dt.date | None = Field(
         None, description="the date treated as today (TQ_TODAY); None = the current date in Asia/Shanghai"
     )

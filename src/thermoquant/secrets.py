@@ -77,17 +77,22 @@ def url_secrets(url: str | None) -> list[str]:
 
 
 def secret_values(model: Any) -> list[str]:
-    """The values of every :class:`pydantic.SecretStr` field of a pydantic model, nested models included."""
+    """The values of every :class:`pydantic.SecretStr` field of a pydantic model, nested models included (also
+    inside dicts and lists: ``[alerts.channels.NAME]`` tables and their ``headers``)."""
     from pydantic import BaseModel, SecretStr
 
-    out: list[str] = []
-    for name in type(model).model_fields:
-        value = getattr(model, name, None)
+    def walk(value: Any) -> list[str]:
         if isinstance(value, SecretStr):
-            out.append(value.get_secret_value())
-        elif isinstance(value, BaseModel):
-            out += secret_values(value)
-    return out
+            return [value.get_secret_value()]
+        if isinstance(value, BaseModel):
+            return secret_values(value)
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in walk(v)]
+        if isinstance(value, list | tuple):
+            return [s for v in value for s in walk(v)]
+        return []
+
+    return [s for name in type(model).model_fields for s in walk(getattr(model, name, None))]
 
 
 def _mask_patterns(text: str) -> str:

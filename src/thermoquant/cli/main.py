@@ -12,14 +12,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from thermoquant.cli import alerts as alerts_commands
 from thermoquant.cli import backtest as backtest_commands
 from thermoquant.cli import calendar as calendar_commands
+from thermoquant.cli import daily as daily_commands
 from thermoquant.cli import evaluate as evaluate_commands
 from thermoquant.cli import features as features_commands
 from thermoquant.cli import ingest as ingest_commands
 from thermoquant.cli import market as market_commands
 from thermoquant.cli import physics as physics_commands
 from thermoquant.cli import scan as scan_commands
+from thermoquant.cli import schedule as schedule_commands
 from thermoquant.cli import signals as signals_commands
 from thermoquant.cli import stock as stock_commands
 from thermoquant.cli import strategies as strategies_commands
@@ -302,6 +305,9 @@ app.add_typer(physics_commands.app, name="physics")
 app.command("signals")(signals_commands.signals)
 app.command("stock")(stock_commands.stock)
 app.command("ui")(ui_commands.ui)
+app.add_typer(alerts_commands.app, name="alerts")
+app.command("daily")(daily_commands.daily)
+app.add_typer(schedule_commands.app, name="schedule")
 # --- end of sub-app registrations ---
 
 

@@ -557,6 +557,14 @@ TABLES_LIST: list[Table] = [
             _c("channels", "text", "", "comma-separated channels tried"),
             _c("delivered", "bool", "", "true when every channel accepted it"),
             _c("error", "text", "", "delivery error, if any"),
+            # --- issue 18: alerts_log as the outbox (a row with status and delivered null is pending)
+            _c("status", "text", "", "pending, sent, partial, failed, suppressed (null = pending)"),
+            _c("dedup_key", "text", "", "alerts with one key are raised once (rule|symbol|day by default)"),
+            _c("urgent", "bool", "", "sent at once (stops, kill switch, failed job), not in the digest"),
+            _c("attempts", "int", "", "delivery attempts so far (the most of any channel)"),
+            _c("next_attempt_at", "timestamp", "", "not retried before (backoff or a channel's rate limit)"),
+            _c("results", "json", "", "channel → {ok, attempts, code, detail, at, digest}"),
+            _c("sent_at", "timestamp", "", "when the last channel accepted it"),
         ),
         ("alert_id",),
     ),
@@ -645,6 +653,22 @@ TABLES_LIST: list[Table] = [
             _c("pending_after", "double", "CNY", "declared and not yet paid, after the event"),
         ),
         ("run_id", "seq"),
+    ),
+    # --- issue 18: the daily chain's steps, one row per (run, step): what a re-run may skip
+    Table(
+        "job_step",
+        "Steps of a chained run (tq daily): done steps are skipped when the same run is started again.",
+        (
+            _k("run_key", "text", "", "the chain and its day, e.g. daily|2022-01-14"),
+            _k("step", "text", "", "step name, e.g. ingest:daily_quote"),
+            _c("status", "text", "", "running, ok, failed, skipped (a dependency failed)"),
+            _c("job_id", "text", "", "job_log row of the step's last run"),
+            _c("started_at", "timestamp", "", "start of the last run"),
+            _c("finished_at", "timestamp", "", "end of the last run"),
+            _c("rows_written", "bigint", "rows", "rows inserted or changed"),
+            _c("error", "text", "", "the error of a failed step (masked)"),
+        ),
+        ("run_key", "step"),
     ),
 ]
 

@@ -1,0 +1,72 @@
+"""`tq daily`: the post-close chain of one trading day on the user's database, as a step table.
+
+Each row is ``Step(name, depends_on, function)`` (:mod:`.chain` runs them: resumable, idempotent, logged in
+``job_step`` and ``job_log``; a failure stops only its dependents and raises an urgent alert). Today's chain:
+
+    ingest:<dataset> …  (every dataset of ``[daily] datasets``, fund-flow snapshot included)
+      → complete        (the day's bars arrived: a late feed is a failure, not a holiday)
+        → features      (the day's factors, incremental)
+        → physics       (the day's thermodynamic states)
+        → signals:thermo_scan (the full-market scan) → signals:<strategy> … (``[daily] strategies``)
+    alerts              (always last: calendar-end check, the day's summary, the digest)
+
+A new step (scores, stable-layer checks, nightly evolution) is one more ``Step`` line in :func:`daily_steps`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from thermoquant.alerts.ratelimit import Clock, SystemClock
+from thermoquant.config import Settings
+from thermoquant.jobs import daily_steps as s
+from thermoquant.jobs.chain import ChainReport, RunContext, Step, StepOutcome, run_chain
+from thermoquant.jobs.context import JobContext
+from thermoquant.market.calendar import is_trading_day
+
+
+class NotATradingDayError(ValueError):
+    """``tq daily --date D`` on a day the XSHG calendar says was closed."""
+
+
+def daily_steps(settings: Settings) -> list[Step]:
+    """The step table of the daily chain for these settings."""
+    cfg = settings.daily
+    ingest = [Step(f"ingest:{d}", (), s.ingest_step(d, srcs)) for d, srcs in cfg.datasets.items()]
+    names = tuple(step.name for step in ingest)
+    scan = "signals:thermo_scan"
+    table = [
+        *ingest,
+        Step("complete", names, s.complete_step),
+        Step("features", ("complete",), s.features_step),
+        Step("physics", ("complete",), s.physics_step),
+        Step(scan, ("complete",), s.signals_step("thermo_scan")),
+        *[Step(f"signals:{n}", (scan,), s.signals_step(n)) for n in cfg.strategies if n != "thermo_scan"],
+    ]
+    table.append(Step("alerts", tuple(step.name for step in table), s.alerts_step, always=True))
+    return table
+
+
+def run_key(day: dt.date) -> str:
+    return f"daily|{day.isoformat()}"
+
+
+def run_daily(
+    ctx: JobContext,
+    day: dt.date | None = None,
+    *,
+    force: bool = False,
+    clock: Clock | None = None,
+    on_step: Callable[[StepOutcome | str], None] | None = None,
+) -> ChainReport:
+    """Run the chain for ``day`` (default: today). A re-run of the same day redoes only what is not done.
+
+    Raises:
+        NotATradingDayError: the calendar says the exchange was closed on ``day``.
+    """
+    day = day or ctx.today
+    if not is_trading_day(day):
+        raise NotATradingDayError(f"{day} 不是交易日 is not an XSHG trading day")
+    rc = RunContext(ctx, day, run_key(day), clock or SystemClock())
+    return run_chain(rc, daily_steps(ctx.settings), force=force, on_step=on_step)

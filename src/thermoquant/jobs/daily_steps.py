@@ -1,0 +1,201 @@
+"""The steps of `tq daily`, each a function of the run (:class:`~thermoquant.jobs.chain.RunContext`) that
+opens the store itself, is idempotent, and returns the rows it wrote or changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import polars as pl
+
+from thermoquant.alerts import rules
+from thermoquant.alerts.outbox import raise_alerts
+from thermoquant.data.store.errors import NoDataError
+from thermoquant.features.bars import adj_factor_from_pre_close, qfq
+from thermoquant.jobs.chain import RunContext
+from thermoquant.jobs.market import with_listing_and_st
+from thermoquant.jobs.panels import QUOTE_COLUMNS, sessions_before
+from thermoquant.market.calendar import calendar_status, prev_trading_day
+
+DAILY_PART = "part-d{day:%Y%m%d}.parquet"
+"""The file of one day's factors in each ``features/<convention>/dim=<n>/`` folder (``tq features`` readers glob
+``part-*.parquet``)."""
+
+
+INGEST_BATCH = 500
+INGEST_FLUSH_SECONDS = 10.0
+"""Items fetched between two writes of an ingest step (one upsert and one checkpoint write per batch): fewer
+transactions than an interactive `tq ingest`; a crash re-fetches at most one batch."""
+
+
+class LateFeedError(RuntimeError):
+    """The day's market data did not arrive (a trading day by the calendar: a failure, never a holiday)."""
+
+
+def ingest_step(dataset: str, sources: Sequence[str]) -> Callable[[RunContext], int]:
+    """Ingest ``dataset`` up to the run's day from ``sources`` (empty = the default fallback order); rejected rows
+    above ``[alerts] rejection_threshold`` and a partial ingest raise digest alerts; when every item failed in
+    every source the step fails."""
+
+    def run(rc: RunContext) -> int:
+        from thermoquant.data.ingest import default_sources, make_source, run_ingest
+        from thermoquant.data.merge import MergeConfig
+
+        names = list(sources) or default_sources(dataset)
+        report = run_ingest(rc.store, dataset, [make_source(n) for n in names], end=rc.day,
+                            merge=MergeConfig.from_settings(), batch_items=INGEST_BATCH,
+                            flush_seconds=INGEST_FLUSH_SECONDS)  # fmt: skip
+        rejected = sum(r.rejected for r in report.items)
+        missing = report.count("failed")
+        found = [rules.rejected_rows(dataset, rc.day, rejected, rc.ctx.settings.alerts.rejection_threshold)]
+        if report.status == "partial":
+            text = f"采集不完整 {dataset}: {missing} 项失败 items failed (job_log {report.job_id})"
+            found.append(rules.ingest_partial(dataset, rc.day, text))
+        raise_alerts(rc.store, [a for a in found if a is not None], rc.clock.now())
+        rc.notes[f"ingest:{dataset}"] = (
+            f"{report.status}: done {report.count('done')}, empty {report.count('empty')}, failed {missing}, "
+            f"skipped {report.count('skipped')}, rejected rows {rejected}"
+        )
+        if report.status == "failed":
+            first = "; ".join(e["error"] for e in report.errors()[:3])
+            raise RuntimeError(f"{dataset}: 全部失败 every item failed ({missing}): {first}")
+        return report.rows_written
+
+    return run
+
+
+def complete_step(rc: RunContext) -> int:
+    """The gate: ``daily_quote`` holds the day for at least ``[daily] min_share`` of the stocks of the previous
+    trading day. Raises :class:`LateFeedError` otherwise (the calendar says the market was open)."""
+    prev = prev_trading_day(rc.day)
+    counts = rc.store.query(
+        "SELECT trade_date, count(*) AS n FROM daily_quote WHERE trade_date IN (?, ?) GROUP BY trade_date",
+        [prev, rc.day],
+    )
+    by_day = dict(zip(counts["trade_date"].to_list(), counts["n"].to_list(), strict=True))
+    have, before = int(by_day.get(rc.day, 0)), int(by_day.get(prev, 0))
+    need = rc.ctx.settings.daily.min_share * before
+    if have == 0 or have < need:
+        raise LateFeedError(
+            f"{rc.day} 行情未到齐 market data incomplete: daily_quote has {have} stocks, the previous trading day "
+            f"{prev} {before} (need ≥ {need:.0f}); a late feed is a failure, not a holiday — re-run `tq daily "
+            f"--date {rc.day}` when the data is out"
+        )
+    rc.notes["complete"] = f"{have} stocks ({before} on {prev})"
+    return 0
+
+
+def _window_bars(store: object, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Daily bars of [start, end], forward-adjusted at each stock's last bar of the window (stored adjustment
+    factors, else those the exchange pre_close implies), with listing dates and ST flags."""
+    quotes = store.read("daily_quote", start=start, end=end)  # type: ignore[attr-defined]
+    bars = with_listing_and_st(store, quotes)
+    adj = store.read("adj_factor", columns=["symbol", "trade_date", "adj_factor"], start=start, end=end)  # type: ignore[attr-defined]
+    derived = adj_factor_from_pre_close(bars.join(adj.select("symbol").unique(), on="symbol", how="anti"))
+    return qfq(bars, pl.concat([adj, derived]))
+
+
+def _covered(folder: Path, day: dt.date, own: str) -> bool:
+    """True when a part file other than the day's own already holds ``day`` (a full `tq features compute`)."""
+    files = [f for f in folder.glob("part-*.parquet") if f.name != own]
+    if not files:
+        return False
+    last = pl.scan_parquet(files).select(pl.col("trade_date").max()).collect().item()
+    return last is not None and last >= day
+
+
+def features_step(rc: RunContext) -> int:
+    """The day's factors (``[daily] factor_dims``), computed on the window of history their longest lookback needs
+    and written as ``features/<convention>/dim=<n>/part-d<YYYYMMDD>.parquet`` (replaced by rename; a day a full
+    `tq features compute` already holds is left alone)."""
+    from thermoquant.features.engine import KEYS, compute, resolve
+    from thermoquant.features.registry import list_factors
+
+    cfg = rc.ctx.settings.daily
+    groups, _ = resolve(None, cfg.factor_dims)
+    lookback = max([g.lookback for g in groups] + [1]) + 2
+    root = rc.ctx.settings.ensure_data_dir() / "features" / cfg.convention
+    own = DAILY_PART.format(day=rc.day)
+    if all(_covered(root / f"dim={d}", rc.day, own) for d in cfg.factor_dims):
+        rc.notes["features"] = "已由 tq features compute 计算 already computed"
+        return 0
+    bars = _window_bars(rc.store, sessions_before(rc.day, lookback), rc.day)
+    market = rc.store.read("index_daily", where={"index_code": "000905.SH"}, columns=["trade_date", "close"],
+                        start=sessions_before(rc.day, lookback), end=rc.day)  # fmt: skip
+    if bars.filter(pl.col("trade_date") == rc.day).is_empty():
+        raise NoDataError(f"daily_quote has no rows on {rc.day}")
+    factors = compute(bars, dims=cfg.factor_dims, convention=cfg.convention,
+                      market=market if market.height else None).filter(pl.col("trade_date") == rc.day)  # fmt: skip
+    written = 0
+    for d in cfg.factor_dims:
+        cols = [f.name for f in list_factors([d]) if f.name in factors.columns]
+        folder = root / f"dim={d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{own}.tmp"
+        factors.select(*KEYS, *cols).write_parquet(tmp)
+        tmp.replace(folder / own)
+        written += factors.height
+    rc.notes["features"] = f"{factors.height} stocks × {factors.width - 2} factors"
+    return written
+
+
+def physics_step(rc: RunContext) -> int:
+    """The day's thermodynamic quantities and states (T_f, T_i, ΔT, K, Q, chips), computed over the scan's
+    warm-up window and written as ``physics/daily/physics_<day>.parquet`` (replaced by rename)."""
+    from thermoquant.physics.bars import traded_bars
+    from thermoquant.physics.thermo import compute_physics
+    from thermoquant.strategies.registry import get_strategy
+
+    lookback = get_strategy("thermo_scan").inputs.lookback
+    quotes = rc.store.read("daily_quote", columns=QUOTE_COLUMNS, start=sessions_before(rc.day, lookback),
+                        end=rc.day)  # fmt: skip
+    physics = compute_physics(traded_bars(quotes)).filter(pl.col("trade_date") == rc.day)
+    if physics.is_empty():
+        raise NoDataError(f"no traded bars on {rc.day}")
+    folder = rc.ctx.settings.ensure_data_dir() / "physics" / "daily"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"physics_{rc.day}.parquet"
+    tmp = folder / f".{target.name}.tmp"
+    physics.write_parquet(tmp)
+    tmp.replace(target)
+    counts = physics.group_by("state").len().sort("state")
+    rc.notes["physics"] = " ".join(f"{s}:{n}" for s, n in counts.iter_rows())
+    return physics.height
+
+
+def signals_step(strategy: str) -> Callable[[RunContext], int]:
+    """The day's signals of ``strategy`` stored in ``signals`` (the full-market scan for ``thermo_scan``)."""
+
+    def run(rc: RunContext) -> int:
+        from thermoquant.jobs.scan import daily_scan
+
+        result = daily_scan(rc.ctx, rc.day, strategy)
+        counts = result.signals.group_by("signal").len().sort("signal")
+        rc.notes[f"signals:{strategy}"] = " ".join(f"{s} {n}" for s, n in counts.iter_rows())
+        return result.stored
+
+    return run
+
+
+def alerts_step(rc: RunContext) -> int:
+    """The digest: the calendar-end check, the run's summary, then every pending alert sent (urgent ones and the
+    digest, one message per channel)."""
+    from thermoquant.jobs.alerts import raise_and_send
+    from thermoquant.jobs.chain import step_status
+
+    cfg = rc.ctx.settings.alerts
+    status = calendar_status(rc.ctx.today, cfg.calendar_warn_days)
+    found = [rules.calendar_ending(status.last, status.days_left, rc.ctx.today, cfg.calendar_warn_days)]
+    store = rc.store
+    steps = step_status(store, rc.run_key)
+    lines = [f"{s} {st}" for s, st in steps.items() if s != "alerts"]
+    failed = [s for s, st in steps.items() if st in ("failed", "skipped")]
+    head = "完成 done" if not failed else f"未完成 {len(failed)} 步 incomplete"
+    found.append(rules.daily_summary(rc.day, f"{rc.day} 每日流程 daily chain {head}: " + "; ".join(lines)))
+    report = raise_and_send(rc.ctx, store, [a for a in found if a is not None], digest=True, clock=rc.clock)
+    rc.notes["alerts"] = (
+        f"sent {len(report.sent)}, failed {len(report.failed)}, waiting {len(report.waiting)}, "
+        f"messages {sum(report.messages.values())}"
+    )
+    return len(report.sent)

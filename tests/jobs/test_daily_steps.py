@@ -1,0 +1,78 @@
+"""Steps of the daily chain on small real-shaped inputs: the ingest step's alerts (rejected rows above the
+threshold, a partial ingest) and the completeness gate (a late feed is a failure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from thermoquant.config import get_settings
+from thermoquant.data.sources.recorded_write import write_eastmoney_daily
+from thermoquant.data.store import open_store
+from thermoquant.jobs.chain import RunContext
+from thermoquant.jobs.context import JobContext
+from thermoquant.jobs.daily_steps import LateFeedError, complete_step, ingest_step
+
+DAY = dt.date(2022, 1, 14)
+PREV = dt.date(2022, 1, 13)
+
+
+def bars(symbols: list[str], day: dt.date) -> pl.DataFrame:
+    n = len(symbols)
+    return pl.DataFrame({
+        "symbol": symbols, "trade_date": [day] * n, "open": [10.0] * n, "high": [10.5] * n, "low": [9.8] * n,
+        "close": [10.2] * n, "pre_close": [10.0] * n, "volume": [1_000_000.0] * n, "amount": [10_150_000.0] * n,
+    })  # fmt: skip
+
+
+def test_ingest_alerts_and_the_gate(tmp_path: Path) -> None:
+    symbols = ["600000.SH", "000001.SZ", "300750.SZ", "600519.SH"]
+    day_bars = bars(symbols, DAY)
+    # a row the quality rules reject: the high below the low
+    day_bars = day_bars.with_columns(
+        pl.when(pl.col("symbol") == "000001.SZ").then(9.0).otherwise(pl.col("high")).alias("high")
+    )
+    recorded = tmp_path / "recorded"
+    write_eastmoney_daily(day_bars.filter(pl.col("symbol") != "600519.SH"), recorded)
+    (recorded / "stock_zh_a_hist" / "600519.parquet").write_bytes(b"not a parquet file")  # this item fails
+    url = f"duckdb:///{tmp_path / 'tq.duckdb'}"
+    settings = get_settings().model_copy(
+        update={"alerts": get_settings().alerts.model_copy(update={"rejection_threshold": 0})}
+    )
+    ctx = JobContext(settings=settings, db_url=url)
+    with open_store(url) as store:
+        store.upsert("stock_info", pl.DataFrame({"symbol": symbols, "name": symbols}))
+        store.upsert("daily_quote", bars(symbols, PREV))
+        rc = RunContext(ctx, DAY, "daily|2022-01-14", store=store)
+        written = ingest_step("daily_quote", [f"fixture:{recorded}"])(rc)
+        assert written == 2  # 600000 and 300750; 000001 rejected, 600519 failed
+        alerts = store.read("alerts_log").sort("rule")
+        assert alerts["rule"].to_list() == ["data_rejected", "ingest_partial"]
+        assert all(s == "pending" for s in alerts["status"]) and not any(alerts["urgent"])
+        assert "partial" in rc.notes["ingest:daily_quote"]
+        strict = settings.model_copy(update={"daily": settings.daily.model_copy(update={"min_share": 0.75})})
+        with pytest.raises(LateFeedError, match="2 stocks"):  # 2 of yesterday's 4 < 75 %: a late feed
+            complete_step(
+                RunContext(JobContext(settings=strict, db_url=url), DAY, "daily|2022-01-14", store=store)
+            )
+        complete_step(rc)  # 2 ≥ 0.5 × 4: the day is complete enough
+        assert rc.notes["complete"] == "2 stocks (4 on 2022-01-13)"
+
+
+def test_daily_on_a_holiday(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from thermoquant.cli import app
+
+    monkeypatch.setenv("TQ_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TQ_TODAY", "2024-10-03")  # National Day
+    get_settings.cache_clear()
+    runner = CliRunner()
+    today = runner.invoke(app, ["daily"])
+    assert today.exit_code == 0 and "nothing to do" in today.output
+    explicit = runner.invoke(app, ["daily", "--date", "2024-10-05"])
+    assert explicit.exit_code == 2 and "not an XSHG trading day" in explicit.output
+    get_settings.cache_clear()
