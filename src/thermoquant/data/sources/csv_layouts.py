@@ -51,6 +51,7 @@ Kind = Literal[
     "close_qfq",
     "stock_list",
     "index_member",
+    "industry_snapshot",
 ]
 VolumeUnit = Literal["shares", "lots", "detect"]
 AmountUnit = Literal["yuan", "kyuan", "detect"]
@@ -383,6 +384,25 @@ LAYOUTS += (
         {"qlib_symbol": "symbol", "in_date": "in_date", "out_date": "out_date", "qlib_market": "qlib_market"},
         kind="index_member",
         vendor="qlib",
+    ),
+)
+LAYOUTS += (
+    _layout(
+        "sw2021_l1_snapshot",
+        "Shenwan 2021 level-1 membership snapshot (Doris-osh industry.csv: stock_code, stock_name, "
+        "sw_industry_code [mangled by Excel, ignored], sw_industry_name) → industry_member sw2021_l1",
+        {"stock_code": "symbol", "stock_name": "name", "sw_industry_name": "industry_name"},
+        signature={"stock_code", "stock_name", "sw_industry_name"},
+        kind="industry_snapshot",
+        vendor="sw_snapshot",
+    ),
+    _layout(
+        "cninfo_sw2014",
+        "cninfo (巨潮) Shenwan 2014 table: class_name = level 1, subclass_name = level 3, code, name → "
+        "industry_member sw2014_l1 (as read) and sw2021_l1 (names mapped, thermoquant.market.sw_industry)",
+        {"code": "symbol", "name": "name", "class_name": "sw2014_l1", "subclass_name": "sw2014_l3"},
+        kind="industry_snapshot",
+        vendor="cninfo",
     ),
 )
 

@@ -13,12 +13,16 @@ Every frame keeps ``_row`` (the file's data row) so the quality rules can name i
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import polars as pl
 
 from thermoquant.data.quality import (
     ROW,
     Issue,
     QualityConfig,
+    Severity,
     check_leading_zeros,
     check_negative,
     check_price_jumps,
@@ -31,6 +35,7 @@ from thermoquant.data.sources.csv_layouts import OHLC_COLUMNS, Layout, UnknownLa
 from thermoquant.data.sources.csv_symbols import as_index_symbols, normalize_code
 from thermoquant.data.sources.frames import cast_to_schema, with_board_columns
 from thermoquant.market.st import st_name_kinds
+from thermoquant.market.sw_industry import SW2014, SW2021, SW2021_CODE, map_sw2014_frame
 from thermoquant.market.symbols import Board, board_codes
 
 QLIB_MARKETS: dict[str, str] = {"csi100": "000903.SH", "csi300": "000300.SH", "csi500": "000905.SH",
@@ -194,6 +199,8 @@ def build_tables(
         return _stock_list(df, source)
     if kind == "index_member":
         return _index_member(df, source)
+    if kind == "industry_snapshot":
+        return _industry_snapshot(df, layout, source)
     # close_qfq
     conv, notes, _ = convert_units(df, layout, False, False) if "volume" in df.columns else (df, [], [])
     keep = [c for c in ("symbol", "trade_date", "close", "volume", "amount") if c in conv.columns]
@@ -223,6 +230,68 @@ def _stock_list(
         tables["st_history"] = conform_rows(st, "st_history", source)
         notes.append(f"{st.height} ST/*ST names in force on their last_date → st_history (one day each)")
     return "stock_info", tables, {}, notes, []
+
+
+SNAPSHOT_DATES: dict[str, dt.date] = {
+    "sw2021_l1_snapshot": dt.date(2024, 3, 22),
+    "cninfo_sw2014": dt.date(2019, 10, 6),
+}
+"""Date of an industry snapshot whose file name carries no full date: the commit date of the staged source
+(MANIFEST §11: Doris-osh/div_factor_research 2024-03-22, leiliuliulei/cninfo_financial 2019-10-06)."""
+
+_FILE_DATE = re.compile(r"(?<!\d)(20\d\d)-?([01]\d)-?([0-3]\d)(?!\d)")
+
+
+def snapshot_date(layout: str, source: str) -> dt.date:
+    """A full date in the file name (``…_2024-03-22.csv`` or ``…20240322…``), else :data:`SNAPSHOT_DATES`."""
+    match = _FILE_DATE.search(source.partition(":")[2])
+    if match:
+        try:
+            return dt.date(*map(int, match.groups()))
+        except ValueError:
+            pass
+    return SNAPSHOT_DATES[layout]
+
+
+def _industry_snapshot(
+    df: pl.DataFrame, layout: Layout, source: str
+) -> tuple[str | None, dict[str, pl.DataFrame], dict[str, pl.DataFrame], list[str], list[Issue]]:
+    """A Shenwan membership snapshot → ``industry_member`` rows starting on the snapshot's date (end open: the
+    next snapshot of the stock supersedes it, `thermoquant.market.sw_industry.members_on`). A 2014 file gives
+    ``sw2014_l1`` rows as read and ``sw2021_l1`` rows with mapped names; an unknown industry name is a row
+    error."""
+    on = snapshot_date(layout.name, source)
+    issues: list[Issue] = []
+    frames = []
+    if layout.name == "cninfo_sw2014":
+        mapped = map_sw2014_frame(df["sw2014_l1"], df["sw2014_l3"])
+        frames.append(df.with_columns(pl.col("sw2014_l1").alias("industry_name"), pl.lit(SW2014).alias("c")))
+        df = df.with_columns(mapped.alias("industry_name"))
+    bad = df.filter(~pl.col("industry_name").is_in(list(SW2021_CODE)))
+    issues += [
+        Issue(
+            "unknown_industry", Severity.ERROR, int(r), "industry_name", f"not a Shenwan industry: {v!r}", v
+        )
+        for r, v in bad.select(ROW, "industry_name").iter_rows()
+    ]
+    frames.append(df.with_columns(pl.lit(SW2021).alias("c")))
+    rows = pl.concat(frames).with_columns(
+        pl.col("c").alias("classification"),
+        pl.lit(on).alias("start_date"),
+        pl.when(pl.col("c") == SW2021)
+        .then(pl.col("industry_name").replace_strict(SW2021_CODE, default=None))
+        .alias("industry_code"),
+    )
+    note = f"Shenwan snapshot of {on}: in force from that date until the stock's next snapshot"
+    if layout.name == "cninfo_sw2014":
+        note += "; 2014 names mapped onto SW2021 level 1 (sw2021_l1), originals kept as sw2014_l1"
+    return (
+        "industry_member",
+        {"industry_member": conform_rows(rows, "industry_member", source)},
+        {},
+        [note],
+        issues,
+    )
 
 
 def _index_member(
