@@ -120,7 +120,25 @@ def build_panel(
         raise ValueError(f"unknown input source {source!r}: use sample, store or file:PATH")
     from thermoquant.strategies.registry import get_strategy
 
-    lookback = get_strategy(strategy).inputs.lookback
+    spec = get_strategy(strategy).inputs
     if source not in PANEL_SOURCES:
         raise ValueError(f"{strategy} reads the store: --source sample or store, not {source!r}")
-    return market_panel(store, start, end, lookback, progress)
+    panel = market_panel(store, start, end, spec.lookback, progress)
+    extra = [t for t in spec.tables if t in OPTIONAL_TABLES]
+    if not extra:
+        return panel
+    warm = sessions_before(panel.start, spec.lookback)
+    frames, notes = dict(panel.frames), list(panel.notes)
+    for table in extra:
+        dated = table != "industry_member"
+        frames[table] = store.read(table, start=warm if dated else None, end=panel.end if dated else None)
+        if frames[table].is_empty():
+            notes.append(f"{table} 无数据 has no rows for [{warm}, {panel.end}]")
+    return Panel(frames, panel.start, panel.end, tuple(notes))
+
+
+OPTIONAL_TABLES: frozenset[str] = frozenset(
+    {"industry_member", "daily_valuation", "funds_flow", "margin_detail"}
+)
+"""Tables a whole-market strategy may list in its inputs beyond the quotes: read over [start − lookback, end]
+(``industry_member`` whole: its snapshots are dated by start), empty frames named in the panel's notes."""

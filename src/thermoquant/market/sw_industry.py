@@ -123,3 +123,39 @@ def members_on(
         )
         current = pl.concat([current, early])
     return current.drop("end_date").sort("symbol")
+
+
+def industry_asof(
+    keys: pl.DataFrame, members: pl.DataFrame, classification: str = SW2021, *, backfill: bool = True
+) -> pl.DataFrame:
+    """``keys`` (symbol, trade_date) with ``industry_name`` in force on each row's day, by the rules of
+    :func:`members_on` (latest start on or before the day, not ended; else the first later one with
+    ``backfill``). Vectorised (as-of joins), for whole panels."""
+    rows = (
+        members.filter(pl.col("classification") == classification)
+        .select("symbol", "start_date", "end_date", "industry_name")
+        .sort("symbol", "start_date")
+    )
+    k = keys.with_row_index("_k").sort("symbol", "trade_date")
+    back = k.join_asof(
+        rows,
+        left_on="trade_date",
+        right_on="start_date",
+        by="symbol",
+        strategy="backward",
+        check_sortedness=False,
+    )
+    ended = pl.col("end_date").is_not_null() & (pl.col("end_date") < pl.col("trade_date"))
+    back = back.with_columns(
+        pl.when(ended).then(None).otherwise(pl.col("industry_name")).alias("industry_name")
+    )
+    if backfill:
+        fwd = k.join_asof(
+            rows.select("symbol", "start_date", pl.col("industry_name").alias("_next")),
+            left_on="trade_date", right_on="start_date", by="symbol", strategy="forward", check_sortedness=False,
+        )  # fmt: skip
+        back = back.join(fwd.select("_k", "_next"), on="_k").with_columns(
+            pl.when(pl.col("start_date").is_null()).then(pl.col("_next")).otherwise(pl.col("industry_name"))
+            .alias("industry_name")
+        )  # fmt: skip
+    return back.sort("_k").select(*keys.columns, "industry_name")
