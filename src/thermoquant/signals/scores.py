@@ -138,7 +138,7 @@ def base_frame(inputs: ScoreInputs) -> tuple[pl.DataFrame, dict[str, str]]:
     symbol then date. Returns (frame, notes on missing inputs)."""
     notes: dict[str, str] = {}
     quotes = inputs.quotes.filter(pl.col("volume").fill_null(0) > 0)
-    base = quotes.select(*_ON, "close", "high", "low", "pre_close", "volume", "amount").join(
+    base = quotes.select(*_ON, "open", "close", "high", "low", "pre_close", "volume", "amount").join(
         inputs.physics.select(*_ON, *_PHYSICS), on=_ON, how="inner"
     )
     base = base.sort(_ON)
