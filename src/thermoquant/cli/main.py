@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from thermoquant.cli import alerts as alerts_commands
 from thermoquant.cli import backtest as backtest_commands
 from thermoquant.cli import calendar as calendar_commands
 from thermoquant.cli import features as features_commands
@@ -288,6 +289,7 @@ def demo_cmd(db: DbUrl = None) -> None:
 
 
 # --- sub-app registrations (one line per area; keep this block sorted) ---
+app.add_typer(alerts_commands.app, name="alerts")
 app.command("backtest")(backtest_commands.backtest)
 app.add_typer(calendar_commands.app, name="calendar")
 app.command("ingest")(ingest_commands.ingest)
