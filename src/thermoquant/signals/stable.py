@@ -16,7 +16,8 @@ Rules (thresholds in :class:`StableParams`):
   the year before by more than ``dividend_cut`` (fraction), or 0 after a positive one. A period with ``dps`` null is
   unknown, never a cut.
 * ``pe_spike`` / ``pb_spike`` — on a trading day, PE-TTM (PB) above the ``spike_pct`` percentile of its own last
-  ``spike_years`` × 250 sessions (at least ``spike_min_history`` rows), or up more than ``spike_rise`` within
+  ``spike_years`` × 250 sessions (at least ``spike_min_history`` rows; percentile = (values strictly below + 1) /
+  window, so a flat series at its own top is not a spike), or up more than ``spike_rise`` within
   ``spike_days`` sessions. An event on the day the condition starts (it did not hold the session before), so a
   long expensive stretch raises one alert, not one a day. Only positive values count.
 
@@ -190,7 +191,7 @@ def valuation_events(
         x = pl.col(col)
         s = v.filter(x > 0).with_columns(
             (
-                x.rolling_rank(n, method="max", min_samples=1).over("symbol")
+                x.rolling_rank(n, method="min", min_samples=1).over("symbol")
                 / pl.int_range(1, pl.len() + 1).over("symbol").clip(upper_bound=n)
             ).alias("pct"),
             pl.int_range(1, pl.len() + 1).over("symbol").alias("rows"),
