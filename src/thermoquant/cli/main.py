@@ -15,6 +15,7 @@ from rich.table import Table
 from thermoquant.cli import alerts as alerts_commands
 from thermoquant.cli import backtest as backtest_commands
 from thermoquant.cli import calendar as calendar_commands
+from thermoquant.cli import factors as factors_commands
 from thermoquant.cli import features as features_commands
 from thermoquant.cli import ingest as ingest_commands
 from thermoquant.cli import market as market_commands
@@ -292,6 +293,7 @@ def demo_cmd(db: DbUrl = None) -> None:
 app.add_typer(alerts_commands.app, name="alerts")
 app.command("backtest")(backtest_commands.backtest)
 app.add_typer(calendar_commands.app, name="calendar")
+app.add_typer(factors_commands.app, name="factors")
 app.command("ingest")(ingest_commands.ingest)
 app.command("scan")(scan_commands.scan)
 app.add_typer(strategies_commands.app, name="strategies")
