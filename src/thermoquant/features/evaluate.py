@@ -192,7 +192,12 @@ class Evaluator:
             self.industry = (names, self.grid.scatter(codes, "_c"))
 
     def factor_grid(self, factor: pl.DataFrame, name: str) -> np.ndarray:
-        return self.grid.scatter(factor, name)
+        """Column ``name`` of ``factor`` on the grid; the positions of a frame are computed once and reused for
+        its other columns (the frame last seen is kept)."""
+        cached = getattr(self, "_where", None)
+        if cached is None or cached[0] is not factor:
+            self._where = (factor, self.grid.index(factor))
+        return self.grid.scatter(factor, name, self._where[1])
 
     def evaluate(self, factor: pl.DataFrame, name: str, *, decay: bool = True) -> FactorReport:
         """The report of column ``name`` of ``factor`` (trade_date, symbol, name)."""

@@ -133,22 +133,37 @@ _ON = ["symbol", "trade_date"]
 _PHYSICS = ("t_f", "conc_90", "bottom_peak_mass", "bottom_mass")
 
 
-def base_frame(inputs: ScoreInputs) -> tuple[pl.DataFrame, dict[str, str]]:
-    """Traded quote rows with the physics columns the score reads and ``industry_name`` in force; sorted by
-    symbol then date. Returns (frame, notes on missing inputs)."""
-    notes: dict[str, str] = {}
-    quotes = inputs.quotes.filter(pl.col("volume").fill_null(0) > 0)
-    base = quotes.select(*_ON, "open", "close", "high", "low", "pre_close", "volume", "amount").join(
-        inputs.physics.select(*_ON, *_PHYSICS), on=_ON, how="inner"
+def base_frame(inputs: ScoreInputs, *, industry: bool = True) -> tuple[pl.DataFrame, dict[str, str]]:
+    """Traded quote rows with the physics columns the score reads (and ``industry_name`` in force, unless
+    ``industry`` is false: :func:`with_industry` later); sorted by symbol then date. Returns (frame, notes)."""
+    quotes = inputs.quotes.filter(pl.col("volume").fill_null(0) > 0).select(
+        *_ON, "open", "close", "high", "low", "pre_close", "volume", "amount"
     )
-    base = base.sort(_ON)
-    if _present(inputs.industry):
-        assert inputs.industry is not None
-        base = industry_asof(base, inputs.industry)
+    phys = inputs.physics.select(*_ON, *_PHYSICS)
+    if quotes.height == phys.height and quotes.select(_ON).equals(phys.select(_ON)):
+        base = quotes.hstack(phys.drop(_ON))  # the physics of these very bars, same order: no join needed
     else:
-        base = base.with_columns(pl.lit(None, pl.Utf8).alias("industry_name"))
-        notes["industry"] = "no industry_member rows: fund score 0 and no industry valuation rule"
-    return base, notes
+        base = quotes.join(phys, on=_ON, how="inner")
+    if not _sorted(base):
+        base = base.sort(_ON)
+    return with_industry(base, inputs.industry) if industry else (base, {})
+
+
+def _sorted(frame: pl.DataFrame) -> bool:
+    """Sorted by (symbol, trade_date)?"""
+    sym, days = frame["symbol"], frame["trade_date"]
+    if not sym.is_sorted():
+        return False
+    same = sym.head(-1) == sym.tail(-1)
+    return bool(((days.tail(-1) > days.head(-1)) | ~same).all())
+
+
+def with_industry(base: pl.DataFrame, members: pl.DataFrame | None) -> tuple[pl.DataFrame, dict[str, str]]:
+    """``base`` with ``industry_name`` in force on each row's day (null, and a note, without members)."""
+    if members is not None and members.height:
+        return industry_asof(base, members), {}
+    note = {"industry": "no industry_member rows: fund score 0 and no industry valuation rule"}
+    return base.with_columns(pl.lit(None, pl.Utf8).alias("industry_name")), note
 
 
 # --------------------------------------------------------------------------------------------- technical
@@ -319,16 +334,24 @@ def fund_scores(
 
 
 # --------------------------------------------------------------------------------------------- composite
-def score_frame(inputs: ScoreInputs, p: ScoreParams | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
+def score_frame(
+    inputs: ScoreInputs, p: ScoreParams | None = None, *, tail: int | None = None
+) -> tuple[pl.DataFrame, dict[str, str]]:
     """Every component and the composite for every traded (symbol, trade_date) of ``inputs.quotes`` with
-    physics; returns (frame, notes) where notes name the inputs that were missing or proxied."""
+    physics — or, with ``tail``, for its last ``tail`` sessions only (the technical indicators still run over the
+    whole history); returns (frame, notes) where notes name the inputs that were missing or proxied."""
     p = p or ScoreParams()
-    base, notes = base_frame(inputs)
+    base, _ = base_frame(inputs, industry=False)
+    out = technical_scores(base, p)
+    if tail is not None:
+        days = out["trade_date"].unique().sort()
+        out = out.filter(pl.col("trade_date") >= days[max(len(days) - tail, 0)])
+    out, notes = with_industry(out, inputs.industry)
     if not _present(inputs.valuation):
         notes["valuation"] = "no daily_valuation rows: valuation score 0"
     if not _present(inputs.margin):
         notes["margin"] = "no margin_detail rows: no short-selling adjustment"
-    out = value_scores(chip_scores(technical_scores(base, p), p), inputs.valuation, p)
+    out = value_scores(chip_scores(out, p), inputs.valuation, p)
     out, notes["flow_source"] = fund_scores(out, inputs.flows, inputs.margin, p)
     out = out.with_columns(pl.sum_horizontal(*COMPONENTS).cast(pl.Float64).alias("composite"))
     return out, notes
@@ -430,15 +453,42 @@ def params_dict(p: ScoreParams) -> dict[str, float | int]:
 
 
 def score_day(inputs: ScoreInputs, day: dt.date, p: ScoreParams | None = None) -> tuple[pl.DataFrame, dict]:
-    """(decided rows of ``day``, notes). The inputs need :attr:`ScoreParams.history` sessions before ``day``;
-    only the last ``memory_days + fall_days + 1`` sessions are decided (all the rules of ``day`` look at)."""
+    """(decided rows of ``day``, notes). The inputs need :attr:`ScoreParams.history` sessions up to ``day``
+    (rows after it are ignored); the components are scored on the last ``memory_days + fall_days + 1 +
+    2 × flow_days`` sessions only, and decided on the last ``memory_days + fall_days + 1`` (all that the rules of
+    ``day`` look at)."""
     p = p or ScoreParams()
-    frame, notes = score_frame(inputs, p)
-    frame = frame.filter(pl.col("trade_date") <= day)
+    decide_days = p.memory_days + p.fall_days + 1
+    upto = ScoreInputs(
+        *(
+            _upto(f, day)
+            for f in (
+                inputs.physics,
+                inputs.quotes,
+                inputs.industry,
+                inputs.valuation,
+                inputs.flows,
+                inputs.margin,
+            )
+        )
+    )
+    frame, notes = score_frame(upto, p, tail=decide_days + 2 * p.flow_days)
     days = frame["trade_date"].unique().sort()
-    keep = days[max(len(days) - (p.memory_days + p.fall_days + 1), 0) :]
-    recent = frame.filter(pl.col("trade_date") >= keep.min()) if len(keep) else frame
+    recent = (
+        frame.filter(pl.col("trade_date") >= days[max(len(days) - decide_days, 0)]) if len(days) else frame
+    )
     return decide(recent, p).filter(pl.col("trade_date") == day), notes
+
+
+def _upto(frame: pl.DataFrame | None, day: dt.date) -> pl.DataFrame | None:
+    if (
+        frame is None
+        or "trade_date" not in frame.columns
+        or frame.is_empty()
+        or frame["trade_date"].max() <= day
+    ):
+        return frame
+    return frame.filter(pl.col("trade_date") <= day)
 
 
 def top_by_score(scores: pl.DataFrame, symbols: Sequence[str], m: int) -> list[str]:
