@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -444,7 +445,10 @@ def signal_rows(
 
 
 def _round(v: object) -> object:
-    return round(v, 6) if isinstance(v, float) else v
+    """Floats to 6 decimals; NaN and ±inf (e.g. a volume ratio over a zero base) to null: details are JSON."""
+    if isinstance(v, float):
+        return round(v, 6) if math.isfinite(v) else None
+    return v
 
 
 def params_dict(p: ScoreParams) -> dict[str, float | int]:
