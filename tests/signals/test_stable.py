@@ -114,3 +114,19 @@ def test_point_in_time_scrambling_later_rows_moves_nothing(real_data) -> None:
     assert _rules(before) == [("A", D(2023, 4, 28), "profit_drop")]
     later = _scramble(fin, end, "ann_date", ["net_profit", "profit_yoy", "dps", "payout_ratio"], 2)
     assert stable_alerts(later, None, start, end).drop("figures").equals(before.drop("figures"))
+
+
+def test_profit_drop_on_real_resset_ratios_at_statutory_deadlines(real_data) -> None:
+    from thermoquant.data.sources.csv import read_file
+
+    result = read_file(real_data / "doris_sw_resset" / "resset_finratio_6stocks_2012_2023.csv")
+    assert result.layout == "resset_finratio" and not result.rejected and result.frame.height == 213
+    fin = result.frame
+    deadlines = dict(fin.select(pl.col("report_period").dt.month(), pl.col("ann_date").dt.strftime("%m-%d"))
+                     .unique().iter_rows())  # fmt: skip
+    assert deadlines == {3: "04-30", 6: "08-31", 9: "10-31", 12: "04-30"}
+    ev = stable_alerts(fin, None, D(2023, 1, 1), D(2023, 12, 31))
+    hit = ev.filter(pl.col("symbol") == "300605.SZ")
+    # 300605 in the file: 扣非 growth −90.9712 % (2023H1) then −71.4335 % (2023Q3); Q3 due by 2023-10-31
+    assert hit.select("trigger_date", "rule").rows() == [(D(2023, 10, 31), "profit_drop")]
+    assert hit["figures"].item()["yoy"] == -71.4335 and hit["figures"].item()["yoy_prev_quarter"] == -90.9712

@@ -52,6 +52,7 @@ Kind = Literal[
     "stock_list",
     "index_member",
     "industry_snapshot",
+    "finance_ratios",
 ]
 VolumeUnit = Literal["shares", "lots", "detect"]
 AmountUnit = Literal["yuan", "kyuan", "detect"]
@@ -403,6 +404,23 @@ LAYOUTS += (
         {"code": "symbol", "name": "name", "class_name": "sw2014_l1", "subclass_name": "sw2014_l3"},
         kind="industry_snapshot",
         vendor="cninfo",
+    ),
+)
+LAYOUTS += (
+    _layout(
+        "resset_finratio",
+        "RESSET financial ratios by report period (A_Stkcd, Enddt, ROE-TTM %, current ratio, net-profit growth "
+        "excluding one-offs %) → finance_data; ann_date = the statutory deadline of the period (no look-ahead)",
+        {
+            "A股股票代码_A_Stkcd": "symbol",
+            "截止日期_Enddt": "report_period",
+            "净资产收益率（TTM）(%)_ROETTM": "roe",
+            "流动比率(%)_CurRt": "current_ratio",
+            "归属母公司的净利润（扣除）增长率(%)_NPPCCutGrRt": "profit_yoy",
+        },
+        signature={"A股股票代码_A_Stkcd", "截止日期_Enddt", "归属母公司的净利润（扣除）增长率(%)_NPPCCutGrRt"},
+        kind="finance_ratios",
+        vendor="resset",
     ),
 )
 

@@ -201,6 +201,8 @@ def build_tables(
         return _index_member(df, source)
     if kind == "industry_snapshot":
         return _industry_snapshot(df, layout, source)
+    if kind == "finance_ratios":
+        return _finance_ratios(df, source)
     # close_qfq
     conv, notes, _ = convert_units(df, layout, False, False) if "volume" in df.columns else (df, [], [])
     keep = [c for c in ("symbol", "trade_date", "close", "volume", "amount") if c in conv.columns]
@@ -292,6 +294,44 @@ def _industry_snapshot(
         [note],
         issues,
     )
+
+
+def statutory_deadline(period: pl.Expr) -> pl.Expr:
+    """The last legal announcement day of a report period (CSRC rules): Q1 by 04-30, H1 by 08-31, Q3 by 10-31,
+    the annual report by 04-30 of the next year."""
+    y, m = period.dt.year(), period.dt.month()
+    return (
+        pl.when(m == 3).then(pl.date(y, 4, 30))
+        .when(m == 6).then(pl.date(y, 8, 31))
+        .when(m == 9).then(pl.date(y, 10, 31))
+        .otherwise(pl.date(y + 1, 4, 30))
+    )  # fmt: skip
+
+
+def _finance_ratios(
+    df: pl.DataFrame, source: str
+) -> tuple[str | None, dict[str, pl.DataFrame], dict[str, pl.DataFrame], list[str], list[Issue]]:
+    """RESSET ratios → ``finance_data`` rows; the file has no announcement dates, so ``ann_date`` is the period's
+    statutory deadline (a value is never used before it could have been known). ``profit_yoy`` is the growth of net
+    profit attributable to the parent excluding one-off items (扣非)."""
+    issues: list[Issue] = []
+    period = pl.col("report_period").str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
+    df = df.with_columns(period.alias("report_period"))
+    issues += [
+        Issue("bad_date", Severity.ERROR, int(r), "report_period", "report_period is not a date", None)
+        for (r,) in df.filter(pl.col("report_period").is_null()).select(ROW).iter_rows()
+    ]
+    for c in ("roe", "current_ratio", "profit_yoy"):
+        text = pl.col(c).cast(pl.Utf8).str.strip_chars()
+        parsed = df.select(ROW, text.alias("_t"), text.cast(pl.Float64, strict=False).alias("_v"))
+        bad = parsed.filter(pl.col("_t").is_not_null() & (pl.col("_t") != "") & pl.col("_v").is_null())
+        issues += [Issue("not_a_number", Severity.ERROR, int(r), c, f"{c} is not a number: {v!r}", v)
+                   for r, v in bad.select(ROW, "_t").iter_rows()]  # fmt: skip
+        df = df.with_columns(parsed["_v"].alias(c))
+    df = df.with_columns(statutory_deadline(pl.col("report_period")).alias("ann_date"))
+    notes = ["ann_date = statutory deadline of each report period (the file has no announcement dates)",
+             "profit_yoy = 扣非归母净利润增长率 (excluding one-off items), %"]  # fmt: skip
+    return "finance_data", {"finance_data": conform_rows(df, "finance_data", source)}, {}, notes, issues
 
 
 def _index_member(
