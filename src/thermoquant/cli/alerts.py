@@ -55,7 +55,11 @@ def stable(
         return
     console.print(f"[bold]稳定层预警 stable alerts {start} → {end}: {rows.height}[/bold]")
     for r in rows.head(limit).iter_rows(named=True):
-        sent = "待发送 pending" if r["delivered"] is None else ("已发送 sent" if r["delivered"] else "失败 failed")
+        sent = (
+            "待发送 pending"
+            if r["delivered"] is None
+            else ("已发送 sent" if r["delivered"] else "失败 failed")
+        )
         console.print(f"{r['alert_time']:%Y-%m-%d} {r['symbol'] or '-'} [{r['level']}] {r['rule']} · {sent}",
                       markup=False)  # fmt: skip
         console.print(f"    {r['message']}", markup=False)

@@ -418,7 +418,11 @@ LAYOUTS += (
             "流动比率(%)_CurRt": "current_ratio",
             "归属母公司的净利润（扣除）增长率(%)_NPPCCutGrRt": "profit_yoy",
         },
-        signature={"A股股票代码_A_Stkcd", "截止日期_Enddt", "归属母公司的净利润（扣除）增长率(%)_NPPCCutGrRt"},
+        signature={
+            "A股股票代码_A_Stkcd",
+            "截止日期_Enddt",
+            "归属母公司的净利润（扣除）增长率(%)_NPPCCutGrRt",
+        },
         kind="finance_ratios",
         vendor="resset",
     ),
