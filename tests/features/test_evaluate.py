@@ -112,3 +112,15 @@ def test_rank_ic_matches_scipy_on_real_bars() -> None:
     assert both.height == ref["daily"].height > 200
     assert (both["rank_ic"] - both["rank_ic_ref"]).abs().max() < 1e-12
     assert rep.quantile_returns == pytest.approx(ref["quantile_returns"], abs=1e-12)
+
+
+def test_rank_ic_by_industry_uses_each_industry_cross_section() -> None:
+    factor, fwd = _frames()
+    industry = factor.select("trade_date", "symbol").with_columns(
+        pl.when(pl.col("symbol") == "E").then(pl.lit("Y")).otherwise(pl.lit("X")).alias("industry_name")
+    )
+    rep = Evaluator(fwd, horizon=1, min_obs=3, industry=industry).evaluate(factor, "x")
+    by = dict(rep.by_industry.select("industry_name", "rank_ic_mean").iter_rows())
+    # X = A…D: day 1 +1, day 2 −1, day 3 ranks (1.5 1.5 3.5 3.5) vs (3.5 1.5 1.5 3.5) → 0; Y has one name: no IC
+    assert by["X"] == pytest.approx(0.0) and by["Y"] is None
+    assert rep.by_industry.filter(pl.col("industry_name") == "X")["days"].item() == 3

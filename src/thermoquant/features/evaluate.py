@@ -236,23 +236,25 @@ class Evaluator:
                 )
                 report.decay[k] = ic_summary(rk, "x")["x_mean"]
         if self.industry is not None:
-            report.by_industry = self._by_industry(f, r, h)
+            report.by_industry = self._by_industry(f, f_order, r, h)
         return report
 
-    def _by_industry(self, f: np.ndarray, r: np.ndarray, h: int) -> pl.DataFrame:
+    def _by_industry(self, f: np.ndarray, f_order: np.ndarray, r: np.ndarray, h: int) -> pl.DataFrame:
+        """Rank IC within each industry's cross-sections. The whole market's sort order serves every industry: the
+        rank walk skips the names that are not in it (NaN there)."""
         assert self.industry is not None
         names, codes = self.industry
         rows = []
         for c, name in enumerate(names):
             fi = np.where(codes == c, f, np.nan)
-            _, ric, _ = nb.ic_rows(fi, nb.argsort_rows(fi), r, self.orders[h], self.min_obs)
+            _, ric, _ = nb.ic_rows(fi, f_order, r, self.orders[h], self.min_obs)
             s = ic_summary(ric, "rank_ic")
             rows.append((name, s["rank_ic_mean"], int(np.isfinite(ric).sum())))
         return pl.DataFrame(
             rows,
             schema={"industry_name": pl.Utf8, "rank_ic_mean": pl.Float64, "days": pl.Int64},
             orient="row",
-        )
+        ).with_columns(pl.col("rank_ic_mean").fill_nan(None))
 
 
 def evaluate_reference(
