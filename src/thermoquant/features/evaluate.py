@@ -201,8 +201,11 @@ class Evaluator:
 
     def evaluate(self, factor: pl.DataFrame, name: str, *, decay: bool = True) -> FactorReport:
         """The report of column ``name`` of ``factor`` (trade_date, symbol, name)."""
-        f = self.factor_grid(factor, name)
-        f[~np.isfinite(f)] = np.nan
+        return self.evaluate_grid(self.factor_grid(factor, name), name, decay=decay)
+
+    def evaluate_grid(self, f: np.ndarray, name: str, *, decay: bool = True) -> FactorReport:
+        """The report of a factor already laid out on :attr:`grid` (dates × symbols, NaN = missing)."""
+        f = np.where(np.isfinite(f), f, np.nan)
         f_order = nb.argsort_rows(f)
         h = self.horizon
         r = self.returns[h]
