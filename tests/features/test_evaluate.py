@@ -124,3 +124,13 @@ def test_rank_ic_by_industry_uses_each_industry_cross_section() -> None:
     # X = A…D: day 1 +1, day 2 −1, day 3 ranks (1.5 1.5 3.5 3.5) vs (3.5 1.5 1.5 3.5) → 0; Y has one name: no IC
     assert by["X"] == pytest.approx(0.0) and by["Y"] is None
     assert rep.by_industry.filter(pl.col("industry_name") == "X")["days"].item() == 3
+
+
+def test_binary_factor_spread_between_the_groups_that_exist() -> None:
+    factor, fwd = _frames()
+    flag = factor.with_columns(pl.Series("x", [0.0, 0.0, 0.0, 1.0, 1.0] * 3))
+    rep = Evaluator(fwd, horizon=1, min_obs=3).evaluate(flag, "x")
+    # ranks: the 0s share 2 → Q2, the 1s share 4.5 → Q4; Q1, Q3, Q5 empty
+    assert [v == v for v in rep.quantile_returns] == [False, True, False, True, False]
+    day_spreads = [0.045 - 0.02, 0.045 - 0.02, 0.15 - 0.1 / 3]
+    assert rep.summary["spread"] == pytest.approx(sum(day_spreads) / 3)

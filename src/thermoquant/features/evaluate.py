@@ -10,7 +10,8 @@ exchange's (:func:`thermoquant.market.calendar.sessions`), not inferred from the
 
 Metrics (:class:`Evaluator`): per date the Pearson IC and the Spearman rank IC between factor and forward return
 over the pairs where both exist; their mean, standard deviation, IR = mean / std and t = IR × √days; quantile mean
-returns (per date ``quantiles`` bins by rank, then averaged over dates), top-minus-bottom spread; top-quantile
+returns (per date ``quantiles`` bins by rank, then averaged over dates), top-minus-bottom spread (between the
+extreme non-empty groups of each date, :func:`top_minus_bottom`); top-quantile
 turnover (share of names new to the top quantile from one date to the next); rank-IC decay over horizons
 1…``max_horizon``; rank IC by industry (cross-sections within each industry). The kernels are in
 :mod:`.evaluate_nb`; :func:`evaluate_reference` is the same computation in plain Polars group-bys (the peer the
@@ -137,6 +138,18 @@ class FactorReport:
     """industry_name, rank_ic_mean, days."""
 
 
+def top_minus_bottom(qmeans: np.ndarray) -> float:
+    """Mean over dates of (highest non-empty quantile's return − lowest non-empty quantile's return): with a
+    discrete factor (a 0/1 flag, an integer score) the extreme quantiles are often empty, and the spread is taken
+    between the extreme groups that exist; dates with fewer than two groups are skipped."""
+    finite = np.isfinite(qmeans)
+    rows = np.arange(qmeans.shape[0])
+    first = qmeans[rows, finite.argmax(axis=1)]
+    last = qmeans[rows, qmeans.shape[1] - 1 - finite[:, ::-1].argmax(axis=1)]
+    spread = np.where(finite.sum(axis=1) >= 2, last - first, np.nan)
+    return float(np.nanmean(spread)) if np.isfinite(spread).any() else math.nan
+
+
 def ic_summary(ic: np.ndarray, prefix: str) -> dict[str, float]:
     """mean, std (ddof 1), IR and t of a daily IC series (NaN days dropped)."""
     x = ic[~np.isnan(ic)]
@@ -223,7 +236,7 @@ class Evaluator:
             **ic_summary(ric, "rank_ic"),
             "days": float(np.isfinite(ric).sum()),
         }
-        summary["spread"] = qret[-1] - qret[0]
+        summary["spread"] = top_minus_bottom(qmeans)
         summary["top_turnover"] = float(np.nanmean(turnover)) if np.isfinite(turnover).any() else math.nan
         daily = pl.DataFrame(
             {"trade_date": self.grid.dates, "ic": ic, "rank_ic": ric, "n": cnt},
