@@ -33,7 +33,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def test_bundle_files_and_size_budget() -> None:
     names = {p.name for p in sample_files()}
-    assert MARKET_SAMPLE in names and "csi500_index_daily_2005_2026.csv" in names and len(names) == 10
+    assert MARKET_SAMPLE in names and "csi500_index_daily_2005_2026.csv" in names and len(names) == 12
     assert "stock_list_2021.csv" in names
     total = sum(p.stat().st_size for p in sample_dir().iterdir())
     assert total < 25 * 1024 * 1024
@@ -57,6 +57,7 @@ def test_load_sample_without_market(store: Store) -> None:
         "daily_valuation": 733,
         "stock_info": 4710,  # names and listing dates of the market slice's stocks
         "st_history": 181,  # ST/*ST names in force on their last day in the source
+        "industry_member": 3788 * 2 + 5356,  # the two Shenwan snapshots (2014 names kept and mapped)
     }
     index = store.read("index_daily")
     assert index.height == 5140

@@ -17,6 +17,7 @@ from thermoquant.cli import backtest as backtest_commands
 from thermoquant.cli import calendar as calendar_commands
 from thermoquant.cli import daily as daily_commands
 from thermoquant.cli import evaluate as evaluate_commands
+from thermoquant.cli import factors as factors_commands
 from thermoquant.cli import features as features_commands
 from thermoquant.cli import ingest as ingest_commands
 from thermoquant.cli import market as market_commands
@@ -293,21 +294,22 @@ def demo_cmd(db: DbUrl = None) -> None:
 
 
 # --- sub-app registrations (one line per area; keep this block sorted) ---
+app.add_typer(alerts_commands.app, name="alerts")
 app.command("backtest")(backtest_commands.backtest)
 app.add_typer(calendar_commands.app, name="calendar")
+app.command("daily")(daily_commands.daily)
 app.add_typer(evaluate_commands.app, name="evaluate")
-app.command("ingest")(ingest_commands.ingest)
-app.command("scan")(scan_commands.scan)
-app.add_typer(strategies_commands.app, name="strategies")
+app.add_typer(factors_commands.app, name="factors")
 app.add_typer(features_commands.app, name="features")
+app.command("ingest")(ingest_commands.ingest)
 app.add_typer(market_commands.app, name="market")
 app.add_typer(physics_commands.app, name="physics")
+app.command("scan")(scan_commands.scan)
+app.add_typer(schedule_commands.app, name="schedule")
 app.command("signals")(signals_commands.signals)
 app.command("stock")(stock_commands.stock)
+app.add_typer(strategies_commands.app, name="strategies")
 app.command("ui")(ui_commands.ui)
-app.add_typer(alerts_commands.app, name="alerts")
-app.command("daily")(daily_commands.daily)
-app.add_typer(schedule_commands.app, name="schedule")
 # --- end of sub-app registrations ---
 
 

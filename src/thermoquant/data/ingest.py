@@ -81,7 +81,7 @@ FALLBACK_ORDER: dict[str, tuple[str, ...]] = {
     "industry_flow": ("akshare", "tushare"),
     "north_flow": ("akshare", "tushare"),
     "margin_detail": ("akshare", "tushare"),
-    "industry_member": ("akshare",),
+    "industry_member": ("akshare", "tushare"),
     "st_history": ("akshare",),
     "finance_data": ("akshare", "tushare"),
     "dragon_tiger": ("akshare",),

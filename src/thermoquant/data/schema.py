@@ -492,6 +492,8 @@ TABLES_LIST: list[Table] = [
             _c("stop_loss", "double", "CNY", "stop-loss price"),
             _c("details", "json", "", "component scores and inputs"),
             _c("created_at", "timestamp", "", "row written at"),
+            # --- issue 16: stable/attack layers (additive column)
+            _c("layer", "text", "", "seed 002 layer: stable (alerts only, nothing trades) or attack"),
         ),
         ("strategy", "symbol", "signal_time"),
     ),

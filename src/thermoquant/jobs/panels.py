@@ -120,12 +120,31 @@ def build_panel(
         raise ValueError(f"unknown input source {source!r}: use sample, store or file:PATH")
     from thermoquant.strategies.registry import get_strategy
 
-    lookback = get_strategy(strategy).inputs.lookback
+    spec = get_strategy(strategy).inputs
     if source not in PANEL_SOURCES:
         raise ValueError(f"{strategy} reads the store: --source sample or store, not {source!r}")
-    panel = market_panel(store, start, end, lookback, progress)
-    if "param_pack" in get_strategy(strategy).inputs.tables:  # per-stock parameters, applied as of each date
+    panel = market_panel(store, start, end, spec.lookback, progress)
+    extra = [t for t in spec.tables if t in OPTIONAL_TABLES]
+    if not extra:
+        return panel
+    warm = sessions_before(panel.start, spec.lookback)
+    frames, notes = dict(panel.frames), list(panel.notes)
+    if "param_pack" in extra:  # per-stock parameters, applied as of each date by the strategy
         packs = store.read("param_pack", end=panel.end)
         if packs.height:
-            panel = Panel({**panel.frames, "param_pack": packs}, panel.start, panel.end, panel.notes)
-    return panel
+            frames["param_pack"] = packs
+        extra.remove("param_pack")
+    for table in extra:
+        dated = table != "industry_member"
+        frames[table] = store.read(table, start=warm if dated else None, end=panel.end if dated else None)
+        if frames[table].is_empty():
+            notes.append(f"{table} 无数据 has no rows for [{warm}, {panel.end}]")
+    return Panel(frames, panel.start, panel.end, tuple(notes))
+
+
+OPTIONAL_TABLES: frozenset[str] = frozenset(
+    {"industry_member", "daily_valuation", "funds_flow", "margin_detail", "param_pack"}
+)
+"""Tables a whole-market strategy may list in its inputs beyond the quotes: read over [start − lookback, end]
+(``industry_member`` whole: its snapshots are dated by start), empty frames named in the panel's notes;
+``param_pack`` every pack up to ``end`` (the strategy applies each as of its effective date), absent when empty."""

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from thermoquant.strategies.attack_score import AttackScore
 from thermoquant.strategies.base import Strategy
 from thermoquant.strategies.csi500_timing import Csi500Timing
+from thermoquant.strategies.rotation import Rotation
 from thermoquant.strategies.thermo import Thermo
 from thermoquant.strategies.thermo_scan import ThermoScan
 
-_STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (Csi500Timing, Thermo, ThermoScan)}
+_STRATEGIES: dict[str, type[Strategy]] = {
+    cls.name: cls for cls in (AttackScore, Csi500Timing, Rotation, Thermo, ThermoScan)
+}
 
 
 def strategy_names() -> list[str]:

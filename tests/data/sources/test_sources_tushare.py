@@ -185,3 +185,33 @@ def test_redact_uses_the_configured_token(monkeypatch: pytest.MonkeyPatch) -> No
         assert mask(f"failed: token={TOKEN}") == "failed: token=***"  # the settings registered it
     finally:
         get_settings.cache_clear()
+
+
+def test_industry_member_sw2021_l1_with_in_and_out_dates() -> None:
+    # shaped like `index_member_all` answers (tushare.pro doc 335: the 黄金 sample rows; the former member and its
+    # out_date are illustrative)
+    cols = ["l1_code", "l1_name", "l2_code", "l2_name", "l3_code", "l3_name", "ts_code", "name", "in_date",
+            "out_date", "is_new"]  # fmt: skip
+    current = pd.DataFrame(
+        [["801050.SI", "有色金属", "801053.SI", "贵金属", "850531.SI", "黄金", "600547.SH", "山东黄金", "20030826",
+          None, "Y"],
+         ["801050.SI", "有色金属", "801053.SI", "贵金属", "850531.SI", "黄金", "001337.SZ", "四川黄金", "20230224",
+          None, "Y"]], columns=cols)  # fmt: skip
+    former = pd.DataFrame(
+        [["801050.SI", "有色金属", "801053.SI", "贵金属", "850531.SI", "黄金", "000506.SZ", "中润资源", "20140221",
+          "20220729", "N"]], columns=cols)  # fmt: skip
+
+    def answer(fields: str = "", **kw: Any) -> pd.DataFrame:
+        if kw["l1_code"] != "801050.SI":
+            return pd.DataFrame(columns=cols)
+        return current if kw["is_new"] == "Y" else former
+
+    src, stub = source({"index_member_all": answer})
+    out = src.fetch("industry_member").sort("symbol")
+    assert len(stub.calls) == 62 and {c[1]["is_new"] for c in stub.calls} == {"Y", "N"}
+    assert out.select("symbol", "industry_code", "industry_name", "start_date", "end_date").rows() == [
+        ("000506.SZ", "801050", "有色金属", date(2014, 2, 21), date(2022, 7, 29)),
+        ("001337.SZ", "801050", "有色金属", date(2023, 2, 24), None),
+        ("600547.SH", "801050", "有色金属", date(2003, 8, 26), None),
+    ]
+    assert out["classification"].unique().to_list() == ["sw2021_l1"]

@@ -52,6 +52,8 @@ Kind = Literal[
     "stock_list",
     "index_member",
     "finance",
+    "industry_snapshot",
+    "finance_ratios",
 ]
 VolumeUnit = Literal["shares", "lots", "detect"]
 AmountUnit = Literal["yuan", "kyuan", "detect"]
@@ -391,6 +393,46 @@ LAYOUTS += (
         "ann_date = the period's disclosure deadline (no announcement date in the file)",
         {"A_Stkcd": "symbol", "Enddt": "report_period", "ROETTM": "roe"},
         kind="finance",
+        vendor="resset",
+    ),
+)
+LAYOUTS += (
+    _layout(
+        "sw2021_l1_snapshot",
+        "Shenwan 2021 level-1 membership snapshot (Doris-osh industry.csv: stock_code, stock_name, "
+        "sw_industry_code [mangled by Excel, ignored], sw_industry_name) → industry_member sw2021_l1",
+        {"stock_code": "symbol", "stock_name": "name", "sw_industry_name": "industry_name"},
+        signature={"stock_code", "stock_name", "sw_industry_name"},
+        kind="industry_snapshot",
+        vendor="sw_snapshot",
+    ),
+    _layout(
+        "cninfo_sw2014",
+        "cninfo (巨潮) Shenwan 2014 table: class_name = level 1, subclass_name = level 3, code, name → "
+        "industry_member sw2014_l1 (as read) and sw2021_l1 (names mapped, thermoquant.market.sw_industry)",
+        {"code": "symbol", "name": "name", "class_name": "sw2014_l1", "subclass_name": "sw2014_l3"},
+        kind="industry_snapshot",
+        vendor="cninfo",
+    ),
+)
+LAYOUTS += (
+    _layout(
+        "resset_finratio",
+        "RESSET financial ratios by report period (A_Stkcd, Enddt, ROE-TTM %, current ratio, net-profit growth "
+        "excluding one-offs %) → finance_data; ann_date = the statutory deadline of the period (no look-ahead)",
+        {
+            "A股股票代码_A_Stkcd": "symbol",
+            "截止日期_Enddt": "report_period",
+            "净资产收益率（TTM）(%)_ROETTM": "roe",
+            "流动比率(%)_CurRt": "current_ratio",
+            "归属母公司的净利润（扣除）增长率(%)_NPPCCutGrRt": "profit_yoy",
+        },
+        signature={
+            "A股股票代码_A_Stkcd",
+            "截止日期_Enddt",
+            "归属母公司的净利润（扣除）增长率(%)_NPPCCutGrRt",
+        },
+        kind="finance_ratios",
         vendor="resset",
     ),
 )

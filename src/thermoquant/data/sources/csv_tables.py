@@ -13,12 +13,16 @@ Every frame keeps ``_row`` (the file's data row) so the quality rules can name i
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import polars as pl
 
 from thermoquant.data.quality import (
     ROW,
     Issue,
     QualityConfig,
+    Severity,
     check_leading_zeros,
     check_negative,
     check_price_jumps,
@@ -32,6 +36,7 @@ from thermoquant.data.sources.csv_symbols import as_index_symbols, normalize_cod
 from thermoquant.data.sources.frames import cast_to_schema, with_board_columns
 from thermoquant.market.disclosure import report_deadline
 from thermoquant.market.st import st_name_kinds
+from thermoquant.market.sw_industry import SW2014, SW2021, SW2021_CODE, map_sw2014_frame
 from thermoquant.market.symbols import Board, board_codes
 
 QLIB_MARKETS: dict[str, str] = {"csi100": "000903.SH", "csi300": "000300.SH", "csi500": "000905.SH",
@@ -199,6 +204,10 @@ def build_tables(
         df = df.with_columns(report_deadline(pl.col("report_period")).alias("ann_date"))
         note = "ann_date = disclosure deadline of the report period (Q1 04-30, H1 08-31, Q3 10-31, FY 04-30 next year)"
         return "finance_data", {"finance_data": conform_rows(df, "finance_data", source)}, {}, [note], []
+    if kind == "industry_snapshot":
+        return _industry_snapshot(df, layout, source)
+    if kind == "finance_ratios":
+        return _finance_ratios(df, source)
     # close_qfq
     conv, notes, _ = convert_units(df, layout, False, False) if "volume" in df.columns else (df, [], [])
     keep = [c for c in ("symbol", "trade_date", "close", "volume", "amount") if c in conv.columns]
@@ -228,6 +237,94 @@ def _stock_list(
         tables["st_history"] = conform_rows(st, "st_history", source)
         notes.append(f"{st.height} ST/*ST names in force on their last_date → st_history (one day each)")
     return "stock_info", tables, {}, notes, []
+
+
+SNAPSHOT_DATES: dict[str, dt.date] = {
+    "sw2021_l1_snapshot": dt.date(2024, 3, 22),
+    "cninfo_sw2014": dt.date(2019, 10, 6),
+}
+"""Date of an industry snapshot whose file name carries no full date: the commit date of the staged source
+(MANIFEST §11: Doris-osh/div_factor_research 2024-03-22, leiliuliulei/cninfo_financial 2019-10-06)."""
+
+_FILE_DATE = re.compile(r"(?<!\d)(20\d\d)-?([01]\d)-?([0-3]\d)(?!\d)")
+
+
+def snapshot_date(layout: str, source: str) -> dt.date:
+    """A full date in the file name (``…_2024-03-22.csv`` or ``…20240322…``), else :data:`SNAPSHOT_DATES`."""
+    match = _FILE_DATE.search(source.partition(":")[2])
+    if match:
+        try:
+            return dt.date(*map(int, match.groups()))
+        except ValueError:
+            pass
+    return SNAPSHOT_DATES[layout]
+
+
+def _industry_snapshot(
+    df: pl.DataFrame, layout: Layout, source: str
+) -> tuple[str | None, dict[str, pl.DataFrame], dict[str, pl.DataFrame], list[str], list[Issue]]:
+    """A Shenwan membership snapshot → ``industry_member`` rows starting on the snapshot's date (end open: the
+    next snapshot of the stock supersedes it, `thermoquant.market.sw_industry.members_on`). A 2014 file gives
+    ``sw2014_l1`` rows as read and ``sw2021_l1`` rows with mapped names; an unknown industry name is a row
+    error."""
+    on = snapshot_date(layout.name, source)
+    issues: list[Issue] = []
+    frames = []
+    if layout.name == "cninfo_sw2014":
+        mapped = map_sw2014_frame(df["sw2014_l1"], df["sw2014_l3"])
+        frames.append(df.with_columns(pl.col("sw2014_l1").alias("industry_name"), pl.lit(SW2014).alias("c")))
+        df = df.with_columns(mapped.alias("industry_name"))
+    bad = df.filter(~pl.col("industry_name").is_in(list(SW2021_CODE)))
+    issues += [
+        Issue(
+            "unknown_industry", Severity.ERROR, int(r), "industry_name", f"not a Shenwan industry: {v!r}", v
+        )
+        for r, v in bad.select(ROW, "industry_name").iter_rows()
+    ]
+    frames.append(df.with_columns(pl.lit(SW2021).alias("c")))
+    rows = pl.concat(frames).with_columns(
+        pl.col("c").alias("classification"),
+        pl.lit(on).alias("start_date"),
+        pl.when(pl.col("c") == SW2021)
+        .then(pl.col("industry_name").replace_strict(SW2021_CODE, default=None))
+        .alias("industry_code"),
+    )
+    note = f"Shenwan snapshot of {on}: in force from that date until the stock's next snapshot"
+    if layout.name == "cninfo_sw2014":
+        note += "; 2014 names mapped onto SW2021 level 1 (sw2021_l1), originals kept as sw2014_l1"
+    return (
+        "industry_member",
+        {"industry_member": conform_rows(rows, "industry_member", source)},
+        {},
+        [note],
+        issues,
+    )
+
+
+def _finance_ratios(
+    df: pl.DataFrame, source: str
+) -> tuple[str | None, dict[str, pl.DataFrame], dict[str, pl.DataFrame], list[str], list[Issue]]:
+    """RESSET ratios → ``finance_data`` rows; the file has no announcement dates, so ``ann_date`` is the period's
+    statutory deadline (a value is never used before it could have been known). ``profit_yoy`` is the growth of net
+    profit attributable to the parent excluding one-off items (扣非)."""
+    issues: list[Issue] = []
+    period = pl.col("report_period").str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
+    df = df.with_columns(period.alias("report_period"))
+    issues += [
+        Issue("bad_date", Severity.ERROR, int(r), "report_period", "report_period is not a date", None)
+        for (r,) in df.filter(pl.col("report_period").is_null()).select(ROW).iter_rows()
+    ]
+    for c in ("roe", "current_ratio", "profit_yoy"):
+        text = pl.col(c).cast(pl.Utf8).str.strip_chars()
+        parsed = df.select(ROW, text.alias("_t"), text.cast(pl.Float64, strict=False).alias("_v"))
+        bad = parsed.filter(pl.col("_t").is_not_null() & (pl.col("_t") != "") & pl.col("_v").is_null())
+        issues += [Issue("not_a_number", Severity.ERROR, int(r), c, f"{c} is not a number: {v!r}", v)
+                   for r, v in bad.select(ROW, "_t").iter_rows()]  # fmt: skip
+        df = df.with_columns(parsed["_v"].alias(c))
+    df = df.with_columns(report_deadline(pl.col("report_period")).alias("ann_date"))
+    notes = ["ann_date = statutory deadline of each report period (the file has no announcement dates)",
+             "profit_yoy = 扣非归母净利润增长率 (excluding one-off items), %"]  # fmt: skip
+    return "finance_data", {"finance_data": conform_rows(df, "finance_data", source)}, {}, notes, issues
 
 
 def _index_member(

@@ -216,6 +216,14 @@ class TushareSource(VendorSource):
             rate_limit="needs 5000 points",
         ),
         Capability(
+            "industry_member",
+            "index_member_all per Shenwan 2021 level-1 code, current (is_new=Y) and former (is_new=N) members",
+            split="whole",
+            needs_symbols=False,
+            units="classification sw2021_l1; start_date = in_date, end_date = out_date (null while in force)",
+            rate_limit="needs 2000 points; 2000 rows per call (62 calls)",
+        ),
+        Capability(
             "block_trade",
             "block_trade (one call per trading day)",
             split="range",
@@ -470,6 +478,27 @@ class TushareSource(VendorSource):
             raw, TS_IND_FLOW_COLUMNS, self.name, "industry_flow", constants={"scope": "industry"}
         )
         return out.filter(pl.col("code").is_in(list(symbols))) if symbols else out
+
+    def _industry_member(
+        self, symbols: Sequence[str] | None, start: date | None, end: date | None
+    ) -> pl.DataFrame:
+        """Shenwan 2021 level-1 membership with in/out dates: ``index_member_all`` for each level-1 code, current
+        and former members (the endpoint answers current ones unless ``is_new='N'``)."""
+        from thermoquant.market.sw_industry import SW2021, SW2021_L1
+
+        mapping = {"ts_code": "symbol", "l1_code": "industry_code", "l1_name": "industry_name",
+                   "in_date": "start_date", "out_date": "end_date"}  # fmt: skip
+        parts = [
+            map_columns(
+                self._query("industry_member", "index_member_all", l1_code=f"{code}.SI", is_new=flag),
+                mapping, self.name, "industry_member", optional=("out_date",),
+                constants={"classification": SW2021},
+                derived=[pl.col("industry_code").str.replace(r"\.SI$", "")],
+            )
+            for code in SW2021_L1
+            for flag in ("Y", "N")
+        ]  # fmt: skip
+        return keep_symbols(concat_parts(parts), symbols)
 
     def _block_trade(
         self, symbols: Sequence[str] | None, start: date | None, end: date | None
