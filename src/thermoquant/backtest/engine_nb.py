@@ -309,19 +309,84 @@ def _end_day(t, close, book):
 
 
 @njit(cache=True)
+def plan_day_nb(m, c, t, pos, last_px, cash, target_col, target_is_weight, price_mode, px, delta):
+    """Orders of day t towards ``target_col`` (weights of equity or shares; NaN = leave alone): fills ``px`` with
+    the day's unslipped fill prices and ``delta`` with the signed share changes (0 = no order).
+
+    Weight targets are turned into shares with the day's equity valued at the fill prices (last close where
+    suspended); an increase is a whole number of lots, a trim keeps whole lots.  Returns
+    ``(n_buy, buy_cost)``: the number of buys and their cost at the slipped prices, CNY, before fees.
+    Shared by the backtest driver and the paper broker (:mod:`thermoquant.backtest.fill`).
+    """
+    n = pos.shape[0]
+    slippage = c.slippage
+    equity = cash
+    for s in range(n):
+        px[s] = _fill_price(m, s, t, price_mode, 0.0, 1)
+        if pos[s] != 0.0:
+            equity += pos[s] * (px[s] if px[s] > 0.0 else last_px[s])
+    n_buy = 0
+    buy_cost = 0.0
+    for s in range(n):
+        tg = target_col[s]
+        delta[s] = 0.0
+        if np.isnan(tg):
+            continue
+        ref = px[s] if px[s] > 0.0 else last_px[s]
+        if target_is_weight:
+            if not (ref > 0.0):
+                continue
+            want = tg * equity / (ref * (1.0 + slippage))
+            want = max(want, 0.0)
+            if want > pos[s]:
+                want = pos[s] + _floor_lot(want - pos[s], m.lot_min[s], m.lot_step[s])
+            elif want > 0.0:  # keep whole lots when trimming
+                want = pos[s] - _floor_lot(pos[s] - want, m.lot_min[s], m.lot_step[s])
+        else:
+            want = max(tg, 0.0)
+        d = want - pos[s]
+        if abs(d) < 0.5:
+            continue
+        delta[s] = d
+        if d > 0.0:
+            n_buy += 1
+            if ref > 0.0:
+                buy_cost += d * ref * (1.0 + slippage)
+    return n_buy, buy_cost
+
+
+@njit(cache=True)
+def scale_buys_nb(m, c, cash, delta, n_buy, buy_cost, buy_q):
+    """Buy quantities of the day once the sells are done: ``delta``'s buys scaled down together when their cost
+    (with a rough fee bound and one minimum commission each) exceeds ``cash`` (CNY), in whole lots, at least one
+    minimum lot each so the fill reports the shortfall.  Writes ``buy_q`` where ``delta > 0``."""
+    fee_rate = 1.0 + c.commission_rate + 2e-4  # rough bound of transfer fee / buy-side stamp
+    scale = 1.0
+    if buy_cost * fee_rate + n_buy * c.min_commission > cash:
+        scale = max(cash - n_buy * c.min_commission, 0.0) / (buy_cost * fee_rate)
+    for s in range(delta.shape[0]):
+        if delta[s] > 0.0:
+            q = delta[s]
+            if scale < 1.0:
+                q = _floor_lot(q * scale, m.lot_min[s], m.lot_step[s])
+                if q <= 0.0:
+                    q = m.lot_min[s]  # let the fill report the cash shortfall
+            buy_q[s] = q
+
+
+@njit(cache=True)
 def simulate_targets_nb(m, c, ev, target, target_is_weight, lag, price_mode, init_cash, keep_positions):
     """Rebalance to ``target[:, k]`` (weights of equity or shares; NaN = leave alone) on day ``k + lag``.
 
     Per day: corporate actions, then every sell (stock order), then buys scaled down together when their cost
-    exceeds the cash left after the sells, then each buy cut to its own cash.  Weight targets are turned into
-    shares with the day's equity valued at the fill prices (last close where suspended).
+    exceeds the cash left after the sells, then each buy cut to its own cash (:func:`plan_day_nb`,
+    :func:`scale_buys_nb`, :func:`_fill_one`).
 
     Returns ``(cash[T], equity[T], gross[T], positions[n, T] or (0, 0), records[n_rec, 10])``.
     """
     n, T = m.close.shape
     book = _new_book(n, T, init_cash, keep_positions)
     pos = book.pos
-    last_px = book.last_px
     slippage = c.slippage
     rec = np.empty((1024, _NREC))
     n_rec = 0
@@ -333,56 +398,16 @@ def simulate_targets_nb(m, c, ev, target, target_is_weight, lag, price_mode, ini
         ev_ptr = _start_day(t, ev, ev_ptr, book)
         k = t - lag
         if k >= 0:
-            equity = book.cash[0]
-            for s in range(n):
-                px[s] = _fill_price(m, s, t, price_mode, 0.0, 1)
-                if pos[s] != 0.0:
-                    equity += pos[s] * (px[s] if px[s] > 0.0 else last_px[s])
-            n_buy = 0
-            buy_cost = 0.0
-            for s in range(n):
-                tg = target[s, k]
-                delta[s] = 0.0
-                if np.isnan(tg):
-                    continue
-                ref = px[s] if px[s] > 0.0 else last_px[s]
-                if target_is_weight:
-                    if not (ref > 0.0):
-                        continue
-                    want = tg * equity / (ref * (1.0 + slippage))
-                    want = max(want, 0.0)
-                    if want > pos[s]:
-                        want = pos[s] + _floor_lot(want - pos[s], m.lot_min[s], m.lot_step[s])
-                    elif want > 0.0:  # keep whole lots when trimming
-                        want = pos[s] - _floor_lot(pos[s] - want, m.lot_min[s], m.lot_step[s])
-                else:
-                    want = max(tg, 0.0)
-                d = want - pos[s]
-                if abs(d) < 0.5:
-                    continue
-                delta[s] = d
-                if d > 0.0:
-                    n_buy += 1
-                    if ref > 0.0:
-                        buy_cost += d * ref * (1.0 + slippage)
+            n_buy, buy_cost = plan_day_nb(
+                m, c, t, pos, book.last_px, book.cash[0], target[:, k], target_is_weight, price_mode, px, delta
+            )
             # sells first: their cash is usable the same day
             for s in range(n):
                 if delta[s] < 0.0:
                     p = px[s] * (1.0 - slippage) if px[s] > 0.0 else np.nan
                     rec, n_rec = _fill_one(m, c, book, s, t, delta[s], p, rec, n_rec)
             if n_buy > 0:
-                fee_rate = 1.0 + c.commission_rate + 2e-4  # rough bound of transfer fee / buy-side stamp
-                scale = 1.0
-                if buy_cost * fee_rate + n_buy * c.min_commission > book.cash[0]:
-                    scale = max(book.cash[0] - n_buy * c.min_commission, 0.0) / (buy_cost * fee_rate)
-                for s in range(n):
-                    if delta[s] > 0.0:
-                        q = delta[s]
-                        if scale < 1.0:
-                            q = _floor_lot(q * scale, m.lot_min[s], m.lot_step[s])
-                            if q <= 0.0:
-                                q = m.lot_min[s]  # let the fill report the cash shortfall
-                        buy_q[s] = q
+                scale_buys_nb(m, c, book.cash[0], delta, n_buy, buy_cost, buy_q)
                 for s in range(n):
                     if delta[s] > 0.0:
                         p = px[s] * (1.0 + slippage) if px[s] > 0.0 else np.nan
