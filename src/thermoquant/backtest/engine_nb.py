@@ -398,8 +398,10 @@ def simulate_targets_nb(m, c, ev, target, target_is_weight, lag, price_mode, ini
         ev_ptr = _start_day(t, ev, ev_ptr, book)
         k = t - lag
         if k >= 0:
+            tk = target[:, k]
+            last = book.last_px
             n_buy, buy_cost = plan_day_nb(
-                m, c, t, pos, book.last_px, book.cash[0], target[:, k], target_is_weight, price_mode, px, delta
+                m, c, t, pos, last, book.cash[0], tk, target_is_weight, price_mode, px, delta
             )
             # sells first: their cash is usable the same day
             for s in range(n):
