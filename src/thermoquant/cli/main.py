@@ -22,6 +22,7 @@ from thermoquant.cli import scan as scan_commands
 from thermoquant.cli import signals as signals_commands
 from thermoquant.cli import stock as stock_commands
 from thermoquant.cli import strategies as strategies_commands
+from thermoquant.cli import trade as trade_commands
 from thermoquant.cli.console import console, progress_bar
 from thermoquant.cli.console import error as error_line
 from thermoquant.cli.errors import EXIT_CODES_HELP, TqGroup
@@ -296,6 +297,7 @@ app.add_typer(strategies_commands.app, name="strategies")
 app.add_typer(features_commands.app, name="features")
 app.add_typer(market_commands.app, name="market")
 app.add_typer(physics_commands.app, name="physics")
+app.add_typer(trade_commands.app, name="trade")
 app.command("signals")(signals_commands.signals)
 app.command("stock")(stock_commands.stock)
 # --- end of sub-app registrations ---

@@ -8,6 +8,8 @@ fills and blocked orders, quantities, prices and fees — with the backtest's.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,7 @@ from thermoquant.jobs.panels import build_panel
 from thermoquant.strategies.registry import get_strategy
 from thermoquant.trading.replay import replay
 from thermoquant.trading.risk import KillSwitch, RiskLimits, TradingState, apply_target_limits
+from thermoquant.trading.router import Hook, no_hook
 
 ACCOUNT_TABLES = ("paper_ledger", "orders", "trading_state", "position_snapshot", "cash_snapshot")
 """Tables a fresh replay clears for its account (order_events follow their orders)."""
@@ -45,6 +48,28 @@ class ReplayReport:
     @property
     def identical(self) -> bool:
         return self.mismatches.is_empty() and self.backtest.height == self.replay.height
+
+
+KILL_ENV = "TQ_TRADE_KILL_AT"
+"""Fault injection for the restart tests: ``POINT:N`` makes the process SIGKILL itself the N-th time (from 1) it
+reaches ``POINT`` (before_send, after_send, snapshot_write).  Never set in normal use."""
+
+
+def kill_hook() -> Hook:
+    """The hook :data:`KILL_ENV` asks for (a no-op when unset)."""
+    spec = os.environ.get(KILL_ENV, "")
+    point, _, nth = spec.partition(":")
+    if not point:
+        return no_hook
+    left = [int(nth or 1)]
+
+    def hook(at: str, what: str) -> None:
+        if at == point:
+            left[0] -= 1
+            if left[0] == 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
 
 
 def default_account(strategy: str) -> str:
@@ -88,6 +113,7 @@ def replay_job(
     account: str | None = None,
     fresh: bool = True,
     limits: RiskLimits | None = None,
+    hook: Hook | None = None,
 ) -> ReplayReport:
     """Backtest ``strategy`` and replay it through a paper account; see the module doc."""
     strat = get_strategy(strategy)

@@ -35,7 +35,7 @@ from thermoquant.trading.book import OrderBook
 from thermoquant.trading.orders import OrderRequest, client_order_id
 from thermoquant.trading.paper import PaperBroker
 from thermoquant.trading.risk import KillSwitch, RiskGate, RiskLimits
-from thermoquant.trading.router import Hook, OrderRouter, _no_hook
+from thermoquant.trading.router import Hook, OrderRouter, no_hook
 
 OPEN_TIME = dt.time(9, 25)
 """Time stamped on the start-of-day snapshot (after the call auction, before the continuous session)."""
@@ -79,7 +79,7 @@ class ReplayResult:
 
 
 def _snapshot(store: Any, account: str, when: dt.datetime, positions: dict[str, float], cash: float,
-              equity: float | None = None) -> None:  # fmt: skip
+              equity: float | None = None, hook: Hook = no_hook) -> None:  # fmt: skip
     if positions:
         store.upsert(
             "position_snapshot",
@@ -93,6 +93,7 @@ def _snapshot(store: Any, account: str, when: dt.datetime, positions: dict[str, 
                 }
             ),
         )
+    hook("snapshot_write", when.isoformat())
     store.upsert(
         "cash_snapshot",
         pl.DataFrame(
@@ -118,7 +119,7 @@ def replay(
     account: str,
     *,
     limits: RiskLimits | None = None,
-    hook: Hook = _no_hook,
+    hook: Hook = no_hook,
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplayResult:
     """Replay ``target`` (n, T weights decided at each day's close, NaN = none) on ``m`` through a paper account
@@ -169,7 +170,7 @@ def replay(
             held = {p.symbol: p.quantity for p in broker.positions()}
             gross = sum(q * last_px[m.symbols.index(sym)] for sym, q in held.items())
             cash = broker.cash()
-            _snapshot(store, account, dt.datetime.combine(day, CLOSE_TIME), held, cash, cash + gross)
+            _snapshot(store, account, dt.datetime.combine(day, CLOSE_TIME), held, cash, cash + gross, hook)
         if progress is not None:
             progress(t + 1, T)
     return ReplayResult(broker, router.sent, T)

@@ -28,7 +28,7 @@ Hook = Callable[[str, str], None]
 """``hook(point, client_order_id)`` called at ``before_send`` and ``after_send`` (tests kill the process there)."""
 
 
-def _no_hook(point: str, cid: str) -> None:
+def no_hook(point: str, cid: str) -> None:
     return None
 
 
@@ -45,7 +45,7 @@ class OrderRouter:
         gate: Callable[[OrderRequest], tuple[bool, str]] | None = None,
         requery_wait: float = 2.0,
         wait: Callable[[float], None] | None = None,
-        hook: Hook = _no_hook,
+        hook: Hook = no_hook,
     ) -> None:
         self.book = book
         self.broker = broker
