@@ -143,7 +143,14 @@ def replay_job(
             if fresh:
                 clear_account(store, account)
             res = replay(
-                store, strategy, m, target_array(m, targets), config.engine_config(), account, limits=lim
+                store,
+                strategy,
+                m,
+                target_array(m, targets),
+                config.engine_config(),
+                account,
+                limits=lim,
+                hook=hook or kill_hook(),
             )
             records = res.records()
         log.rows_written = records.height
