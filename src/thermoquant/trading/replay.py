@@ -11,7 +11,8 @@ Each day ``t`` of the run, as the live loop would at the session's open:
    query before send);
 4. the buys are scaled to the cash the sells left (:func:`engine_nb.scale_buys_nb`, cash recomputed from the sell
    fills in the engine's order of operations) and sent;
-5. at the close: a positions / cash / equity snapshot.
+5. at the close: reconciliation of the broker against our book (a mismatch closes the gate), then a positions /
+   cash / equity snapshot.
 
 The paper broker fills with the engine's rule kernel, so the replay's fills equal the backtest's fill for fill
 (``tests/trading/test_replay.py`` checks it on the CSI500 strategy in ETF mode).  Client order ids are
@@ -34,6 +35,7 @@ from thermoquant.backtest.fill import BarRules, kernel_inputs
 from thermoquant.trading.book import OrderBook
 from thermoquant.trading.orders import OrderRequest, client_order_id
 from thermoquant.trading.paper import PaperBroker
+from thermoquant.trading.reconcile import reconcile
 from thermoquant.trading.risk import KillSwitch, RiskGate, RiskLimits
 from thermoquant.trading.router import Hook, OrderRouter, no_hook
 
@@ -167,10 +169,12 @@ def replay(
         ok = close > 0.0
         last_px[ok] = close[ok]
         if traded:
+            close_time = dt.datetime.combine(day, CLOSE_TIME)
+            reconcile(store, broker, close_time, switch)
             held = {p.symbol: p.quantity for p in broker.positions()}
             gross = sum(q * last_px[m.symbols.index(sym)] for sym, q in held.items())
             cash = broker.cash()
-            _snapshot(store, account, dt.datetime.combine(day, CLOSE_TIME), held, cash, cash + gross, hook)
+            _snapshot(store, account, close_time, held, cash, cash + gross, hook)
         if progress is not None:
             progress(t + 1, T)
     return ReplayResult(broker, router.sent, T)

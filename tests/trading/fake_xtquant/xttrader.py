@@ -58,6 +58,7 @@ class Venue:
         self.minus_one_but_live = False
         self.silent_reject_funds = False
         self.rest_orders = False
+        self.clock = time.time  # seconds since the epoch stamped on orders and trades
         self.order_calls = []  # (stock_code, order_type, order_volume, price_type, price, strategy_name, remark)
 
     def new_day(self):
@@ -149,7 +150,7 @@ class XtQuantTrader:
             "account_id": account.account_id,
             "code": stock_code,
             "id": next(v.ids),
-            "time": int(time.time()),
+            "time": int(self.venue.clock()),
             "type": order_type,
             "volume": order_volume,
             "price_type": price_type,
@@ -206,7 +207,7 @@ class XtQuantTrader:
             o["code"],
             o["type"],
             str(next(v.trade_ids)),
-            int(time.time()),
+            int(self.venue.clock()),
             px,
             o["volume"],
             amount,
