@@ -146,7 +146,7 @@ def test_kill_switch_from_the_cli_survives_restart_and_every_refusal_is_logged(
 
 def test_daily_and_per_second_counts_are_rebuilt_from_the_database(tmp_store, qmt_path) -> None:
     limits = RiskLimits(max_orders_per_day=2, max_orders_per_second=10)
-    router, book = _router(tmp_store, _qmt(qmt_path), limits)
+    router, _book = _router(tmp_store, _qmt(qmt_path), limits)
     assert router.place(_req("buy", 100, leg=0)) == OrderStatus.FILLED
     assert router.place(_req("buy", 100, leg=1)) == OrderStatus.FILLED
     router2, book2 = _router(tmp_store, _qmt(qmt_path), limits)  # a restart: counters come from `orders`
