@@ -48,9 +48,15 @@ def replay_cmd(
         raise typer.BadParameter("回放只支持 --broker paper / replay runs on the paper broker only")
     try:
         report = replay_job(
-            JobContext(db_url=db), strategy, start=parse_date(start), end=parse_date(end), source=source,
-            mode=mode, account=account, fresh=not resume,
-        )  # fmt: skip
+            JobContext(db_url=db),
+            strategy,
+            start=parse_date(start),
+            end=parse_date(end),
+            source=source,
+            mode=mode,
+            account=account,
+            fresh=not resume,
+        )
     except (KeyError, ValueError, LookupError) as exc:
         error(exc)
         raise typer.Exit(code=1) from None
@@ -69,8 +75,12 @@ def replay_cmd(
     for c in ("i", "trade_date", "side", "filled", "filled_replay", "price", "price_replay"):
         table.add_column(c)
     for r in report.mismatches.head(20).iter_rows(named=True):
-        table.add_row(*(str(r.get(c)) for c in ("i", "trade_date", "side", "filled", "filled_replay", "price",
-                                                 "price_replay")))  # fmt: skip
+        table.add_row(
+            *(
+                str(r.get(c))
+                for c in ("i", "trade_date", "side", "filled", "filled_replay", "price", "price_replay")
+            )
+        )
     console.print(table)
     error(f"{report.mismatches.height} 条与回测不一致 / records differ from the backtest")
     raise typer.Exit(code=1)
@@ -108,8 +118,10 @@ def status_cmd(account: Account, db: DbUrl = None) -> None:
     """熔断状态、对账闸门、未完成订单 / kill switch, reconciliation gate, open orders."""
     s = trading_status(JobContext(db_url=db), account)
     gate = "通过 ok" if s["reconcile_ok"] is not False else f"待确认 blocked: {s['reconcile_note']}"
-    console.print(f"账户 {account}：{s['state']}（{s['reason'] or '-'}）；对账 reconcile {gate}；"
-                  f"未完成订单 open orders {s['open_orders']}")  # fmt: skip
+    console.print(
+        f"账户 {account}：{s['state']}（{s['reason'] or '-'}）；对账 reconcile {gate}；"
+        f"未完成订单 open orders {s['open_orders']}"
+    )
 
 
 @app.command("reconcile")

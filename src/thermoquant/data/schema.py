@@ -641,6 +641,8 @@ TABLES_LIST: list[Table] = [
             _c("reason", "text", "", "signal or rule behind the order; rejection reason"),
             _c("created_at", "timestamp", "", "intent written"),
             _c("updated_at", "timestamp", "", "last change"),
+            _c("needs_confirm", "bool", "", "true: --confirm mode, sent only once a person confirms"),
+            _c("confirmed_at", "timestamp", "", "when `tq trade confirm` released it"),
         ),
         ("client_order_id",),
     ),

@@ -11,15 +11,24 @@ import datetime as dt
 import os
 import signal
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
+from thermoquant.backtest import engine_nb as nb
+from thermoquant.backtest.fill import kernel_inputs
+from thermoquant.backtest.rules import market_arrays
 from thermoquant.backtest.run import BacktestConfig, check_targets, engine_inputs, run_backtest, target_array
 from thermoquant.data.job_log import job_run
+from thermoquant.data.store.errors import NoDataError
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.panels import build_panel
 from thermoquant.strategies.registry import get_strategy
+from thermoquant.trading.book import OrderBook
+from thermoquant.trading.loop import MinuteMarket, SessionResult, SimClock, WallClock, run_session
+from thermoquant.trading.paper import PaperBroker
 from thermoquant.trading.replay import replay
 from thermoquant.trading.risk import KillSwitch, RiskLimits, TradingState, apply_target_limits
 from thermoquant.trading.router import Hook, no_hook
@@ -27,8 +36,19 @@ from thermoquant.trading.router import Hook, no_hook
 ACCOUNT_TABLES = ("paper_ledger", "orders", "trading_state", "position_snapshot", "cash_snapshot")
 """Tables a fresh replay clears for its account (order_events follow their orders)."""
 
-COMPARE_COLUMNS = ["symbol", "trade_date", "side", "requested", "filled", "price", "commission", "transfer_fee",
-                   "stamp_duty", "status", "position_after"]  # fmt: skip
+COMPARE_COLUMNS = [
+    "symbol",
+    "trade_date",
+    "side",
+    "requested",
+    "filled",
+    "price",
+    "commission",
+    "transfer_fee",
+    "stamp_duty",
+    "status",
+    "position_after",
+]
 
 
 @dataclass
@@ -126,8 +146,14 @@ def replay_job(
     config = BacktestConfig()
     account = account or default_account(strategy)
     lim = limits or RiskLimits()
-    args = {"strategy": strategy, "start": str(start), "end": str(end), "source": source, "mode": mode,
-            "account": account}  # fmt: skip
+    args = {
+        "strategy": strategy,
+        "start": str(start),
+        "end": str(end),
+        "source": source,
+        "mode": mode,
+        "account": account,
+    }
     with ctx.open_store() as store, job_run(store, "trade_replay", args=args) as log:
         panel = build_panel(store, strategy, source, mode, start, end, p, ctx.progress)
         run = run_backtest(strat, panel, p, config)
@@ -154,8 +180,17 @@ def replay_job(
             )
             records = res.records()
         log.rows_written = records.height
-    return ReplayReport(strategy, account, panel.start, panel.end, run.orders, records,
-                        compare_records(run.orders, records), res.sent, refused)  # fmt: skip
+    return ReplayReport(
+        strategy,
+        account,
+        panel.start,
+        panel.end,
+        run.orders,
+        records,
+        compare_records(run.orders, records),
+        res.sent,
+        refused,
+    )
 
 
 def set_kill_switch(
@@ -180,3 +215,169 @@ def accept_reconciliation(ctx: JobContext, account: str, note: str, actor: str =
     """A person accepts the broker's numbers: the reconciliation gate opens again."""
     with ctx.open_store() as store:
         KillSwitch(store, account).set_reconcile(True, note, actor=actor)
+
+
+# ---------------------------------------------------------------------------------------------- minute bars, loop
+ZSH_PLACEHOLDER_VOLUME = 1e-30
+"""TDX no-trade bars carry vol = amount = 5.877e-39 (MANIFEST §11.3): anything below this is 0."""
+
+
+def _suffix(code: str) -> str:
+    if code == "999999":
+        return "000001.SH"  # TDX's code of the SSE Composite
+    return f"{code}.SH" if code[0] in "5689" else f"{code}.SZ"
+
+
+def read_zsh_minutes(
+    path: str | Path, codes: list[str] | None = None, start: dt.date | None = None, end: dt.date | None = None
+) -> pl.DataFrame:
+    """The zsh-a/etf TDX minute exports of ``shared/data/real/zsh_etf_minute/`` (parquet 5-minute, csv.gz
+    1-minute; bar END times; ETF vol in shares) as ``minute_quote`` rows; placeholder volumes become 0."""
+    p = Path(path)
+    raw = (
+        pl.read_parquet(p)
+        if p.suffix == ".parquet"
+        else pl.read_csv(p, try_parse_dates=True, schema_overrides={"code": pl.Utf8})
+    )
+    raw = raw.with_columns(
+        pl.col("code").cast(pl.Utf8).str.zfill(6), pl.col("datetime").cast(pl.Datetime("us"))
+    )
+    if codes:
+        raw = raw.filter(pl.col("code").is_in([c.split(".")[0] for c in codes]))
+    if start:
+        raw = raw.filter(pl.col("datetime").dt.date() >= start)
+    if end:
+        raw = raw.filter(pl.col("datetime").dt.date() <= end)
+    step = raw.sort("code", "datetime").group_by("code").agg(pl.col("datetime").diff().drop_nulls().min())
+    freq = {c: f"{int(d.total_seconds() // 60)}m" for c, d in step.iter_rows() if d is not None}
+    zero = pl.col("vol") < ZSH_PLACEHOLDER_VOLUME
+    return raw.select(
+        pl.col("code").map_elements(_suffix, return_dtype=pl.Utf8).alias("symbol"),
+        pl.col("code").replace_strict(freq, default="5m").alias("freq"),
+        pl.col("datetime").alias("bar_time"),
+        "open",
+        "high",
+        "low",
+        "close",
+        pl.when(zero).then(0.0).otherwise(pl.col("vol")).alias("volume"),
+        pl.when(zero).then(0.0).otherwise(pl.col("amount")).alias("amount"),
+        pl.lit("tdx-zsh").alias("source"),
+    )
+
+
+def import_minutes(
+    ctx: JobContext,
+    path: str | Path,
+    codes: list[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> int:
+    """Store :func:`read_zsh_minutes` rows in ``minute_quote``; returns rows written."""
+    frame = read_zsh_minutes(path, codes, start, end)
+    with ctx.open_store() as store, job_run(store, "import_minutes", args={"path": str(path)}) as log:
+        log.rows_written = store.upsert("minute_quote", frame)
+    return log.rows_written
+
+
+def daily_from_minutes(minutes: pl.DataFrame) -> pl.DataFrame:
+    """Daily bars (symbol, trade_date, OHLC, volume, amount) aggregated from minute bars."""
+    return (
+        minutes.sort("symbol", "bar_time")
+        .group_by("symbol", pl.col("bar_time").dt.date().alias("trade_date"))
+        .agg(
+            pl.col("open").first(),
+            pl.col("high").max(),
+            pl.col("low").min(),
+            pl.col("close").last(),
+            pl.col("volume").sum(),
+            pl.col("amount").sum(),
+        )
+        .sort("symbol", "trade_date")
+    )
+
+
+def run_session_job(
+    ctx: JobContext,
+    strategy: str,
+    day: dt.date,
+    *,
+    account: str,
+    broker: str = "paper",
+    interval: int = 5,
+    confirm: bool = False,
+    params: dict[str, Any] | None = None,
+    source: str = "sample",
+    mode: str = "reference",
+    freq: str = "5m",
+    qmt_path: str | None = None,
+    init_cash: float = 1_000_000.0,
+    clock: Any = None,
+    on_tick: Any = None,
+) -> SessionResult:
+    """One session of ``strategy`` on ``day`` (:func:`thermoquant.trading.loop.run_session`): targets from the
+    strategy's own code at the previous close, minute bars from ``minute_quote``, the day's signals stored."""
+    strat = get_strategy(strategy)
+    p = ctx.strategy_params(strategy, params or {})
+    config = BacktestConfig(init_cash=init_cash)
+    with (
+        ctx.open_store() as store,
+        job_run(
+            store, "trade_session", args={"strategy": strategy, "day": str(day), "account": account}
+        ) as log,
+    ):
+        panel = build_panel(store, strategy, source, mode, None, day, p, ctx.progress)
+        targets = check_targets(strategy, strat.targets(panel, p))
+        prev = targets.filter(pl.col("trade_date") < day)["trade_date"].max()
+        days_before = panel["bars"].filter(pl.col("trade_date") < day)["trade_date"]
+        last_session = days_before.max() if days_before.len() else None
+        decided = (
+            targets.filter(pl.col("trade_date") == last_session) if prev == last_session else targets.head(0)
+        )
+        weights = dict(zip(decided["symbol"].to_list(), decided["weight"].to_list(), strict=True))
+        held = store.read("position_snapshot", where={"account": account})["symbol"].unique().to_list()
+        symbols = sorted(set(weights) | set(held) | set(targets["symbol"].unique().to_list()))
+        minutes = store.read(
+            "minute_quote", where={"freq": freq}, symbols=symbols, start=last_session or day, end=day
+        )
+        if minutes.filter(pl.col("bar_time").dt.date() == day).is_empty():
+            raise NoDataError(f"minute_quote has no {freq} bars of {', '.join(symbols)} on {day}")
+        m = market_arrays(daily_from_minutes(minutes), fees=config.fees)
+        t_day = int(np.searchsorted(m.dates, np.datetime64(day, "D")))
+        market = MinuteMarket(m, t_day, minutes.filter(pl.col("bar_time").dt.date() == day))
+        engine_cfg = config.engine_config()
+        if broker == "paper":
+            costs = kernel_inputs(m, engine_cfg)[1]
+            brk: Any = PaperBroker(store, account, market, costs, nb.PRICE_OPEN, init_cash=init_cash)
+        elif broker == "qmt":
+            from thermoquant.trading.qmt import QmtBroker
+
+            brk = QmtBroker(qmt_path or "", account)
+        else:
+            raise ValueError(f"broker must be paper or qmt, not {broker!r}")
+        clk = clock or (
+            SimClock(dt.datetime.combine(day, dt.time(9, 25))) if day < ctx.today else WallClock()
+        )
+        with store.session():
+            result = run_session(
+                store,
+                strategy,
+                brk,
+                market,
+                weights,
+                engine_cfg,
+                clock=clk,
+                interval=interval,
+                confirm=confirm,
+                on_tick=on_tick,
+            )
+            signals = strat.signals(panel, p, day)
+            if signals.height:
+                store.upsert("signals", signals)
+        log.rows_written = result.orders.height
+    return result
+
+
+def confirm_orders(ctx: JobContext, account: str, cids: list[str] | None = None) -> list[str]:
+    """Release orders waiting in --confirm mode (all of the account's when ``cids`` is None)."""
+    with ctx.open_store() as store:
+        return OrderBook(store, account, "-").confirm(cids)

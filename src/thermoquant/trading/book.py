@@ -115,6 +115,26 @@ class OrderBook:
         )
         return OrderStatus.NEW
 
+    def mark_needs_confirm(self, cid: str) -> None:
+        """--confirm mode: the intent waits for a person (audit row ``order.await_confirm``)."""
+        self.store.upsert("orders", pl.DataFrame([{"client_order_id": cid, "needs_confirm": True}]))
+        self.audit("order.await_confirm", cid)
+
+    def confirm(self, cids: list[str] | None = None, actor: str = "cli") -> list[str]:
+        """Release waiting orders (all of the account's when ``cids`` is None); returns the ids released."""
+        waiting = self.orders(open_only=True).filter(
+            pl.col("needs_confirm") & pl.col("confirmed_at").is_null()
+        )
+        ids = [c for c in waiting["client_order_id"].to_list() if cids is None or c in cids]
+        if ids:
+            now = self.clock()
+            self.store.upsert(
+                "orders", pl.DataFrame({"client_order_id": ids, "confirmed_at": [now] * len(ids)})
+            )
+            for cid in ids:
+                self.audit("order.confirmed", cid, actor=actor)
+        return ids
+
     def _event(
         self, cid: str, before: OrderStatus | None, after: OrderStatus, details: dict[str, Any]
     ) -> None:

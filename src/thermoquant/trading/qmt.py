@@ -140,9 +140,15 @@ class QmtBroker(Broker):
                 False, None, f"{request.symbol}: market orders only on SH/SZ; send a limit order"
             )
         order_id = self.trader.order_stock(
-            self.acc, request.symbol, order_type, int(request.quantity), price_type, price,
-            request.strategy[:16], request.client_order_id,
-        )  # fmt: skip
+            self.acc,
+            request.symbol,
+            order_type,
+            int(request.quantity),
+            price_type,
+            price,
+            request.strategy[:16],
+            request.client_order_id,
+        )
         if isinstance(order_id, int) and order_id > 0:
             return SubmitResult(True, str(order_id))
         return SubmitResult(None, None, f"order_stock returned {order_id}")
@@ -164,10 +170,16 @@ class QmtBroker(Broker):
     def _order(self, o: Any) -> BrokerOrder:
         traded = float(o.traded_volume or 0)
         return BrokerOrder(
-            o.order_remark or "", str(o.order_id), o.stock_code, "buy" if o.order_type == STOCK_BUY else "sell",
-            float(o.order_volume), traded, float(o.traded_price) if traded else math.nan,
-            STATUS_MAP.get(int(o.order_status), OrderStatus.SUBMITTED), o.status_msg or "",
-        )  # fmt: skip
+            o.order_remark or "",
+            str(o.order_id),
+            o.stock_code,
+            "buy" if o.order_type == STOCK_BUY else "sell",
+            float(o.order_volume),
+            traded,
+            float(o.traded_price) if traded else math.nan,
+            STATUS_MAP.get(int(o.order_status), OrderStatus.SUBMITTED),
+            o.status_msg or "",
+        )
 
     def query_order(self, client_order_id: str) -> BrokerOrder | None:
         o = self._find(client_order_id)

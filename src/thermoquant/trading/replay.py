@@ -80,8 +80,15 @@ class ReplayResult:
         return self.broker.records()
 
 
-def _snapshot(store: Any, account: str, when: dt.datetime, positions: dict[str, float], cash: float,
-              equity: float | None = None, hook: Hook = no_hook) -> None:  # fmt: skip
+def write_snapshot(
+    store: Any,
+    account: str,
+    when: dt.datetime,
+    positions: dict[str, float],
+    cash: float,
+    equity: float | None = None,
+    hook: Hook = no_hook,
+) -> None:
     if positions:
         store.upsert(
             "position_snapshot",
@@ -163,8 +170,25 @@ def replay(
         k = t - lag
         traded = False
         if k >= 0 and not np.isnan(target[:, k]).all():
-            traded = _trade_day(store, strategy, account, day, market_nb, costs, t, target[:, k], price_mode, m.symbols,
-                       broker, router, last_px, px, delta, buy_q, pos_now)  # fmt: skip
+            traded = plan_and_send(
+                store,
+                strategy,
+                account,
+                day,
+                market_nb,
+                costs,
+                t,
+                target[:, k],
+                price_mode,
+                m.symbols,
+                broker,
+                router,
+                last_px,
+                px,
+                delta,
+                buy_q,
+                pos_now,
+            )
         close = m.close[:, t]
         ok = close > 0.0
         last_px[ok] = close[ok]
@@ -174,17 +198,31 @@ def replay(
             held = {p.symbol: p.quantity for p in broker.positions()}
             gross = sum(q * last_px[m.symbols.index(sym)] for sym, q in held.items())
             cash = broker.cash()
-            _snapshot(store, account, close_time, held, cash, cash + gross, hook)
+            write_snapshot(store, account, close_time, held, cash, cash + gross, hook)
         if progress is not None:
             progress(t + 1, T)
     return ReplayResult(broker, router.sent, T)
 
 
-def _trade_day(
-    store: Any, strategy: str, account: str, day: dt.date, market_nb: nb.Market, costs: nb.Costs, t: int,
-    target_col: np.ndarray, price_mode: int, symbols: list[str], broker: PaperBroker, router: OrderRouter,
-    last_px: np.ndarray, px: np.ndarray, delta: np.ndarray, buy_q: np.ndarray, pos_now: dict[str, float],
-) -> bool:  # fmt: skip
+def plan_and_send(
+    store: Any,
+    strategy: str,
+    account: str,
+    day: dt.date,
+    market_nb: nb.Market,
+    costs: nb.Costs,
+    t: int,
+    target_col: np.ndarray,
+    price_mode: int,
+    symbols: list[str],
+    broker: PaperBroker,
+    router: OrderRouter,
+    last_px: np.ndarray,
+    px: np.ndarray,
+    delta: np.ndarray,
+    buy_q: np.ndarray,
+    pos_now: dict[str, float],
+) -> bool:
     """Plan and send day t's orders; False when the plan has none."""
     when = dt.datetime.combine(day, OPEN_TIME)
     snap = _load_snapshot(store, account, when)
@@ -195,12 +233,13 @@ def _trade_day(
     pos_now.clear()
     pos_now.update(held)
     pos = np.array([held.get(s, 0.0) for s in symbols], dtype=np.float64)
-    n_buy, buy_cost = nb.plan_day_nb(market_nb, costs, t, pos, last_px, cash, np.ascontiguousarray(target_col),
-                                     True, price_mode, px, delta)  # fmt: skip
+    n_buy, buy_cost = nb.plan_day_nb(
+        market_nb, costs, t, pos, last_px, cash, np.ascontiguousarray(target_col), True, price_mode, px, delta
+    )
     if not delta.any():
         return False
     if live:
-        _snapshot(store, account, when, held, cash)
+        write_snapshot(store, account, when, held, cash)
     for s in np.flatnonzero(delta < 0.0):
         cid = client_order_id(day, strategy, symbols[s], 0)
         router.place(

@@ -6,6 +6,8 @@
 2. the intent is written (``orders`` row, status ``new``) unless it exists; if it exists and is past ``new``, the
    order was sent in an earlier life: only :meth:`sync` runs;
 3. the broker is queried by client order id; an order it already holds (sent before a crash) is synced, not sent;
+   In ``confirm`` mode (seed 001 §6 stage two) the order stops here until a person confirms it (``tq trade
+   confirm``); the next :meth:`place` of the same request sends it;
 4. send; a clear refusal → ``rejected``; an accepted or unclear answer (QMT's −1, an exception) → the broker is
    queried; an order still missing after ``requery_wait`` and one targeted re-query is ``rejected`` ("not found
    after send": QMT's insufficient-funds rejection comes without any callback or order record).
@@ -46,6 +48,7 @@ class OrderRouter:
         requery_wait: float = 2.0,
         wait: Callable[[float], None] | None = None,
         hook: Hook = no_hook,
+        confirm: bool = False,
     ) -> None:
         self.book = book
         self.broker = broker
@@ -54,6 +57,7 @@ class OrderRouter:
         self.requery_wait = requery_wait
         self.wait = wait or (lambda s: None)
         self.hook = hook
+        self.confirm = confirm
         self.sent = 0
 
     def place(self, req: OrderRequest) -> OrderStatus:
@@ -74,6 +78,12 @@ class OrderRouter:
                     req.client_order_id, OrderStatus.REJECTED, {"risk": reason}, reason=f"risk: {reason}"
                 )
         self.book.write_intent(req)
+        if self.confirm:
+            row = self.book.get(req.client_order_id)
+            if not row["confirmed_at"]:
+                if not row["needs_confirm"]:
+                    self.book.mark_needs_confirm(req.client_order_id)
+                return OrderStatus.NEW  # waits for `tq trade confirm`
         held = self.broker.query_order(req.client_order_id)
         if held is not None:
             self.book.audit("order.found_at_broker", req.client_order_id, {"status": held.status.value})
