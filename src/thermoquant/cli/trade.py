@@ -13,7 +13,10 @@ from thermoquant.cli.options import DbUrl, parse_date
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.trade import (
     accept_reconciliation,
+    confirm_orders,
+    import_minutes,
     replay_job,
+    run_session_job,
     set_kill_switch,
     trading_status,
 )
@@ -143,3 +146,74 @@ def reconcile_cmd(
         return
     accept_reconciliation(JobContext(db_url=db), account, note)
     console.print(f"账户 {account}：对账已确认，可以交易 / reconciliation accepted")
+
+
+@app.command("run")
+def run_cmd(
+    strategy: Annotated[str, typer.Option(help=f"策略 strategy: {', '.join(strategy_names())}")],
+    account: Account,
+    broker: Annotated[str, typer.Option(help="券商 broker: paper | qmt")] = "paper",
+    date: Annotated[
+        str | None, typer.Option("--date", help="交易日 YYYY-MM-DD（默认今天；过去的日子用模拟时钟）")
+    ] = None,
+    interval: Annotated[int, typer.Option(help="每几分钟一轮 minutes per tick（须与分钟线周期相符）")] = 5,
+    freq: Annotated[str, typer.Option(help="minute_quote 周期 freq: 1m | 5m")] = "5m",
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm", help="半自动：订单等待 tq trade confirm 后才发送 / orders wait for a person"
+        ),
+    ] = False,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="策略参数 k=v，可重复")] = None,
+    qmt_path: Annotated[str | None, typer.Option(help="QMT userdata_mini 目录（--broker qmt）")] = None,
+    db: DbUrl = None,
+) -> None:
+    """盘中循环：快照 → 市场状态 → 策略目标 → 风控 → 下单，收盘写入成交、持仓、权益与信号 / the intraday loop."""
+    ctx = JobContext(db_url=db)
+    params = dict(p.split("=", 1) for p in param or [])
+    day = parse_date(date) or ctx.today
+    result = run_session_job(
+        ctx,
+        strategy,
+        day,
+        account=account,
+        broker=broker,
+        interval=interval,
+        confirm=confirm,
+        params=params,
+        freq=freq,
+        qmt_path=qmt_path,
+    )
+    console.print(
+        f"{day} {strategy} 账户 {account}：{result.ticks} 轮 ticks；订单 orders {result.states or '无 none'}；"
+        f"状态更新 state update 最长 max {result.update_ms_max:.1f} ms / 平均 mean {result.update_ms_mean:.2f} ms"
+    )
+    for name, check in (("开盘对账 start", result.start_check), ("收盘对账 close", result.close_check)):
+        if check is not None:
+            console.print(f"{name}: {'一致 ok' if check.ok else check.note()}")
+
+
+@app.command("confirm")
+def confirm_cmd(
+    account: Account,
+    order: Annotated[
+        list[str] | None, typer.Option("--order", help="客户订单号 client order id（默认全部）")
+    ] = None,
+    db: DbUrl = None,
+) -> None:
+    """确认等待中的订单（--confirm 模式），循环下一轮发送 / release orders waiting for confirmation."""
+    ids = confirm_orders(JobContext(db_url=db), account, order)
+    console.print(f"已确认 confirmed {len(ids)}: {', '.join(ids) or '-'}")
+
+
+@app.command("import-minutes")
+def import_minutes_cmd(
+    path: Annotated[str, typer.Argument(help="zsh_etf_minute 的 parquet / csv.gz 文件")],
+    code: Annotated[list[str] | None, typer.Option("--code", help="只导入这些代码 e.g. 510300.SH")] = None,
+    start: Annotated[str | None, typer.Option(help="起始日")] = None,
+    end: Annotated[str | None, typer.Option(help="结束日")] = None,
+    db: DbUrl = None,
+) -> None:
+    """导入通达信导出的 ETF/指数分钟线到 minute_quote / import the TDX ETF/index minute bars."""
+    n = import_minutes(JobContext(db_url=db), path, code, parse_date(start), parse_date(end))
+    console.print(f"minute_quote：写入 {n:,} 行 rows written")

@@ -357,22 +357,21 @@ def run_session_job(
         clk = clock or (
             SimClock(dt.datetime.combine(day, dt.time(9, 25))) if day < ctx.today else WallClock()
         )
-        with store.session():
-            result = run_session(
-                store,
-                strategy,
-                brk,
-                market,
-                weights,
-                engine_cfg,
-                clock=clk,
-                interval=interval,
-                confirm=confirm,
-                on_tick=on_tick,
-            )
-            signals = strat.signals(panel, p, day)
-            if signals.height:
-                store.upsert("signals", signals)
+        result = run_session(
+            store,
+            strategy,
+            brk,
+            market,
+            weights,
+            engine_cfg,
+            clock=clk,
+            interval=interval,
+            confirm=confirm,
+            on_tick=on_tick,
+        )
+        signals = strat.signals(panel, p, day)
+        if signals.height:
+            store.upsert("signals", signals)
         log.rows_written = result.orders.height
     return result
 

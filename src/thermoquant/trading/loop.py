@@ -168,8 +168,9 @@ def run_session(
         hook=hook,
         confirm=confirm,
     )
-    router.recover()
-    start_check = reconcile(store, broker, clock.now(), switch)
+    with store.session():
+        router.recover()
+        start_check = reconcile(store, broker, clock.now(), switch)
     symbols = m.symbols
     n = len(symbols)
     target_col = np.array([targets.get(s, np.nan) for s in symbols], dtype=np.float64)
@@ -183,55 +184,58 @@ def run_session(
     for t in ticks:
         clock.advance_to(t)
         market.t = t
-        snap = [market.minute(s) for s in symbols]
-        arr = {
-            k: np.array([b[k] if b else np.nan for b in snap], dtype=np.float64)
-            for k in ("open", "high", "low", "close", "volume", "amount")
-        }
-        t0 = time.perf_counter()
-        state.update(
-            arr["open"],
-            arr["high"],
-            arr["low"],
-            arr["close"],
-            arr["volume"],
-            np.full(n, np.nan),
-            arr["amount"],
-        )
-        times_ms.append((time.perf_counter() - t0) * 1e3)
-        if not planned and not np.isnan(arr["open"]).all():
-            market_nb = _minute_kernel_market(m, t_day, arr, config)
-            plan_and_send(
-                store,
-                strategy,
-                account,
-                day,
-                market_nb,
-                kernel_inputs(m, config)[1],
-                t_day,
-                target_col,
-                nb.PRICE_OPEN,
-                symbols,
-                broker,
-                router,
-                last_px,
-                px,
-                delta,
-                buy_q,
-                pos_now,
+        with (
+            store.session()
+        ):  # one connection per tick; other processes (tq trade confirm/halt) get in between
+            snap = [market.minute(s) for s in symbols]
+            arr = {
+                k: np.array([b[k] if b else np.nan for b in snap], dtype=np.float64)
+                for k in ("open", "high", "low", "close", "volume", "amount")
+            }
+            t0 = time.perf_counter()
+            state.update(
+                arr["open"],
+                arr["high"],
+                arr["low"],
+                arr["close"],
+                arr["volume"],
+                np.full(n, np.nan),
+                arr["amount"],
             )
-            planned = True
-        if confirm:
-            for row in (
-                book.orders(day, open_only=True).filter(pl.col("confirmed_at").is_not_null()).to_dicts()
-            ):
-                if row["status"] == "new":
-                    router.place(_request(row))
-        match = getattr(broker, "match", None)
-        if match is not None:
-            match()
-        for cid in book.orders(day, open_only=True).filter(pl.col("status") != "new")["client_order_id"]:
-            router.sync(cid)
+            times_ms.append((time.perf_counter() - t0) * 1e3)
+            if not planned and not np.isnan(arr["open"]).all():
+                market_nb = _minute_kernel_market(m, t_day, arr, config)
+                plan_and_send(
+                    store,
+                    strategy,
+                    account,
+                    day,
+                    market_nb,
+                    kernel_inputs(m, config)[1],
+                    t_day,
+                    target_col,
+                    nb.PRICE_OPEN,
+                    symbols,
+                    broker,
+                    router,
+                    last_px,
+                    px,
+                    delta,
+                    buy_q,
+                    pos_now,
+                )
+                planned = True
+            if confirm:
+                for row in (
+                    book.orders(day, open_only=True).filter(pl.col("confirmed_at").is_not_null()).to_dicts()
+                ):
+                    if row["status"] == "new":
+                        router.place(_request(row))
+            match = getattr(broker, "match", None)
+            if match is not None:
+                match()
+            for cid in book.orders(day, open_only=True).filter(pl.col("status") != "new")["client_order_id"]:
+                router.sync(cid)
         if on_tick is not None:
             on_tick(t)
     close_time = dt.datetime.combine(day, CLOSE_TIME)
