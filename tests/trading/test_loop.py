@@ -105,3 +105,14 @@ def test_bridge_reproduces_the_daily_bar() -> None:
     want = daily.sort("symbol")
     for c in ("open", "high", "low", "close", "volume", "amount"):
         assert back[c].to_list() == pytest.approx(want[c].to_list(), rel=1e-12), c
+
+
+def test_audit_report_signal_acted_on_at_the_bar(ctx: JobContext) -> None:
+    from thermoquant.jobs.trade import audit_report
+
+    before = run_session_job(ctx, "csi500_timing", DAY - dt.timedelta(days=1), account="paper-audit", params=PARAMS)
+    assert before.states == {}  # 01-25 acts on nothing; its close signal (BUY) is stored
+    run_session_job(ctx, "csi500_timing", DAY, account="paper-audit", params=PARAMS)
+    report = audit_report(ctx, DAY)
+    row = report.filter(pl.col("signal") == "BUY").row(0, named=True)
+    assert row["acted"] == "filled" and row["in_bar"] and row["vs_open_bps"] == pytest.approx(0.0, abs=1e-6)

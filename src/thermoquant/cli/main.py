@@ -298,6 +298,7 @@ app.add_typer(features_commands.app, name="features")
 app.add_typer(market_commands.app, name="market")
 app.add_typer(physics_commands.app, name="physics")
 app.add_typer(trade_commands.app, name="trade")
+app.add_typer(trade_commands.audit_app, name="audit")
 app.command("signals")(signals_commands.signals)
 app.command("stock")(stock_commands.stock)
 # --- end of sub-app registrations ---

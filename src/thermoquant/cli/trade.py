@@ -13,6 +13,7 @@ from thermoquant.cli.options import DbUrl, parse_date
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.trade import (
     accept_reconciliation,
+    audit_report,
     confirm_orders,
     import_minutes,
     replay_job,
@@ -217,3 +218,44 @@ def import_minutes_cmd(
     """导入通达信导出的 ETF/指数分钟线到 minute_quote / import the TDX ETF/index minute bars."""
     n = import_minutes(JobContext(db_url=db), path, code, parse_date(start), parse_date(end))
     console.print(f"minute_quote：写入 {n:,} 行 rows written")
+
+
+audit_app = typer.Typer(help="审计：信号、行情与成交逐条对照 / the daily audit.", no_args_is_help=True)
+
+
+@audit_app.command("report")
+def audit_report_cmd(
+    date: Annotated[str, typer.Option("--date", help="交易日 YYYY-MM-DD")],
+    db: DbUrl = None,
+) -> None:
+    """前一交易日的信号是否执行、成交价相对当日K线、被拒原因 / signals vs bars vs fills vs refusals."""
+    day = parse_date(date)
+    assert day is not None
+    frame = audit_report(JobContext(db_url=db), day)
+    table = Table(title=f"审计 audit {day}")
+    cols = (
+        "strategy",
+        "symbol",
+        "signal",
+        "side",
+        "acted",
+        "filled_qty",
+        "avg_price",
+        "open",
+        "low",
+        "high",
+        "vs_open_bps",
+        "in_bar",
+        "reason",
+    )
+    for c in cols:
+        table.add_column(c)
+    for r in frame.iter_rows(named=True):
+        table.add_row(
+            *("" if r[c] is None else f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in cols)
+        )
+    console.print(table)
+    missed = frame.filter(pl.col("acted") == "no order").height
+    console.print(
+        f"信号未执行 signals not acted on: {missed}；被拒 refused: {frame.filter(pl.col('acted') == 'refused').height}"
+    )

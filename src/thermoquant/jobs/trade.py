@@ -380,3 +380,26 @@ def confirm_orders(ctx: JobContext, account: str, cids: list[str] | None = None)
     """Release orders waiting in --confirm mode (all of the account's when ``cids`` is None)."""
     with ctx.open_store() as store:
         return OrderBook(store, account, "-").confirm(cids)
+
+
+def audit_report(ctx: JobContext, day: dt.date) -> pl.DataFrame:
+    """:func:`thermoquant.trading.audit.audit_frame` for ``day`` from the store (signals of the previous session,
+    the day's orders, the day's bar from daily_quote, etf_daily or minute_quote)."""
+    from thermoquant.market.calendar import prev_trading_day
+    from thermoquant.trading.audit import audit_frame
+
+    prev = prev_trading_day(day)
+    with ctx.open_store() as store:
+        signals = store.read("signals", start=prev, end=prev)
+        orders = store.read("orders", where={"trade_date": day})
+        symbols = sorted(set(signals["symbol"].to_list()) | set(orders["symbol"].to_list()))
+        cols = ["symbol", "open", "low", "high"]
+        bars = [
+            store.read(t, symbols=symbols, start=day, end=day, columns=cols)
+            for t in ("daily_quote", "etf_daily")
+        ]
+        minutes = store.read("minute_quote", symbols=symbols, start=day, end=day)
+        if minutes.height:
+            bars.append(daily_from_minutes(minutes).select(cols))
+    frame = pl.concat([b.cast({"open": pl.Float64, "low": pl.Float64, "high": pl.Float64}) for b in bars])
+    return audit_frame(signals, orders, frame.unique("symbol", keep="first"))
