@@ -110,7 +110,9 @@ def test_bridge_reproduces_the_daily_bar() -> None:
 def test_audit_report_signal_acted_on_at_the_bar(ctx: JobContext) -> None:
     from thermoquant.jobs.trade import audit_report
 
-    before = run_session_job(ctx, "csi500_timing", DAY - dt.timedelta(days=1), account="paper-audit", params=PARAMS)
+    before = run_session_job(
+        ctx, "csi500_timing", DAY - dt.timedelta(days=1), account="paper-audit", params=PARAMS
+    )
     assert before.states == {}  # 01-25 acts on nothing; its close signal (BUY) is stored
     run_session_job(ctx, "csi500_timing", DAY, account="paper-audit", params=PARAMS)
     report = audit_report(ctx, DAY)

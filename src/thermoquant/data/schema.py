@@ -718,7 +718,7 @@ TABLES_LIST: list[Table] = [
             _k("account", "text", "", "account"),
             _c("state", "text", "", "ACTIVE, REDUCING (risk-reducing orders only) or HALTED (no new orders)"),
             _c("reason", "text", "", "why the state was set"),
-            _c("reconcile_ok", "bool", "", "false: a mismatch blocks trading until `tq trade reconcile --accept`"),
+            _c("reconcile_ok", "bool", "", "false: blocked until `tq trade reconcile --accept`"),
             _c("reconcile_note", "text", "", "the last mismatch"),
             _c("peak_equity", "double", "CNY", "highest equity seen (drawdown limit)"),
             _c("updated_at", "timestamp", "", "last change"),
