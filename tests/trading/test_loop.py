@@ -44,6 +44,7 @@ def test_scripted_session_fills_on_the_first_bar_and_closes_the_books(ctx: JobCo
                              on_tick=seen.append)  # fmt: skip
     assert seen == tick_times(DAY, 5) and result.ticks == 48 and clock.now() == seen[-1]
     assert result.states == {"filled": 1} and result.close_check.ok
+    assert [c.ok for c in result.fill_checks] == [True]  # reconciled after the fill batch
     with open_store(ctx.db_url) as store:
         first = (
             store.read("minute_quote", symbols=["510300.SH"], start=DAY, end=DAY)
@@ -118,3 +119,15 @@ def test_audit_report_signal_acted_on_at_the_bar(ctx: JobContext) -> None:
     report = audit_report(ctx, DAY)
     row = report.filter(pl.col("signal") == "BUY").row(0, named=True)
     assert row["acted"] == "filled" and row["in_bar"] and row["vs_open_bps"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_drawdown_limit_halts_at_the_close(ctx: JobContext) -> None:
+    from thermoquant.jobs.trade import trading_status
+    from thermoquant.trading.risk import KillSwitch, RiskLimits
+
+    with open_store(ctx.db_url) as store:
+        KillSwitch(store, "paper-dd").update_peak(2_000_000.0)  # an earlier peak twice today's equity
+    limits = RiskLimits(drawdown_reduce=0.2, drawdown_halt=0.4)
+    run_session_job(ctx, "csi500_timing", DAY, account="paper-dd", params=PARAMS, limits=limits)
+    status = trading_status(ctx, "paper-dd")
+    assert status["state"] == "HALTED" and status["reason"].startswith("drawdown 49.9%")

@@ -313,6 +313,7 @@ def run_session_job(
     init_cash: float = 1_000_000.0,
     clock: Any = None,
     on_tick: Any = None,
+    limits: RiskLimits | None = None,
 ) -> SessionResult:
     """One session of ``strategy`` on ``day`` (:func:`thermoquant.trading.loop.run_session`): targets from the
     strategy's own code at the previous close, minute bars from ``minute_quote``, the day's signals stored."""
@@ -368,6 +369,7 @@ def run_session_job(
             interval=interval,
             confirm=confirm,
             on_tick=on_tick,
+            limits=limits,
         )
         signals = strat.signals(panel, p, day)
         if signals.height:

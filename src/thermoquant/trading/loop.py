@@ -10,7 +10,8 @@ Every ``interval`` minutes of the XSHG sessions (bar ends 09:31 … 11:30, 13:01
    (:func:`thermoquant.trading.replay.plan_and_send`: risk gate, intent, query before send);
 4. resting orders are matched (paper) and open orders synced from the broker (the truth is its query); in
    ``confirm`` mode orders wait until ``tq trade confirm`` releases them and are sent on the next tick;
-5. at the close: reconciliation, positions / cash / equity snapshot (the job writes the day's signals).
+5. after each batch of fills and at the close: reconciliation; at the close a positions / cash / equity snapshot,
+   and the drawdown limit (REDUCING, then HALTED) applied to the kill switch (the job writes the day's signals).
 
 Reconciliation also runs at the start: a mismatch closes the gate (every order refused, reason logged) until
 ``tq trade reconcile --accept``.
@@ -40,7 +41,7 @@ from thermoquant.trading.broker import Broker
 from thermoquant.trading.orders import OrderRequest
 from thermoquant.trading.reconcile import Reconciliation, reconcile
 from thermoquant.trading.replay import CLOSE_TIME, plan_and_send, write_snapshot
-from thermoquant.trading.risk import KillSwitch, RiskGate, RiskLimits
+from thermoquant.trading.risk import KillSwitch, RiskGate, RiskLimits, TradingState, drawdown_state
 from thermoquant.trading.router import Hook, OrderRouter, no_hook
 
 MORNING = (dt.time(9, 30), dt.time(11, 30))
@@ -135,6 +136,7 @@ class SessionResult:
     start_check: Reconciliation | None
     close_check: Reconciliation | None
     states: dict[str, int] = field(default_factory=dict)
+    fill_checks: list[Reconciliation] = field(default_factory=list)
 
 
 def run_session(
@@ -180,6 +182,8 @@ def run_session(
     px, delta, buy_q = np.empty(n), np.zeros(n), np.zeros(n)
     planned = np.isnan(target_col).all()
     times_ms: list[float] = []
+    seen_fills = len(broker.fills())
+    checks: list[Reconciliation] = []
     ticks = tick_times(day, interval)
     for t in ticks:
         clock.advance_to(t)
@@ -236,6 +240,10 @@ def run_session(
                 match()
             for cid in book.orders(day, open_only=True).filter(pl.col("status") != "new")["client_order_id"]:
                 router.sync(cid)
+            n_fills = len(broker.fills())
+            if n_fills != seen_fills:  # after each batch of fills: the broker against our book
+                seen_fills = n_fills
+                checks.append(reconcile(store, broker, t, switch))
         if on_tick is not None:
             on_tick(t)
     close_time = dt.datetime.combine(day, CLOSE_TIME)
@@ -245,6 +253,11 @@ def run_session(
     cash = broker.cash()
     equity = cash + sum(q * closes.get(s, np.nan) for s, q in held.items())
     write_snapshot(store, account, close_time, held, cash, equity, hook)
+    lim = limits or RiskLimits()
+    wanted, dd = drawdown_state(equity, switch.update_peak(equity), lim)
+    order = [TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED]
+    if order.index(wanted) > order.index(switch.state):  # the drawdown limit only ever tightens the switch
+        switch.set(wanted, f"drawdown {dd:.1%} of the equity peak", actor="risk")
     orders = book.orders(day)
     states = orders.group_by("status").len().to_dicts()
     return SessionResult(
@@ -255,6 +268,7 @@ def run_session(
         start_check,
         close_check,
         {r["status"]: r["len"] for r in states},
+        checks,
     )
 
 
