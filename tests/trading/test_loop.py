@@ -131,3 +131,69 @@ def test_drawdown_limit_halts_at_the_close(ctx: JobContext) -> None:
     run_session_job(ctx, "csi500_timing", DAY, account="paper-dd", params=PARAMS, limits=limits)
     status = trading_status(ctx, "paper-dd")
     assert status["state"] == "HALTED" and status["reason"].startswith("drawdown 49.9%")
+
+
+def _spots(minutes: pl.DataFrame) -> list[tuple[dt.datetime, pl.DataFrame]]:
+    """Day-cumulative snapshots shaped like the ``spot`` dataset, one per 5-minute bar end."""
+    m = minutes.sort("bar_time").with_columns(
+        pl.col("close").alias("last"), pl.col("open").first().alias("day_open"), pl.col("high").cum_max().alias("hi"),
+        pl.col("low").cum_min().alias("lo"), pl.col("volume").cum_sum().alias("cv"),
+        pl.col("amount").cum_sum().alias("ca"),
+    )  # fmt: skip
+    return [
+        (r["bar_time"], pl.DataFrame([{"symbol": r["symbol"], "last": r["last"], "open": r["day_open"],
+                                       "high": r["hi"], "low": r["lo"], "volume": r["cv"], "amount": r["ca"]}]))
+        for r in m.iter_rows(named=True)
+    ]  # fmt: skip
+
+
+def test_live_snapshots_become_the_ticks_bars_and_drive_the_session(ctx: JobContext) -> None:
+    from thermoquant.backtest import engine_nb as nb
+    from thermoquant.backtest.fill import kernel_inputs
+    from thermoquant.backtest.rules import market_arrays
+    from thermoquant.backtest.run import BacktestConfig
+    from thermoquant.trading.loop import MinuteMarket, bars_from_spot, run_session
+    from thermoquant.trading.paper import PaperBroker
+
+    with open_store(ctx.db_url) as store:
+        minutes = store.read("minute_quote", symbols=["510300.SH"], start=DAY - dt.timedelta(days=1), end=DAY)
+    today = minutes.filter(pl.col("bar_time").dt.date() == DAY).sort("bar_time")
+    spots = _spots(today)
+    prev = None
+    rebuilt = []
+    for t, spot in spots:
+        rebuilt.append(bars_from_spot(prev, spot, t))
+        prev = spot
+    bars = pl.concat(rebuilt)
+    assert bars["close"].to_list() == today["close"].to_list()
+    assert bars["volume"].to_list() == pytest.approx(today["volume"].to_list(), rel=1e-9)
+    assert bars["amount"].to_list() == pytest.approx(today["amount"].to_list(), rel=1e-9)
+    assert bars["open"][0] == today["open"][0] and (bars["high"] <= today["high"] + 1e-9).all()
+
+    cfg = BacktestConfig().engine_config()
+    m = market_arrays(daily_from_minutes(minutes))
+    market = MinuteMarket(m, 1, today.head(0))  # nothing preloaded: every bar comes from the feed
+    feed = dict(spots)
+    with open_store(ctx.db_url) as store:
+        broker = PaperBroker(
+            store, "paper-live", market, kernel_inputs(m, cfg)[1], nb.PRICE_OPEN, init_cash=1e6
+        )
+        result = run_session(store, "csi500_timing", broker, market, {"510300.SH": 1.0}, cfg,
+                             clock=SimClock(dt.datetime.combine(DAY, dt.time(9, 25))), interval=5, feed=feed.__getitem__)  # fmt: skip
+        trade = store.read("trades", where={"account": "paper-live"}).row(0, named=True)
+    assert result.states == {"filled": 1} and trade["price"] == today["open"][0]
+
+
+def test_session_on_an_akshare_spot_fixture(tmp_path: Path, test_data: Path) -> None:
+    """The live feed through the real AKShare adapter replaying a recorded ``stock_zh_a_spot_em`` answer."""
+    import pandas as pd
+
+    fixture = test_data / "sources" / "fixtures" / "akshare"
+    spot = pd.read_parquet(fixture / "stock_zh_a_spot_em" / "all.parquet").set_index("代码").loc["600000"]
+    c = JobContext(db_url=f"duckdb:///{tmp_path / 'tq.duckdb'}")
+    result = run_session_job(c, "csi500_timing", DAY, account="paper-spot", params={"trade_symbol": "600000.SH"},
+                             feed=f"fixture:{fixture}", interval=30)  # fmt: skip
+    assert result.states == {"filled": 1} and result.ticks == 8
+    with open_store(c.db_url) as store:
+        trade = store.read("trades", where={"account": "paper-spot"}).row(0, named=True)
+    assert trade["price"] == spot["今开"] and trade["quantity"] % 100 == 0

@@ -167,6 +167,9 @@ def run_cmd(
     ] = False,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="策略参数 k=v，可重复")] = None,
     qmt_path: Annotated[str | None, typer.Option(help="QMT userdata_mini 目录（--broker qmt）")] = None,
+    feed: Annotated[
+        str | None, typer.Option(help="实时快照 live snapshot: akshare | xtquant（默认读 minute_quote）")
+    ] = None,
     db: DbUrl = None,
 ) -> None:
     """盘中循环：快照 → 市场状态 → 策略目标 → 风控 → 下单，收盘写入成交、持仓、权益与信号 / the intraday loop."""
@@ -184,6 +187,7 @@ def run_cmd(
         params=params,
         freq=freq,
         qmt_path=qmt_path,
+        feed=feed,
     )
     console.print(
         f"{day} {strategy} 账户 {account}：{result.ticks} 轮 ticks；订单 orders {result.states or '无 none'}；"

@@ -314,9 +314,12 @@ def run_session_job(
     clock: Any = None,
     on_tick: Any = None,
     limits: RiskLimits | None = None,
+    feed: str | None = None,
 ) -> SessionResult:
     """One session of ``strategy`` on ``day`` (:func:`thermoquant.trading.loop.run_session`): targets from the
-    strategy's own code at the previous close, minute bars from ``minute_quote``, the day's signals stored."""
+    strategy's own code at the previous close, minute bars from ``minute_quote`` — or, with ``feed`` (a source
+    name of :func:`thermoquant.data.ingest.make_source`: akshare = ``stock_zh_a_spot_em``, xtquant =
+    ``xtdata.get_full_tick``), a live snapshot at every tick — and the day's signals stored."""
     strat = get_strategy(strategy)
     p = ctx.strategy_params(strategy, params or {})
     config = BacktestConfig(init_cash=init_cash)
@@ -340,9 +343,34 @@ def run_session_job(
         minutes = store.read(
             "minute_quote", where={"freq": freq}, symbols=symbols, start=last_session or day, end=day
         )
-        if minutes.filter(pl.col("bar_time").dt.date() == day).is_empty():
+        feed_fn = None
+        daily = daily_from_minutes(minutes)
+        if feed is not None:
+            from thermoquant.data.ingest import make_source
+
+            src = make_source(feed)
+
+            def feed_fn(t: dt.datetime) -> pl.DataFrame:
+                return src.fetch("spot", symbols=symbols)
+
+            first = feed_fn(
+                dt.datetime.combine(day, dt.time(9, 25))
+            )  # today's provisional bar: the day's rules
+            today_row = first.select(
+                "symbol",
+                pl.lit(day).alias("trade_date"),
+                "open",
+                "high",
+                "low",
+                pl.col("last").alias("close"),
+                "volume",
+                "amount",
+            )
+            daily = pl.concat([daily.filter(pl.col("trade_date") < day), today_row], how="diagonal_relaxed")
+            minutes = minutes.filter(pl.col("bar_time").dt.date() < day)
+        elif minutes.filter(pl.col("bar_time").dt.date() == day).is_empty():
             raise NoDataError(f"minute_quote has no {freq} bars of {', '.join(symbols)} on {day}")
-        m = market_arrays(daily_from_minutes(minutes), fees=config.fees)
+        m = market_arrays(daily, fees=config.fees)
         t_day = int(np.searchsorted(m.dates, np.datetime64(day, "D")))
         market = MinuteMarket(m, t_day, minutes.filter(pl.col("bar_time").dt.date() == day))
         engine_cfg = config.engine_config()
@@ -370,6 +398,7 @@ def run_session_job(
             confirm=confirm,
             on_tick=on_tick,
             limits=limits,
+            feed=feed_fn,
         )
         signals = strat.signals(panel, p, day)
         if signals.height:

@@ -106,6 +106,11 @@ class MinuteMarket:
             ).to_dicts()
         }
 
+    def add(self, bars: pl.DataFrame) -> None:
+        """Add bars (symbol, bar_time, OHLC, volume, amount), e.g. :func:`bars_from_spot` of a live snapshot."""
+        for r in bars.to_dicts():
+            self.bars[(r["symbol"], r["bar_time"])] = r
+
     def minute(self, symbol: str) -> dict[str, Any] | None:
         return self.bars.get((symbol, self.t))
 
@@ -123,6 +128,51 @@ class MinuteMarket:
 
     def trade_date(self) -> dt.date:
         return self.day
+
+
+SPOT_COLUMNS = ("symbol", "last", "open", "high", "low", "volume", "amount")
+"""What a snapshot must carry: the ``spot`` dataset of the AKShare (``stock_zh_a_spot_em``) and xtquant
+(``xtdata.get_full_tick``) sources, day-cumulative volume in shares and amount in CNY."""
+
+
+def bars_from_spot(prev: pl.DataFrame | None, spot: pl.DataFrame, bar_time: dt.datetime) -> pl.DataFrame:
+    """The bar ending at ``bar_time`` of each symbol from two day-cumulative snapshots (``prev`` None = the first of
+    the day): open = the previous last (the day's open at first), close = last, volume and amount = the
+    cumulative increase (shares, CNY); high / low = the day's new high / low when the snapshot moved it, else the
+    max / min of open and close.  Symbols without a trade since ``prev`` get volume 0."""
+    cur = spot.select(*SPOT_COLUMNS).with_columns(pl.col(c).cast(pl.Float64) for c in SPOT_COLUMNS[1:])
+    if prev is None:
+        base = cur.select(
+            "symbol",
+            pl.col("open").alias("p_last"),
+            pl.lit(None, pl.Float64).alias("p_high"),
+            pl.lit(None, pl.Float64).alias("p_low"),
+            pl.lit(0.0).alias("p_vol"),
+            pl.lit(0.0).alias("p_amt"),
+        )
+    else:
+        base = prev.select(
+            "symbol",
+            pl.col("last").alias("p_last"),
+            pl.col("high").alias("p_high"),
+            pl.col("low").alias("p_low"),
+            pl.col("volume").alias("p_vol"),
+            pl.col("amount").alias("p_amt"),
+        ).with_columns(pl.exclude("symbol").cast(pl.Float64))
+    j = cur.join(base, on="symbol", how="left")
+    op = pl.col("p_last").fill_null(pl.col("open"))
+    new_high = pl.col("p_high").is_null() | (pl.col("high") > pl.col("p_high"))
+    new_low = pl.col("p_low").is_null() | (pl.col("low") < pl.col("p_low"))
+    return j.select(
+        "symbol",
+        pl.lit(bar_time).cast(pl.Datetime("us")).alias("bar_time"),
+        op.alias("open"),
+        pl.when(new_high).then(pl.col("high")).otherwise(pl.max_horizontal(op, pl.col("last"))).alias("high"),
+        pl.when(new_low).then(pl.col("low")).otherwise(pl.min_horizontal(op, pl.col("last"))).alias("low"),
+        pl.col("last").alias("close"),
+        (pl.col("volume") - pl.col("p_vol").fill_null(0.0)).clip(lower_bound=0.0).alias("volume"),
+        (pl.col("amount") - pl.col("p_amt").fill_null(0.0)).clip(lower_bound=0.0).alias("amount"),
+    )
 
 
 @dataclass
@@ -153,9 +203,11 @@ def run_session(
     limits: RiskLimits | None = None,
     hook: Hook = no_hook,
     on_tick: Callable[[dt.datetime], None] | None = None,
+    feed: Callable[[dt.datetime], pl.DataFrame] | None = None,
 ) -> SessionResult:
     """Run the day's session of ``market`` (module doc). ``targets``: symbol → weight decided at the previous close
-    (symbols absent are left alone)."""
+    (symbols absent are left alone).  ``feed(t)``: a live snapshot (:data:`SPOT_COLUMNS`) taken at each tick and
+    turned into that tick's bars (:func:`bars_from_spot`); None = the bars already in ``market``."""
     m, t_day, day = market.m, market.t_day, market.day
     account = broker.account
     book = OrderBook(store, account, broker.name, clock=clock.now)
@@ -183,11 +235,16 @@ def run_session(
     planned = np.isnan(target_col).all()
     times_ms: list[float] = []
     seen_fills = len(broker.fills())
+    last_spot: pl.DataFrame | None = None
     checks: list[Reconciliation] = []
     ticks = tick_times(day, interval)
     for t in ticks:
         clock.advance_to(t)
         market.t = t
+        if feed is not None:
+            spot = feed(t)
+            market.add(bars_from_spot(last_spot, spot, t))
+            last_spot = spot
         with (
             store.session()
         ):  # one connection per tick; other processes (tq trade confirm/halt) get in between
