@@ -68,6 +68,7 @@ def test_scripted_session_fills_on_the_first_bar_and_closes_the_books(ctx: JobCo
     )  # the book carried over, nothing to do
 
 
+@pytest.mark.slow
 def test_confirm_mode_waits_for_a_person(ctx: JobContext) -> None:
     def person(t: dt.datetime) -> None:
         if t.time() == dt.time(10, 0):
@@ -81,18 +82,20 @@ def test_confirm_mode_waits_for_a_person(ctx: JobContext) -> None:
 
     result = run_session_job(ctx, "csi500_timing", DAY, account="paper-confirm", params=PARAMS, confirm=True,
                              on_tick=person)  # fmt: skip
-    assert result.states == {"filled": 1}
+    # sent at 10:05, filled from the next bar; the 10:10 bar's volume cap (25 %) cuts it, the rest is cancelled
+    row = result.orders.row(0, named=True)
+    assert row["status"] == "cancelled" and 0 < row["filled_qty"] < row["quantity"]
     with open_store(ctx.db_url) as store:
         bar = store.read(
-            "minute_quote", symbols=["510300.SH"], where={"bar_time": dt.datetime(2022, 1, 26, 10, 5)}
+            "minute_quote", symbols=["510300.SH"], where={"bar_time": dt.datetime(2022, 1, 26, 10, 10)}
         )
         trade = store.read("trades", where={"account": "paper-confirm"}).row(0, named=True)
-        assert trade["trade_time"] == dt.datetime(2022, 1, 26, 10, 5) and trade["price"] == bar["open"][0]
+        assert trade["trade_time"] == dt.datetime(2022, 1, 26, 10, 10) and trade["price"] == bar["open"][0]
         actions = store.read("audit_log").sort("event_time")["action"].to_list()
         assert (
             actions.index("order.await_confirm")
             < actions.index("order.confirmed")
-            < actions.index("order.filled")
+            < actions.index("order.partially_filled")
         )
 
 
@@ -108,6 +111,7 @@ def test_bridge_reproduces_the_daily_bar() -> None:
         assert back[c].to_list() == pytest.approx(want[c].to_list(), rel=1e-12), c
 
 
+@pytest.mark.slow
 def test_audit_report_signal_acted_on_at_the_bar(ctx: JobContext) -> None:
     from thermoquant.jobs.trade import audit_report
 
@@ -121,6 +125,7 @@ def test_audit_report_signal_acted_on_at_the_bar(ctx: JobContext) -> None:
     assert row["acted"] == "filled" and row["in_bar"] and row["vs_open_bps"] == pytest.approx(0.0, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_drawdown_limit_halts_at_the_close(ctx: JobContext) -> None:
     from thermoquant.jobs.trade import trading_status
     from thermoquant.trading.risk import KillSwitch, RiskLimits
@@ -147,6 +152,7 @@ def _spots(minutes: pl.DataFrame) -> list[tuple[dt.datetime, pl.DataFrame]]:
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_live_snapshots_become_the_ticks_bars_and_drive_the_session(ctx: JobContext) -> None:
     from thermoquant.backtest import engine_nb as nb
     from thermoquant.backtest.fill import kernel_inputs
@@ -197,3 +203,24 @@ def test_session_on_an_akshare_spot_fixture(tmp_path: Path, test_data: Path) -> 
     with open_store(c.db_url) as store:
         trade = store.read("trades", where={"account": "paper-spot"}).row(0, named=True)
     assert trade["price"] == spot["今开"] and trade["quantity"] % 100 == 0
+
+
+@pytest.mark.slow
+def test_stop_loss_or_take_profit_exits_on_the_next_bar(ctx: JobContext) -> None:
+    from thermoquant.trading.risk import RiskLimits
+
+    run_session_job(ctx, "csi500_timing", DAY, account="paper-exit", params=PARAMS)
+    limits = RiskLimits(take_profit=0.001, stop_loss=0.001)  # any 0.1 % move away from the cost exits
+    nxt = run_session_job(ctx, "csi500_timing", dt.date(2022, 1, 27), account="paper-exit", params=PARAMS,
+                          limits=limits)  # fmt: skip
+    assert nxt.states == {"filled": 1}
+    exit_row = nxt.orders.row(0, named=True)
+    assert exit_row["side"] == "sell" and exit_row["reason"].startswith("exit: ") and exit_row["leg"] == 0
+    with open_store(ctx.db_url) as store:
+        sell = store.read("trades", where={"account": "paper-exit", "side": "sell"}).row(0, named=True)
+        bars = store.read(
+            "minute_quote", symbols=["510300.SH"], start=dt.date(2022, 1, 27), end=dt.date(2022, 1, 27)
+        )
+    decided = exit_row["created_at"]
+    assert sell["trade_time"] > decided  # decided on a bar's close, filled at a later bar's open
+    assert sell["price"] == bars.filter(pl.col("bar_time") == sell["trade_time"])["open"][0]

@@ -38,10 +38,17 @@ from thermoquant.backtest.fill import BarRules, kernel_inputs
 from thermoquant.physics.market_state import MarketState
 from thermoquant.trading.book import OrderBook
 from thermoquant.trading.broker import Broker
-from thermoquant.trading.orders import OrderRequest
+from thermoquant.trading.orders import OrderRequest, client_order_id
 from thermoquant.trading.reconcile import Reconciliation, reconcile
 from thermoquant.trading.replay import CLOSE_TIME, plan_and_send, write_snapshot
-from thermoquant.trading.risk import KillSwitch, RiskGate, RiskLimits, TradingState, drawdown_state
+from thermoquant.trading.risk import (
+    KillSwitch,
+    RiskGate,
+    RiskLimits,
+    TradingState,
+    drawdown_state,
+    exit_orders,
+)
 from thermoquant.trading.router import Hook, OrderRouter, no_hook
 
 MORNING = (dt.time(9, 30), dt.time(11, 30))
@@ -213,7 +220,8 @@ def run_session(
     book = OrderBook(store, account, broker.name, clock=clock.now)
     switch = KillSwitch(store, account, clock=clock.now)
     pos_now = {p.symbol: p.quantity for p in broker.positions()}
-    gate = RiskGate(book, limits or RiskLimits(), switch, lambda s: pos_now.get(s, 0.0))
+    lim = limits or RiskLimits()
+    gate = RiskGate(book, lim, switch, lambda s: pos_now.get(s, 0.0))
     router = OrderRouter(
         book,
         broker,
@@ -237,6 +245,7 @@ def run_session(
     seen_fills = len(broker.fills())
     last_spot: pl.DataFrame | None = None
     checks: list[Reconciliation] = []
+    exited: set[str] = set()
     ticks = tick_times(day, interval)
     for t in ticks:
         clock.advance_to(t)
@@ -254,7 +263,7 @@ def run_session(
                 for k in ("open", "high", "low", "close", "volume", "amount")
             }
             t0 = time.perf_counter()
-            state.update(
+            physics = state.update(
                 arr["open"],
                 arr["high"],
                 arr["low"],
@@ -286,6 +295,8 @@ def run_session(
                     pos_now,
                 )
                 planned = True
+            if planned and hasattr(broker, "next_bar"):
+                broker.next_bar = True  # later decisions (exits, confirmed orders) fill from the next bar
             if confirm:
                 for row in (
                     book.orders(day, open_only=True).filter(pl.col("confirmed_at").is_not_null()).to_dicts()
@@ -297,6 +308,7 @@ def run_session(
                 match()
             for cid in book.orders(day, open_only=True).filter(pl.col("status") != "new")["client_order_id"]:
                 router.sync(cid)
+            _exits(strategy, day, book, broker, router, lim, symbols, arr["close"], physics["stop"], exited)
             n_fills = len(broker.fills())
             if n_fills != seen_fills:  # after each batch of fills: the broker against our book
                 seen_fills = n_fills
@@ -310,7 +322,6 @@ def run_session(
     cash = broker.cash()
     equity = cash + sum(q * closes.get(s, np.nan) for s, q in held.items())
     write_snapshot(store, account, close_time, held, cash, equity, hook)
-    lim = limits or RiskLimits()
     wanted, dd = drawdown_state(equity, switch.update_peak(equity), lim)
     order = [TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED]
     if order.index(wanted) > order.index(switch.state):  # the drawdown limit only ever tightens the switch
@@ -327,6 +338,56 @@ def run_session(
         {r["status"]: r["len"] for r in states},
         checks,
     )
+
+
+def _exits(
+    strategy: str,
+    day: dt.date,
+    book: OrderBook,
+    broker: Broker,
+    router: OrderRouter,
+    lim: RiskLimits,
+    symbols: list[str],
+    close: np.ndarray,
+    stop: np.ndarray,
+    exited: set[str],
+) -> None:
+    """Take-profit, stop-loss and (opt-in) physical-stop sells of sellable shares at this tick (:func:`exit_orders`);
+    one exit order per symbol and day (its leg follows the day's other orders of the symbol)."""
+    if lim.take_profit is None and lim.stop_loss is None and not lim.physical_stop:
+        return
+    idx = {s: i for i, s in enumerate(symbols)}
+    held = [p for p in broker.positions() if p.symbol in idx and p.sellable > 0]
+    if not held:
+        return
+    frame = pl.DataFrame(
+        {
+            "symbol": [p.symbol for p in held],
+            "quantity": [p.sellable for p in held],
+            "cost": [p.price for p in held],
+            "price": [float(close[idx[p.symbol]]) for p in held],
+            "physical_stop": [bool(lim.physical_stop and stop[idx[p.symbol]]) for p in held],
+        }
+    )
+    today = book.orders(day)
+    for r in exit_orders(frame.filter(pl.col("price") > 0), lim).iter_rows(named=True):
+        if r["symbol"] in exited:
+            continue
+        exited.add(r["symbol"])
+        mine = today.filter((pl.col("symbol") == r["symbol"]) & (pl.col("strategy") == strategy))
+        cid = client_order_id(day, strategy, r["symbol"], mine.height)
+        router.place(
+            OrderRequest(
+                cid,
+                day,
+                strategy,
+                r["symbol"],
+                mine.height,
+                "sell",
+                r["quantity"],
+                reason=f"exit: {r['reason']}",
+            )
+        )
 
 
 def _request(row: dict[str, Any]) -> OrderRequest:

@@ -164,7 +164,8 @@ class Fill:
 
 @dataclass(frozen=True)
 class Position:
-    """Shares held, of which ``sellable`` may be sold now (T+1), and a mark or cost price, CNY."""
+    """Shares held, of which ``sellable`` may be sold now (T+1), and the average cost price, CNY per share (QMT's
+    ``avg_price`` 成本价; the paper broker's average buy price, adjusted on splits)."""
 
     symbol: str
     quantity: float

@@ -10,6 +10,8 @@ kernel (T+1 at fill time, one-price limit bars, lots incl. STAR 200 + 1, partici
 5 CNY minimum, dated stamp duty, cash never negative).  A partial fill cancels the remainder (like the engine, which
 drops it); a blocked order is rejected with the rule's name.  A limit order fills when the bar's price is at or
 better than its limit, else it rests until :meth:`PaperBroker.match` finds a bar that crosses, or it is cancelled.
+With ``next_bar`` (the intraday loop, after the opening orders) an order placed on a bar fills from the next bar
+on, so a decision taken on a bar's close never fills at that bar's open.
 
 Like a real venue, the paper broker does not deduplicate: a second submit with the same client order id is a second
 order.  Not sending twice is the router's job (:mod:`.router`), and the conformance suite checks it.
@@ -54,6 +56,7 @@ class _VenueOrder:
     quantity: float
     limit: float | None
     trade_date: dt.date
+    placed_at: dt.datetime | None = None
     status: OrderStatus = OrderStatus.SUBMITTED
     filled: float = 0.0
     price: float = math.nan
@@ -81,6 +84,9 @@ class PaperBroker(Broker):
         self.market = market
         self.costs = costs
         self.price_mode = price_mode
+        self.next_bar = (
+            False  # True: an order fills from the next bar on (decided on a bar's close, intraday)
+        )
         self._rows: list[dict[str, Any]] = []
         self._load()
         if not self._rows and init_cash is not None:
@@ -92,6 +98,7 @@ class PaperBroker(Broker):
         self._rows = frame.sort("seq").to_dicts()
         self._cash = 0.0
         self._pos: dict[str, float] = {}
+        self._cost: dict[str, float] = {}
         self._locked: dict[str, tuple[dt.date, float]] = {}
         self._orders: dict[int, _VenueOrder] = {}
         for r in self._rows:
@@ -102,7 +109,13 @@ class PaperBroker(Broker):
             self._cash = r["cash_after"]
         sym = r["symbol"]
         if sym is not None and r["position_after"] is not None:
-            self._pos[sym] = r["position_after"]
+            before = self._pos.get(sym, 0.0)
+            after = r["position_after"]
+            if r["kind"] == "fill" and r["qty_delta"] > 0 and after > 0:  # average cost, CNY per share
+                self._cost[sym] = (self._cost.get(sym, 0.0) * before + r["qty_delta"] * r["price"]) / after
+            elif r["kind"] == "split" and after > 0:
+                self._cost[sym] = self._cost.get(sym, 0.0) * before / after
+            self._pos[sym] = after
         if sym is not None and r["locked_after"] is not None:
             self._locked[sym] = (r["trade_date"], r["locked_after"])
         kind = r["kind"]
@@ -115,6 +128,7 @@ class PaperBroker(Broker):
                 abs(r["requested"]),
                 r["price"],
                 r["trade_date"],
+                r["event_time"],
             )
             return
         if kind in ("fill", "reject", "cancel"):
@@ -155,9 +169,7 @@ class PaperBroker(Broker):
         out = []
         for sym, q in sorted(self._pos.items()):
             if q > 0:
-                bar = self.market.bar(sym)
-                px = bar.close if bar is not None and bar.close > 0 else math.nan
-                out.append(Position(sym, q, q - self._locked_today(sym), px))
+                out.append(Position(sym, q, q - self._locked_today(sym), self._cost.get(sym, math.nan)))
         return out
 
     # ------------------------------------------------------------------ day start
@@ -219,6 +231,8 @@ class PaperBroker(Broker):
         return n
 
     def _try_fill(self, o: _VenueOrder) -> int:
+        if self.next_bar and o.placed_at is not None and self.market.now() <= o.placed_at:
+            return 0  # placed on this bar: rests until the next one
         bar = self.market.bar(o.symbol)
         side = 1 if o.side == "buy" else -1
         price = fill_price(bar, self.price_mode, self.costs.slippage, side) if bar is not None else math.nan

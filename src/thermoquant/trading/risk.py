@@ -57,6 +57,8 @@ class RiskLimits:
         max_sleeve_weight: sleeve name → largest summed weight (e.g. {"satellite": 0.4}).
         take_profit: exit a position whose price rose this fraction above its cost (None = off).
         stop_loss: exit a position whose price fell this fraction below its cost (None = off).
+        physical_stop: the intraday loop sells a position when the physics' stop fires on the tick (T_f below T_i
+            for longer than Δt, :class:`thermoquant.physics.market_state.MarketState`'s ``stop``).
         drawdown_reduce: equity drawdown from its peak (fraction) at which the state becomes REDUCING (None = off).
         drawdown_halt: drawdown at which the state becomes HALTED (None = off).
         max_orders_per_day: orders a day per account (≤ 10 % of the exchange line).
@@ -70,6 +72,7 @@ class RiskLimits:
     max_sleeve_weight: dict[str, float] = field(default_factory=dict)
     take_profit: float | None = None
     stop_loss: float | None = None
+    physical_stop: bool = False
     drawdown_reduce: float | None = None
     drawdown_halt: float | None = None
     max_orders_per_day: int = 1_000
