@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = (
 )
 
 #: Allowed imports between packages of the same layer: (importer, imported).
-SIBLING_EDGES: frozenset[tuple[str, str]] = frozenset({("physics", "features")})
+SIBLING_EDGES: frozenset[tuple[str, str]] = frozenset({("physics", "features"), ("trading", "backtest")})
 
 PURE_PACKAGES: frozenset[str] = frozenset(
     {"features", "physics", "signals", "strategies", "portfolio", "backtest"}

@@ -309,22 +309,22 @@ def _end_day(t, close, book):
 
 
 @njit(cache=True)
-def rebalance_day(
-    m, c, book, tg_col, t, target_is_weight, price_mode, reserve, hold, px, delta, buy_q, rec, n_rec
+def plan_day_nb(
+    m, c, t, pos, last_px, cash, target_col, target_is_weight, price_mode, reserve, hold, px, delta
 ):
-    """Rebalance one book on day t towards ``tg_col`` (n,) (weights of equity or shares; NaN = leave alone).
+    """Orders of day t towards ``target_col`` (weights of equity or shares; NaN = leave alone): fills ``px`` with
+    the day's unslipped fill prices and ``delta`` with the signed share changes (0 = no order).
 
-    Sells first, then buys scaled down together when their cost exceeds the cash left after the sells, then each
-    buy cut to its own cash. Weight targets are turned into shares with the book's equity valued at the fill
-    prices (last close where suspended), minus ``reserve`` CNY (cash the book owes elsewhere, e.g. a sleeve's
-    declared profit transfer). ``hold``: never trim a position whose target is above 0 (buy and hold; only a
-    0 target sells). ``px``, ``delta``, ``buy_q`` are (n,) scratch arrays. Returns ``(rec, n_rec)``.
+    Weight targets are turned into shares with the day's equity valued at the fill prices (last close where
+    suspended) minus ``reserve`` CNY (cash the book owes elsewhere, e.g. a sleeve's declared profit transfer); an
+    increase is a whole number of lots, a trim keeps whole lots. ``hold``: never trim a position whose target is
+    above 0 (buy and hold; only a 0 target sells). Returns
+    ``(n_buy, buy_cost)``: the number of buys and their cost at the slipped prices, CNY, before fees.
+    Shared by the backtest driver and the paper broker (:mod:`thermoquant.backtest.fill`).
     """
-    n = book.pos.shape[0]
-    pos = book.pos
-    last_px = book.last_px
+    n = pos.shape[0]
     slippage = c.slippage
-    equity = book.cash[0] - reserve
+    equity = cash - reserve
     for s in range(n):
         px[s] = _fill_price(m, s, t, price_mode, 0.0, 1)
         if pos[s] != 0.0:
@@ -332,7 +332,7 @@ def rebalance_day(
     n_buy = 0
     buy_cost = 0.0
     for s in range(n):
-        tg = tg_col[s]
+        tg = target_col[s]
         delta[s] = 0.0
         if np.isnan(tg):
             continue
@@ -356,24 +356,51 @@ def rebalance_day(
             n_buy += 1
             if ref > 0.0:
                 buy_cost += d * ref * (1.0 + slippage)
-    # sells first: their cash is usable the same day
+    return n_buy, buy_cost
+
+
+@njit(cache=True)
+def scale_buys_nb(m, c, cash, delta, n_buy, buy_cost, buy_q):
+    """Buy quantities of the day once the sells are done: ``delta``'s buys scaled down together when their cost
+    (with a rough fee bound and one minimum commission each) exceeds ``cash`` (CNY), in whole lots, at least one
+    minimum lot each so the fill reports the shortfall.  Writes ``buy_q`` where ``delta > 0``."""
+    fee_rate = 1.0 + c.commission_rate + 2e-4  # rough bound of transfer fee / buy-side stamp
+    scale = 1.0
+    if buy_cost * fee_rate + n_buy * c.min_commission > cash:
+        scale = max(cash - n_buy * c.min_commission, 0.0) / (buy_cost * fee_rate)
+    for s in range(delta.shape[0]):
+        if delta[s] > 0.0:
+            q = delta[s]
+            if scale < 1.0:
+                q = _floor_lot(q * scale, m.lot_min[s], m.lot_step[s])
+                if q <= 0.0:
+                    q = m.lot_min[s]  # let the fill report the cash shortfall
+            buy_q[s] = q
+
+
+@njit(cache=True)
+def rebalance_day(
+    m, c, book, tg_col, t, target_is_weight, price_mode, reserve, hold, px, delta, buy_q, rec, n_rec
+):
+    """Rebalance one book on day t towards ``tg_col`` (n,) (weights of equity or shares; NaN = leave alone).
+
+    Sells first (their cash is usable the same day), then buys scaled down together when their cost exceeds the
+    cash left after the sells, then each buy cut to its own cash (:func:`plan_day_nb`, :func:`scale_buys_nb`,
+    :func:`_fill_one`). ``reserve`` and ``hold`` as in :func:`plan_day_nb`. ``px``, ``delta``, ``buy_q`` are (n,)
+    scratch arrays. Returns ``(rec, n_rec)``.
+    """
+    n = book.pos.shape[0]
+    slippage = c.slippage
+    n_buy, buy_cost = plan_day_nb(
+        m, c, t, book.pos, book.last_px, book.cash[0], tg_col, target_is_weight, price_mode, reserve, hold, px,
+        delta,
+    )  # fmt: skip
     for s in range(n):
         if delta[s] < 0.0:
             p = px[s] * (1.0 - slippage) if px[s] > 0.0 else np.nan
             rec, n_rec = _fill_one(m, c, book, s, t, delta[s], p, rec, n_rec)
     if n_buy > 0:
-        fee_rate = 1.0 + c.commission_rate + 2e-4  # rough bound of transfer fee / buy-side stamp
-        scale = 1.0
-        if buy_cost * fee_rate + n_buy * c.min_commission > book.cash[0]:
-            scale = max(book.cash[0] - n_buy * c.min_commission, 0.0) / (buy_cost * fee_rate)
-        for s in range(n):
-            if delta[s] > 0.0:
-                q = delta[s]
-                if scale < 1.0:
-                    q = _floor_lot(q * scale, m.lot_min[s], m.lot_step[s])
-                    if q <= 0.0:
-                        q = m.lot_min[s]  # let the fill report the cash shortfall
-                buy_q[s] = q
+        scale_buys_nb(m, c, book.cash[0], delta, n_buy, buy_cost, buy_q)
         for s in range(n):
             if delta[s] > 0.0:
                 p = px[s] * (1.0 + slippage) if px[s] > 0.0 else np.nan

@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from thermoquant.backtest import metrics
-from thermoquant.backtest.engine import BacktestResult, EngineConfig, run_targets
+from thermoquant.backtest.engine import BacktestResult, EngineConfig, MarketArrays, run_targets
 from thermoquant.backtest.nav import DEFAULT_SWITCH_COST, run_nav
 from thermoquant.backtest.rules import market_arrays
 from thermoquant.market.fees import FeeModel
@@ -172,18 +172,8 @@ def _run_engine(
 ) -> RunResult:  # fmt: skip
     if bars.is_empty():
         raise ValueError(f"{strategy.name}: no bars between {panel.start} and {panel.end}")
-    events = panel.frames.get("events")
-    splits = [] if events is None else [
-        (r["symbol"], r["trade_date"], float(r["ratio"]), float(r["cash"])) for r in events.iter_rows(named=True)
-    ]  # fmt: skip
-    m = market_arrays(bars, splits=splits, fees=cfg.fees)
-    day_pos = {d: j for j, d in enumerate(m.dates.astype(object))}
-    sym_pos = {s: i for i, s in enumerate(m.symbols)}
-    target = np.full(m.shape, np.nan)
-    for sym, day, weight in targets.select("symbol", "trade_date", "weight").iter_rows():
-        if sym in sym_pos and day in day_pos:
-            target[sym_pos[sym], day_pos[day]] = weight
-    res = run_targets(m, target, config=cfg.engine_config())
+    m = engine_inputs(panel, cfg)
+    res = run_targets(m, target_array(m, targets), config=cfg.engine_config())
     dates = [d.astype(object) for d in res.dates.astype("datetime64[D]")]
     bench = _benchmark(panel.frames.get("benchmark"), dates)
     orders = res.orders()
@@ -194,6 +184,31 @@ def _run_engine(
         fills.filter(pl.col("side") == "buy")["trade_date"].to_list(),
         fills.filter(pl.col("side") == "sell")["trade_date"].to_list(), panel.notes, res,
     )  # fmt: skip
+
+
+def engine_inputs(panel: Panel, cfg: BacktestConfig) -> MarketArrays:
+    """The market arrays the engine fill models run on: the panel's bars of [start, end] with its events."""
+    bars = (
+        panel["bars"]
+        .filter(pl.col("trade_date").is_between(panel.start, panel.end))
+        .sort("symbol", "trade_date")
+    )
+    events = panel.frames.get("events")
+    splits = [] if events is None else [
+        (r["symbol"], r["trade_date"], float(r["ratio"]), float(r["cash"])) for r in events.iter_rows(named=True)
+    ]  # fmt: skip
+    return market_arrays(bars, splits=splits, fees=cfg.fees)
+
+
+def target_array(m: MarketArrays, targets: pl.DataFrame) -> np.ndarray:
+    """(symbol, trade_date, weight) rows as the engine's (n, T) target array; NaN where no row."""
+    day_pos = {d: j for j, d in enumerate(m.dates.astype(object))}
+    sym_pos = {s: i for i, s in enumerate(m.symbols)}
+    target = np.full(m.shape, np.nan)
+    for sym, day, weight in targets.select("symbol", "trade_date", "weight").iter_rows():
+        if sym in sym_pos and day in day_pos:
+            target[sym_pos[sym], day_pos[day]] = weight
+    return target
 
 
 def _benchmark(frame: pl.DataFrame | None, dates: list[dt.date]) -> np.ndarray:

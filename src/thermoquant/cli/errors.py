@@ -192,6 +192,12 @@ def _domain_failure(exc: Exception) -> Failure | None:
         return Failure("无法识别的文件格式 / unknown file layout", str(exc), None, EXIT_FAILURE)
     if isinstance(exc, SourceError):
         return Failure("数据源失败 / data source failed", str(exc), None, EXIT_FAILURE)
+    from thermoquant.trading.errors import BrokerUnavailableError, TradingError
+
+    if isinstance(exc, BrokerUnavailableError):
+        return Failure("券商不可用 / broker unavailable", str(exc), "docs/trading.md", EXIT_UNAVAILABLE)
+    if isinstance(exc, TradingError):
+        return Failure("交易被拒 / trading refused", str(exc), "tq trade status --account …", EXIT_FAILURE)
     return None
 
 

@@ -27,6 +27,7 @@ from thermoquant.cli import schedule as schedule_commands
 from thermoquant.cli import signals as signals_commands
 from thermoquant.cli import stock as stock_commands
 from thermoquant.cli import strategies as strategies_commands
+from thermoquant.cli import trade as trade_commands
 from thermoquant.cli import ui as ui_commands
 from thermoquant.cli.console import console, progress_bar
 from thermoquant.cli.console import error as error_line
@@ -295,6 +296,7 @@ def demo_cmd(db: DbUrl = None) -> None:
 
 # --- sub-app registrations (one line per area; keep this block sorted) ---
 app.add_typer(alerts_commands.app, name="alerts")
+app.add_typer(trade_commands.audit_app, name="audit")
 app.command("backtest")(backtest_commands.backtest)
 app.add_typer(calendar_commands.app, name="calendar")
 app.command("daily")(daily_commands.daily)
@@ -309,6 +311,7 @@ app.add_typer(schedule_commands.app, name="schedule")
 app.command("signals")(signals_commands.signals)
 app.command("stock")(stock_commands.stock)
 app.add_typer(strategies_commands.app, name="strategies")
+app.add_typer(trade_commands.app, name="trade")
 app.command("ui")(ui_commands.ui)
 # --- end of sub-app registrations ---
 
