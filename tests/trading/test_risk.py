@@ -152,8 +152,19 @@ def test_daily_and_per_second_counts_are_rebuilt_from_the_database(tmp_store, qm
     router2, book2 = _router(tmp_store, _qmt(qmt_path), limits)  # a restart: counters come from `orders`
     assert router2.place(_req("buy", 100, leg=2)) == OrderStatus.REJECTED
     assert "daily order limit 2" in book2.get(_req("buy", 100, leg=2).client_order_id)["reason"]
-    burst, _ = _router(tmp_store, _qmt(qmt_path), RiskLimits(max_orders_per_second=2))
-    assert burst.place(_req("buy", 100, leg=3)) == OrderStatus.REJECTED  # 2 orders created within this second
+    waits: list[float] = []
+    book3 = OrderBook(tmp_store, "88000001", "qmt", clock=lambda: NOW)
+    gate = RiskGate(
+        book3,
+        RiskLimits(max_orders_per_second=2),
+        KillSwitch(tmp_store, "88000001"),
+        sleep=waits.append,
+        monotonic=lambda: 100.0,
+    )
+    burst = OrderRouter(book3, _qmt(qmt_path), mode="live", gate=gate)
+    for leg in (3, 4, 5):
+        assert burst.place(_req("sell", 100, "000001.SZ", leg=leg)) == OrderStatus.FILLED
+    assert gate.throttled == 1 and len(waits) == 1 and waits[0] == 1.0  # the third waited, none refused
 
 
 def test_reconciliation_mismatch_blocks_until_accepted(tmp_store, qmt_path) -> None:
@@ -173,3 +184,23 @@ def test_reconciliation_mismatch_blocks_until_accepted(tmp_store, qmt_path) -> N
     assert reconcile(tmp_store, broker, NOW + dt.timedelta(seconds=1), switch).ok
     router2, _ = _router(tmp_store, broker)
     assert router2.place(_req("buy", 100, leg=2)) == OrderStatus.FILLED
+
+
+def test_halt_while_down_holds_for_an_intent_left_new(tmp_store, qmt_path) -> None:
+    class DiedError(Exception):
+        pass
+
+    def die(at: str, cid: str) -> None:
+        raise DiedError(at)
+
+    book = OrderBook(tmp_store, "88000001", "qmt", clock=lambda: NOW)
+    router = OrderRouter(book, _qmt(qmt_path), mode="live", hook=die)
+    r = _req("buy", 100)
+    with pytest.raises(DiedError):
+        router.place(r)  # intent written, process died before the send
+    KillSwitch(tmp_store, "88000001", clock=lambda: NOW).set(
+        TradingState.HALTED, "operator, while it was down"
+    )
+    restarted, book2 = _router(tmp_store, _qmt(qmt_path))
+    assert restarted.place(r) == OrderStatus.REJECTED
+    assert "HALTED" in book2.get(r.client_order_id)["reason"] and xttrader.venue(qmt_path).order_calls == []

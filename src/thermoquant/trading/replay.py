@@ -16,7 +16,8 @@ Each day ``t`` of the run, as the live loop would at the session's open:
 
 The paper broker fills with the engine's rule kernel, so the replay's fills equal the backtest's fill for fill
 (``tests/trading/test_replay.py`` checks it on the CSI500 strategy in ETF mode).  Client order ids are
-deterministic (date, strategy, symbol, leg 0), so a replay restarted after a kill resumes without duplicates.
+deterministic (date, strategy, symbol, leg 0), so a replay restarted after a kill resumes without duplicates; a day
+whose close snapshot is stored is complete and is skipped on resume (the broker's numbers are already past it).
 """
 
 from __future__ import annotations
@@ -169,7 +170,8 @@ def replay(
                 last_px[s] = last_px[s] / ratio
         k = t - lag
         traded = False
-        if k >= 0 and not np.isnan(target[:, k]).all():
+        done = _load_snapshot(store, account, dt.datetime.combine(day, CLOSE_TIME)) is not None
+        if k >= 0 and not done and not np.isnan(target[:, k]).all():
             traded = plan_and_send(
                 store,
                 strategy,

@@ -11,8 +11,9 @@ Stateful, in the database (``trading_state``, survives restarts; every change an
 
 * :class:`KillSwitch` — ACTIVE (trade), REDUCING (only orders that reduce a position), HALTED (no new orders; open
   orders may still be cancelled), plus the reconciliation gate;
-* :class:`RiskGate` — the pre-send check of one order: kill switch, reconciliation, daily order / cancel counts and
-  the per-second rate (rebuilt from the ``orders`` table after a restart), order value.
+* :class:`RiskGate` — the pre-send check of one order: kill switch, reconciliation, daily order / cancel counts
+  (rebuilt from the database after a restart), order value; the per-second rate is a pause before the send
+  (real time), not a refusal.
 
 The exchanges' abnormal-trading lines (SSE/SZSE programmatic-trading rules, 2025-07-07): 20 000 orders plus cancels
 a day, 300 a second per account.  :class:`RiskLimits` refuses settings above a tenth of them.
@@ -21,6 +22,8 @@ a day, 300 a second per account.  :class:`RiskLimits` refuses settings above a t
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -63,7 +66,7 @@ class RiskLimits:
         drawdown_halt: drawdown at which the state becomes HALTED (None = off).
         max_orders_per_day: orders a day per account (≤ 10 % of the exchange line).
         max_cancels_per_day: cancels a day per account (orders + cancels ≤ 10 % of the exchange line).
-        max_orders_per_second: orders a second per account (≤ 10 % of the exchange line).
+        max_orders_per_second: orders a second per account (≤ 10 % of the exchange line); faster sends wait.
         max_order_value: largest value of one order, CNY (None = off).
     """
 
@@ -254,21 +257,28 @@ class RiskGate:
         switch: KillSwitch,
         position_of: Callable[[str], float] = lambda s: 0.0,
         price_of: Callable[[str], float] = lambda s: float("nan"),
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.book = book
         self.limits = limits
         self.switch = switch
         self.position_of = position_of
         self.price_of = price_of
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.throttled = 0
+        self._sent: deque[float] = deque()
 
-    def counts(self, day: dt.date) -> tuple[int, int, int]:
-        """(orders sent today, cancels requested today, orders created in the last second) from the database."""
+    def counts(self, day: dt.date, exclude: str = "") -> tuple[int, int]:
+        """(orders sent today, cancels requested today) from the database (so a restart does not reset them),
+        leaving out the order ``exclude`` (the one being checked, whose intent may already be stored)."""
         store = self.book.store
         acct = self.book.account
         sent = store.query(
             "SELECT count(*) AS n FROM orders WHERE account = ? AND trade_date = ? "
-            "AND (reason IS NULL OR reason NOT LIKE 'risk:%')",
-            [acct, day],
+            "AND (reason IS NULL OR reason NOT LIKE 'risk:%') AND client_order_id <> ?",
+            [acct, day, exclude],
         ).item()
         start = dt.datetime.combine(day, dt.time())
         cancels = store.query(
@@ -276,12 +286,7 @@ class RiskGate:
             "AND event_time < ? AND details LIKE ?",
             [start, start + dt.timedelta(days=1), f'%"account": "{acct}"%'],
         ).item()
-        now = self.book.clock()
-        recent = store.query(
-            "SELECT count(*) AS n FROM orders WHERE account = ? AND created_at > ?",
-            [acct, now - dt.timedelta(seconds=1)],
-        ).item()
-        return int(sent), int(cancels), int(recent)
+        return int(sent), int(cancels)
 
     def __call__(self, req: OrderRequest) -> tuple[bool, str]:
         row = self.switch.row()
@@ -294,15 +299,26 @@ class RiskGate:
             req.side == "sell" and req.quantity <= self.position_of(req.symbol) + 1e-9
         ):
             return False, f"kill switch REDUCING: only sells of held shares ({row['reason']})"
-        sent, cancels, recent = self.counts(req.trade_date)
+        sent, cancels = self.counts(req.trade_date, req.client_order_id)
         if sent >= self.limits.max_orders_per_day:
             return False, f"daily order limit {self.limits.max_orders_per_day} reached"
         if cancels >= self.limits.max_cancels_per_day:
             return False, f"daily cancel limit {self.limits.max_cancels_per_day} reached"
-        if recent >= self.limits.max_orders_per_second:
-            return False, f"order rate limit {self.limits.max_orders_per_second}/s reached"
         if self.limits.max_order_value is not None:
             px = req.limit_price or self.price_of(req.symbol)
             if px == px and req.quantity * px > self.limits.max_order_value:
                 return False, f"order value {req.quantity * px:.0f} CNY > {self.limits.max_order_value:.0f}"
+        self._throttle()
         return True, ""
+
+    def _throttle(self) -> None:
+        """Hold the send until fewer than ``max_orders_per_second`` orders went out in the last second of real
+        (monotonic) time; the wait is a pause, not a refusal."""
+        now = self.monotonic()
+        while self._sent and now - self._sent[0] >= 1.0:
+            self._sent.popleft()
+        if len(self._sent) >= self.limits.max_orders_per_second:
+            self.sleep(1.0 - (now - self._sent[0]))
+            self.throttled += 1
+            self._sent.popleft()
+        self._sent.append(self.monotonic())

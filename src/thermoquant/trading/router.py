@@ -2,7 +2,9 @@
 
 :meth:`OrderRouter.place`:
 
-1. risk gate (:mod:`.risk`) — a refusal is stored as a rejected order with its reason, nothing is sent;
+1. an intent left ``new`` by an earlier life is first looked up at the broker (sent before a crash: synced, never
+   resent); then the risk gate (:mod:`.risk`), before every send — a refusal is stored as a rejected order with its
+   reason, nothing is sent (a kill switch set while the process was down holds);
 2. the intent is written (``orders`` row, status ``new``) unless it exists; if it exists and is past ``new``, the
    order was sent in an earlier life: only :meth:`sync` runs;
 3. the broker is queried by client order id; an order it already holds (sent before a crash) is synced, not sent;
@@ -65,7 +67,16 @@ class OrderRouter:
         existing = self.book.get(req.client_order_id)
         if existing is not None and existing["status"] != OrderStatus.NEW.value:
             return self.sync(req.client_order_id)
-        if existing is None and self.gate is not None:
+        if (
+            existing is not None
+        ):  # an intent of an earlier life: it may have reached the broker before a crash
+            held = self.broker.query_order(req.client_order_id)
+            if held is not None:
+                self.book.audit("order.found_at_broker", req.client_order_id, {"status": held.status.value})
+                return self.sync(req.client_order_id, held)
+        if self.gate is not None and not (
+            self.confirm and existing is not None and not existing["confirmed_at"]
+        ):
             allowed, reason = self.gate(req)
             if not allowed:
                 self.book.write_intent(req)
