@@ -15,6 +15,7 @@ from rich.table import Table
 from thermoquant.cli import backtest as backtest_commands
 from thermoquant.cli import calendar as calendar_commands
 from thermoquant.cli import evaluate as evaluate_commands
+from thermoquant.cli import evolve as evolve_commands
 from thermoquant.cli import features as features_commands
 from thermoquant.cli import ingest as ingest_commands
 from thermoquant.cli import market as market_commands
@@ -292,6 +293,7 @@ def demo_cmd(db: DbUrl = None) -> None:
 app.command("backtest")(backtest_commands.backtest)
 app.add_typer(calendar_commands.app, name="calendar")
 app.add_typer(evaluate_commands.app, name="evaluate")
+app.add_typer(evolve_commands.app, name="evolve")
 app.command("ingest")(ingest_commands.ingest)
 app.command("scan")(scan_commands.scan)
 app.add_typer(strategies_commands.app, name="strategies")
