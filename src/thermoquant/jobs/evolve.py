@@ -92,6 +92,14 @@ def packs_in_force(store: Any, day: dt.date) -> tuple[dict[str, np.ndarray], np.
     return out, market
 
 
+def calibrated_on(store: Any, valid_from: dt.date) -> set[str]:
+    """Symbols with a calibration pack valid from ``valid_from`` (a nightly run of the eve leaves them be)."""
+    rows = store.read(
+        "param_pack", where={"effective_date": valid_from, "method": "calibrate"}, columns=["symbol"]
+    )
+    return set(rows["symbol"].to_list())
+
+
 def _pack_row(
     p: StockPack, valid_from: dt.date, method: str, cfg: EvolveConfig, job_id: str
 ) -> dict[str, Any]:
@@ -165,8 +173,14 @@ def evolve(
         written, outcomes = 0, {}
         progress = [len(done)]
 
+        fresh: set[str] = set()  # calibrated for the same valid_from: the calibration is tonight's decision
+
         def on_result(result: TaskResult) -> None:
             nonlocal written
+            for p in result.packs:
+                if p.symbol in fresh:
+                    p.decision = Decision(p.decision.vector, False, "今晚已校准 calibrated tonight",
+                                          outcome="nightly: calibrated tonight")  # fmt: skip
             changed = [p for p in result.packs if p.decision.changed]
             rows = [_pack_row(p, valid_from, kind, cfg, log.job_id) for p in changed]
             _store_chunk(store, key, result, rows)
@@ -189,6 +203,7 @@ def evolve(
                 runner.calibrate(ex, bundle, vf, cfg, market, done, on_result)
             else:
                 incumbents, market = packs_in_force(store, data_end)
+                fresh.update(calibrated_on(store, valid_from))
                 runner.nightly(ex, bundle, vf, cfg, incumbents, market, done, on_result)
         finally:
             ex.close()
