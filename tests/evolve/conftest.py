@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -12,8 +11,6 @@ from thermoquant.jobs.inputs import read_bars
 
 SAMPLE = Path(__file__).parents[2] / "src" / "thermoquant" / "_sample" / "market_2021.parquet"
 N_STOCKS = 48
-CUT = dt.date(2021, 12, 1)
-"""Packs in the tests are valid from this day (bars before it only)."""
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 import pytest
-from conftest import CUT
 
 from thermoquant.evolve import runner, space
 from thermoquant.evolve.config import EvolveConfig
@@ -13,6 +14,8 @@ from thermoquant.evolve.executors import LocalExecutor
 from thermoquant.evolve.features import BarBundle, day_number
 from thermoquant.evolve.task import TaskResult
 
+CUT = dt.date(2021, 12, 1)
+"""Packs in the tests are valid from this day (bars before it only)."""
 CFG = EvolveConfig(chunk_size=12, train_days=100, test_days=30, warmup_days=40)
 
 
@@ -33,7 +36,11 @@ def run_all(bundle: BarBundle, workers: int = 0, cfg: EvolveConfig = CFG) -> dic
         night = runner.nightly(ex, bundle, vf, cfg, incumbents, market)
     finally:
         ex.close()
-    return {"market": {"m": (market.tobytes(), repr(figures))}, "calibrate": packs(cal), "nightly": packs(night)}
+    return {
+        "market": {"m": (market.tobytes(), repr(figures))},
+        "calibrate": packs(cal),
+        "nightly": packs(night),
+    }
 
 
 def scramble_from(bars: pl.DataFrame, day: object, seed: int = 7) -> pl.DataFrame:
@@ -48,7 +55,9 @@ def scramble_from(bars: pl.DataFrame, day: object, seed: int = 7) -> pl.DataFram
     noisy = future.with_columns(*(pl.Series(c, v) for c, v in cols.items())).with_columns(
         pl.Series("low", lo), pl.Series("high", hi)
     )
-    return pl.concat([bars.filter(pl.col("trade_date") < day), noisy.select(bars.columns)]).sort("symbol", "trade_date")
+    return pl.concat([bars.filter(pl.col("trade_date") < day), noisy.select(bars.columns)]).sort(
+        "symbol", "trade_date"
+    )
 
 
 def test_packs_valid_from_t_use_bars_before_t_only(sample_bars: pl.DataFrame) -> None:
@@ -83,14 +92,18 @@ def test_calibrated_packs_stay_in_bounds_and_shrink(sample_bars: pl.DataFrame) -
             w = fig["weight"]
             assert w == pytest.approx(fig["own_trades"] / (fig["own_trades"] + CFG.shrink_trades), abs=1e-6)
             expect = space.clip(w * own + (1 - w) * market)
-            assert np.allclose(p.decision.vector, expect, atol=1e-5) or p.decision.outcome == "market: OOS gate"
+            assert (
+                np.allclose(p.decision.vector, expect, atol=1e-5) or p.decision.outcome == "market: OOS gate"
+            )
         elif p.decision.outcome == "market: too few trades":
             assert np.array_equal(p.decision.vector, market)
 
 
 def test_nightly_changes_one_bounded_step_and_never_worsen_the_record(sample_bars: pl.DataFrame) -> None:
     bundle = BarBundle.from_frame(sample_bars)
-    results = runner.nightly(LocalExecutor(bundle, 0), bundle, day_number(CUT), CFG, {}, space.default_vector())
+    results = runner.nightly(
+        LocalExecutor(bundle, 0), bundle, day_number(CUT), CFG, {}, space.default_vector()
+    )
     decisions = [p.decision for r in results for p in r.packs]
     base = space.default_vector()
     for d in decisions:
