@@ -12,35 +12,19 @@ from thermoquant.evolve import runner, space
 from thermoquant.evolve.config import EvolveConfig
 from thermoquant.evolve.executors import LocalExecutor
 from thermoquant.evolve.features import BarBundle, day_number
-from thermoquant.evolve.task import TaskResult
+from thermoquant.evolve.testing import run_passes
 
 CUT = dt.date(2021, 12, 1)
 """Packs in the tests are valid from this day (bars before it only)."""
 CFG = EvolveConfig(chunk_size=12, train_days=100, test_days=30, warmup_days=40)
 
 
-def packs(results: list[TaskResult]) -> dict[str, tuple]:
-    """Everything a stock's decision says, as comparable values (arrays as bytes: bit for bit)."""
-    return {p.symbol: (p.decision.vector.tobytes(), p.decision.changed, p.decision.reason, repr(p.decision.figures),
-                       p.decision.is_score, p.decision.oos_score, p.data_end)
-            for r in results for p in r.packs}  # fmt: skip
-
-
-def run_all(bundle: BarBundle, workers: int = 0, cfg: EvolveConfig = CFG) -> dict[str, dict]:
-    vf = day_number(CUT)
+def run_all(bundle: BarBundle, workers: int = 0) -> dict[str, dict]:
     ex = LocalExecutor(bundle, workers)
     try:
-        market, figures = runner.market_pack(ex, bundle, vf, cfg)
-        cal = runner.calibrate(ex, bundle, vf, cfg, market)
-        incumbents = {p.symbol: p.decision.vector for r in cal for p in r.packs}
-        night = runner.nightly(ex, bundle, vf, cfg, incumbents, market)
+        return run_passes(ex, bundle, day_number(CUT), CFG)
     finally:
         ex.close()
-    return {
-        "market": {"m": (market.tobytes(), repr(figures))},
-        "calibrate": packs(cal),
-        "nightly": packs(night),
-    }
 
 
 def scramble_from(bars: pl.DataFrame, day: object, seed: int = 7) -> pl.DataFrame:
