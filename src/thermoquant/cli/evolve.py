@@ -151,16 +151,28 @@ def evaluate_evolve(
             f"{rep.window} · {rep.stocks:,} 只 stocks · 样本外 OOS {rep.start} → {rep.end} · {rep.folds} 折 folds"
         )
         t = Table(title_justify="left")
-        for col in ("方案 arm", "交易 trades", "胜率 win rate", "平均收益 mean ret", "总收益 return", "最大回撤 max DD",
-                    "换手 turnover/day", "样本内 IS", "样本外 OOS", "差 IS−OOS"):  # fmt: skip
-            t.add_column(col, justify="right")
+        t.add_column("指标 metric")
         for arm in rep.arms:
-            t.add_row(arm.name, f"{arm.trades:,}", f"{arm.win_rate:.2%}", f"{arm.mean_return:+.3%}",
-                      f"{arm.total_return:+.2%}", f"{arm.max_drawdown:.2%}", f"{arm.turnover:.4f}",
-                      _num(arm.is_score), _num(arm.oos_score), _num(arm.gap))  # fmt: skip
+            t.add_column(ARM_TITLES.get(arm.name, arm.name), justify="right")
+        rows = [
+            ("交易 trades", lambda a: f"{a.trades:,}"),
+            ("胜率 win rate", lambda a: f"{a.win_rate:.2%}"),
+            ("平均收益 mean trade return", lambda a: f"{a.mean_return:+.3%}"),
+            ("总收益 return (equal sleeves)", lambda a: f"{a.total_return:+.2%}"),
+            ("最大回撤 max drawdown", lambda a: f"{a.max_drawdown:.2%}"),
+            ("换手 turnover per day", lambda a: f"{a.turnover:.4f}"),
+            ("样本内 IS objective", lambda a: f"{a.is_score:.3f}"),
+            ("样本外 OOS objective", lambda a: f"{a.oos_score:.3f}"),
+            ("差 IS−OOS gap", lambda a: f"{a.gap:+.3f}"),
+        ]
+        for label, fmt in rows:
+            t.add_row(label, *(fmt(a) for a in rep.arms))
         console.print(t)
         console.print(rep.verdict, markup=False)
 
 
-def _num(v: float | None) -> str:
-    return "-" if v is None else f"{v:.3f}"
+ARM_TITLES = {
+    "defaults": "固定默认 defaults",
+    "calibrated": "校准 calibrated",
+    "nightly": "校准+每日 nightly",
+}

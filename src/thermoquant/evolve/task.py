@@ -20,6 +20,7 @@ import numpy as np
 
 from thermoquant.evolve import space
 from thermoquant.evolve.config import EvolveConfig
+from thermoquant.evolve.evaluate import ArmTotals, evaluate_stocks
 from thermoquant.evolve.features import BarBundle, Features, day_of, features
 from thermoquant.evolve.kernels import STATS
 from thermoquant.evolve.model import (
@@ -31,7 +32,7 @@ from thermoquant.evolve.model import (
     windows,
 )
 
-KINDS: tuple[str, ...] = ("pool", "calibrate", "nightly")
+KINDS: tuple[str, ...] = ("pool", "calibrate", "nightly", "evaluate")
 _CACHE: OrderedDict[tuple[int, int, int, int], Features] = OrderedDict()
 _CACHE_SIZE = 4
 
@@ -49,6 +50,7 @@ class Task:
     cfg: EvolveConfig
     market: tuple[float, ...] = ()
     incumbents: tuple[tuple[float, ...], ...] = ()
+    seg_from: int = 0  # evaluate: first day of the out-of-sample segment (valid_from is its end, exclusive)
 
 
 @dataclass
@@ -67,11 +69,14 @@ class TaskResult:
     kind: str
     packs: list[StockPack] = field(default_factory=list)
     pooled: np.ndarray | None = None
+    arms: ArmTotals | None = None
 
 
 def chunk_features(bundle: BarBundle, task: Task) -> Features:
     """Features of the task's stocks, cached per process (the pool and calibrate passes share them)."""
     history = task.cfg.history_days if task.kind == "nightly" else task.cfg.calibration_history
+    if task.kind == "evaluate":
+        history += task.valid_from - task.seg_from  # calendar days >= the segment's trading days
     key = (task.lo, task.hi, task.valid_from, history)
     if key not in _CACHE:
         _CACHE[key] = features(bundle, range(task.lo, task.hi), task.valid_from, history)
@@ -100,6 +105,10 @@ def run_task(task: Task, bundle: BarBundle) -> TaskResult:
         result.pooled = total  # last column: stocks with a training window
         return result
     market = np.array(task.market, dtype=np.float64)
+    if task.kind == "evaluate":
+        packs = [np.array(task.incumbents[int(s) - task.lo], dtype=np.float64) for s in feats.stocks]
+        result.arms = evaluate_stocks(feats, packs, task.seg_from, cfg, consts)
+        return result
     for i, s in enumerate(feats.stocks):
         s0, end = int(off[i]), int(off[i + 1])
         symbol = bundle.symbols[int(s)]
