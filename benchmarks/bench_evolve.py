@@ -49,7 +49,8 @@ def nightly(bars: pl.DataFrame, cfg: EvolveConfig, executor: str, workers: int) 
     finally:
         t3 = time.perf_counter()
         ex.close()
-    steps = {"bundle": t1 - t0, "start": t2 - t1, "run": t3 - t2}
+    steps = {"bundle": t1 - t0, "start": t2 - t1, "run": t3 - t2,
+             "mb": (bundle.offsets.nbytes + sum(a.nbytes for a in bundle.arrays.values())) / 2**20}  # fmt: skip
     return t3 - t0, steps, decisions(res)
 
 
@@ -112,6 +113,7 @@ def main() -> None:
     total, steps, _ = nightly(bars, cfg, "local", a.workers)
     print(f"nightly regression, {a.stocks} stocks x {cfg.history_days + 10} days, one new day, local pool: "
           f"{total:.2f} s (bundle {steps['bundle']:.2f}, pool start {steps['start']:.2f}, run {steps['run']:.2f}); "
+          f"bars shipped once: {steps['mb']:.1f} MB; "
           f"goal <= 60 s: {'met' if total <= 60 else 'NOT met'}")  # fmt: skip
 
     rcfg = EvolveConfig(search="random", trials=a.trials)
@@ -146,6 +148,7 @@ def main() -> None:
     same = "identical" if remote == local else "DIFFERENT"
     print(f"nightly, {a.ray_stocks} stocks: local pool {lt:.2f} s (start {ls['start']:.2f}, run {ls['run']:.2f}); "
           f"Ray {rt + init:.2f} s (ray.init {init:.2f}, put {rs['start']:.2f}, run {rs['run']:.2f}); "
+          f"bundle {rs['mb']:.1f} MB; "
           f"Ray / local {(rt + init) / lt:.2f}x; packs {same}")  # fmt: skip
 
 
