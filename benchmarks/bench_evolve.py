@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -138,13 +140,23 @@ def main() -> None:
         return
     small = long_frame(a.ray_stocks, cfg.history_days + 10)
     lt, ls, local = nightly(small, cfg, "local", a.workers)
+    # a private temp dir and no token auth: the benchmark leaves no Ray session or ~/.ray/auth_token behind
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    temp = tempfile.mkdtemp(prefix="tqray")
     t0 = time.perf_counter()
-    ray.init(num_cpus=a.workers, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    ray.init(
+        num_cpus=a.workers,
+        include_dashboard=False,
+        logging_level="ERROR",
+        log_to_driver=False,
+        _temp_dir=temp,
+    )
     init = time.perf_counter() - t0
     try:
         rt, rs, remote = nightly(small, cfg, "ray", a.workers)
     finally:
         ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
     same = "identical" if remote == local else "DIFFERENT"
     print(f"nightly, {a.ray_stocks} stocks: local pool {lt:.2f} s (start {ls['start']:.2f}, run {ls['run']:.2f}); "
           f"Ray {rt + init:.2f} s (ray.init {init:.2f}, put {rs['start']:.2f}, run {rs['run']:.2f}); "

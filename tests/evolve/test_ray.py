@@ -24,6 +24,7 @@ from thermoquant.evolve.features import BarBundle, day_number
 from thermoquant.evolve.testing import run_passes
 
 ray = pytest.importorskip("ray")
+AUTH = "RAY_AUTH_MODE"
 CUT = dt.date(2021, 12, 1)
 CFG = EvolveConfig(chunk_size=12, train_days=100, test_days=30, warmup_days=40)
 
@@ -35,18 +36,24 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def ray_head() -> Iterator[str]:
-    """``ray start --head --block`` in its own process group on a free port; the group is killed after."""
+def ray_head() -> Iterator[tuple[str, str]]:
+    """``ray start --head --block`` in its own process group on a free port and temp dir; (address, temp dir);
+    the group is killed after."""
     exe = Path(sys.executable).with_name("ray")
     if not exe.exists():
         pytest.skip(f"ray CLI not found next to {sys.executable}")
     port = _free_port()
     temp = tempfile.mkdtemp(prefix="tqray")
+    # token auth off on both sides, explicitly: Ray >= 2.5x turns it on by default once a local ray.init() has
+    # written ~/.ray/auth_token, and the head and this driver must agree
     env = {
         **os.environ,
         "PYTHONPATH": str(Path(thermoquant.__file__).parents[1]),
         "RAY_USAGE_STATS_ENABLED": "0",
+        AUTH: "disabled",
     }
+    saved = os.environ.get(AUTH)
+    os.environ[AUTH] = "disabled"
     cmd = [str(exe), "start", "--head", f"--port={port}", "--num-cpus=1", "--node-ip-address=127.0.0.1",
            "--include-dashboard=false", f"--temp-dir={temp}", "--block"]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -60,7 +67,7 @@ def ray_head() -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"ray head did not start (exit {proc.poll()})")
             time.sleep(0.5)
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", temp
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -68,10 +75,16 @@ def ray_head() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         shutil.rmtree(temp, ignore_errors=True)
+        if saved is None:
+            os.environ.pop(AUTH, None)
+        else:
+            os.environ[AUTH] = saved
 
 
 @pytest.mark.slow
-def test_ray_head_gives_the_local_pools_packs_bit_for_bit(sample_bars: pl.DataFrame, ray_head: str) -> None:
+def test_ray_head_gives_the_local_pools_packs_bit_for_bit(
+    sample_bars: pl.DataFrame, ray_head: tuple[str, str]
+) -> None:
     bundle = BarBundle.from_frame(
         sample_bars.filter(pl.col("symbol").is_in(sample_bars["symbol"].unique().sort()[:24].implode()))
     )
@@ -81,10 +94,14 @@ def test_ray_head_gives_the_local_pools_packs_bit_for_bit(sample_bars: pl.DataFr
         expected = run_passes(local, bundle, vf, CFG)
     finally:
         local.close()
-    remote = RayExecutor(bundle, address=ray_head)
+    address, temp = ray_head
+    # the head's own temp dir: its session (address, auth) — never another Ray session of this machine
+    ray.init(address=address, _temp_dir=temp, logging_level="ERROR", log_to_driver=False)
     try:
+        remote = RayExecutor(bundle, address=address)
         got = run_passes(remote, bundle, vf, CFG)
-    finally:
         remote.close()
+    finally:
+        ray.shutdown()
     assert len(expected["calibrate"]) >= 20
     assert got == expected
