@@ -150,6 +150,15 @@ def test_ignition_that_never_reaches_steady_fails() -> None:
     assert out["state"][t] == lc.NONE and out["event"][t] == lc.EV_FAILED
 
 
+def test_cold_storage_is_lost_when_the_price_moves_without_ignition() -> None:
+    b = Bars(40)
+    b.dt[20:] = 0.2  # far from T_i, but no jump across ignition_dt with K and volume: no ignition
+    out = b.run()
+    assert out["state"][19] == lc.A
+    lost = int(np.argmax(out["state"][20:] != lc.A)) + 20
+    assert out["state"][lost] == lc.NONE and out["event"][lost] == lc.EV_DROP
+
+
 def test_ash_returns_to_cold_storage() -> None:
     b = Bars(80)
     b.ignite_at(20)
@@ -245,7 +254,8 @@ def test_param_pack_applies_from_its_effective_date_only() -> None:
 
 
 def test_signals_write_take_profit_and_stop_loss_with_every_buy() -> None:
-    panel, _ = _panel()
+    short, days = _panel()
+    panel = Panel(short.frames, days[0], days[-1])  # signals() runs the book over the whole history
     strategy = get_strategy("thermo")
     p = ThermoStrategyParams(ignition_from_cold=False, success_horizon=5)
     rows = run_book(panel, p).rows
@@ -253,6 +263,12 @@ def test_signals_write_take_profit_and_stop_loss_with_every_buy() -> None:
     sig = strategy.signals(panel, p, day)
     buys = sig.filter(pl.col("signal") == "BUY")
     assert buys.height > 0
+    assert (
+        sig.filter(pl.col("signal") == "SELL").height
+        == rows.filter(
+            (pl.col("trade_date") == day) & pl.col("reason").is_in(["exit", "take_profit", "stop_loss"])
+        ).height
+    )
     close = panel["quotes"].filter(pl.col("trade_date") == day).select("symbol", "close")
     chk = buys.join(close, on="symbol")
     assert np.allclose(chk["take_profit"], chk["close"] * (1 + p.take_profit))

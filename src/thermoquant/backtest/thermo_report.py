@@ -87,7 +87,7 @@ def _validation_html(v: Any) -> str:
             fig.add_vline(x=e["date"], line={"color": GREEN, "dash": "dash"})
     fig.update_layout(title=f"{v.symbol} {v.year}（{v.labels}）顶部 top {v.top} 收盘 {v.top_close:.2f}", height=380,
                       template="plotly_white", xaxis_rangeslider_visible=False)  # fmt: skip
-    rows = [{"事件 event": e["event"], "日期 date": e["date"], "距顶部交易日 days from top": e["days_from_top"]}
+    rows = [{"事件 event": e["event"], "日期 date": e["date"], "规则 rule": e.get("rule"), "距顶部交易日 days from top": e["days_from_top"]}
             for e in v.events]  # fmt: skip
     return fig.to_html(full_html=False, include_plotlyjs=False) + _table(rows)
 

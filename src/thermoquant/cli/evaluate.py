@@ -146,11 +146,20 @@ def thermo(
         _print_window(w)
     console.rule("验证股票 validation stocks")
     v = Table()
-    for c in ("symbol", "labels", "顶部 top", "事件 event", "日期 date", "距顶部交易日 days from top"):
+    for c in (
+        "symbol",
+        "labels",
+        "顶部 top",
+        "事件 event",
+        "日期 date",
+        "规则 rule",
+        "距顶部交易日 days from top",
+    ):
         v.add_column(c)
     for r in ev.validation:
         for e in r.events:
             v.add_row(r.symbol, r.labels, f"{r.top} ({r.top_close:.2f})", e["event"], str(e["date"] or "-"),
+                      str(e.get("rule") or "-"),
                       "-" if e["days_from_top"] is None else f"{e['days_from_top']:+d}")  # fmt: skip
     console.print(v)
     console.rule("结论 verdict")

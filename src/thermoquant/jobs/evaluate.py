@@ -237,7 +237,15 @@ def validate_stock(
             events.append({"event": name, "date": None, "days_from_top": None})
         else:
             r = hit.row(0, named=True)
-            events.append({"event": name, "date": r["trade_date"], "days_from_top": int(r["_i"] - top["_i"])})
+            events.append({"event": name, "date": r["trade_date"], "days_from_top": int(r["_i"] - top["_i"]),
+                           "rule": r["burnout_rule"] if "燃尽" in name else None})  # fmt: skip
+    entries = marks.filter(pl.col("_d_entry")).with_columns((pl.col("_i") - top["_i"]).alias("_gap"))
+    near = entries.sort(pl.col("_gap").abs(), "_gap").head(1)
+    events.append(
+        {"event": "离顶部最近的燃尽 burnout nearest the top", "date": near["trade_date"].item(),
+         "days_from_top": int(near["_gap"].item()), "rule": near["burnout_rule"].item()}
+        if near.height else {"event": "离顶部最近的燃尽 burnout nearest the top", "date": None, "days_from_top": None}
+    )  # fmt: skip
     prices = bars.filter(pl.col("trade_date").dt.year() == year).select(
         "trade_date", "open", "high", "low", "close"
     )

@@ -50,13 +50,14 @@ def param_rows(keys: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFr
     """(n_rows, len(PER_STOCK)) parameter matrix for ``keys`` (symbol, trade_date, sorted): the defaults, replaced
     where a pack row with ``effective_date <= trade_date`` of the same symbol sets a value (the latest such row)."""
     base = np.array([float(getattr(params, n)) for n in PER_STOCK])
-    out = np.repeat(base[None, :], keys.height, axis=0)
+    shared = np.broadcast_to(base, (keys.height, len(PER_STOCK)))  # one read-only row for all: no copy
     if pack is None or pack.is_empty():
-        return out
+        return shared
     wide = pack_columns(pack)
     cols = [c for c in PER_STOCK if c in wide.columns]
     if not cols:
-        return out
+        return shared
+    out = shared.copy()
     joined = keys.with_row_index("_row").sort("trade_date").join_asof(
         wide.sort("effective_date"), left_on="trade_date", right_on="effective_date", by="symbol",
         strategy="backward", check_sortedness=False,  # sorted by date; by-groups make polars unable to check
@@ -97,6 +98,22 @@ def pack_columns(pack: pl.DataFrame) -> pl.DataFrame:
     return frame.select("symbol", "effective_date", *(pl.col(c).cast(pl.Float64) for c in keep))
 
 
+def _sorted(frame: pl.DataFrame) -> bool:
+    """Rows sorted by symbol, then strictly by trade_date within a symbol (one linear pass)."""
+    if frame.height < 2:
+        return True
+    sym = pl.col("symbol")
+    ok = frame.select(
+        (
+            (sym > sym.shift(1))
+            | ((sym == sym.shift(1)) & (pl.col("trade_date") > pl.col("trade_date").shift(1)))
+        )
+        .slice(1)
+        .all()
+    )
+    return bool(ok.item())
+
+
 def lifecycle(
     physics: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFrame | None = None
 ) -> pl.DataFrame:
@@ -104,11 +121,11 @@ def lifecycle(
     ``event``, ``burnout_rule`` (which rule put it in D: exhaustion / turnover / drawdown, per_bar also
     thin_fuel), ``ignite``, ``buy_point``, ``stop``, ``success_rate``, ``success_events``, ``take_profit``,
     ``stop_loss`` (fractions, per stock as of the date)."""
-    phys = physics.sort("symbol", "trade_date")
+    phys = physics if _sorted(physics) else physics.sort("symbol", "trade_date")
     keys = phys.select("symbol", "trade_date")
-    prm = np.ascontiguousarray(param_rows(keys, params, pack))
-    sizes = phys.group_by("symbol", maintain_order=True).len()["len"].to_numpy()
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    prm = param_rows(keys, params, pack)
+    run = phys["symbol"].rle_id().to_numpy()
+    offsets = np.concatenate([[0], np.flatnonzero(np.diff(run)) + 1, [phys.height]]).astype(np.int64)
 
     def arr(name: str) -> np.ndarray:
         return np.ascontiguousarray(phys[name].cast(pl.Float64).to_numpy())
@@ -129,6 +146,7 @@ def lifecycle(
         pl.Series("stop_loss", prm[:, PER_STOCK.index("stop_loss")]),
         pl.Series("dt", phys["dt"]),
         pl.Series("close_adj", phys["t_f"]),
+        pl.Series("q_below", phys["q_below"]),
     )
     if params.labels == "lifecycle":
         names = {i: (n or None) for i, n in enumerate(lc.EVENT_NAMES)}
@@ -193,31 +211,54 @@ def _per_bar(out: pl.DataFrame, phys: pl.DataFrame, params: ThermoStrategyParams
 def eligible(
     rows: pl.DataFrame,
     quotes: pl.DataFrame,
-    physics: pl.DataFrame,
     params: ThermoStrategyParams,
     unlocks: pl.DataFrame | None = None,
     st_history: pl.DataFrame | None = None,
+    grid: tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> pl.Series:
-    """Per row of ``rows`` (symbol, trade_date): in the day's universe (module docstring). Named ``eligible``."""
-    q = rows.select("symbol", "trade_date").join(
-        quotes.select("symbol", "trade_date", "amount", *(["is_st"] if "is_st" in quotes.columns else [])),
-        on=["symbol", "trade_date"], how="left",
-    ).join(physics.select("symbol", "trade_date", "q_below"), on=["symbol", "trade_date"], how="left")  # fmt: skip
-    ok = (q["amount"].fill_null(0.0) >= params.min_amount) & (q["q_below"].fill_nan(None).fill_null(-1.0)
-                                                               >= params.min_fuel)  # fmt: skip
+    """Per row of ``rows`` (symbol, trade_date, q_below; sorted by symbol, trade_date): in the day's universe
+    (module docstring). Named ``eligible``. ``grid``: :func:`_grid` of ``rows`` when the caller has it."""
+    symbols, si, dates, di = grid or _grid(rows)
+    q = quotes.filter(pl.col("trade_date").is_between(dates[0], dates[-1]))
+    qs = q["symbol"].cast(pl.Enum(symbols), strict=False).to_physical()
+    qd = q["trade_date"].to_numpy()
+    pos = np.searchsorted(dates, qd).clip(0, len(dates) - 1)
+    hit = (qs.is_not_null().to_numpy()) & (dates[pos] == qd)
+    qi = qs.fill_null(0).to_numpy().astype(np.int64)
+    amount = np.zeros((len(symbols), len(dates)))
+    amount[qi[hit], pos[hit]] = q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()[hit]
+    fuel = rows["q_below"].fill_nan(None).fill_null(-1.0).to_numpy()
+    ok = (amount[si, di] >= params.min_amount) & (fuel >= params.min_fuel)
     if params.exclude_st:
-        ok = ok & ~st_on(q, st_history)
-    if unlocks is not None and not unlocks.is_empty() and params.unlock_days >= 0:
+        flag = np.zeros((len(symbols), len(dates)), dtype=np.bool_)
+        if "is_st" in q.columns:
+            flag[qi[hit], pos[hit]] = q["is_st"].fill_null(False).to_numpy()[hit]
+        st = flag[si, di]
+        if st_history is not None and not st_history.is_empty():
+            st = st | st_on(rows.select("symbol", "trade_date"), st_history).to_numpy()
+        ok &= ~st
+    if unlocks is not None and not unlocks.is_empty():
         nxt = (
-            q.select("symbol", "trade_date").with_row_index("_row").sort("trade_date")
+            rows.select("symbol", "trade_date").with_row_index("_row").sort("trade_date")
             .join_asof(unlocks.select("symbol", pl.col("unlock_date").cast(pl.Date)).sort("unlock_date"),
                        left_on="trade_date", right_on="unlock_date", by="symbol", strategy="forward",
                        check_sortedness=False)
             .sort("_row")
         )  # fmt: skip
         soon = (nxt["unlock_date"] - nxt["trade_date"]).dt.total_days() <= params.unlock_days
-        ok = ok & ~soon.fill_null(False)
-    return ok.fill_null(False).alias("eligible")
+        ok &= ~soon.fill_null(False).to_numpy()
+    return pl.Series("eligible", ok)
+
+
+def _grid(rows: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """(symbols, row → symbol index, sorted dates, row → date index) of rows sorted by symbol, trade_date."""
+    run = rows["symbol"].rle_id().to_numpy().astype(np.int64)
+    starts = (
+        np.concatenate([[0], np.flatnonzero(np.diff(run)) + 1]) if rows.height else np.array([], np.int64)
+    )
+    symbols = rows["symbol"].gather(starts).to_list()
+    dates = np.unique(rows["trade_date"].to_numpy())
+    return symbols, run, dates, np.searchsorted(dates, rows["trade_date"].to_numpy())
 
 
 @dataclass
@@ -234,14 +275,14 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
     physics = panel["physics"]
     labels = lifecycle(physics, params, panel.frames.get("param_pack"))
     rows = labels.filter(pl.col("trade_date").is_between(panel.start, panel.end))
+    if rows.is_empty():
+        raise ValueError(f"thermo: no physics rows between {panel.start} and {panel.end}")
+    grid = _grid(rows)
+    symbols, si, dates, di = grid
     rows = rows.with_columns(
-        eligible(rows, panel["quotes"], physics, params, panel.frames.get("unlocks"), panel.frames.get("st_history")),
+        eligible(rows, panel["quotes"], params, panel.frames.get("unlocks"), panel.frames.get("st_history"), grid),
         pl.col("success_rate").alias("score"),
     )  # fmt: skip
-    symbols = rows["symbol"].unique(maintain_order=True)
-    dates = rows["trade_date"].unique().sort()
-    si = rows["symbol"].cast(pl.Enum(symbols.to_list())).to_physical().to_numpy().astype(np.int64)
-    di = np.searchsorted(dates.to_numpy(), rows["trade_date"].to_numpy())
     shape = (len(symbols), len(dates))
 
     def dense(col: str, fill: float | bool, dtype: type) -> np.ndarray:
@@ -257,14 +298,20 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
         dense("stop_loss", 0.0, np.float64), params.b_top_fraction, params.b_slots, params.slots - params.b_slots,
         params.slot_weight,
     )  # fmt: skip
-    reasons, groups = np.array(REASONS), np.array(GROUP_NAMES)
     rows = rows.with_columns(
         pl.Series("weight", weight[si, di]).fill_nan(None),
-        pl.Series("reason", reasons[reason[si, di]]).replace("", None),
-        pl.Series("group", groups[group[si, di]]).replace("", None),
+        _names(reason[si, di], REASONS).alias("reason"),
+        _names(group[si, di], GROUP_NAMES).alias("group"),
         pl.Series("in_top", in_top[si, di]),
     )
     return Book(rows, params)
+
+
+def _names(codes: np.ndarray, names: tuple[str, ...]) -> pl.Series:
+    """Int codes → their names (code 0 / empty name → null), without building Python strings per row."""
+    return pl.Series(codes).replace_strict(
+        {i: (n or None) for i, n in enumerate(names)}, return_dtype=pl.Utf8
+    )
 
 
 class Thermo(Strategy):
@@ -287,8 +334,10 @@ class Thermo(Strategy):
 
     def signals(self, panel: Panel, params: ThermoStrategyParams, day: dt.date) -> pl.DataFrame:
         """BUY (with take_profit / stop_loss prices from the day's close) and SELL rows of ``day``; WATCH for
-        eligible stocks in A (cold storage, fuel building)."""
-        rows = run_book(panel, params).rows.filter(pl.col("trade_date") == day)
+        eligible stocks in A (cold storage, fuel building). The book is run over the panel's whole physics history
+        up to ``day``, so a SELL closes a holding the strategy would have opened on an earlier day."""
+        history = Panel(panel.frames, min(panel["physics"]["trade_date"].min(), day), day, panel.notes)
+        rows = run_book(history, params).rows.filter(pl.col("trade_date") == day)
         close = (
             panel["quotes"].filter(pl.col("trade_date") == day).select("symbol", pl.col("close").alias("_px"))
         )
