@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from thermoquant.cli import app
 from thermoquant.config import get_settings
 from thermoquant.data.store import open_store
+from thermoquant.strategies.thermo import pack_columns
 
 runner = CliRunner()
 
@@ -37,6 +39,17 @@ def test_calibrate_run_show(
     )
     assert night.exit_code == 0, night.output
     assert "valid from 2021-12-09" in night.output
+    with open_store(url) as store:
+        wide = pack_columns(store.read("param_pack"))  # what the thermo strategy reads, date by date
+    assert {
+        "ignition_dt",
+        "ignition_k",
+        "pullback_band",
+        "shrink_ratio",
+        "stop_days",
+        "steady_drawdown",
+    } <= set(wide.columns)
+    assert wide.filter(pl.col("symbol") == symbols[0])["effective_date"].min() == dt.date(2021, 12, 1)
     shown = runner.invoke(app, ["evolve", "show", symbols[0], "--db", url])
     assert shown.exit_code == 0 and "2021-12-01" in shown.output and "reason" in shown.output
     missing = runner.invoke(app, ["evolve", "show", "999999.SH", "--db", url])
