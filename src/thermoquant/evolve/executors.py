@@ -133,6 +133,29 @@ def _ray_task(task: Task, bundle: BarBundle) -> TaskResult:
     return run_task(task, bundle)
 
 
+RAY_CONNECT_TIMEOUT = 5.0
+"""Seconds to wait for a TCP connection to a ``HOST:PORT`` Ray address before giving up (Ray itself retries for
+minutes)."""
+
+
+class RayUnavailableError(RuntimeError):
+    """The Ray cluster address does not answer."""
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast, naming the address, when ``HOST:PORT`` does not accept a TCP connection."""
+    import socket
+
+    if address in ("auto", "local") or address.startswith("ray://") or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=RAY_CONNECT_TIMEOUT):
+            return
+    except (OSError, ValueError) as exc:
+        raise RayUnavailableError(f"Ray 集群不可达 cluster unreachable at {address}: {exc}") from None
+
+
 class RayExecutor:
     """Tasks on a Ray cluster (``address``: ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``); the bars are put
     into the object store once."""
@@ -147,6 +170,7 @@ class RayExecutor:
         self._ray = ray
         self._own = not ray.is_initialized()
         if self._own:
+            _check_reachable(address)
             ray.init(address=address, logging_level="ERROR", log_to_driver=False)
         self._ref = ray.put(bundle)
         opts: dict[str, Any] = {"num_cpus": 1, "max_retries": 2}
