@@ -166,3 +166,6 @@ def thermo(
     for line in _verdict(ev.windows):
         console.print(line)
     console.print(f"报告 report: {ev.report_path}")
+
+
+app.command("evolve")(__import__("thermoquant.cli.evolve", fromlist=["evaluate_evolve"]).evaluate_evolve)

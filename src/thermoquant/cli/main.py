@@ -17,6 +17,7 @@ from thermoquant.cli import backtest as backtest_commands
 from thermoquant.cli import calendar as calendar_commands
 from thermoquant.cli import daily as daily_commands
 from thermoquant.cli import evaluate as evaluate_commands
+from thermoquant.cli import evolve as evolve_commands
 from thermoquant.cli import factors as factors_commands
 from thermoquant.cli import features as features_commands
 from thermoquant.cli import ingest as ingest_commands
@@ -301,6 +302,7 @@ app.command("backtest")(backtest_commands.backtest)
 app.add_typer(calendar_commands.app, name="calendar")
 app.command("daily")(daily_commands.daily)
 app.add_typer(evaluate_commands.app, name="evaluate")
+app.add_typer(evolve_commands.app, name="evolve")
 app.add_typer(factors_commands.app, name="factors")
 app.add_typer(features_commands.app, name="features")
 app.command("ingest")(ingest_commands.ingest)

@@ -45,6 +45,10 @@ def read_store_bars(
     return bars
 
 
+PACK_ALIASES: dict[str, str] = {"stop_days": "stop_bars"}
+"""Pack keys of the thermo strategy's names that the physics engine spells differently."""
+
+
 def read_param_packs(store: Any, as_of: date) -> dict:
     """Per-symbol ThermoParams in force on ``as_of`` from the store's ``param_pack`` table (latest
     effective_date <= as_of); unknown keys in a pack are ignored so older packs keep loading."""
@@ -59,6 +63,7 @@ def read_param_packs(store: Any, as_of: date) -> dict:
     for row in packs.sort("effective_date").iter_rows(named=True):
         raw = row["params"]
         data = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+        data = {PACK_ALIASES.get(k, k): v for k, v in data.items()}
         try:
             out[row["symbol"]] = ThermoParams.from_dict({k: v for k, v in data.items() if k in names})
         except ValueError as exc:

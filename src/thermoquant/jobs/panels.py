@@ -20,6 +20,7 @@ from thermoquant.data.store.errors import NoDataError
 from thermoquant.jobs import csi500_panel
 from thermoquant.market.calendar import sessions
 from thermoquant.physics.bars import traded_bars
+from thermoquant.physics.quantities import ParamsArg
 from thermoquant.physics.thermo import compute_physics
 from thermoquant.progress import ProgressFn, tick
 from thermoquant.strategies.base import Panel, StrategyParams
@@ -53,6 +54,7 @@ def market_panel(
     end: dt.date | None,
     lookback: int,
     progress: ProgressFn | None = None,
+    physics_params: ParamsArg = None,
 ) -> Panel:
     """Stored quotes of [start − ``lookback`` sessions, end] with their physics; start/end default to the last
     complete market day (:func:`latest_stored_day`)."""
@@ -67,7 +69,7 @@ def market_panel(
         raise NoDataError(f"daily_quote has no rows between {start} and {end}")
     tick(progress, "计算热力学 computing physics", 1, 3)
     bars = traded_bars(quotes)
-    physics = compute_physics(bars)
+    physics = compute_physics(bars, physics_params)
     tick(progress, "读取解禁与 ST reading share_unlock, st_history", 2, 3)
     unlocks = store.read("share_unlock")
     st_history = store.read("st_history")
@@ -106,8 +108,10 @@ def build_panel(
     end: dt.date | None,
     params: StrategyParams,
     progress: ProgressFn | None = None,
+    physics_params: ParamsArg = None,
 ) -> Panel:
-    """The inputs of ``strategy`` for [start, end] from ``source``."""
+    """The inputs of ``strategy`` for [start, end] from ``source``; ``physics_params``: per-stock physics
+    parameters (the packs in force on a scanned day) for the store-built physics."""
     if strategy == "csi500_timing":
         if source == "sample":
             return csi500_panel.file_panel(start=start, end=end, mode=mode)
@@ -123,7 +127,7 @@ def build_panel(
     spec = get_strategy(strategy).inputs
     if source not in PANEL_SOURCES:
         raise ValueError(f"{strategy} reads the store: --source sample or store, not {source!r}")
-    panel = market_panel(store, start, end, spec.lookback, progress)
+    panel = market_panel(store, start, end, spec.lookback, progress, physics_params)
     extra = [t for t in spec.tables if t in OPTIONAL_TABLES]
     if not extra:
         return panel

@@ -10,6 +10,7 @@ import polars as pl
 
 from thermoquant.data.job_log import job_run
 from thermoquant.jobs.context import JobContext
+from thermoquant.jobs.inputs import read_param_packs
 from thermoquant.jobs.panels import build_panel, latest_stored_day
 from thermoquant.strategies.registry import get_strategy
 
@@ -45,7 +46,9 @@ def daily_scan(
     with ctx.open_store() as store, job_run(store, "daily_scan", args=args) as log:
         on = day or latest_stored_day(store)
         log.args["date"] = on
-        panel = build_panel(store, strategy, source, mode, on, on, p, ctx.progress)
+        packs = read_param_packs(store, on)  # the packs in force on the scanned day, never a later one
+        log.args["param_packs"] = len(packs)
+        panel = build_panel(store, strategy, source, mode, on, on, p, ctx.progress, packs or None)
         rows = strat.signals(panel, p, on)
         stored = store.upsert("signals", rows) if rows.height else 0
         log.rows_in = sum(f.height for f in panel.frames.values())
