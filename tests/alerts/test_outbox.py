@@ -193,3 +193,21 @@ def test_a_broken_channel_fails_alone(tmp_store: Store, bots: BotServer, clock: 
     results = json.loads(log(tmp_store)[aid]["results"])
     assert results["wx"]["ok"] and results["bad"]["code"] == "config" and results["bad"]["final"]
     assert "TQ_TEST_UNSET_WEBHOOK_VAR" in results["bad"]["detail"]
+
+
+def test_a_new_sender_remembers_what_was_sent(tmp_store: Store, bots: BotServer, clock: FakeClock) -> None:
+    # the daily chain sent 20 WeCom messages; the scheduler's sender (another process) starts 10 s later
+    first = sender(tmp_store, bots, clock, urgent_channels=["wx"])
+    alerts = [
+        Alert("stop_loss", f"#{i}", symbol=f"{600000 + i}.SH", day=DAY, level="critical") for i in range(25)
+    ]
+    raise_alerts(tmp_store, alerts[:20], clock.now())
+    assert len(first.drain(wait=False).sent) == 20
+    clock.advance(10)
+    raise_alerts(tmp_store, alerts[20:], clock.now())
+    second = sender(tmp_store, bots, clock, urgent_channels=["wx"])
+    report = second.drain(wait=False)
+    assert report.sent == [] and len(report.waiting) == 5  # seeded from alerts_log: the minute is used up
+    assert len(bots.accepted("wecom")) == 20
+    clock.advance(50)
+    assert len(sender(tmp_store, bots, clock, urgent_channels=["wx"]).drain(wait=False).sent) == 5

@@ -156,6 +156,7 @@ class Sender:
         self.broken = dict(broken or {})
         self.clock = clock or SystemClock()
         self.limiter = limiter or RateLimiter()
+        self._seeded = False
 
     def targets(self, row: Mapping[str, Any]) -> list[str]:
         """The channels a row goes to."""
@@ -190,6 +191,8 @@ class Sender:
         state = {r["alert_id"]: _State.of(r, self.targets(r)) for r in rows}
         state = {aid: st for aid, st in state.items() if st.targets}  # no channel: stays pending in the log
         rows = [r for r in rows if r["alert_id"] in state]
+        if not self._seeded:
+            self._seed(now)
         units = self._units(rows, state, now, title)
         waited = 0.0
         for unit in units:
@@ -223,6 +226,31 @@ class Sender:
                 st.status, report.waiting
             ).append(aid)
         return report
+
+    def _seed(self, now: dt.datetime) -> None:
+        """Tell the limiter what this channel sent lately, from ``alerts_log`` (another process — the daily chain,
+        `tq alerts test` — may have sent just before): one send per digest message or per alert sent alone."""
+        self._seeded = True
+        longest = max((s for n in self.notifiers.values() for _, s in n.rate_limits), default=0.0)
+        if longest <= 0:
+            return
+        since = now - dt.timedelta(seconds=longest)
+        frame = self.store.read(TABLE, columns=["alert_id", "results"], start=since - dt.timedelta(days=1))
+        sends: dict[tuple[str, str], dt.datetime] = {}
+        for aid, text in frame.iter_rows():
+            try:
+                results = json.loads(text) if text else {}
+            except ValueError:
+                continue
+            for channel, r in results.items() if isinstance(results, dict) else ():
+                try:
+                    at = dt.datetime.fromisoformat(str(r.get("at")))
+                except ValueError:
+                    continue
+                if since <= at <= now:
+                    sends[(channel, r.get("digest") or aid)] = at
+        for (channel, _), at in sorted(sends.items(), key=lambda kv: kv[1]):
+            self.limiter.record(channel, at)
 
     def _units(
         self, rows: list[dict[str, Any]], state: dict[str, _State], now: dt.datetime, title: str
@@ -285,7 +313,7 @@ class _State:
         final = d.ok or not d.retry or attempts >= sender.settings.max_attempts
         self.results[channel] = {
             "ok": d.ok, "attempts": attempts, "code": d.code, "detail": mask(d.detail)[:300],
-            "at": at.replace(microsecond=0).isoformat(sep=" "), "digest": digest_id, "final": final,
+            "at": at.isoformat(sep=" ", timespec="milliseconds"), "digest": digest_id, "final": final,
         }  # fmt: skip
         if d.ok:
             self.sent_at = at
