@@ -4,6 +4,7 @@ store holds (table rows, chart traces, metrics), and an empty database gives pla
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,7 @@ def test_portfolio_page_says_what_is_still_empty(demo_dir: Path, use_data_dir: A
     use_data_dir(demo_dir)
     at = run_page("portfolio")
     notes = " ".join(i.value for i in at.info)
-    for words in ("no risk state", "no positions", "no equity", "no orders", "no paper or live trades"):
+    for words in ("no trading state", "no positions", "no equity", "no orders", "no paper or live trades"):
         assert words in notes
 
 
@@ -226,3 +227,53 @@ def test_stock_page_lists_the_stored_factors(demo_dir: Path, use_data_dir: Any) 
     assert shown["trade_date"] == str(last["trade_date"])
     name = next(c for c in stored.columns if c not in ("symbol", "trade_date") and last[c] is not None)
     assert float(shown[f"tdx.{name}"]) == pytest.approx(last[name])
+
+
+def test_portfolio_page_shows_the_trading_book(tmp_path: Path, use_data_dir: Any) -> None:
+    use_data_dir(tmp_path)
+    t0, t1 = dt.datetime(2026, 6, 29, 15), dt.datetime(2026, 6, 30, 15)
+    with open_store(f"duckdb:///{tmp_path / 'tq.duckdb'}") as store:
+        store.upsert("trading_state", pl.DataFrame([{"account": "paper1", "state": "HALTED", "reason": "drawdown",
+                                                     "reconcile_ok": True, "peak_equity": 1.2e6}]))  # fmt: skip
+        store.upsert(
+            "position_snapshot",
+            pl.DataFrame({"account": "paper1", "snap_time": [t0, t1, t1], "source": "book",
+                          "symbol": ["600000.SH", "600000.SH", "000001.SZ"], "quantity": [500.0, 800.0, 200.0],
+                          "sellable": [500.0, 500.0, 0.0], "price": [7.0, 7.2, 16.0]}),
+        )  # fmt: skip
+        store.upsert(
+            "cash_snapshot",
+            pl.DataFrame({"account": "paper1", "snap_time": [t0, t1], "source": "book", "cash": [5e5, 4e5],
+                          "equity": [1.2e6, 9.0e5]}),
+        )  # fmt: skip
+    at = run_page("portfolio")
+    assert {m.label: m.value for m in at.metric}["账户 paper1"] == "熔断 HALTED"
+    positions = next(d.value for d in at.dataframe if "sellable" in d.value.columns)
+    assert positions["symbol"].tolist() == ["000001.SZ", "600000.SH"]  # the latest snapshot only
+    assert positions["quantity"].tolist() == [200.0, 800.0]
+    (curve,) = traces(at)
+    assert values(curve[0]["y"]) == [1.2e6, 9.0e5]
+    assert values(curve[1]["y"]) == pytest.approx([0.0, -0.25])  # drawdown from the running peak
+
+
+def test_backtest_page_shows_core_satellite_sleeves(tmp_path: Path, use_data_dir: Any) -> None:
+    use_data_dir(tmp_path)
+    days = [dt.date(2024, 1, 2), dt.date(2024, 1, 3)]
+    with open_store(f"duckdb:///{tmp_path / 'tq.duckdb'}") as store:
+        store.upsert("backtest_log", pl.DataFrame([{"run_id": "cs-1", "strategy": "core_satellite",
+                                                    "start_date": days[0], "end_date": days[1],
+                                                    "metrics": '{"total_return": 0.01}',
+                                                    "created_at": dt.datetime(2026, 6, 30)}]))  # fmt: skip
+        store.upsert(
+            "backtest_sleeve",
+            pl.DataFrame({"run_id": "cs-1", "sleeve": ["core", "satellite"] * 2, "trade_date": [days[0]] * 2 + [days[1]] * 2,
+                          "cash": 0.0, "gross": [6.5e5, 3.5e5, 6.6e5, 3.5e5], "equity": [6.5e5, 3.5e5, 6.6e5, 3.5e5]}),
+        )  # fmt: skip
+        store.upsert("backtest_transfer", pl.DataFrame([{"run_id": "cs-1", "seq": 0, "trade_date": days[1],
+                                                         "event": "pay", "amount": 1e4}]))  # fmt: skip
+    at = run_page("backtest")
+    (stack,) = traces(at)
+    assert [t["name"] for t in stack] == ["核心 core", "卫星 satellite"]
+    assert values(stack[0]["y"]) == [6.5e5, 6.6e5] and {t["stackgroup"] for t in stack} == {"equity"}
+    transfers = next(d.value for d in at.dataframe if "event" in d.value.columns)
+    assert transfers["amount"].tolist() == [1e4]

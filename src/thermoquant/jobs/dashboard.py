@@ -44,16 +44,6 @@ MIN_LIMIT_MOVE = 0.045
 """Bars whose close moved less than this from pre_close (a fraction) cannot close at a limit price (the narrowest
 limit is the ST board's 5 %, less rounding to the tick): only the others go through the limit rules."""
 
-PORTFOLIO_TABLES: dict[str, tuple[str, ...]] = {
-    "positions": ("positions", "position", "paper_positions"),
-    "orders": ("orders", "paper_orders"),
-    "equity": ("equity", "account_equity", "portfolio_equity", "equity_curve"),
-    "risk": ("risk_state", "kill_switch", "risk_status"),
-}
-"""Tables the trading and portfolio issues may add, by the panel that shows them: the first name present in both
-``schema.py`` and the database is read; none present → the panel says it is empty."""
-
-
 # The SQL below quotes every identifier with double quotes (standard SQL; the MySQL store runs with ANSI_QUOTES):
 # `signal`, `state` and `day` are reserved or keywords on some backends.
 
@@ -399,29 +389,37 @@ def stable_alerts(store: Any, limit: int = 200) -> pl.DataFrame:
 # ---------------------------------------------------------------- 组合与风控 portfolio
 @dataclass(frozen=True)
 class Portfolio:
-    """The portfolio page's frames: positions, orders, equity, risk state (each the first table of
-    :data:`PORTFOLIO_TABLES` present, ``None`` when none is), and the trades of live and paper accounts."""
+    """The portfolio page's frames (empty where the trading layer has stored nothing yet): ``risk`` the kill switch
+    and reconciliation gate per account (``trading_state``); ``positions`` the latest position snapshot of each
+    account and source (book / broker); ``equity`` every cash-and-equity snapshot, oldest first; ``orders`` the
+    latest orders; ``trades`` the paper and live fills (backtest orders are on the backtest page)."""
 
-    positions: pl.DataFrame | None
-    orders: pl.DataFrame | None
-    equity: pl.DataFrame | None
-    risk: pl.DataFrame | None
+    risk: pl.DataFrame
+    positions: pl.DataFrame
+    equity: pl.DataFrame
+    orders: pl.DataFrame
     trades: pl.DataFrame
 
 
-def portfolio(store: Any, trade_limit: int = 500) -> Portfolio:
-    """Read what the trading issue stores, as far as it exists."""
+def portfolio(store: Any, limit: int = 500) -> Portfolio:
+    """Read what the trading layer stores; ``limit`` rows of orders and trades, newest first."""
     tables = present(store)
-    found: dict[str, pl.DataFrame | None] = {}
-    for panel, names in PORTFOLIO_TABLES.items():
-        name = next((n for n in names if n in tables), None)
-        found[panel] = store.read(name) if name else None
+    snaps = read_optional(store, "position_snapshot", tables)
+    if snaps.height:
+        latest = pl.col("snap_time") == pl.col("snap_time").max().over("account", "source")
+        snaps = snaps.filter(latest & (pl.col("quantity") != 0)).sort("account", "source", "symbol")
     trades = read_optional(store, "trades", tables)
     if trades.height:
-        trades = (
-            trades.filter(pl.col("mode") != "backtest").sort("trade_time", descending=True).head(trade_limit)
-        )
-    return Portfolio(found["positions"], found["orders"], found["equity"], found["risk"], trades)
+        trades = trades.filter(pl.col("mode") != "backtest").sort("trade_time", descending=True).head(limit)
+    return Portfolio(
+        risk=read_optional(store, "trading_state", tables),
+        positions=snaps,
+        equity=read_optional(store, "cash_snapshot", tables).sort("snap_time"),
+        orders=read_optional(store, "orders", tables)
+        .sort("created_at", descending=True, nulls_last=True)
+        .head(limit),
+        trades=trades,
+    )
 
 
 def drawdown(equity: pl.Series) -> pl.Series:
@@ -445,6 +443,15 @@ def backtest_runs(store: Any) -> pl.DataFrame:
         for k in keys
     ]
     return log.with_columns(cols).sort("created_at", descending=True, nulls_last=True)
+
+
+def backtest_sleeves(store: Any, run_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A core-satellite run's daily book per sleeve (``backtest_sleeve``: trade_date, sleeve, cash, gross, equity)
+    and its profit transfers satellite → core (``backtest_transfer``); empty for other runs."""
+    tables = present(store)
+    sleeves = read_optional(store, "backtest_sleeve", tables, where={"run_id": run_id})
+    transfers = read_optional(store, "backtest_transfer", tables, where={"run_id": run_id})
+    return sleeves.sort("trade_date", "sleeve"), transfers.sort("seq")
 
 
 def backtest_trades(store: Any, run_id: str) -> pl.DataFrame:

@@ -269,6 +269,22 @@ def equity_drawdown(dates: list[dt.date], equity: np.ndarray, title: str) -> go.
     return _layout(fig, 420, title)
 
 
+SLEEVE_COLOURS = {"core": "#1e88e5", "satellite": "#ff9800"}
+
+
+def sleeves(book: pl.DataFrame, title: str) -> go.Figure:
+    """Equity of each sleeve stacked (they sum to the account's equity), from ``backtest_sleeve`` rows."""
+    fig = go.Figure()
+    for name, rows in book.group_by("sleeve", maintain_order=True):
+        sleeve = str(name[0])
+        label = {"core": "核心 core", "satellite": "卫星 satellite"}.get(sleeve, sleeve)
+        fig.add_trace(
+            go.Scatter(x=rows["trade_date"].to_list(), y=rows["equity"].to_numpy(), name=label, stackgroup="equity",
+                       line={"color": SLEEVE_COLOURS.get(sleeve)})
+        )  # fmt: skip
+    return _layout(fig, 380, title)
+
+
 def equity_vs_benchmark(
     dates: list[dt.date], returns: np.ndarray, benchmark: np.ndarray, title: str
 ) -> go.Figure:

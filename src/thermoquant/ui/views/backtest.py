@@ -65,8 +65,8 @@ frame(pl.DataFrame(table), "", key="metrics")
 
 run_id = st.selectbox("查看 / inspect", chosen, format_func=labels.get)
 row = runs.filter(pl.col("run_id") == run_id).row(0, named=True)
-tab_eq, tab_trades, tab_cfg, tab_report = st.tabs(
-    ["净值 equity", "成交 trades", "配置 config", "报告 report"]
+tab_eq, tab_sleeves, tab_trades, tab_cfg, tab_report = st.tabs(
+    ["净值 equity", "核心/卫星 sleeves", "成交 trades", "配置 config", "报告 report"]
 )
 with tab_eq:
     st.caption(
@@ -89,6 +89,14 @@ with tab_eq:
                 ),
                 "equity",
             )
+with tab_sleeves:
+    sleeves, transfers = load(data.backtest_sleeves, run_id)
+    if sleeves.is_empty():
+        st.info("这次回测不是核心-卫星组合，没有分仓记录 / not a core-satellite run: no sleeves recorded")
+    else:
+        chart(charts.sleeves(sleeves, f"{row['strategy']} 核心 / 卫星权益"), "sleeves")
+        st.markdown("**卫星 → 核心 利润划转 / profit transfers satellite → core**")
+        frame(transfers, "没有划转 / no transfers", key="transfers")
 with tab_trades:
     frame(
         load(data.backtest_trades, run_id),
