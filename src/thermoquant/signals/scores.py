@@ -56,6 +56,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from thermoquant.market.sw_industry import industry_asof
@@ -77,11 +78,13 @@ class ScoreParams:
     """Thresholds and points of the score (module docstring); each field documents its unit."""
 
     flow_days: int = _p(5, "行业资金：净流入累计与环比的窗口 inflow window", "sessions", ge=1)
-    flow_top_share: float = _p(0.2, "行业资金：按净流入/成交额排名前此比例 top industries share", "fraction",
-                               gt=0, le=1)  # fmt: skip
+    flow_top_share: float = _p(
+        0.2, "行业资金：按净流入/成交额排名前此比例 top industries share", "fraction", gt=0, le=1
+    )
     short_rise: float = _p(0.10, "融券余额在窗口内增幅超过此值扣 1 分 short balance rise", "fraction", ge=0)
-    pe_own_pct: float = _p(0.3, "估值：PE 处于自身历史此分位以下 PE own-history percentile", "fraction",
-                           gt=0, le=1)  # fmt: skip
+    pe_own_pct: float = _p(
+        0.3, "估值：PE 处于自身历史此分位以下 PE own-history percentile", "fraction", gt=0, le=1
+    )
     value_history: int = _p(750, "估值：自身历史长度 own PE history", "sessions", ge=1)
     value_min_history: int = _p(120, "估值：自身历史至少行数 fewest history rows", "rows", ge=1)
     macd_fast: int = _p(12, "MACD 快线 EMA fast span", "sessions", ge=1)
@@ -169,33 +172,48 @@ def with_industry(base: pl.DataFrame, members: pl.DataFrame | None) -> tuple[pl.
 
 # --------------------------------------------------------------------------------------------- technical
 def technical_scores(base: pl.DataFrame, p: ScoreParams) -> pl.DataFrame:
-    """``base`` with dif, dea, macd_score, volume_ratio, volume_score, platform_high, breakout_score,
-    technical_score (MACD and platform on the adjusted close ``t_f``)."""
+    """``base`` (sorted by symbol then date) with dif, dea, macd_score, volume_ratio, volume_score, platform_high,
+    breakout_score, technical_score — MACD and the platform on the adjusted close ``t_f`` (high and low scaled by
+    ``t_f / close``); one numba pass per stock (:mod:`.scores_nb`)."""
+    from thermoquant.signals.scores_nb import technical_kernel
 
-    def ema(span: int, col: str) -> pl.Expr:
-        return pl.col(col).ewm_mean(span=span, adjust=False).over(_BY)
-
-    adj = pl.col("t_f") / pl.col("close")
-    out = base.with_columns((ema(p.macd_fast, "t_f") - ema(p.macd_slow, "t_f")).alias("dif"))
-    out = out.with_columns(ema(p.macd_signal, "dif").alias("dea"))
-    above = pl.col("dif") > pl.col("dea")
-    cross = above & ~above.shift(1).over(_BY).fill_null(True)
-    recent_cross = cross.cast(pl.Int32).rolling_max(p.macd_cross_days).over(_BY).fill_null(0) > 0
-    prev_vol = pl.col("volume").shift(1).rolling_mean(p.volume_days).over(_BY)
-    plat_high = (pl.col("high") * adj).shift(1).rolling_max(p.platform_days).over(_BY)
-    plat_low = (pl.col("low") * adj).shift(1).rolling_min(p.platform_days).over(_BY)
-    out = out.with_columns(
-        (above.cast(pl.Int32) + (above & recent_cross).cast(pl.Int32)).alias("macd_score"),
-        (pl.col("volume") / prev_vol).alias("volume_ratio"),
-        plat_high.alias("platform_high"),
-        (plat_high / plat_low - 1.0).alias("_platform_range"),
+    sym = base["symbol"]
+    starts = sym.rle_id().to_numpy()
+    offsets = (
+        np.flatnonzero(np.diff(starts, prepend=-1, append=-2)).astype(np.int64)
+        if base.height
+        else (np.zeros(1, np.int64))
     )
-    vr = pl.col("volume_ratio").is_between(p.volume_ratio_min, p.volume_ratio_max)
-    brk = (pl.col("t_f") > pl.col("platform_high")) & (pl.col("_platform_range") <= p.platform_width)
-    out = out.with_columns(
-        vr.fill_null(False).cast(pl.Int32).alias("volume_score"),
-        brk.fill_null(False).cast(pl.Int32).alias("breakout_score"),
-    ).drop("_platform_range")
+    arr = base.select(
+        pl.col("t_f").cast(pl.Float64),
+        (pl.col("high") * pl.col("t_f") / pl.col("close")).alias("h"),
+        (pl.col("low") * pl.col("t_f") / pl.col("close")).alias("l"),
+        pl.col("volume").cast(pl.Float64),
+    ).to_numpy()
+    dif, dea, macd, vr, ph, pr = technical_kernel(
+        offsets,
+        np.ascontiguousarray(arr[:, 0]),
+        np.ascontiguousarray(arr[:, 1]),
+        np.ascontiguousarray(arr[:, 2]),
+        np.ascontiguousarray(arr[:, 3]),
+        p.macd_fast,
+        p.macd_slow,
+        p.macd_signal,
+        p.macd_cross_days,
+        p.volume_days,
+        p.platform_days,
+    )
+    volume_ok = (vr >= p.volume_ratio_min) & (vr <= p.volume_ratio_max)
+    breakout = (arr[:, 0] > ph) & (pr <= p.platform_width)
+    out = base.with_columns(
+        pl.Series("dif", dif),
+        pl.Series("dea", dea),
+        pl.Series("macd_score", macd, dtype=pl.Int32),
+        pl.Series("volume_ratio", vr, nan_to_null=True),
+        pl.Series("volume_score", volume_ok.astype(np.int32)),
+        pl.Series("platform_high", ph, nan_to_null=True),
+        pl.Series("breakout_score", breakout.astype(np.int32)),
+    )
     tech = pl.col("macd_score") + pl.col("volume_score") + pl.col("breakout_score")
     return out.with_columns(tech.alias("technical_score"))
 
@@ -312,8 +330,10 @@ def fund_scores(
     ind, source = industry_flows(base, flows, p)
     out = base.join(
         ind.select("industry_name", "trade_date", "flow_sum", "flow_prev", "flow_rank_pct"),
-        on=["industry_name", "trade_date"], how="left", maintain_order="left",
-    )  # fmt: skip
+        on=["industry_name", "trade_date"],
+        how="left",
+        maintain_order="left",
+    )
     if _present(margin):
         assert margin is not None
         bal = pl.col("sec_balance")
@@ -388,31 +408,59 @@ def decide(scores: pl.DataFrame, p: ScoreParams | None = None) -> pl.DataFrame:
     stop_hit = live & ~pl.col("_buy") & (pl.col("close") <= pl.col("_sl"))
     tp_hit = live & ~pl.col("_buy") & (pl.col("close") >= pl.col("_tp"))
     signal = (
-        pl.when(pl.col("_buy")).then(pl.lit("BUY"))
-        .when(stop_hit | tp_hit | pl.col("_falling")).then(pl.lit("SELL"))
+        pl.when(pl.col("_buy"))
+        .then(pl.lit("BUY"))
+        .when(stop_hit | tp_hit | pl.col("_falling"))
+        .then(pl.lit("SELL"))
         .otherwise(pl.lit("WATCH"))
-    )  # fmt: skip
+    )
     reason = (
-        pl.when(pl.col("_buy")).then(pl.format("综合分 {} ≥ {} composite", pl.col("composite"), pl.lit(p.buy_score)))
-        .when(stop_hit).then(pl.lit("止损 stop-loss hit"))
-        .when(tp_hit).then(pl.lit("止盈 take-profit hit"))
-        .when(pl.col("_falling")).then(pl.lit(f"评分持续走低 score fell {p.fall_days} days"))
-    )  # fmt: skip
+        pl.when(pl.col("_buy"))
+        .then(pl.format("综合分 {} ≥ {} composite", pl.col("composite"), pl.lit(p.buy_score)))
+        .when(stop_hit)
+        .then(pl.lit("止损 stop-loss hit"))
+        .when(tp_hit)
+        .then(pl.lit("止盈 take-profit hit"))
+        .when(pl.col("_falling"))
+        .then(pl.lit(f"评分持续走低 score fell {p.fall_days} days"))
+    )
     priority = (
-        pl.when(pl.col("_buy") & (pl.col("composite") >= p.buy_score + p.high_margin)).then(pl.lit("高"))
-        .when(pl.col("_buy")).then(pl.lit("中"))
-    )  # fmt: skip
+        pl.when(pl.col("_buy") & (pl.col("composite") >= p.buy_score + p.high_margin))
+        .then(pl.lit("高"))
+        .when(pl.col("_buy"))
+        .then(pl.lit("中"))
+    )
     return s.with_columns(signal.alias("signal"), reason.alias("reason"), priority.alias("priority")).drop(
         "_buy", "_falling", "_i", "_bi", "_tp", "_sl"
     )
 
 
 DETAIL_COLUMNS = (
-    "industry_name", "fund_score", "flow_sum", "flow_prev", "flow_rank_pct", "short_change", "value_score",
-    "pe_ttm", "pb", "pe_own_pct", "pb_industry_median", "technical_score", "macd_score", "dif", "dea",
-    "volume_score", "volume_ratio", "breakout_score", "platform_high", "chip_score", "conc_90",
-    "bottom_peak_mass", "bottom_mass", "priority",
-)  # fmt: skip
+    "industry_name",
+    "fund_score",
+    "flow_sum",
+    "flow_prev",
+    "flow_rank_pct",
+    "short_change",
+    "value_score",
+    "pe_ttm",
+    "pb",
+    "pe_own_pct",
+    "pb_industry_median",
+    "technical_score",
+    "macd_score",
+    "dif",
+    "dea",
+    "volume_score",
+    "volume_ratio",
+    "breakout_score",
+    "platform_high",
+    "chip_score",
+    "conc_90",
+    "bottom_peak_mass",
+    "bottom_mass",
+    "priority",
+)
 """Columns written into a signal row's ``details`` JSON (components and the figures behind them)."""
 
 
