@@ -129,29 +129,72 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
 
 
+STEPS = ("ingest:daily_quote", "complete", "features", "physics", "signals:thermo_scan", "signals:attack_score",
+         "stable", "evolve", "alerts")  # fmt: skip
+"""Every step of the chain the workspace's tq.toml configures."""
+
+PACK = {"ti_window": 5, "k_window": 30, "ignition_k": 1.0}
+"""A parameter pack in force on the day (not the defaults: the physics step must compute with it, as the scan
+does, for the scan to reuse its file)."""
+
+
+def seed_stable_and_packs(home: Path) -> str:
+    """Two reports of falling profit announced within the stable checks' window (a ``profit_drop`` alert) and a
+    parameter pack for every stock; returns the symbol of the reports."""
+    with open_store(f"duckdb:///{home / 'tq.duckdb'}", init=False) as store:
+        symbols = store.query("SELECT DISTINCT symbol FROM daily_quote ORDER BY symbol")["symbol"].to_list()
+        fin = pl.DataFrame({
+            "symbol": [symbols[0]] * 2, "report_period": [date(2021, 6, 30), date(2021, 9, 30)],
+            "ann_date": [date(2021, 8, 30), date(2021, 10, 28)], "profit_yoy": [-40.0, -35.0],
+        })  # fmt: skip
+        store.upsert("finance_data", fin)
+        store.upsert("param_pack", pl.DataFrame({
+            "symbol": symbols, "effective_date": date(2021, 6, 1), "params": json.dumps(PACK), "method": "test",
+        }))  # fmt: skip
+    return symbols[0]
+
+
 @pytest.mark.slow
 def test_daily_chain_then_a_second_run_changes_nothing(workspace: Path) -> None:
+    from thermoquant.jobs.scan import daily_scan
+
     hook = Receiver()
     with (workspace / "tq.toml").open("a", encoding="utf-8") as toml:
         toml.write(
             f'\n[alerts.channels.hook]\nkind = "webhook"\nurl = "{hook.url}"\nok_field = "code"\nok_value = 0\n'
         )
+    reported = seed_stable_and_packs(workspace)
     first = run_daily(workspace)
     assert first.returncode == 0, first.stdout + first.stderr
-    for step in ("ingest:daily_quote", "complete", "features", "physics", "signals:thermo_scan", "alerts"):
+    for step in STEPS:
         assert f"{step}: 完成 ok" in first.stdout
     after = snapshot(workspace)
     assert after["daily_quote"].filter(pl.col("trade_date") == DAY).height == STOCKS
-    assert after["signals"].filter(pl.col("signal_time").dt.date() == DAY).height > 0
+    on_day = after["signals"].filter(pl.col("signal_time").dt.date() == DAY)
+    assert set(on_day["strategy"]) >= {"thermo_scan", "attack_score"}
     assert after["features/tdx/dim=1/part-d20220114.parquet"].height == STOCKS
     summary = after["alerts_log"].filter(pl.col("rule") == "daily_summary")
     assert summary.height == 1 and "完成 done" in summary["message"][0]
     assert summary["status"][0] == "sent" and len(hook.bodies) == 1  # one digest for the run
     assert "每日流程 daily chain" in hook.bodies[0]["text"]
+    stable = after["alerts_log"].filter(pl.col("rule").str.starts_with("stable."))
+    assert stable["rule"].to_list() == ["stable.profit_drop"] and stable["symbol"].to_list() == [reported]
+    assert stable["status"].to_list() == ["sent"] and stable["delivered"].to_list() == [True]
+    assert "stable.profit_drop" in hook.bodies[0]["text"]  # the stable alert went out in the digest
+    packs = after["param_pack"].filter(pl.col("method") == "nightly")
+    assert packs.height > 0 and set(packs["effective_date"]) == {date(2022, 1, 17)}  # the next session
+
+    # the scan reused the physics step's file: computing the physics again gives the very same signals
+    ctx = JobContext(db_url=f"duckdb:///{workspace / 'tq.duckdb'}")
+    again = daily_scan(ctx, DAY, "thermo_scan").signals
+    cols = [c for c in again.columns if c in on_day.columns]
+    stored = on_day.filter(pl.col("strategy") == "thermo_scan").select(cols)
+    again = again.select(cols).cast(stored.schema)  # type: ignore[arg-type]
+    assert stored.height == again.height > 0 and stored.sort("symbol").equals(again.sort("symbol"))
 
     second = run_daily(workspace)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert second.stdout.count("已完成，跳过 done before") == 6
+    assert second.stdout.count("已完成，跳过 done before") == len(STEPS)
     assert_same(after, snapshot(workspace))
     assert len(hook.bodies) == 1  # nothing sent twice
     hook.httpd.shutdown()

@@ -14,6 +14,7 @@ from thermoquant.cli import app
 from thermoquant.clock import SHANGHAI
 from thermoquant.config import ScheduleSettings, get_settings
 from thermoquant.jobs.context import JobContext
+from thermoquant.jobs.daily import daily_steps
 from thermoquant.jobs.schedule import (
     ConstituentTrigger,
     TradingDayTrigger,
@@ -116,8 +117,8 @@ def test_catch_up_on_start(tmp_path: Path) -> None:
     assert catch_up_due(ctx, dt.datetime(2024, 9, 30, 20, 0)) == dt.date(2024, 9, 30)  # 2.5 h late, not done
     assert catch_up_due(ctx, dt.datetime(2024, 10, 1, 3, 0)) is None  # 9.5 h late: past the 6 h grace
     with ctx.open_store() as store:
-        rows = [{"run_key": "daily|2024-09-30", "step": s, "status": "ok"}
-                for s in ("complete", "features", "physics", "signals:thermo_scan", "alerts")]  # fmt: skip
+        rows = [{"run_key": "daily|2024-09-30", "step": s.name, "status": "ok"}
+                for s in daily_steps(ctx.settings)]  # fmt: skip
         store.upsert("job_step", pl.DataFrame(rows))
     assert catch_up_due(ctx, dt.datetime(2024, 9, 30, 20, 0)) is None  # done already
 

@@ -1,5 +1,6 @@
 """`tq daily [--date D]`: the post-close chain of one trading day on your database (ingest → factors → physics →
-signals → alert digest); resumable, and a second run of the same day changes nothing."""
+scan, scores, stable-layer checks → nightly evolution → signals → alert digest); resumable, and a second run of the
+same day changes nothing."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def daily(
     force: Annotated[bool, typer.Option("--force", help="已完成的步骤也重做 / redo finished steps")] = False,
     db: DbUrl = None,
 ) -> None:
-    """每日收盘后流程：采集 → 因子 → 热力学 → 信号 → 告警汇总 / the post-close daily chain."""
+    """每日收盘后流程：采集 → 因子 → 热力学 → 扫描、评分、稳定层检查 → 夜间参数进化 → 信号 → 告警汇总 /
+    the post-close daily chain."""
     ctx = JobContext(db_url=db)
     try:
         report = run_daily(ctx, parse_date(date), force=force, on_step=_show)

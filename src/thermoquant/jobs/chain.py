@@ -110,7 +110,9 @@ def step_status(store: Any, run_key: str) -> dict[str, str]:
     return dict(zip(rows["step"].to_list(), rows["status"].to_list(), strict=True))
 
 
-def _record(rc: RunContext, out: StepOutcome, started: dt.datetime, *, final: bool) -> None:
+def _record(rc: RunContext, out: StepOutcome, started: dt.datetime, *, final: bool, job_id: str = "") -> str:
+    """Write the step's ``job_step`` row and its ``job_log`` row; ``job_id``: the id of the step's "running" row,
+    so the final status replaces it (one ``job_log`` row per step run). Returns the job id."""
     run_key = rc.run_key
     finished = now_shanghai().replace(microsecond=0) if final else None
     row = {"run_key": run_key, "step": out.step, "status": out.status if final else "running",
@@ -118,11 +120,12 @@ def _record(rc: RunContext, out: StepOutcome, started: dt.datetime, *, final: bo
            "error": mask(out.error) if out.error else None}  # fmt: skip
     record = JobRecord(f"{run_key.split('|')[0]}:{out.step}", {"run_key": run_key}, status=row["status"],
                        started_at=started, finished_at=finished, rows_written=out.rows,
-                       errors=[out.error] if out.error else [])  # fmt: skip
+                       errors=[out.error] if out.error else [], job_id=job_id)  # fmt: skip
     row["job_id"] = record.job_id
     schema = {"finished_at": pl.Datetime("us"), "rows_written": pl.Int64, "error": pl.Utf8}
     rc.store.upsert(TABLE, pl.DataFrame([row], schema_overrides=schema), replace_nulls=True)
     write_job_log(rc.store, record)
+    return record.job_id
 
 
 def run_chain(
@@ -173,7 +176,7 @@ def _run_all(
 def _run(rc: RunContext, step: Step, on_step: Callable[[StepOutcome | str], None] | None) -> StepOutcome:
     started = now_shanghai().replace(microsecond=0)
     out = StepOutcome(step.name, "running")
-    _record(rc, out, started, final=False)
+    job_id = _record(rc, out, started, final=False)
     if on_step is not None:
         on_step(step.name)
     t0 = time.perf_counter()
@@ -185,7 +188,7 @@ def _run(rc: RunContext, step: Step, on_step: Callable[[StepOutcome | str], None
         out.status, out.rows = "ok", rows
     out.seconds = time.perf_counter() - t0
     out.note = rc.notes.pop(step.name, None)
-    _record(rc, out, started, final=True)
+    _record(rc, out, started, final=True, job_id=job_id)
     if out.status == "failed":
         _alert_failure(rc, step.name, out.error or "")
     return out

@@ -7,10 +7,15 @@ Each row is ``Step(name, depends_on, function)`` (:mod:`.chain` runs them: resum
       → complete        (the day's bars arrived: a late feed is a failure, not a holiday)
         → features      (the day's factors, incremental)
         → physics       (the day's thermodynamic states)
-        → signals:thermo_scan (the full-market scan) → signals:<strategy> … (``[daily] strategies``)
+          → signals:thermo_scan (the full-market scan, reusing the physics step's file)
+            → evolve    (the nightly parameter regression: packs valid from the next session)
+            → signals:<strategy> … (``[daily] strategies``)
+        → signals:attack_score (the attack layer's scores; after features and physics)
+    ingest:finance_data, ingest:daily_valuation (when configured; else nothing)
+      → stable          (stable-layer checks: alerts pending in alerts_log, sent by the digest)
     alerts              (always last: calendar-end check, the day's summary, the digest)
 
-A new step (scores, stable-layer checks, nightly evolution) is one more ``Step`` line in :func:`daily_steps`.
+A new step is one more ``Step`` line in :func:`daily_steps`.
 """
 
 from __future__ import annotations
@@ -35,14 +40,19 @@ def daily_steps(settings: Settings) -> list[Step]:
     cfg = settings.daily
     ingest = [Step(f"ingest:{d}", (), s.ingest_step(d, srcs)) for d, srcs in cfg.datasets.items()]
     names = tuple(step.name for step in ingest)
-    scan = "signals:thermo_scan"
+    stable_inputs = tuple(f"ingest:{d}" for d in s.STABLE_DATASETS if d in cfg.datasets)
+    scan, scores = "signals:thermo_scan", "signals:attack_score"
+    others = [n for n in cfg.strategies if n not in ("thermo_scan", "attack_score")]
     table = [
         *ingest,
         Step("complete", names, s.complete_step),
         Step("features", ("complete",), s.features_step),
         Step("physics", ("complete",), s.physics_step),
-        Step(scan, ("complete",), s.signals_step("thermo_scan")),
-        *[Step(f"signals:{n}", (scan,), s.signals_step(n)) for n in cfg.strategies if n != "thermo_scan"],
+        Step(scan, ("physics",), s.signals_step("thermo_scan")),
+        Step(scores, ("features", "physics"), s.signals_step("attack_score")),
+        Step("stable", stable_inputs, s.stable_step),
+        Step("evolve", (scan,), s.evolve_step),
+        *[Step(f"signals:{n}", (scan,), s.signals_step(n)) for n in others],
     ]
     table.append(Step("alerts", tuple(step.name for step in table), s.alerts_step, always=True))
     return table

@@ -140,9 +140,21 @@ def features_step(rc: RunContext) -> int:
     return written
 
 
+DAY_PHYSICS_STRATEGIES: frozenset[str] = frozenset({"thermo_scan"})
+"""Strategies whose signals of a day read only that day's physics rows: their step reuses the physics step's file
+instead of computing the physics again (identical rows: same window, same packs)."""
+
+
+def physics_path(rc: RunContext) -> Path:
+    """``physics/daily/physics_<day>.parquet`` under the data dir: the physics step's output."""
+    return rc.ctx.settings.ensure_data_dir() / "physics" / "daily" / f"physics_{rc.day}.parquet"
+
+
 def physics_step(rc: RunContext) -> int:
     """The day's thermodynamic quantities and states (T_f, T_i, ΔT, K, Q, chips), computed over the scan's
-    warm-up window and written as ``physics/daily/physics_<day>.parquet`` (replaced by rename)."""
+    warm-up window with the parameter packs in force on the day (as the scan does) and written as
+    ``physics/daily/physics_<day>.parquet`` (replaced by rename)."""
+    from thermoquant.jobs.inputs import read_param_packs
     from thermoquant.physics.bars import traded_bars
     from thermoquant.physics.thermo import compute_physics
     from thermoquant.strategies.registry import get_strategy
@@ -150,12 +162,13 @@ def physics_step(rc: RunContext) -> int:
     lookback = get_strategy("thermo_scan").inputs.lookback
     quotes = rc.store.read("daily_quote", columns=QUOTE_COLUMNS, start=sessions_before(rc.day, lookback),
                         end=rc.day)  # fmt: skip
-    physics = compute_physics(traded_bars(quotes)).filter(pl.col("trade_date") == rc.day)
+    packs = read_param_packs(rc.store, rc.day)
+    physics = compute_physics(traded_bars(quotes), packs or None).filter(pl.col("trade_date") == rc.day)
     if physics.is_empty():
         raise NoDataError(f"no traded bars on {rc.day}")
-    folder = rc.ctx.settings.ensure_data_dir() / "physics" / "daily"
+    target = physics_path(rc)
+    folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"physics_{rc.day}.parquet"
     tmp = folder / f".{target.name}.tmp"
     physics.write_parquet(tmp)
     tmp.replace(target)
@@ -165,17 +178,46 @@ def physics_step(rc: RunContext) -> int:
 
 
 def signals_step(strategy: str) -> Callable[[RunContext], int]:
-    """The day's signals of ``strategy`` stored in ``signals`` (the full-market scan for ``thermo_scan``)."""
+    """The day's signals of ``strategy`` stored in ``signals`` (the full-market scan for ``thermo_scan``); a
+    strategy of :data:`DAY_PHYSICS_STRATEGIES` reuses the physics step's file when it is there."""
 
     def run(rc: RunContext) -> int:
         from thermoquant.jobs.scan import daily_scan
 
-        result = daily_scan(rc.ctx, rc.day, strategy)
+        path = physics_path(rc)
+        physics = pl.read_parquet(path) if strategy in DAY_PHYSICS_STRATEGIES and path.exists() else None
+        result = daily_scan(rc.ctx, rc.day, strategy, physics=physics)
         counts = result.signals.group_by("signal").len().sort("signal")
         rc.notes[f"signals:{strategy}"] = " ".join(f"{s} {n}" for s, n in counts.iter_rows())
         return result.stored
 
     return run
+
+
+STABLE_DATASETS: tuple[str, ...] = ("finance_data", "daily_valuation")
+"""The datasets the stable-layer checks read (their ingest steps are the checks' only dependencies)."""
+
+
+def stable_step(rc: RunContext) -> int:
+    """The stable-layer checks of the run's day (:func:`thermoquant.jobs.stable.run_stable_alerts`, its default
+    window): alerts stored in ``signals`` and as pending rows of ``alerts_log`` (the digest sends them)."""
+    from thermoquant.jobs.stable import run_stable_alerts
+
+    result = run_stable_alerts(rc.ctx, rc.day)
+    rc.notes["stable"] = f"{result.events.height} alerts in [{result.start}, {result.end}]"
+    return sum(result.written.values())
+
+
+def evolve_step(rc: RunContext) -> int:
+    """The nightly parameter regression of the run's day (:func:`thermoquant.jobs.evolve.evolve` ``nightly``,
+    default configuration, local executor): packs valid from the next session; resumable by its own chunk
+    checkpoints."""
+    from thermoquant.jobs.evolve import evolve
+
+    run = evolve(rc.ctx, "nightly", day=rc.day)
+    skipped = f", {run.skipped} chunks done before" if run.skipped else ""
+    rc.notes["evolve"] = f"{run.stocks} stocks, {run.written} packs valid from {run.valid_from}{skipped}"
+    return run.written
 
 
 def alerts_step(rc: RunContext) -> int:

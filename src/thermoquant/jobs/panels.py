@@ -55,9 +55,12 @@ def market_panel(
     lookback: int,
     progress: ProgressFn | None = None,
     physics_params: ParamsArg = None,
+    physics: pl.DataFrame | None = None,
 ) -> Panel:
     """Stored quotes of [start − ``lookback`` sessions, end] with their physics; start/end default to the last
-    complete market day (:func:`latest_stored_day`)."""
+    complete market day (:func:`latest_stored_day`). ``physics``: rows already computed by the caller (the
+    daily chain's physics step, for a strategy that reads only the scanned day's rows), used instead of
+    computing them again."""
     tick(progress, "读取行情 reading daily_quote", 0, 3)
     if end is None or start is None:
         last = latest_stored_day(store)
@@ -69,7 +72,8 @@ def market_panel(
         raise NoDataError(f"daily_quote has no rows between {start} and {end}")
     tick(progress, "计算热力学 computing physics", 1, 3)
     bars = traded_bars(quotes)
-    physics = compute_physics(bars, physics_params)
+    if physics is None:
+        physics = compute_physics(bars, physics_params)
     tick(progress, "读取解禁与 ST reading share_unlock, st_history", 2, 3)
     unlocks = store.read("share_unlock")
     st_history = store.read("st_history")
@@ -109,9 +113,11 @@ def build_panel(
     params: StrategyParams,
     progress: ProgressFn | None = None,
     physics_params: ParamsArg = None,
+    physics: pl.DataFrame | None = None,
 ) -> Panel:
     """The inputs of ``strategy`` for [start, end] from ``source``; ``physics_params``: per-stock physics
-    parameters (the packs in force on a scanned day) for the store-built physics."""
+    parameters (the packs in force on a scanned day) for the store-built physics; ``physics``: precomputed
+    rows (see :func:`market_panel`)."""
     if strategy == "csi500_timing":
         if source == "sample":
             return csi500_panel.file_panel(start=start, end=end, mode=mode)
@@ -127,7 +133,7 @@ def build_panel(
     spec = get_strategy(strategy).inputs
     if source not in PANEL_SOURCES:
         raise ValueError(f"{strategy} reads the store: --source sample or store, not {source!r}")
-    panel = market_panel(store, start, end, spec.lookback, progress, physics_params)
+    panel = market_panel(store, start, end, spec.lookback, progress, physics_params, physics)
     extra = [t for t in spec.tables if t in OPTIONAL_TABLES]
     if not extra:
         return panel

@@ -36,8 +36,11 @@ def daily_scan(
     *,
     source: str = "store",
     mode: str = "reference",
+    physics: pl.DataFrame | None = None,
 ) -> ScanResult:
     """Signals of ``strategy`` on ``day`` (default: the latest complete market day stored), written to ``signals``.
+    ``physics``: the day's physics already computed with the packs in force (the daily chain's physics step), for
+    a strategy reading only the scanned day's rows; None = computed here over the warm-up window.
 
     Re-running the same day rewrites the same rows (idempotent)."""
     strat = get_strategy(strategy)
@@ -48,7 +51,7 @@ def daily_scan(
         log.args["date"] = on
         packs = read_param_packs(store, on)  # the packs in force on the scanned day, never a later one
         log.args["param_packs"] = len(packs)
-        panel = build_panel(store, strategy, source, mode, on, on, p, ctx.progress, packs or None)
+        panel = build_panel(store, strategy, source, mode, on, on, p, ctx.progress, packs or None, physics)
         rows = strat.signals(panel, p, on)
         stored = store.upsert("signals", rows) if rows.height else 0
         log.rows_in = sum(f.height for f in panel.frames.values())
