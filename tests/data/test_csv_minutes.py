@@ -135,7 +135,7 @@ def test_cli_import_and_the_trade_alias(real_data: Path, tmp_path: Path) -> None
     res = CliRunner().invoke(app, ["import", str(real_data / ETF_1M), "--db", db], env=env)
     assert res.exit_code == 0, res.output
     assert "tdx_minutes" in res.output and "minute_quote 24000" in res.output
-    args = ["trade", "import-minutes", str(real_data / BARS_5M), "--code", "510300.SH", "--code", "000001.SH",
+    args = ["trade", "import-minutes", str(real_data / BARS_5M), "--code", "510300.SH", "--code", "999999",
             "--start", "2022-01-24", "--end", "2022-01-25", "--db", db]  # fmt: skip
     res = CliRunner().invoke(app, args, env=env)
     assert res.exit_code == 0, res.output

@@ -23,6 +23,7 @@ from thermoquant.backtest.rules import market_arrays
 from thermoquant.backtest.run import BacktestConfig, check_targets, engine_inputs, run_backtest, target_array
 from thermoquant.data.job_log import job_run
 from thermoquant.data.sources.csv import ImportResult, RowFilter, import_paths
+from thermoquant.data.sources.csv_symbols import TDX_INDEX_CODES
 from thermoquant.data.store.errors import NoDataError
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.panels import build_panel
@@ -231,13 +232,10 @@ def import_minutes(
 ) -> list[ImportResult]:
     """Import minute-bar files into ``minute_quote`` through the file import of `tq import`
     (:func:`thermoquant.data.sources.csv.import_paths`: layout, units, session-time checks, source merge), keeping
-    only `codes` (any spelling, e.g. ``510300.SH``) and the days `start`..`end` (inclusive). Returns the import
+    only `codes` (any spelling, e.g. ``510300.SH``; TDX ``999999`` = ``000001.SH``) and the days `start`..`end` (inclusive). Returns the import
     results (rows written in ``written``, rejected rows named by file, row and column)."""
-    only = RowFilter(
-        tuple(normalize_symbols(codes).to_list()) if codes else None,
-        start,
-        end,
-    )
+    symbols = [TDX_INDEX_CODES.get(c.strip(), c) for c in codes or []]  # TDX 999999 = 000001.SH
+    only = RowFilter(tuple(normalize_symbols(symbols).to_list()) if symbols else None, start, end)
     with ctx.open_store() as store, job_run(store, "import_minutes", args={"path": str(path)}) as log:
         results = import_paths([path], store, strict=strict, only=only)
         log.rows_written = sum(n for r in results for n in r.written.values())
