@@ -10,9 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from thermoquant.data.sources.csv import RowFilter, read_file
 from thermoquant.data.store import open_store
 from thermoquant.jobs.context import JobContext
-from thermoquant.jobs.trade import daily_from_minutes, import_minutes, read_zsh_minutes, run_session_job
+from thermoquant.jobs.trade import daily_from_minutes, import_minutes, run_session_job
 from thermoquant.trading.book import OrderBook
 from thermoquant.trading.loop import SimClock, bridge_minutes, tick_times
 
@@ -29,8 +30,8 @@ def ctx(real_data: Path, tmp_path: Path) -> JobContext:
 
 
 def test_minute_import_units(real_data: Path) -> None:
-    rows = read_zsh_minutes(real_data / "zsh_etf_minute" / "etf_510880_1min_2022-12_2023-05.csv.gz",
-                            end=dt.date(2022, 12, 16))  # fmt: skip
+    path = real_data / "zsh_etf_minute" / "etf_510880_1min_2022-12_2023-05.csv.gz"
+    rows = read_file(path, only=RowFilter(end=dt.date(2022, 12, 16))).frame
     assert rows.height == 240 and set(rows["freq"]) == {"1m"} and rows["symbol"][0] == "510880.SH"
     assert rows["bar_time"].min() == dt.datetime(2022, 12, 16, 9, 31)
     ratio = rows["amount"].sum() / rows["volume"].sum()  # ETF vol in shares: amount / vol ≈ price

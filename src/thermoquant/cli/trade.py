@@ -213,15 +213,29 @@ def confirm_cmd(
 
 @app.command("import-minutes")
 def import_minutes_cmd(
-    path: Annotated[str, typer.Argument(help="zsh_etf_minute 的 parquet / csv.gz 文件")],
+    path: Annotated[str, typer.Argument(help="分钟线文件（如 zsh_etf_minute 的 parquet / csv.gz）")],
     code: Annotated[list[str] | None, typer.Option("--code", help="只导入这些代码 e.g. 510300.SH")] = None,
     start: Annotated[str | None, typer.Option(help="起始日")] = None,
     end: Annotated[str | None, typer.Option(help="结束日")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="任何错误行都拒绝整份文件 / refuse the file on any error")
+    ] = False,
     db: DbUrl = None,
 ) -> None:
-    """导入通达信导出的 ETF/指数分钟线到 minute_quote / import the TDX ETF/index minute bars."""
-    n = import_minutes(JobContext(db_url=db), path, code, parse_date(start), parse_date(end))
-    console.print(f"minute_quote：写入 {n:,} 行 rows written")
+    """同 tq import，可只取部分代码与日期：分钟线写入 minute_quote / `tq import` of minute bars, optionally
+    restricted to some codes and days."""
+    from thermoquant.cli.errors import EXIT_FAILURE
+    from thermoquant.cli.import_report import OUTCOME_TEXT, failed_files, render_report
+
+    results = import_minutes(
+        JobContext(db_url=db), path, code, parse_date(start), parse_date(end), strict=strict
+    )
+    console.print(render_report(results))
+    failed = failed_files(results)
+    if failed:
+        for r in failed:
+            error(f"{r.path.name}: {OUTCOME_TEXT[r.outcome]}")
+        raise typer.Exit(code=EXIT_FAILURE)
 
 
 audit_app = typer.Typer(help="审计：信号、行情与成交逐条对照 / the daily audit.", no_args_is_help=True)

@@ -22,9 +22,12 @@ from thermoquant.backtest.fill import kernel_inputs
 from thermoquant.backtest.rules import market_arrays
 from thermoquant.backtest.run import BacktestConfig, check_targets, engine_inputs, run_backtest, target_array
 from thermoquant.data.job_log import job_run
+from thermoquant.data.sources.csv import ImportResult, RowFilter, import_paths
+from thermoquant.data.sources.csv_symbols import TDX_INDEX_CODES
 from thermoquant.data.store.errors import NoDataError
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.panels import build_panel
+from thermoquant.market.symbols import normalize_symbols
 from thermoquant.strategies.registry import get_strategy
 from thermoquant.trading.book import OrderBook
 from thermoquant.trading.loop import MinuteMarket, SessionResult, SimClock, WallClock, run_session
@@ -218,65 +221,25 @@ def accept_reconciliation(ctx: JobContext, account: str, note: str, actor: str =
 
 
 # ---------------------------------------------------------------------------------------------- minute bars, loop
-ZSH_PLACEHOLDER_VOLUME = 1e-30
-"""TDX no-trade bars carry vol = amount = 5.877e-39 (MANIFEST §11.3): anything below this is 0."""
-
-
-def _suffix(code: str) -> str:
-    if code == "999999":
-        return "000001.SH"  # TDX's code of the SSE Composite
-    return f"{code}.SH" if code[0] in "5689" else f"{code}.SZ"
-
-
-def read_zsh_minutes(
-    path: str | Path, codes: list[str] | None = None, start: dt.date | None = None, end: dt.date | None = None
-) -> pl.DataFrame:
-    """The zsh-a/etf TDX minute exports of ``shared/data/real/zsh_etf_minute/`` (parquet 5-minute, csv.gz
-    1-minute; bar END times; ETF vol in shares) as ``minute_quote`` rows; placeholder volumes become 0."""
-    p = Path(path)
-    raw = (
-        pl.read_parquet(p)
-        if p.suffix == ".parquet"
-        else pl.read_csv(p, try_parse_dates=True, schema_overrides={"code": pl.Utf8})
-    )
-    raw = raw.with_columns(
-        pl.col("code").cast(pl.Utf8).str.zfill(6), pl.col("datetime").cast(pl.Datetime("us"))
-    )
-    if codes:
-        raw = raw.filter(pl.col("code").is_in([c.split(".")[0] for c in codes]))
-    if start:
-        raw = raw.filter(pl.col("datetime").dt.date() >= start)
-    if end:
-        raw = raw.filter(pl.col("datetime").dt.date() <= end)
-    step = raw.sort("code", "datetime").group_by("code").agg(pl.col("datetime").diff().drop_nulls().min())
-    freq = {c: f"{int(d.total_seconds() // 60)}m" for c, d in step.iter_rows() if d is not None}
-    zero = pl.col("vol") < ZSH_PLACEHOLDER_VOLUME
-    return raw.select(
-        pl.col("code").map_elements(_suffix, return_dtype=pl.Utf8).alias("symbol"),
-        pl.col("code").replace_strict(freq, default="5m").alias("freq"),
-        pl.col("datetime").alias("bar_time"),
-        "open",
-        "high",
-        "low",
-        "close",
-        pl.when(zero).then(0.0).otherwise(pl.col("vol")).alias("volume"),
-        pl.when(zero).then(0.0).otherwise(pl.col("amount")).alias("amount"),
-        pl.lit("tdx-zsh").alias("source"),
-    )
-
-
 def import_minutes(
     ctx: JobContext,
     path: str | Path,
     codes: list[str] | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
-) -> int:
-    """Store :func:`read_zsh_minutes` rows in ``minute_quote``; returns rows written."""
-    frame = read_zsh_minutes(path, codes, start, end)
+    *,
+    strict: bool = False,
+) -> list[ImportResult]:
+    """Import minute-bar files into ``minute_quote`` through the file import of `tq import`
+    (:func:`thermoquant.data.sources.csv.import_paths`: layout, units, session-time checks, source merge), keeping
+    only `codes` (any spelling, e.g. ``510300.SH``; TDX ``999999`` = ``000001.SH``) and the days `start`..`end` (inclusive). Returns the import
+    results (rows written in ``written``, rejected rows named by file, row and column)."""
+    symbols = [TDX_INDEX_CODES.get(c.strip(), c) for c in codes or []]  # TDX 999999 = 000001.SH
+    only = RowFilter(tuple(normalize_symbols(symbols).to_list()) if symbols else None, start, end)
     with ctx.open_store() as store, job_run(store, "import_minutes", args={"path": str(path)}) as log:
-        log.rows_written = store.upsert("minute_quote", frame)
-    return log.rows_written
+        results = import_paths([path], store, strict=strict, only=only)
+        log.rows_written = sum(n for r in results for n in r.written.values())
+    return results
 
 
 def daily_from_minutes(minutes: pl.DataFrame) -> pl.DataFrame:

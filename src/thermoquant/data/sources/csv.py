@@ -33,6 +33,7 @@ refused.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -66,6 +67,7 @@ __all__ = [
     "Layout",
     "Outcome",
     "Rejection",
+    "RowFilter",
     "UnknownLayoutError",
     "detect_layout",
     "expand_paths",
@@ -75,6 +77,36 @@ __all__ = [
     "symbol_from_filename",
     "write_results",
 ]
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Rows to keep from a file: symbols (house form, e.g. ``510300.SH``) and an inclusive date range (on
+    ``trade_date``, or on the date of ``bar_time`` for minute bars). None = no limit."""
+
+    symbols: tuple[str, ...] | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def apply(self, df: pl.DataFrame, issues: list[Issue]) -> tuple[pl.DataFrame, list[Issue]]:
+        """`df` restricted to the filter, and the issues of the rows kept (and of the whole file)."""
+        keep = pl.lit(True)
+        if self.symbols is not None and "symbol" in df.columns:
+            keep &= pl.col("symbol").is_in(list(self.symbols))
+        day = pl.col("trade_date") if "trade_date" in df.columns else pl.col("bar_time").dt.date()
+        if self.start is not None and ("trade_date" in df.columns or "bar_time" in df.columns):
+            keep &= day >= self.start
+        if self.end is not None and ("trade_date" in df.columns or "bar_time" in df.columns):
+            keep &= day <= self.end
+        df = df.filter(keep.fill_null(False))
+        rows = set(df[ROW].to_list())
+        return df, [i for i in issues if i.row is None or i.row in rows]
+
+    def __str__(self) -> str:
+        parts = [", ".join(self.symbols)] if self.symbols else []
+        if self.start or self.end:
+            parts.append(f"{self.start or '…'} → {self.end or '…'}")
+        return "; ".join(parts) or "all rows"
 
 
 class StoreLike(Protocol):
@@ -208,6 +240,7 @@ def read_file(
     symbol: str | None = None,
     repair_units: bool = False,
     config: QualityConfig | None = None,
+    only: RowFilter | None = None,
 ) -> ImportResult:
     """Read, normalise and validate one file; nothing is written.
 
@@ -217,6 +250,7 @@ def read_file(
         repair_units: rows whose volume is in 手 inside a file in shares get × 100 and a warning instead of
             being rejected (default False: such rows are errors).
         config: thresholds of the quality rules.
+        only: keep only these symbols / dates (:class:`RowFilter`) before the tables are built and checked.
 
     Returns:
         The :class:`ImportResult`; rows with errors are in ``rejected``, not in ``frame``.
@@ -236,6 +270,9 @@ def read_file(
         df, sym_issues, sym_notes = resolve_symbols(df, path, layout, symbol)
         issues += sym_issues
         notes += sym_notes
+    if only is not None:
+        df, issues = only.apply(df, issues)
+        notes.append(f"only {only}")
     source = f"{layout.vendor}:{path.name}"
     table, tables, reference, build_notes, build_issues = build_tables(df, layout, source, repair_units)
     notes += build_notes
@@ -354,6 +391,7 @@ def import_paths(
     *,
     repair_units: bool = False,
     config: QualityConfig | None = None,
+    only: RowFilter | None = None,
 ) -> list[ImportResult]:
     """Import files (and folders of files) into `store`: what `tq import PATH…` runs.
 
@@ -361,14 +399,15 @@ def import_paths(
     one ``store.upsert`` (one transaction per table; re-running changes nothing). ``strict``: a file with any
     error is refused whole (``refused=True``, nothing of it written). Default: clean rows are written, every
     rejected row is in the results (the CLI prints them). A file that cannot be read is
-    refused either way. ``store=None`` validates only (a dry run).
+    refused either way. ``store=None`` validates only (a dry run). ``only``: keep these symbols / dates
+    (:class:`RowFilter`).
     """
     files = expand_paths(paths)
     results: list[ImportResult] = []
     for done, path in enumerate(files):
         tick(progress, f"读取与校验 reading {path.name}", done, len(files))
         try:
-            results.append(read_file(path, repair_units=repair_units, config=config))
+            results.append(read_file(path, repair_units=repair_units, config=config, only=only))
         except (UnknownLayoutError, DamagedFileError, OSError, pl.exceptions.PolarsError) as exc:
             results.append(_failed(path, exc))
     tick(progress, "读取与校验 reading", len(files), len(files))

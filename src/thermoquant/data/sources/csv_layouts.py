@@ -54,6 +54,7 @@ Kind = Literal[
     "finance",
     "industry_snapshot",
     "finance_ratios",
+    "minute_bars",
 ]
 VolumeUnit = Literal["shares", "lots", "detect"]
 AmountUnit = Literal["yuan", "kyuan", "detect"]
@@ -78,6 +79,8 @@ class Layout:
         index_codes: bare codes in the file are index codes (000905 → 000905.SH, 399006 → 399006.SZ).
         price_scale: multiply prices by this (1.0; 0.01 for prices stored as integer cents).
         reference: (name, columns) of a reference series carried beside the bars (not stored), or None.
+        index_marker: a column filled on index rows only (TDX ``up_count``): on those rows bare codes are index
+            codes (999999 → 000001.SH, 000001 → 000001.SH, 399006 → 399006.SZ); other rows are securities.
         vendor: the source family of the data (``tushare``, ``baostock``, ``akshare`` …; ``file`` when the origin
             is unknown): imported rows carry ``source = <vendor>:<file name>``, ranked by
             :class:`thermoquant.data.merge.MergeConfig`.
@@ -95,6 +98,7 @@ class Layout:
     price_scale: float = 1.0
     reference: tuple[str, tuple[str, ...]] | None = None
     vendor: str = "file"
+    index_marker: str | None = None
 
 
 def _layout(
@@ -434,6 +438,21 @@ LAYOUTS += (
         },
         kind="finance_ratios",
         vendor="resset",
+    ),
+)
+
+LAYOUTS += (
+    _layout(
+        "tdx_minutes",
+        "通达信 TDX .lc5/.lc1 minute export as CSV/Parquet (zsh-a/etf: code, datetime = bar END time, raw OHLC, "
+        "vol shares for funds [not shares for indices: left empty], amount 元, up_count/down_count on index rows; "
+        "999999 = 000001.SH; vol 5.877e-39 = no trade) → minute_quote",
+        {"code": "symbol", "datetime": "bar_time", **OHLC_COLUMNS, "vol": "volume", "amount": "amount"},
+        signature={"code", "datetime", "open", "high", "low", "close", "vol", "amount"},
+        kind="minute_bars",
+        volume_unit="shares",
+        index_marker="up_count",
+        vendor="tdx",
     ),
 )
 

@@ -69,6 +69,8 @@ DATE_COLUMNS = (
     "out_date",
     "report_period",
 )
+DATETIME_COLUMNS = ("bar_time",)
+"""Our columns parsed as wall-clock timestamps (``YYYY-MM-DD HH:MM[:SS]``, Asia/Shanghai, no zone)."""
 
 
 class DamagedFileError(ValueError):
@@ -170,6 +172,33 @@ def parse_dates(df: pl.DataFrame, columns: Iterable[str]) -> tuple[pl.DataFrame,
     return df, issues
 
 
+def parse_datetimes(df: pl.DataFrame, columns: Iterable[str]) -> tuple[pl.DataFrame, list[Issue]]:
+    """Timestamp columns → Datetime(us) (text ``YYYY-MM-DD HH:MM[:SS]`` or ``YYYY/MM/DD HH:MM``; a Parquet
+    timestamp as is); an empty or unparsable value is a ``bad_date`` error naming the row and the raw value."""
+    issues: list[Issue] = []
+    for col in columns:
+        if col not in df.columns:
+            continue
+        if isinstance(df.schema[col], pl.Datetime):
+            df = df.with_columns(pl.col(col).dt.replace_time_zone(None).dt.cast_time_unit("us"))
+            parsed = df[col]
+        else:
+            text = pl.col(col).cast(pl.Utf8).str.strip_chars().str.replace_all("/", "-")
+            parsed = df.select(
+                pl.coalesce(
+                    text.str.to_datetime(f, time_unit="us", strict=False)
+                    for f in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
+                ).alias(col)
+            )[col]
+        bad = df.select(ROW, pl.col(col).cast(pl.Utf8).alias("_raw")).filter(parsed.is_null())
+        issues += [
+            Issue("bad_date", Severity.ERROR, int(r), col, f"{col} is not a date and time: {v!r}", v)
+            for r, v in bad.iter_rows()
+        ]
+        df = df.with_columns(parsed.alias(col))
+    return df, issues
+
+
 def to_layout_columns(raw: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     """`raw` with the layout's columns renamed to ours (the first present source of a column wins: AKShare's
     股票代码 or 代码); other columns are kept as they are."""
@@ -198,4 +227,5 @@ def parse_columns(df: pl.DataFrame, layout: Layout, cfg: QualityConfig) -> tuple
     ]
     df, num_issues = parse_numbers(df, numeric)
     df, date_issues = parse_dates(df, [c for c in DATE_COLUMNS if c in df.columns])
-    return df, issues + num_issues + date_issues
+    df, time_issues = parse_datetimes(df, DATETIME_COLUMNS)
+    return df, issues + num_issues + date_issues + time_issues

@@ -15,10 +15,15 @@ from thermoquant.market.symbols import normalize_symbol
 NAME_ALIASES = {"csi500": "000905.SH", "zz500": "000905.SH", "csi300": "000300.SH", "hs300": "000300.SH"}
 """Index names in file names (``csi500_index_daily.csv``) → symbol."""
 
+TDX_INDEX_CODES = {"999999": "000001.SH"}
+"""Index codes of 通达信 (TDX) that are not the exchange's: 999999 is TDX's code of the SSE Composite."""
+
 
 def index_symbol(code: str) -> str:
-    """Bare index code → house symbol: 399xxx → SZ, else SH (000905 → 000905.SH)."""
+    """Bare index code → house symbol: 399xxx → SZ, else SH (000905 → 000905.SH; TDX 999999 → 000001.SH)."""
     digits = code.zfill(6)
+    if digits in TDX_INDEX_CODES:
+        return TDX_INDEX_CODES[digits]
     return f"{digits}.SZ" if digits.startswith("399") else f"{digits}.SH"
 
 
@@ -64,13 +69,25 @@ def resolve_symbols(
         notes.append(f"symbol {sym} taken from the file name")
         return df.with_columns(pl.lit(sym).alias("symbol")), [], notes
     raw = df["symbol"].cast(pl.Utf8)
-    mapping: dict[str, str | None] = {}
-    for code in raw.drop_nulls().unique().to_list():
+    marker = layout.index_marker
+    if marker is not None and marker in df.columns:  # bare codes on marked rows are index codes
+        is_index = df[marker].is_not_null() & (df[marker].cast(pl.Utf8).str.strip_chars() != "")
+        notes.append(f"rows with {marker} are indices (bare codes → index symbols), the others securities")
+    else:
+        is_index = pl.repeat(layout.index_codes, df.height, eager=True, dtype=pl.Boolean)
+    pairs = pl.DataFrame({"_c": raw, "_i": is_index})
+    mapping: dict[tuple[str, bool], str | None] = {}
+    for code, index in pairs.drop_nulls().unique().iter_rows():
         try:
-            mapping[code] = normalize_code(code, layout.index_codes)
+            mapping[(code, index)] = normalize_code(code, index)
         except ValueError:
-            mapping[code] = None
-    df = df.with_columns(raw.replace_strict(mapping, default=None, return_dtype=pl.Utf8).alias("symbol"))
+            mapping[(code, index)] = None
+    keys = pl.DataFrame(
+        {"_c": [k[0] for k in mapping], "_i": [k[1] for k in mapping], "_s": list(mapping.values())},
+        schema={"_c": pl.Utf8, "_i": pl.Boolean, "_s": pl.Utf8},
+    )
+    symbols = pairs.join(keys, on=["_c", "_i"], how="left", maintain_order="left")["_s"]
+    df = df.with_columns(symbols.alias("symbol"))
     bad = df.with_columns(raw.alias("_raw")).filter(pl.col("symbol").is_null()).select(ROW, "_raw")
     issues = [
         Issue("bad_symbol", Severity.ERROR, int(r), "symbol", f"not a security code: {v!r}", v)

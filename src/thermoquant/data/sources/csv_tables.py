@@ -39,6 +39,10 @@ from thermoquant.market.st import st_name_kinds
 from thermoquant.market.sw_industry import SW2014, SW2021, SW2021_CODE, map_sw2014_frame
 from thermoquant.market.symbols import Board, board_codes
 
+TDX_PLACEHOLDER_VOLUME = 1e-30
+"""Volume (shares) and amount (CNY) below which a TDX bar is a no-trade bar: TDX writes ``vol = amount =
+5.877e-39`` (the smallest normal float32) there (MANIFEST §11.3); such values become 0."""
+
 QLIB_MARKETS: dict[str, str] = {"csi100": "000903.SH", "csi300": "000300.SH", "csi500": "000905.SH",
                                 "csi800": "000906.SH", "csi1000": "000852.SH"}  # fmt: skip
 """qlib market names (instrument file stems) → index code."""
@@ -208,6 +212,8 @@ def build_tables(
         return _industry_snapshot(df, layout, source)
     if kind == "finance_ratios":
         return _finance_ratios(df, source)
+    if kind == "minute_bars":
+        return _minute_bars(df, source)
     # close_qfq
     conv, notes, _ = convert_units(df, layout, False, False) if "volume" in df.columns else (df, [], [])
     keep = [c for c in ("symbol", "trade_date", "close", "volume", "amount") if c in conv.columns]
@@ -299,6 +305,59 @@ def _industry_snapshot(
         [note],
         issues,
     )
+
+
+_FREQ_IN_NAME = re.compile(r"(?<![a-z0-9])(\d+)\s*min", re.IGNORECASE)
+
+
+def _minute_bars(
+    df: pl.DataFrame, source: str
+) -> tuple[str | None, dict[str, pl.DataFrame], dict[str, pl.DataFrame], list[str], list[Issue]]:
+    """TDX minute bars → ``minute_quote``. ``freq`` per symbol is the shortest step between two bars of one
+    day (``5m``; a symbol with one bar a day takes ``<n>min`` from the file name, else its rows are errors).
+    Placeholder volumes below :data:`TDX_PLACEHOLDER_VOLUME` → 0 (volume and amount); index volume is left
+    empty (TDX's index ``vol`` is not in shares: SSE amount / vol = 100), the amount is kept."""
+    notes: list[str] = []
+    issues: list[Issue] = []
+    step = (
+        df.select("symbol", "bar_time")
+        .drop_nulls()
+        .sort("symbol", "bar_time")
+        .with_columns(pl.col("bar_time").diff().over("symbol", pl.col("bar_time").dt.date()).alias("_d"))
+        .group_by("symbol")
+        .agg(pl.col("_d").filter(pl.col("_d") > dt.timedelta(0)).min())
+    )
+    named = _FREQ_IN_NAME.search(source.partition(":")[2])
+    freq: dict[str, str | None] = {}
+    for sym, d in step.iter_rows():
+        freq[sym] = (
+            f"{int(d.total_seconds() // 60)}m" if d is not None else (f"{named.group(1)}m" if named else None)
+        )
+    df = df.with_columns(
+        pl.col("symbol").replace_strict(freq, default=None, return_dtype=pl.Utf8).alias("freq")
+    )
+    unknown = df.filter(pl.col("freq").is_null() & pl.col("symbol").is_not_null())
+    issues += [
+        Issue("unknown_freq", Severity.ERROR, int(r), "bar_time", "bar length unknown (one bar a day, no <n>min in "
+              "the file name)", str(t))
+        for r, t in unknown.select(ROW, "bar_time").iter_rows()
+    ]  # fmt: skip
+    placeholder = pl.col("volume").abs() < TDX_PLACEHOLDER_VOLUME
+    n_placeholder = df.select((placeholder & (pl.col("volume") != 0)).sum()).item()
+    boards = board_codes(df["symbol"].fill_null("000000.XX"), normalized=True) if df.height else []
+    is_index = pl.Series("_idx", boards == int(Board.INDEX), dtype=pl.Boolean)
+    df = df.with_columns(
+        pl.when(is_index).then(None).when(placeholder).then(0.0).otherwise(pl.col("volume")).alias("volume"),
+        pl.when(placeholder).then(0.0).otherwise(pl.col("amount")).alias("amount"),
+    )
+    if n_placeholder:
+        notes.append(
+            f"{n_placeholder} no-trade bar(s) with TDX placeholder vol 5.877e-39 → volume = amount = 0"
+        )
+    if is_index.any():
+        notes.append("index rows: TDX vol is not in shares, volume left empty; amount (元) kept")
+    notes.append(f"bar_time = bar END time; freq {', '.join(sorted({f for f in freq.values() if f}))}")
+    return "minute_quote", {"minute_quote": conform_rows(df, "minute_quote", source)}, {}, notes, issues
 
 
 def _finance_ratios(
