@@ -221,9 +221,8 @@ def eligible(
     symbols, si, dates, di = grid or _grid(rows)
     q = quotes.filter(pl.col("trade_date").is_between(dates[0], dates[-1]))
     qs = q["symbol"].cast(pl.Enum(symbols), strict=False).to_physical()
-    qd = q["trade_date"].to_numpy()
-    pos = np.searchsorted(dates, qd).clip(0, len(dates) - 1)
-    hit = (qs.is_not_null().to_numpy()) & (dates[pos] == qd)
+    pos, hit = _date_index(dates, q["trade_date"].to_numpy())
+    hit &= qs.is_not_null().to_numpy()
     qi = qs.fill_null(0).to_numpy().astype(np.int64)
     amount = np.zeros((len(symbols), len(dates)))
     amount[qi[hit], pos[hit]] = q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()[hit]
@@ -257,8 +256,30 @@ def _grid(rows: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.nda
         np.concatenate([[0], np.flatnonzero(np.diff(run)) + 1]) if rows.height else np.array([], np.int64)
     )
     symbols = rows["symbol"].gather(starts).to_list()
-    dates = np.unique(rows["trade_date"].to_numpy())
-    return symbols, run, dates, np.searchsorted(dates, rows["trade_date"].to_numpy())
+    day = rows["trade_date"]
+    if day.dtype == pl.Date and rows.height and not day.null_count():
+        d = day.to_physical().to_numpy().astype(np.int64)
+        lo = int(d.min())
+        present = np.zeros(int(d.max()) - lo + 1, dtype=np.bool_)
+        present[d - lo] = True  # calendar-day table: np.unique + searchsorted without sorting the rows
+        rank = np.cumsum(present) - 1
+        return symbols, run, (np.flatnonzero(present) + lo).astype("datetime64[D]"), rank[d - lo]
+    dates = np.unique(day.to_numpy())
+    return symbols, run, dates, np.searchsorted(dates, day.to_numpy())
+
+
+def _date_index(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``dates`` clipped to its range, exact hit) of each of ``values`` (sorted ``dates``)."""
+    if dates.dtype == np.dtype("datetime64[D]") and values.dtype == dates.dtype and len(dates):
+        lo, d = dates[0].astype(np.int64), dates.astype(np.int64)
+        v = values.astype(np.int64) - lo
+        inside = (v >= 0) & (v <= d[-1] - lo)
+        first = np.searchsorted(d - lo, np.arange(d[-1] - lo + 1))  # calendar day → first date >= it
+        pos = np.where(inside, first[np.clip(v, 0, d[-1] - lo)], np.where(v < 0, 0, len(dates)))
+    else:
+        pos = np.searchsorted(dates, values)
+    pos = pos.clip(0, len(dates) - 1)
+    return pos, dates[pos] == values
 
 
 @dataclass
