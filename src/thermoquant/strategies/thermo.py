@@ -41,6 +41,8 @@ from thermoquant.strategies.thermo_params import PER_STOCK, STRATEGY, ThermoStra
 
 STATE_LETTERS = {lc.NONE: "N", lc.A: "A", lc.B: "B", lc.C: "C", lc.D: "D"}
 """State code → letter (N = outside the cycle)."""
+STATE_LETTER_LIST = tuple(STATE_LETTERS[c] for c in range(lc.NONE, lc.D + 1))
+"""The letters indexed by state code − NONE (for :func:`_names`)."""
 
 PHYSICS_COLUMNS = ("t_f", "t_i", "dt", "k", "vol_ratio", "tau", "q_below", "bottom_mass", "top_mass", "state",
                    "buy_point", "stop")  # fmt: skip
@@ -149,27 +151,16 @@ def lifecycle(
         pl.Series("q_below", phys["q_below"]),
     )
     if params.labels == "lifecycle":
-        names = {i: (n or None) for i, n in enumerate(lc.EVENT_NAMES)}
-        event_name = pl.Series("event", event).replace_strict(names, return_dtype=pl.Utf8)
-        d_entry = event_name.set(pl.Series(state) != lc.D, None)
-        return (
-            out.with_columns(
-                pl.Series("state_code", state),
-                pl.Series("days_in_state", days),
-                event_name,
-                d_entry.alias("_d_entry"),
-                pl.Series("buy_point", buy),
-                pl.Series("stop", stop),
-            )
-            .with_columns(
-                pl.when(pl.col("state_code") == lc.D)
-                .then(pl.col("_d_entry").forward_fill().over("symbol"))
-                .alias("burnout_rule"),
-                pl.col("state_code").replace_strict(STATE_LETTERS, return_dtype=pl.Utf8).alias("state"),
-                (pl.col("event") == "ignite").fill_null(False).alias("enter_b"),
-                (~pl.col("state_code").is_in([lc.B, lc.C])).alias("exit_flag"),
-            )
-            .drop("_d_entry")
+        return out.with_columns(
+            pl.Series("state_code", state),
+            pl.Series("days_in_state", days),
+            _names(event, lc.EVENT_NAMES).alias("event"),
+            pl.Series("buy_point", buy),
+            pl.Series("stop", stop),
+            _names(lc.burnout_rule_batch(offsets, state, event), lc.EVENT_NAMES).alias("burnout_rule"),
+            _names(state - lc.NONE, STATE_LETTER_LIST).alias("state"),
+            pl.Series("enter_b", event == lc.EV_IGNITE),
+            pl.Series("exit_flag", (state != lc.B) & (state != lc.C)),
         )
     return _per_bar(out, phys, params)
 
@@ -329,10 +320,10 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
 
 
 def _names(codes: np.ndarray, names: tuple[str, ...]) -> pl.Series:
-    """Int codes → their names (code 0 / empty name → null), without building Python strings per row."""
-    return pl.Series(codes).replace_strict(
-        {i: (n or None) for i, n in enumerate(names)}, return_dtype=pl.Utf8
-    )
+    """Int codes (0 ≤ code < len(names)) → their names (empty name → null): one gather from the few names, no
+    per-row lookup."""
+    table = pl.Series([n or None for n in names], dtype=pl.Utf8)
+    return table.gather(pl.Series(codes.astype(np.uint32, copy=False)))
 
 
 class Thermo(Strategy):
