@@ -211,10 +211,9 @@ def eligible(
     (module docstring). Named ``eligible``. ``grid``: :func:`_grid` of ``rows`` when the caller has it."""
     symbols, si, dates, di = grid or _grid(rows)
     q = quotes.filter(pl.col("trade_date").is_between(dates[0], dates[-1]))
-    qs = q["symbol"].cast(pl.Enum(symbols), strict=False).to_physical()
+    qi, known = _symbol_index(q["symbol"], symbols)
     pos, hit = _date_index(dates, q["trade_date"].to_numpy())
-    hit &= qs.is_not_null().to_numpy()
-    qi = qs.fill_null(0).to_numpy().astype(np.int64)
+    hit &= known
     amount = np.zeros((len(symbols), len(dates)))
     amount[qi[hit], pos[hit]] = q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()[hit]
     fuel = rows["q_below"].fill_nan(None).fill_null(-1.0).to_numpy()
@@ -259,6 +258,15 @@ def _grid(rows: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.nda
     return symbols, run, dates, np.searchsorted(dates, day.to_numpy())
 
 
+def _symbol_index(sym: pl.Series, symbols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``symbols`` or 0, found) of each entry of ``sym``; looked up once per run of equal
+    neighbours (quote frames come in per-symbol blocks)."""
+    run = sym.rle_id().to_numpy().astype(np.int64)
+    starts = np.flatnonzero(np.diff(run, prepend=-1)) if len(run) else np.array([], np.int64)
+    heads = sym.gather(starts).cast(pl.Enum(symbols), strict=False).to_physical()
+    return heads.fill_null(0).to_numpy().astype(np.int64)[run], heads.is_not_null().to_numpy()[run]
+
+
 def _date_index(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(position in ``dates`` clipped to its range, exact hit) of each of ``values`` (sorted ``dates``)."""
     if dates.dtype == np.dtype("datetime64[D]") and values.dtype == dates.dtype and len(dates):
@@ -295,11 +303,11 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
         eligible(rows, panel["quotes"], params, panel.frames.get("unlocks"), panel.frames.get("st_history"), grid),
         pl.col("success_rate").alias("score"),
     )  # fmt: skip
-    shape = (len(symbols), len(dates))
+    shape = (len(dates), len(symbols))  # day-major: book_nb walks the days, each a contiguous row
 
     def dense(col: str, fill: float | bool, dtype: type) -> np.ndarray:
         m = np.full(shape, fill, dtype=dtype)
-        m[si, di] = rows[col].fill_null(fill).to_numpy()
+        m[di, si] = rows[col].fill_null(fill).to_numpy()
         return m
 
     score = dense("score", np.nan, np.float64)
@@ -311,10 +319,10 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
         params.slot_weight,
     )  # fmt: skip
     rows = rows.with_columns(
-        pl.Series("weight", weight[si, di]).fill_nan(None),
-        _names(reason[si, di], REASONS).alias("reason"),
-        _names(group[si, di], GROUP_NAMES).alias("group"),
-        pl.Series("in_top", in_top[si, di]),
+        pl.Series("weight", weight[di, si]).fill_nan(None),
+        _names(reason[di, si], REASONS).alias("reason"),
+        _names(group[di, si], GROUP_NAMES).alias("group"),
+        pl.Series("in_top", in_top[di, si]),
     )
     return Book(rows, params)
 
