@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 import polars as pl
 
@@ -92,6 +94,8 @@ def main() -> None:
     print(
         f"bench_thermo  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  panel {n} stocks x {T} days (real HS300 bars chained)"
     )
+    print(f"  {os.cpu_count()} cores, {numba.get_num_threads()} numba threads, {pl.thread_pool_size()} polars threads; "
+          f"1-min load average {os.getloadavg()[0]:.1f} before the run (other jobs on the machine inflate all times)")  # fmt: skip
     params = ThermoStrategyParams(capital_cny=INIT_CASH)
     vbt = _import_vectorbt()
     warm = run_thermo(long_frame(20, T), params)  # JIT compile / cache load
@@ -111,6 +115,7 @@ def main() -> None:
           f"{float(np.asarray(value)[-1]):,.0f})")  # fmt: skip
     print(f"  ratio total / vectorbt                           {total / vbt_s:8.2f}x  (goal <= 1.5x)")
     print(f"  ratio engine only / vectorbt                     {float(r['engine']) / vbt_s:8.2f}x")  # type: ignore[arg-type]
+    print(f"  1-min load average after the run: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -210,7 +210,7 @@ def eligible(
     """Per row of ``rows`` (symbol, trade_date, q_below; sorted by symbol, trade_date): in the day's universe
     (module docstring). Named ``eligible``. ``grid``: :func:`_grid` of ``rows`` when the caller has it."""
     symbols, si, dates, di = grid or _grid(rows)
-    q = quotes.filter(pl.col("trade_date").is_between(dates[0], dates[-1]))
+    q = _between(quotes, dates[0], dates[-1])
     qi, known = _symbol_index(q["symbol"], symbols)
     pos, hit = _date_index(dates, q["trade_date"].to_numpy())
     hit &= known
@@ -258,6 +258,12 @@ def _grid(rows: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.nda
     return symbols, run, dates, np.searchsorted(dates, day.to_numpy())
 
 
+def _between(frame: pl.DataFrame, start: object, end: object) -> pl.DataFrame:
+    """Rows of ``frame`` with ``trade_date`` in [start, end]; the frame itself (no copy) when all of them are."""
+    inside = pl.col("trade_date").is_between(start, end)
+    return frame if frame.select(inside.fill_null(False).all()).item() else frame.filter(inside)
+
+
 def _symbol_index(sym: pl.Series, symbols: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(position in ``symbols`` or 0, found) of each entry of ``sym``; looked up once per run of equal
     neighbours (quote frames come in per-symbol blocks)."""
@@ -294,7 +300,7 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
     """The life cycle over the whole panel, then the book over [start, end] (:mod:`.thermo_book_nb`)."""
     physics = panel["physics"]
     labels = lifecycle(physics, params, panel.frames.get("param_pack"))
-    rows = labels.filter(pl.col("trade_date").is_between(panel.start, panel.end))
+    rows = _between(labels, panel.start, panel.end)
     if rows.is_empty():
         raise ValueError(f"thermo: no physics rows between {panel.start} and {panel.end}")
     grid = _grid(rows)
@@ -303,12 +309,25 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
         eligible(rows, panel["quotes"], params, panel.frames.get("unlocks"), panel.frames.get("st_history"), grid),
         pl.col("success_rate").alias("score"),
     )  # fmt: skip
-    shape = (len(dates), len(symbols))  # day-major: book_nb walks the days, each a contiguous row
+    n, T = len(symbols), len(dates)
+    # every symbol on every date (rows are sorted): a row-major (n, T) view of the column, no scatter
+    full = rows.height == n * T and np.array_equal(di, np.tile(np.arange(T), n)) and np.array_equal(
+        si, np.repeat(np.arange(n), T)
+    )  # fmt: skip
 
     def dense(col: str, fill: float | bool, dtype: type) -> np.ndarray:
-        m = np.full(shape, fill, dtype=dtype)
-        m[di, si] = rows[col].fill_null(fill).to_numpy()
-        return m
+        """(T, n) day-major matrix of a column: book_nb walks the days, each one contiguous row."""
+        vals = rows[col].fill_null(fill).to_numpy()
+        if full:
+            m = vals.astype(dtype, copy=False).reshape(n, T)
+        else:
+            m = np.full((n, T), fill, dtype=dtype)
+            m[si, di] = vals
+        return np.ascontiguousarray(m.T)
+
+    def back(m: np.ndarray) -> np.ndarray:
+        """Rows' values of a (T, n) result."""
+        return m.T.reshape(-1) if full else m[di, si]
 
     score = dense("score", np.nan, np.float64)
     weight, reason, group, in_top = book_nb(
@@ -319,10 +338,10 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
         params.slot_weight,
     )  # fmt: skip
     rows = rows.with_columns(
-        pl.Series("weight", weight[di, si]).fill_nan(None),
-        _names(reason[di, si], REASONS).alias("reason"),
-        _names(group[di, si], GROUP_NAMES).alias("group"),
-        pl.Series("in_top", in_top[di, si]),
+        pl.Series("weight", back(weight)).fill_nan(None),
+        _names(back(reason), REASONS).alias("reason"),
+        _names(back(group), GROUP_NAMES).alias("group"),
+        pl.Series("in_top", back(in_top)),
     )
     return Book(rows, params)
 
