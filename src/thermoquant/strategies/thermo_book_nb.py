@@ -40,10 +40,21 @@ def _top_mask(score: np.ndarray, events: np.ndarray, eligible: np.ndarray, frac:
     key = np.empty(m)
     for j in range(m):
         key[j] = -(score[idx[j]] + 1e-9 * min(events[idx[j]], 1e6))
-    order = np.argsort(key, kind="mergesort")
-    keep = math.ceil(frac * m)
-    for j in range(keep):
-        out[idx[order[j]]] = True
+    keep = min(math.ceil(frac * m), m)
+    if keep <= 0:
+        return out
+    # the first ``keep`` of a stable sort by key, without sorting: every key below the keep-th smallest, then
+    # the keys equal to it in row order (what the stable sort puts first among ties)
+    kth = np.partition(key, keep - 1)[keep - 1]
+    ties = keep
+    for j in range(m):
+        if key[j] < kth:
+            ties -= 1
+    for j in range(m):
+        if key[j] < kth or (key[j] == kth and ties > 0):
+            if key[j] == kth:
+                ties -= 1
+            out[idx[j]] = True
     return out
 
 
