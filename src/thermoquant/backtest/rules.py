@@ -71,9 +71,12 @@ def limit_arrays(
     """(limit_up, limit_down) CNY of ``(n, T)`` reference closes: ratio by board, date and ST flag from
     :func:`~thermoquant.market.limits.limit_pcts`, prices on the 0.01 CNY tick (ETFs 0.001); NaN = no limit."""
     up_pct, down_pct = limit_pcts(boards[:, None], days[None, :], is_st)
+    etf = boards == int(Board.ETF)
+    if boards.size and prev_close.dtype == np.float64 and (etf.all() or not etf.any()):  # one tick, no copies
+        return limit_prices(prev_close, up_pct, down_pct, tick=0.001 if etf.any() else 0.01)
     limit_up = np.full_like(prev_close, np.nan)
     limit_down = np.full_like(prev_close, np.nan)
-    for tick, rows in ((0.001, boards == int(Board.ETF)), (0.01, boards != int(Board.ETF))):
+    for tick, rows in ((0.001, etf), (0.01, ~etf)):
         if rows.any():
             limit_up[rows], limit_down[rows] = limit_prices(
                 prev_close[rows], up_pct[rows], down_pct[rows], tick=tick

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from thermoquant.features.bars import adj_factor_from_pre_close, qfq
+from thermoquant.features.bars import EX_RIGHTS_RANGE, adj_factor_from_pre_close, qfq
+from thermoquant.physics.bars_nb import adjust_batch, reference_batch
 
 REQUIRED = ("symbol", "trade_date", "open", "high", "low", "close", "volume")
 
@@ -31,7 +32,7 @@ class BarArrays:
 
     symbols: list[str]
     offsets: np.ndarray
-    frame: pl.DataFrame  # the sorted frame (symbol, trade_date) the arrays were cut from
+    frame: pl.DataFrame  # (symbol, trade_date) of the sorted rows the arrays were cut from
     open: np.ndarray
     high: np.ndarray
     low: np.ndarray
@@ -45,7 +46,7 @@ class BarArrays:
 
     def keys(self) -> pl.DataFrame:
         """(symbol, trade_date) of every row: the key of the output frames."""
-        return self.frame.select("symbol", "trade_date")
+        return self.frame
 
 
 def _f64(df: pl.DataFrame, name: str) -> np.ndarray:
@@ -87,35 +88,85 @@ def forward_adjust(df: pl.DataFrame) -> pl.DataFrame:
     return qfq(df.with_columns(factor), volume=True).drop("adj_factor")
 
 
+def sort_order(df: pl.DataFrame) -> np.ndarray | None:
+    """Row order that sorts ``df`` by (symbol, trade_date), found without a full sort when the rows already come in
+    per-symbol blocks with strictly increasing dates (how loaders and panels build them): None when ``df`` is
+    already sorted, else the gather indices (blocks in symbol order). Any other layout (repeated or null keys, a
+    symbol split over blocks, a non-String symbol) gets the indices of a full ``sort``. Linear in the rows."""
+    n = df.height
+    sym, day = df["symbol"], df["trade_date"]
+    if n < 2 or sym.dtype != pl.String or sym.null_count() or day.null_count():
+        return None if n < 2 else _full_sort_order(df)
+    run = sym.rle_id().to_numpy()
+    new_block = run[1:] != run[:-1]
+    d = day.to_physical().to_numpy()
+    starts = np.concatenate([[0], np.flatnonzero(new_block) + 1])
+    heads = sym.gather(starts)
+    if not bool(np.all((d[1:] > d[:-1]) | new_block)) or heads.n_unique() != len(starts):
+        return _full_sort_order(df)
+    order = heads.arg_sort().to_numpy()
+    if np.all(order[1:] > order[:-1]):
+        return None
+    lengths = np.diff(np.append(starts, n))[order]
+    begin = np.repeat(starts[order] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.arange(n, dtype=np.int64) + begin
+
+
+def _full_sort_order(df: pl.DataFrame) -> np.ndarray:
+    """The permutation ``df.sort("symbol", "trade_date")`` applies."""
+    keys = df.select("symbol", "trade_date").with_row_index("_row")
+    return keys.sort("symbol", "trade_date")["_row"].to_numpy().astype(np.int64)
+
+
+def _column(df: pl.DataFrame, name: str, idx: np.ndarray | None) -> np.ndarray:
+    """Float64 copy of a column in sorted row order (NaN for nulls), writable for the in-place kernels."""
+    a = df[name].cast(pl.Float64).to_numpy()
+    return np.ascontiguousarray(a[idx] if idx is not None else a.copy())
+
+
 def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
     """Validate and convert a bar frame (see the module docstring); raises ValueError naming what is missing.
-    ``adjust``: forward-adjust ex-rights gaps (:func:`forward_adjust`); False keeps the traded prices."""
+    ``adjust``: forward-adjust ex-rights gaps (:func:`forward_adjust`, done here by
+    :func:`thermoquant.physics.bars_nb.adjust_batch` with the same arithmetic); False keeps the traded prices.
+    Rows are put in (symbol, trade_date) order by :func:`sort_order` (no sort when already sorted)."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise ValueError(f"bar frame lacks required columns {missing}; has {df.columns}")
     if "turnover" not in df.columns and "float_shares" not in df.columns:
         raise ValueError("bar frame needs a 'turnover' (% of float) or a 'float_shares' column")
-    df = df.sort("symbol", "trade_date")
+    if adjust and "pre_close" in df.columns and not _plain_f64(df):
+        df = forward_adjust(df.sort("symbol", "trade_date"))  # exotic dtypes: the frame path, same as before
+        adjust = False
+    idx = sort_order(df)
+    keys = df.select("symbol", "trade_date")
+    keys = keys if idx is None else keys[idx]
     tau = np.nan_to_num(_turnover_fraction(df), nan=0.0)  # traded shares / float, both in the bar's own terms
-    if adjust:
-        df = forward_adjust(df)
-    sym = df["symbol"].cast(pl.String)
-    counts = sym.rle()
+    tau = tau if idx is None else tau[idx]
+    counts = keys["symbol"].cast(pl.String).rle()
     lengths = counts.struct.field("len").to_numpy()
     symbols = counts.struct.field("value").to_list()
     if len(set(symbols)) != len(symbols):
         raise ValueError("bar frame symbols are not contiguous after sorting")
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    o, h, lo, c = (_f64(df, k) for k in ("open", "high", "low", "close"))
-    vol = _f64(df, "volume")
-    amt = _f64(df, "amount") if "amount" in df.columns else np.full_like(c, np.nan)
-    pc = _f64(df, "pre_close") if "pre_close" in df.columns else np.full_like(c, np.nan)
-    ref, amt = reference_price(o, h, lo, c, vol, amt)
-    dcol = df["trade_date"]
+    o, h, lo, c, vol = (_column(df, k, idx) for k in ("open", "high", "low", "close", "volume"))
+    nan = np.full_like(c, np.nan)
+    amt = _column(df, "amount", idx) if "amount" in df.columns else nan.copy()
+    pc = _column(df, "pre_close", idx) if "pre_close" in df.columns else nan
+    if adjust and "pre_close" in df.columns:
+        adjust_batch(offsets, o, h, lo, c, pc, vol, *EX_RIGHTS_RANGE)
+    ref = reference_batch(o, h, lo, c, vol, amt)  # fills a missing amount as ref × volume, in place
+    dcol = keys["trade_date"]
     day = dcol.cast(pl.Date) if dcol.dtype != pl.Date else dcol
     session = day.cast(pl.Int64).to_numpy().astype(np.int64)
-    return BarArrays(symbols, offsets, df, o, h, lo, c, pc, vol, amt, tau, ref, session)
+    return BarArrays(symbols, offsets, keys, o, h, lo, c, pc, vol, amt, tau, ref, session)
+
+
+def _plain_f64(df: pl.DataFrame) -> bool:
+    """Prices Float64 and volume Float64 or integer: the kernel's arithmetic is then the frame path's, bit for
+    bit (other dtypes would be divided in their own precision by :func:`forward_adjust`)."""
+    prices = all(df.schema[c] == pl.Float64 for c in ("open", "high", "low", "close", "pre_close"))
+    return prices and (df.schema["volume"] == pl.Float64 or df.schema["volume"].is_integer())
 
 
 def traded_bars(

@@ -150,7 +150,11 @@ def param_matrix(
     default = params if isinstance(params, ThermoParams) else ThermoParams()
     mapping = params if isinstance(params, dict) else {}
     out = np.empty((len(symbols), len(PARAM_COLUMNS)), dtype=np.float64)
+    rows: dict[int, list[float]] = {}  # one row per distinct ThermoParams object, not per symbol
     for i, sym in enumerate(symbols):
         p = mapping.get(sym, default)
-        out[i] = [_numeric(p, name) for name in PARAM_COLUMNS]
+        row = rows.get(id(p))
+        if row is None:
+            row = rows[id(p)] = [_numeric(p, name) for name in PARAM_COLUMNS]
+        out[i] = row
     return out

@@ -67,7 +67,7 @@ def compute_physics(
         *(pl.Series(name, q[i]) for i, name in enumerate(Q_COLUMNS)),
         *(pl.Series(name, chips[i]) for i, name in enumerate(METRIC_COLUMNS)),
         pl.Series("state", state),
-        pl.Series("state_name", np.array(STATE_NAMES)[state]),
+        pl.Series("state_name", STATE_NAMES).gather(pl.Series(state.astype(np.uint32))),  # codes 0..3
         pl.Series("buy_point", buy),
         pl.Series("stop", stop),
         pl.Series("migration", migration),

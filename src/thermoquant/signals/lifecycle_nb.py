@@ -214,3 +214,18 @@ def success_rate_batch(
             rate[t] = (cs + prior * prior_n) / den if den > 0 else np.nan
             events[t] = int(cn)
     return rate, events
+
+
+@njit(cache=True, parallel=True)
+def burnout_rule_batch(offsets: np.ndarray, state: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """Per row in D: the event code that put the stock in D (its latest D row with an event; 0 when none),
+    0 on rows outside D."""
+    out = np.zeros(state.shape[0], dtype=np.int8)
+    for s in prange(offsets.shape[0] - 1):
+        last = 0
+        for t in range(offsets[s], offsets[s + 1]):
+            if state[t] == D:
+                if event[t] != EV_NONE:
+                    last = event[t]
+                out[t] = last
+    return out

@@ -41,6 +41,8 @@ from thermoquant.strategies.thermo_params import PER_STOCK, STRATEGY, ThermoStra
 
 STATE_LETTERS = {lc.NONE: "N", lc.A: "A", lc.B: "B", lc.C: "C", lc.D: "D"}
 """State code → letter (N = outside the cycle)."""
+STATE_LETTER_LIST = tuple(STATE_LETTERS[c] for c in range(lc.NONE, lc.D + 1))
+"""The letters indexed by state code − NONE (for :func:`_names`)."""
 
 PHYSICS_COLUMNS = ("t_f", "t_i", "dt", "k", "vol_ratio", "tau", "q_below", "bottom_mass", "top_mass", "state",
                    "buy_point", "stop")  # fmt: skip
@@ -149,27 +151,16 @@ def lifecycle(
         pl.Series("q_below", phys["q_below"]),
     )
     if params.labels == "lifecycle":
-        names = {i: (n or None) for i, n in enumerate(lc.EVENT_NAMES)}
-        event_name = pl.Series("event", event).replace_strict(names, return_dtype=pl.Utf8)
-        d_entry = event_name.set(pl.Series(state) != lc.D, None)
-        return (
-            out.with_columns(
-                pl.Series("state_code", state),
-                pl.Series("days_in_state", days),
-                event_name,
-                d_entry.alias("_d_entry"),
-                pl.Series("buy_point", buy),
-                pl.Series("stop", stop),
-            )
-            .with_columns(
-                pl.when(pl.col("state_code") == lc.D)
-                .then(pl.col("_d_entry").forward_fill().over("symbol"))
-                .alias("burnout_rule"),
-                pl.col("state_code").replace_strict(STATE_LETTERS, return_dtype=pl.Utf8).alias("state"),
-                (pl.col("event") == "ignite").fill_null(False).alias("enter_b"),
-                (~pl.col("state_code").is_in([lc.B, lc.C])).alias("exit_flag"),
-            )
-            .drop("_d_entry")
+        return out.with_columns(
+            pl.Series("state_code", state),
+            pl.Series("days_in_state", days),
+            _names(event, lc.EVENT_NAMES).alias("event"),
+            pl.Series("buy_point", buy),
+            pl.Series("stop", stop),
+            _names(lc.burnout_rule_batch(offsets, state, event), lc.EVENT_NAMES).alias("burnout_rule"),
+            _names(state - lc.NONE, STATE_LETTER_LIST).alias("state"),
+            pl.Series("enter_b", event == lc.EV_IGNITE),
+            pl.Series("exit_flag", (state != lc.B) & (state != lc.C)),
         )
     return _per_bar(out, phys, params)
 
@@ -219,12 +210,10 @@ def eligible(
     """Per row of ``rows`` (symbol, trade_date, q_below; sorted by symbol, trade_date): in the day's universe
     (module docstring). Named ``eligible``. ``grid``: :func:`_grid` of ``rows`` when the caller has it."""
     symbols, si, dates, di = grid or _grid(rows)
-    q = quotes.filter(pl.col("trade_date").is_between(dates[0], dates[-1]))
-    qs = q["symbol"].cast(pl.Enum(symbols), strict=False).to_physical()
-    qd = q["trade_date"].to_numpy()
-    pos = np.searchsorted(dates, qd).clip(0, len(dates) - 1)
-    hit = (qs.is_not_null().to_numpy()) & (dates[pos] == qd)
-    qi = qs.fill_null(0).to_numpy().astype(np.int64)
+    q = _between(quotes, dates[0], dates[-1])
+    qi, known = _symbol_index(q["symbol"], symbols)
+    pos, hit = _date_index(dates, q["trade_date"].to_numpy())
+    hit &= known
     amount = np.zeros((len(symbols), len(dates)))
     amount[qi[hit], pos[hit]] = q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()[hit]
     fuel = rows["q_below"].fill_nan(None).fill_null(-1.0).to_numpy()
@@ -257,8 +246,45 @@ def _grid(rows: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.nda
         np.concatenate([[0], np.flatnonzero(np.diff(run)) + 1]) if rows.height else np.array([], np.int64)
     )
     symbols = rows["symbol"].gather(starts).to_list()
-    dates = np.unique(rows["trade_date"].to_numpy())
-    return symbols, run, dates, np.searchsorted(dates, rows["trade_date"].to_numpy())
+    day = rows["trade_date"]
+    if day.dtype == pl.Date and rows.height and not day.null_count():
+        d = day.to_physical().to_numpy().astype(np.int64)
+        lo = int(d.min())
+        present = np.zeros(int(d.max()) - lo + 1, dtype=np.bool_)
+        present[d - lo] = True  # calendar-day table: np.unique + searchsorted without sorting the rows
+        rank = np.cumsum(present) - 1
+        return symbols, run, (np.flatnonzero(present) + lo).astype("datetime64[D]"), rank[d - lo]
+    dates = np.unique(day.to_numpy())
+    return symbols, run, dates, np.searchsorted(dates, day.to_numpy())
+
+
+def _between(frame: pl.DataFrame, start: object, end: object) -> pl.DataFrame:
+    """Rows of ``frame`` with ``trade_date`` in [start, end]; the frame itself (no copy) when all of them are."""
+    inside = pl.col("trade_date").is_between(start, end)
+    return frame if frame.select(inside.fill_null(False).all()).item() else frame.filter(inside)
+
+
+def _symbol_index(sym: pl.Series, symbols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``symbols`` or 0, found) of each entry of ``sym``; looked up once per run of equal
+    neighbours (quote frames come in per-symbol blocks)."""
+    run = sym.rle_id().to_numpy().astype(np.int64)
+    starts = np.flatnonzero(np.diff(run, prepend=-1)) if len(run) else np.array([], np.int64)
+    heads = sym.gather(starts).cast(pl.Enum(symbols), strict=False).to_physical()
+    return heads.fill_null(0).to_numpy().astype(np.int64)[run], heads.is_not_null().to_numpy()[run]
+
+
+def _date_index(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``dates`` clipped to its range, exact hit) of each of ``values`` (sorted ``dates``)."""
+    if dates.dtype == np.dtype("datetime64[D]") and values.dtype == dates.dtype and len(dates):
+        lo, d = dates[0].astype(np.int64), dates.astype(np.int64)
+        v = values.astype(np.int64) - lo
+        inside = (v >= 0) & (v <= d[-1] - lo)
+        first = np.searchsorted(d - lo, np.arange(d[-1] - lo + 1))  # calendar day → first date >= it
+        pos = np.where(inside, first[np.clip(v, 0, d[-1] - lo)], np.where(v < 0, 0, len(dates)))
+    else:
+        pos = np.searchsorted(dates, values)
+    pos = pos.clip(0, len(dates) - 1)
+    return pos, dates[pos] == values
 
 
 @dataclass
@@ -274,7 +300,7 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
     """The life cycle over the whole panel, then the book over [start, end] (:mod:`.thermo_book_nb`)."""
     physics = panel["physics"]
     labels = lifecycle(physics, params, panel.frames.get("param_pack"))
-    rows = labels.filter(pl.col("trade_date").is_between(panel.start, panel.end))
+    rows = _between(labels, panel.start, panel.end)
     if rows.is_empty():
         raise ValueError(f"thermo: no physics rows between {panel.start} and {panel.end}")
     grid = _grid(rows)
@@ -283,12 +309,25 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
         eligible(rows, panel["quotes"], params, panel.frames.get("unlocks"), panel.frames.get("st_history"), grid),
         pl.col("success_rate").alias("score"),
     )  # fmt: skip
-    shape = (len(symbols), len(dates))
+    n, T = len(symbols), len(dates)
+    # every symbol on every date (rows are sorted): a row-major (n, T) view of the column, no scatter
+    full = rows.height == n * T and np.array_equal(di, np.tile(np.arange(T), n)) and np.array_equal(
+        si, np.repeat(np.arange(n), T)
+    )  # fmt: skip
 
     def dense(col: str, fill: float | bool, dtype: type) -> np.ndarray:
-        m = np.full(shape, fill, dtype=dtype)
-        m[si, di] = rows[col].fill_null(fill).to_numpy()
-        return m
+        """(T, n) day-major matrix of a column: book_nb walks the days, each one contiguous row."""
+        vals = rows[col].fill_null(fill).to_numpy()
+        if full:
+            m = vals.astype(dtype, copy=False).reshape(n, T)
+        else:
+            m = np.full((n, T), fill, dtype=dtype)
+            m[si, di] = vals
+        return np.ascontiguousarray(m.T)
+
+    def back(m: np.ndarray) -> np.ndarray:
+        """Rows' values of a (T, n) result."""
+        return m.T.reshape(-1) if full else m[di, si]
 
     score = dense("score", np.nan, np.float64)
     weight, reason, group, in_top = book_nb(
@@ -299,19 +338,19 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
         params.slot_weight,
     )  # fmt: skip
     rows = rows.with_columns(
-        pl.Series("weight", weight[si, di]).fill_nan(None),
-        _names(reason[si, di], REASONS).alias("reason"),
-        _names(group[si, di], GROUP_NAMES).alias("group"),
-        pl.Series("in_top", in_top[si, di]),
+        pl.Series("weight", back(weight)).fill_nan(None),
+        _names(back(reason), REASONS).alias("reason"),
+        _names(back(group), GROUP_NAMES).alias("group"),
+        pl.Series("in_top", back(in_top)),
     )
     return Book(rows, params)
 
 
 def _names(codes: np.ndarray, names: tuple[str, ...]) -> pl.Series:
-    """Int codes → their names (code 0 / empty name → null), without building Python strings per row."""
-    return pl.Series(codes).replace_strict(
-        {i: (n or None) for i, n in enumerate(names)}, return_dtype=pl.Utf8
-    )
+    """Int codes (0 ≤ code < len(names)) → their names (empty name → null): one gather from the few names, no
+    per-row lookup."""
+    table = pl.Series([n or None for n in names], dtype=pl.Utf8)
+    return table.gather(pl.Series(codes.astype(np.uint32, copy=False)))
 
 
 class Thermo(Strategy):

@@ -1,6 +1,7 @@
 """Numba kernel of the thermo book: which stocks the strategy holds each day, by group, with its exits.
 
-Dense (n_symbols, n_days) inputs; a day without a bar has NaN ``close``. Day by day (decisions at the close):
+Dense day-major (n_days, n_symbols) inputs, so each day is one contiguous row; a day without a bar has NaN
+``close``. Day by day (decisions at the close):
 
 1. each holding leaves on its exit flag (state left B/C, physical stop, burnout …), or when the close reaches the
    take-profit (entry × (1 + tp)) or the stop-loss (entry × (1 − sl)) written with its BUY;
@@ -39,10 +40,21 @@ def _top_mask(score: np.ndarray, events: np.ndarray, eligible: np.ndarray, frac:
     key = np.empty(m)
     for j in range(m):
         key[j] = -(score[idx[j]] + 1e-9 * min(events[idx[j]], 1e6))
-    order = np.argsort(key, kind="mergesort")
-    keep = math.ceil(frac * m)
-    for j in range(keep):
-        out[idx[order[j]]] = True
+    keep = min(math.ceil(frac * m), m)
+    if keep <= 0:
+        return out
+    # the first ``keep`` of a stable sort by key, without sorting: every key below the keep-th smallest, then
+    # the keys equal to it in row order (what the stable sort puts first among ties)
+    kth = np.partition(key, keep - 1)[keep - 1]
+    ties = keep
+    for j in range(m):
+        if key[j] < kth:
+            ties -= 1
+    for j in range(m):
+        if key[j] < kth or (key[j] == kth and ties > 0):
+            if key[j] == kth:
+                ties -= 1
+            out[idx[j]] = True
     return out
 
 
@@ -77,11 +89,11 @@ def book_nb(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(weight, reason, group, in_top): weight NaN where the target does not change; reason :data:`REASONS`
     codes; group 1 = B, 2 = C of the holding on each day (0 = not held); in_top the B filter on candidate days."""
-    n, T = close.shape
-    weight = np.full((n, T), np.nan)
-    reason = np.zeros((n, T), dtype=np.int8)
-    group = np.zeros((n, T), dtype=np.int8)
-    in_top = np.zeros((n, T), dtype=np.bool_)
+    T, n = close.shape
+    weight = np.full((T, n), np.nan)
+    reason = np.zeros((T, n), dtype=np.int8)
+    group = np.zeros((T, n), dtype=np.int8)
+    in_top = np.zeros((T, n), dtype=np.bool_)
     held = np.zeros(n, dtype=np.int8)
     entry = np.full(n, np.nan)
     e_tp = np.zeros(n)
@@ -91,18 +103,18 @@ def book_nb(
     for t in range(T):
         sold = np.zeros(n, dtype=np.bool_)
         for i in range(n):
-            if held[i] == 0 or close[i, t] != close[i, t]:
+            if held[i] == 0 or close[t, i] != close[t, i]:
                 continue
             code = R_NONE
-            if exit_flag[i, t]:
+            if exit_flag[t, i]:
                 code = R_EXIT
-            elif close[i, t] >= entry[i] * (1.0 + e_tp[i]):
+            elif close[t, i] >= entry[i] * (1.0 + e_tp[i]):
                 code = R_TP
-            elif close[i, t] <= entry[i] * (1.0 - e_sl[i]):
+            elif close[t, i] <= entry[i] * (1.0 - e_sl[i]):
                 code = R_SL
             if code != R_NONE:
-                weight[i, t] = 0.0
-                reason[i, t] = code
+                weight[t, i] = 0.0
+                reason[t, i] = code
                 if held[i] == 1:
                     n_b -= 1
                 else:
@@ -112,49 +124,49 @@ def book_nb(
         # B group
         any_b = False
         for i in range(n):
-            if cand_b[i, t] and eligible[i, t]:
+            if cand_b[t, i] and eligible[t, i]:
                 any_b = True
                 break
         if any_b and n_b < b_slots:
-            top = _top_mask(score[:, t], events[:, t], eligible[:, t], b_top_fraction)
+            top = _top_mask(score[t], events[t], eligible[t], b_top_fraction)
             m = 0
             cb = np.empty(n, dtype=np.int64)
             for i in range(n):
-                if cand_b[i, t] and eligible[i, t]:
-                    in_top[i, t] = top[i]
-                    if top[i] and held[i] == 0 and not sold[i] and close[i, t] == close[i, t]:
+                if cand_b[t, i] and eligible[t, i]:
+                    in_top[t, i] = top[i]
+                    if top[i] and held[i] == 0 and not sold[i] and close[t, i] == close[t, i]:
                         cb[m] = i
                         m += 1
-            for i in _take(cb[:m], score[:, t], b_slots - n_b):
+            for i in _take(cb[:m], score[t], b_slots - n_b):
                 held[i] = 1
                 n_b += 1
-                entry[i] = close[i, t]
-                e_tp[i] = tp[i, t]
-                e_sl[i] = sl[i, t]
-                weight[i, t] = slot_weight
-                reason[i, t] = R_BUY_B
+                entry[i] = close[t, i]
+                e_tp[i] = tp[t, i]
+                e_sl[i] = sl[t, i]
+                weight[t, i] = slot_weight
+                reason[t, i] = R_BUY_B
         # C group
         if n_c < c_slots:
             m = 0
             cc = np.empty(n, dtype=np.int64)
             for i in range(n):
                 if (
-                    cand_c[i, t]
-                    and eligible[i, t]
+                    cand_c[t, i]
+                    and eligible[t, i]
                     and held[i] == 0
                     and not sold[i]
-                    and close[i, t] == close[i, t]
+                    and close[t, i] == close[t, i]
                 ):
                     cc[m] = i
                     m += 1
-            for i in _take(cc[:m], score[:, t], c_slots - n_c):
+            for i in _take(cc[:m], score[t], c_slots - n_c):
                 held[i] = 2
                 n_c += 1
-                entry[i] = close[i, t]
-                e_tp[i] = tp[i, t]
-                e_sl[i] = sl[i, t]
-                weight[i, t] = slot_weight
-                reason[i, t] = R_BUY_C
+                entry[i] = close[t, i]
+                e_tp[i] = tp[t, i]
+                e_sl[i] = sl[t, i]
+                weight[t, i] = slot_weight
+                reason[t, i] = R_BUY_C
         for i in range(n):
-            group[i, t] = held[i]
+            group[t, i] = held[i]
     return weight, reason, group, in_top
