@@ -94,7 +94,7 @@ def test_every_per_trading_day_table_rejects_a_saturday(table: str) -> None:
     row["trade_date"] = D(2015, 1, 10)
     for col in spec.primary_key:
         if col != "trade_date":
-            row[col] = {"int": 1}.get(spec.column(col).type, "X")
+            row[col] = {"int": 1, "bigint": 1}.get(spec.column(col).type, "X")
     frame = pl.DataFrame([row], schema=spec.polars_schema())
     assert [(i.rule, i.column) for i in validate(frame, table) if i.rule in CALENDAR_RULES] == [
         ("non_trading_day", "trade_date")

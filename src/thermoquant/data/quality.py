@@ -129,6 +129,11 @@ CALENDAR_TABLES: frozenset[str] = frozenset(
         "margin_detail",
         "dragon_tiger",
         "block_trade",
+        # rows the product writes for a session: backtest sleeves and transfers, orders, the paper ledger
+        "backtest_sleeve",
+        "backtest_transfer",
+        "orders",
+        "paper_ledger",
     }
 )
 """Tables whose ``trade_date`` must be a trading day (every schema table with a ``trade_date`` column)."""

@@ -366,14 +366,8 @@ def _finance_ratios(
     """RESSET ratios → ``finance_data`` rows; the file has no announcement dates, so ``ann_date`` is the period's
     statutory deadline (a value is never used before it could have been known). ``profit_yoy`` is the growth of net
     profit attributable to the parent excluding one-off items (扣非)."""
-    issues: list[Issue] = []
-    period = pl.col("report_period").str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
-    df = df.with_columns(period.alias("report_period"))
-    issues += [
-        Issue("bad_date", Severity.ERROR, int(r), "report_period", "report_period is not a date", None)
-        for (r,) in df.filter(pl.col("report_period").is_null()).select(ROW).iter_rows()
-    ]
-    for c in ("roe", "current_ratio", "profit_yoy"):
+    issues: list[Issue] = []  # report_period (a date column) and roe were parsed and checked on reading
+    for c in ("current_ratio", "profit_yoy"):
         text = pl.col(c).cast(pl.Utf8).str.strip_chars()
         parsed = df.select(ROW, text.alias("_t"), text.cast(pl.Float64, strict=False).alias("_v"))
         bad = parsed.filter(pl.col("_t").is_not_null() & (pl.col("_t") != "") & pl.col("_v").is_null())
