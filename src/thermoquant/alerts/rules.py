@@ -24,19 +24,27 @@ def job_failed(job: str, day: dt.date | None, error: str) -> Alert:
                  dedup_key=f"job_failed|{job}|{day or ''}", urgent=True)  # fmt: skip
 
 
-def stop_triggered(rule: str, symbol: str, day: dt.date, price: float, trigger: float) -> Alert:
-    """A take-profit, stop-loss or physical stop of a held position fired (rule: a key of :data:`STOP_RULES`)."""
+def stop_triggered(
+    rule: str, symbol: str, day: dt.date, price: float, trigger: float, *, account: str | None = None
+) -> Alert:
+    """A take-profit, stop-loss or physical stop of a held position fired (rule: a key of :data:`STOP_RULES`);
+    prices CNY per share; ``account`` (optional) is named in the text and the dedup key."""
     if rule not in STOP_RULES:
         raise ValueError(f"unknown stop rule {rule!r}; known: {', '.join(STOP_RULES)}")
-    text = f"{STOP_RULES[rule]}: 价格 price {price:.3f} CNY, 触发价 trigger {trigger:.3f} CNY"
-    return Alert(rule, text, level="critical", symbol=symbol, day=day, urgent=True)
+    who = f"账户 account {account}, " if account else ""
+    text = f"{STOP_RULES[rule]}: {who}价格 price {price:.3f} CNY, 触发价 trigger {trigger:.3f} CNY"
+    key = f"{rule}|{symbol}|{day}|{account}" if account else None
+    return Alert(rule, text, level="critical", symbol=symbol, day=day, urgent=True, dedup_key=key)
 
 
-def kill_switch_changed(engaged: bool, reason: str, at: dt.datetime) -> Alert:
-    """The trading kill switch was engaged or released."""
+def kill_switch_changed(engaged: bool, reason: str, at: dt.datetime, *, account: str | None = None) -> Alert:
+    """The trading kill switch was engaged or released (``at``: when it was stored); ``account`` (optional) is named
+    in the text and the dedup key."""
     state = "已触发 engaged" if engaged else "已解除 released"
-    return Alert("kill_switch", f"交易熔断 kill switch {state}: {reason}", level="critical", urgent=True,
-                 dedup_key=f"kill_switch|{engaged}|{at:%Y-%m-%dT%H:%M:%S}")  # fmt: skip
+    who = f" 账户 account {account}" if account else ""
+    key = f"kill_switch|{engaged}|{at:%Y-%m-%dT%H:%M:%S}" + (f"|{account}" if account else "")
+    return Alert("kill_switch", f"交易熔断 kill switch{who} {state}: {reason}", level="critical", urgent=True,
+                 dedup_key=key)  # fmt: skip
 
 
 def rejected_rows(dataset: str, day: dt.date, rejected: int, threshold: int) -> Alert | None:

@@ -199,9 +199,18 @@ def replay_job(
 def set_kill_switch(
     ctx: JobContext, account: str, state: TradingState, reason: str, actor: str = "cli"
 ) -> None:
-    """Store the kill switch of ``account`` (audit row included)."""
+    """Store the kill switch of ``account`` (audit row included); a change of state raises an urgent
+    ``kill_switch`` alert (written to ``alerts_log``, sent at once to the configured channels)."""
+    from thermoquant.jobs.alerts import raise_and_send
+    from thermoquant.jobs.trade_alerts import kill_switch_alert
+
     with ctx.open_store() as store:
-        KillSwitch(store, account).set(state, reason, actor=actor)
+        switch = KillSwitch(store, account)
+        before = switch.state
+        switch.set(state, reason, actor=actor)
+        if state != before:
+            row = switch.row()
+            raise_and_send(ctx, store, [kill_switch_alert(account, row, row["updated_at"])])
 
 
 def trading_status(ctx: JobContext, account: str) -> dict[str, Any]:
@@ -282,7 +291,10 @@ def run_session_job(
     """One session of ``strategy`` on ``day`` (:func:`thermoquant.trading.loop.run_session`): targets from the
     strategy's own code at the previous close, minute bars from ``minute_quote`` — or, with ``feed`` (a source
     name of :func:`thermoquant.data.ingest.make_source`: akshare = ``stock_zh_a_spot_em``, xtquant =
-    ``xtdata.get_full_tick``), a live snapshot at every tick — and the day's signals stored."""
+    ``xtdata.get_full_tick``), a live snapshot at every tick — and the day's signals stored.  Stop exits and
+    drawdown kill-switch changes raise urgent alerts at the tick they happen (:mod:`thermoquant.jobs.trade_alerts`)."""
+    from thermoquant.jobs.trade_alerts import session_listener
+
     strat = get_strategy(strategy)
     p = ctx.strategy_params(strategy, params or {})
     config = BacktestConfig(init_cash=init_cash)
@@ -362,6 +374,7 @@ def run_session_job(
             on_tick=on_tick,
             limits=limits,
             feed=feed_fn,
+            on_event=session_listener(ctx, store, account, day),
         )
         signals = strat.signals(panel, p, day)
         if signals.height:

@@ -182,6 +182,26 @@ def bars_from_spot(prev: pl.DataFrame | None, spot: pl.DataFrame, bar_time: dt.d
     )
 
 
+@dataclass(frozen=True)
+class SessionEvent:
+    """Something the session did that a person must hear of at once (the jobs layer turns it into an alert).
+
+    ``kind``: ``take_profit``, ``stop_loss`` or ``physical_stop`` (an exit order was placed: ``symbol``, ``price`` =
+    the tick's close, ``cost`` = the position's cost, ``trigger`` = the price level the rule compares with — cost ×
+    (1 − stop_loss) / cost × (1 + take_profit), the cost for a physical stop; all CNY per share), or
+    ``kill_switch`` (the drawdown limit moved the switch to ``state``, ``reason`` says why). ``at``: the switch's
+    ``updated_at`` or the tick's time."""
+
+    kind: str
+    at: dt.datetime
+    symbol: str | None = None
+    price: float | None = None
+    cost: float | None = None
+    trigger: float | None = None
+    state: str | None = None
+    reason: str = ""
+
+
 @dataclass
 class SessionResult:
     """What a session did: ticks run, orders by state, the state-update time (ms, max and mean), reconciliations."""
@@ -194,6 +214,7 @@ class SessionResult:
     close_check: Reconciliation | None
     states: dict[str, int] = field(default_factory=dict)
     fill_checks: list[Reconciliation] = field(default_factory=list)
+    events: list[SessionEvent] = field(default_factory=list)
 
 
 def run_session(
@@ -211,10 +232,12 @@ def run_session(
     hook: Hook = no_hook,
     on_tick: Callable[[dt.datetime], None] | None = None,
     feed: Callable[[dt.datetime], pl.DataFrame] | None = None,
+    on_event: Callable[[SessionEvent], None] | None = None,
 ) -> SessionResult:
     """Run the day's session of ``market`` (module doc). ``targets``: symbol → weight decided at the previous close
     (symbols absent are left alone).  ``feed(t)``: a live snapshot (:data:`SPOT_COLUMNS`) taken at each tick and
-    turned into that tick's bars (:func:`bars_from_spot`); None = the bars already in ``market``."""
+    turned into that tick's bars (:func:`bars_from_spot`); None = the bars already in ``market``.  ``on_event``: called
+    at once with each :class:`SessionEvent` (stop exits, drawdown kill-switch changes), also kept in ``events``."""
     m, t_day, day = market.m, market.t_day, market.day
     account = broker.account
     book = OrderBook(store, account, broker.name, clock=clock.now)
@@ -246,6 +269,13 @@ def run_session(
     last_spot: pl.DataFrame | None = None
     checks: list[Reconciliation] = []
     exited: set[str] = set()
+    events: list[SessionEvent] = []
+
+    def emit(event: SessionEvent) -> None:
+        events.append(event)
+        if on_event is not None:
+            on_event(event)
+
     ticks = tick_times(day, interval)
     for t in ticks:
         clock.advance_to(t)
@@ -308,7 +338,10 @@ def run_session(
                 match()
             for cid in book.orders(day, open_only=True).filter(pl.col("status") != "new")["client_order_id"]:
                 router.sync(cid)
-            _exits(strategy, day, book, broker, router, lim, symbols, arr["close"], physics["stop"], exited)
+            for ev in _exits(
+                strategy, day, book, broker, router, lim, symbols, arr["close"], physics["stop"], exited, t
+            ):
+                emit(ev)
             n_fills = len(broker.fills())
             if n_fills != seen_fills:  # after each batch of fills: the broker against our book
                 seen_fills = n_fills
@@ -326,6 +359,12 @@ def run_session(
     order = [TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED]
     if order.index(wanted) > order.index(switch.state):  # the drawdown limit only ever tightens the switch
         switch.set(wanted, f"drawdown {dd:.1%} of the equity peak", actor="risk")
+        row = switch.row()
+        emit(
+            SessionEvent(
+                "kill_switch", row["updated_at"] or close_time, state=wanted.value, reason=row["reason"]
+            )
+        )
     orders = book.orders(day)
     states = orders.group_by("status").len().to_dicts()
     return SessionResult(
@@ -337,6 +376,7 @@ def run_session(
         close_check,
         {r["status"]: r["len"] for r in states},
         checks,
+        events,
     )
 
 
@@ -351,15 +391,17 @@ def _exits(
     close: np.ndarray,
     stop: np.ndarray,
     exited: set[str],
-) -> None:
+    t: dt.datetime,
+) -> list[SessionEvent]:
     """Take-profit, stop-loss and (opt-in) physical-stop sells of sellable shares at this tick (:func:`exit_orders`);
-    one exit order per symbol and day (its leg follows the day's other orders of the symbol)."""
+    one exit order per symbol and day (its leg follows the day's other orders of the symbol).  Returns one event
+    per exit placed."""
     if lim.take_profit is None and lim.stop_loss is None and not lim.physical_stop:
-        return
+        return []
     idx = {s: i for i, s in enumerate(symbols)}
     held = [p for p in broker.positions() if p.symbol in idx and p.sellable > 0]
     if not held:
-        return
+        return []
     frame = pl.DataFrame(
         {
             "symbol": [p.symbol for p in held],
@@ -370,10 +412,23 @@ def _exits(
         }
     )
     today = book.orders(day)
+    figures = {r["symbol"]: r for r in frame.iter_rows(named=True)}
+    events = []
     for r in exit_orders(frame.filter(pl.col("price") > 0), lim).iter_rows(named=True):
         if r["symbol"] in exited:
             continue
         exited.add(r["symbol"])
+        fig = figures[r["symbol"]]
+        events.append(
+            SessionEvent(
+                r["reason"],
+                t,
+                r["symbol"],
+                fig["price"],
+                fig["cost"],
+                _trigger(r["reason"], fig["cost"], lim),
+            )
+        )
         mine = today.filter((pl.col("symbol") == r["symbol"]) & (pl.col("strategy") == strategy))
         cid = client_order_id(day, strategy, r["symbol"], mine.height)
         router.place(
@@ -388,6 +443,17 @@ def _exits(
                 reason=f"exit: {r['reason']}",
             )
         )
+    return events
+
+
+def _trigger(reason: str, cost: float, lim: RiskLimits) -> float:
+    """The price level (CNY) a stop rule compares the price with: cost × (1 − stop_loss), cost × (1 + take_profit);
+    the cost for a physical stop (it fires on the physics, not on a price)."""
+    if reason == "stop_loss" and lim.stop_loss is not None:
+        return cost * (1.0 - lim.stop_loss)
+    if reason == "take_profit" and lim.take_profit is not None:
+        return cost * (1.0 + lim.take_profit)
+    return cost
 
 
 def _request(row: dict[str, Any]) -> OrderRequest:
