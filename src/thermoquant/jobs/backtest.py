@@ -174,25 +174,33 @@ def replay(ctx: JobContext, run_id: str) -> ReplayResult:
         config=BacktestConfig.from_dict(cfg),
     )  # fmt: skip
     again = run_backtest_job(ctx, request, save=False, report_to=False)
+    return compare_replay(row, again.fingerprint, again.run)
+
+
+def compare_replay(row: dict[str, Any], fingerprint: dict[str, Any], run: Any) -> ReplayResult:
+    """What changed between a recorded run (its parsed ``backtest_log`` row) and its rerun (the rerun's input
+    ``fingerprint`` and ``run``, whose ``summary`` are the metrics): the dated fee tables, the package version,
+    the input frames, each metric."""
+    inputs = row["inputs"]
     differences = []
     if row["config"].get("market_rules") != _jsonable(market_rules()):
         differences.append("the dated stamp-duty / transfer-fee tables differ from the recorded ones")
     if row["code_version"] != thermoquant.__version__:
         differences.append(f"package version {row['code_version']} → {thermoquant.__version__}")
-    same_inputs = again.fingerprint["digest"] == inputs.get("digest")
+    same_inputs = fingerprint["digest"] == inputs.get("digest")
     if not same_inputs:
         changed = [
-            name for name, f in again.fingerprint["frames"].items()
+            name for name, f in fingerprint["frames"].items()
             if inputs.get("frames", {}).get(name) != f
         ]  # fmt: skip
         differences.append(f"input frames changed: {', '.join(changed) or 'frame set'}")
-    new_metrics = json.loads(_dumps(again.run.summary))
+    new_metrics = json.loads(_dumps(run.summary))
     for key in sorted(set(new_metrics) | set(row["metrics"])):
         if new_metrics.get(key) != row["metrics"].get(key):
             differences.append(f"metric {key}: {row['metrics'].get(key)} → {new_metrics.get(key)}")
     same_metrics = new_metrics == row["metrics"]
     return ReplayResult(
-        run_id, row["metrics"], new_metrics, same_inputs, same_metrics, differences, again.run
+        row["run_id"], row["metrics"], new_metrics, same_inputs, same_metrics, differences, run
     )
 
 

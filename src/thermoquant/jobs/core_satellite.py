@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-import thermoquant
 from thermoquant.backtest import record, report
 from thermoquant.backtest.core_satellite import CoreSatelliteResult, run_core_satellite
 from thermoquant.backtest.run import BacktestConfig
 from thermoquant.data.job_log import job_run
-from thermoquant.jobs.backtest import ReplayResult, _dumps, _jsonable, market_rules
+from thermoquant.jobs.backtest import ReplayResult, _dumps, _jsonable, compare_replay, market_rules
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.fingerprint import panel_fingerprint
 from thermoquant.jobs.panels import build_panel
@@ -155,21 +153,7 @@ def replay_core_satellite(ctx: JobContext, row: dict[str, Any]) -> ReplayResult:
         core_source=inputs.get("core_source"),
     )  # fmt: skip
     again = run_core_satellite_job(ctx, request, save=False, report_to=False)
-    differences = []
-    if row["config"].get("market_rules") != _jsonable(market_rules()):
-        differences.append("the dated stamp-duty / transfer-fee tables differ from the recorded ones")
-    if row["code_version"] != thermoquant.__version__:
-        differences.append(f"package version {row['code_version']} → {thermoquant.__version__}")
-    same_inputs = again.fingerprint["digest"] == inputs.get("digest")
-    if not same_inputs:
-        changed = [n for n, f in again.fingerprint["frames"].items() if inputs.get("frames", {}).get(n) != f]
-        differences.append(f"input frames changed: {', '.join(changed) or 'frame set'}")
-    new = json.loads(_dumps(again.result.run.summary))
-    for key in sorted(set(new) | set(row["metrics"])):
-        if new.get(key) != row["metrics"].get(key):
-            differences.append(f"metric {key}: {row['metrics'].get(key)} → {new.get(key)}")
-    return ReplayResult(row["run_id"], row["metrics"], new, same_inputs, new == row["metrics"], differences,
-                        again.result.run)  # fmt: skip
+    return compare_replay(row, again.fingerprint, again.result.run)
 
 
 def _selections(res: CoreSatelliteResult) -> list[dict[str, Any]]:

@@ -25,9 +25,9 @@ from typing import Any
 
 import polars as pl
 
-from thermoquant.signals.scores import ScoreParams, base_frame, decide, industry_flows, score_frame
-from thermoquant.strategies.attack_score import excluded, params_class, score_inputs
-from thermoquant.strategies.base import InputSpec, Panel, ParamError, Strategy, param, signal_frame
+from thermoquant.signals.scores import base_frame, decide, industry_flows, score_frame
+from thermoquant.strategies.attack_score import AttackScore, excluded, params_class, score_inputs
+from thermoquant.strategies.base import Panel, ParamError, Strategy, param, signal_frame
 
 STRATEGY = "rotation"
 REBALANCE = ("weekly", "monthly")
@@ -116,18 +116,7 @@ class Rotation(Strategy):
     name = STRATEGY
     title = "行业轮动 / sector rotation (seed 002 §五.5)"
     Params = RotationParams
-    inputs = InputSpec(
-        tables=(
-            "daily_quote",
-            "industry_member",
-            "daily_valuation",
-            "funds_flow",
-            "margin_detail",
-            "st_history",
-        ),
-        physics=("t_f", "conc_90", "bottom_peak_mass", "bottom_mass"),
-        lookback=ScoreParams().history + ScoreParams().memory_days,
-    )
+    inputs = AttackScore.inputs  # the same scores, so the same inputs
 
     def targets(self, panel: Panel, params: Any) -> pl.DataFrame:
         sp = params.score_params()
