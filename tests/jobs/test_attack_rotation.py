@@ -9,8 +9,6 @@ import json
 import polars as pl
 import pytest
 
-from thermoquant.config import get_settings
-from thermoquant.data.sources.sample import load_sample
 from thermoquant.jobs.backtest import BacktestRequest, run_backtest_job
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.panels import build_panel
@@ -21,20 +19,10 @@ from thermoquant.strategies.registry import get_strategy
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> JobContext:
-    home = tmp_path_factory.mktemp("attack")
-    context = JobContext(settings=get_settings().model_copy(update={"data_dir": home}),
-                         db_url=f"duckdb:///{home / 'tq.duckdb'}")  # fmt: skip
-    with context.open_store() as store:
-        load_sample(store)
-    return context
-
-
-def test_attack_score_scan_stores_components_and_tp_sl(ctx: JobContext) -> None:
+def test_attack_score_scan_stores_components_and_tp_sl(sample_ctx: JobContext) -> None:
     day = dt.date(2021, 12, 31)
-    result = daily_scan(ctx, day, "attack_score")
-    with ctx.open_store() as store:
+    result = daily_scan(sample_ctx, day, "attack_score")
+    with sample_ctx.open_store() as store:
         rows = store.read("signals", where={"strategy": "attack_score"})
     assert rows.height == result.signals.height > 4000 and result.stored == rows.height
     details = [json.loads(d) for d in rows["details"].to_list()]
@@ -49,15 +37,15 @@ def test_attack_score_scan_stores_components_and_tp_sl(ctx: JobContext) -> None:
     assert set(rows["signal"].unique()) <= {"BUY", "SELL", "WATCH"}
 
 
-def test_rotation_backtest_caps_and_reason(ctx: JobContext) -> None:
+def test_rotation_backtest_caps_and_reason(sample_ctx: JobContext) -> None:
     request = BacktestRequest(
         "rotation", {"rebalance": "monthly", "top_industries": 2, "top_stocks": 6, "industry_cap": 0.3},
         dt.date(2021, 10, 1), dt.date(2021, 12, 31), source="store",
     )  # fmt: skip
-    job = run_backtest_job(ctx, request, report_to=False)
+    job = run_backtest_job(sample_ctx, request, report_to=False)
     strategy = get_strategy("rotation")
     params = strategy.Params().replace(request.params)
-    with ctx.open_store() as store:
+    with sample_ctx.open_store() as store:
         panel = build_panel(store, "rotation", "store", "reference", request.start, request.end, params)
     targets = strategy.targets(panel, params)
     live = targets.filter(pl.col("weight") > 0)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from thermoquant.cli import app
@@ -18,21 +17,11 @@ from thermoquant.jobs.context import JobContext
 runner = CliRunner()
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TQ_DATA_DIR", str(tmp_path / "home"))
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.delenv("TQ_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    return tmp_path / "home"
-
-
 def _run_id(output: str) -> str:
     return output.split("run_id=")[1].split("（")[0].strip()
 
 
-def test_strategies_list_prints_every_parameter_with_default_and_unit(home: Path) -> None:
+def test_strategies_list_prints_every_parameter_with_default_and_unit(cli_home: Path) -> None:
     result = runner.invoke(app, ["strategies", "list"])
     assert result.exit_code == 0, result.output
     for text in ("csi500_timing", "thermo_scan", "breadth_low", "16.0", "min_amount", "20000000.0", "CNY",
@@ -40,11 +29,11 @@ def test_strategies_list_prints_every_parameter_with_default_and_unit(home: Path
         assert text in result.output, text
 
 
-def test_backtest_records_config_inputs_and_replays_identically(home: Path, monkeypatch) -> None:
+def test_backtest_records_config_inputs_and_replays_identically(cli_home: Path, monkeypatch) -> None:
     done = runner.invoke(app, ["backtest", "csi500_timing", "--mode", "etf", "-p", "weight=0.9"])
     assert done.exit_code == 0, done.output
     rid = _run_id(done.output)
-    report = home / "reports" / f"{rid}.html"
+    report = cli_home / "reports" / f"{rid}.html"
     assert report.exists() and str(report) in done.output.replace("\n", "")
     with open_store(init=False) as store:
         row = store.read("backtest_log", where={"run_id": rid}).row(0, named=True)
@@ -73,7 +62,7 @@ def test_backtest_records_config_inputs_and_replays_identically(home: Path, monk
     )
 
 
-def test_replay_says_when_the_recorded_metrics_differ(home: Path) -> None:
+def test_replay_says_when_the_recorded_metrics_differ(cli_home: Path) -> None:
     ctx = JobContext()
     job = run_backtest_job(ctx, BacktestRequest("csi500_timing"), report_to=False)
     with open_store(init=False) as store:
@@ -88,7 +77,7 @@ def test_replay_says_when_the_recorded_metrics_differ(home: Path) -> None:
     assert cli.exit_code == 1 and "不同 differ" in cli.output
 
 
-def test_backtest_list_and_show(home: Path) -> None:
+def test_backtest_list_and_show(cli_home: Path) -> None:
     assert runner.invoke(app, ["init"]).exit_code == 0
     empty = runner.invoke(app, ["backtest", "list"])
     assert empty.exit_code == 0 and "为空" in empty.output
@@ -102,14 +91,14 @@ def test_backtest_list_and_show(home: Path) -> None:
     assert missing.exit_code == 1 and "tq backtest list" in missing.output
 
 
-def test_start_before_the_sample_is_an_error_and_unknown_fill_a_usage_error(home: Path) -> None:
+def test_start_before_the_sample_is_an_error_and_unknown_fill_a_usage_error(cli_home: Path) -> None:
     early = runner.invoke(app, ["backtest", "csi500_timing", "--start", "2015-01-01", "--end", "2016-03-31"])
     assert early.exit_code == 1 and "--source store" in early.output and "Traceback" not in early.output
     bad = runner.invoke(app, ["backtest", "csi500_timing", "--fill", "magic"])
     assert bad.exit_code == 2 and "index_nav" in bad.output
 
 
-def test_params_from_tq_toml_and_the_command_line(home: Path, tmp_path: Path) -> None:
+def test_params_from_tq_toml_and_the_command_line(cli_home: Path, tmp_path: Path) -> None:
     (tmp_path / "tq.toml").write_text(
         "[strategies.csi500_timing]\nbreadth_low = 20\nheat_exit = 2\n", "utf-8"
     )

@@ -12,25 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from thermoquant.cli import app
-from thermoquant.config import get_settings
 from thermoquant.data.store import open_store
 
 runner = CliRunner()
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TQ_DATA_DIR", str(tmp_path / "home"))
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.delenv("TQ_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    return tmp_path / "home"
-
-
 @pytest.mark.slow
-def test_core_satellite_cli_records_sleeves_and_transfers_and_replays(home: Path) -> None:
-    out = home / "cs.html"
+def test_core_satellite_cli_records_sleeves_and_transfers_and_replays(cli_home: Path) -> None:
+    out = cli_home / "cs.html"
     result = runner.invoke(app, ["backtest", "core_satellite", "--satellite", "csi500_timing", "-p",
                                  "transfer_frequency=monthly", "-p", "core_weight=0.7", "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output

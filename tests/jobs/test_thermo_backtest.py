@@ -9,8 +9,6 @@ import json
 import polars as pl
 import pytest
 
-from thermoquant.config import get_settings
-from thermoquant.data.sources.sample import load_sample
 from thermoquant.jobs.backtest import BacktestRequest, replay, run_backtest_job
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.panels import build_panel
@@ -21,19 +19,9 @@ pytestmark = pytest.mark.slow
 START, END = dt.date(2021, 11, 1), dt.date(2021, 12, 31)
 
 
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> JobContext:
-    home = tmp_path_factory.mktemp("thermo")
-    context = JobContext(settings=get_settings().model_copy(update={"data_dir": home}),
-                         db_url=f"duckdb:///{home / 'tq.duckdb'}")  # fmt: skip
-    with context.open_store() as store:
-        load_sample(store)
-    return context
-
-
-def test_param_pack_from_the_store_changes_the_book_from_its_date(ctx: JobContext) -> None:
+def test_param_pack_from_the_store_changes_the_book_from_its_date(sample_ctx: JobContext) -> None:
     p = ThermoStrategyParams()
-    with ctx.open_store() as store:
+    with sample_ctx.open_store() as store:
         before = run_book(build_panel(store, "thermo", "store", "reference", START, END, p), p).rows
         symbols = before["symbol"].unique().to_list()
         effective = dt.date(2021, 12, 1)
@@ -53,8 +41,10 @@ def test_param_pack_from_the_store_changes_the_book_from_its_date(ctx: JobContex
     assert after.filter(~early & (pl.col("reason") == "take_profit")).height > tp_before
 
 
-def test_thermo_through_the_engine_replays(ctx: JobContext) -> None:
-    job = run_backtest_job(ctx, BacktestRequest("thermo", {}, START, END, source="store"), report_to=False)
+def test_thermo_through_the_engine_replays(sample_ctx: JobContext) -> None:
+    job = run_backtest_job(
+        sample_ctx, BacktestRequest("thermo", {}, START, END, source="store"), report_to=False
+    )
     assert job.run.engine is not None and job.run.summary["trades"] > 0
-    again = replay(ctx, job.run_id)
+    again = replay(sample_ctx, job.run_id)
     assert again.inputs_identical and again.metrics_identical, again.differences

@@ -9,28 +9,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from thermoquant.config import get_settings
-from thermoquant.data.sources.sample import load_sample
 from thermoquant.jobs.backtest import BacktestRequest, replay, run_backtest_job
 from thermoquant.jobs.context import JobContext
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> JobContext:
-    home = tmp_path_factory.mktemp("thermo")
-    context = JobContext(settings=get_settings().model_copy(update={"data_dir": home}),
-                         db_url=f"duckdb:///{home / 'tq.duckdb'}")  # fmt: skip
-    with context.open_store() as store:
-        load_sample(store)
-    return context
-
-
-def test_thermo_scan_through_the_engine(ctx: JobContext) -> None:
+def test_thermo_scan_through_the_engine(sample_ctx: JobContext) -> None:
     request = BacktestRequest("thermo_scan", {"max_positions": 10}, dt.date(2021, 11, 1), dt.date(2021, 12, 31),
                               source="store")  # fmt: skip
-    job = run_backtest_job(ctx, request, report_to=False)
+    job = run_backtest_job(sample_ctx, request, report_to=False)
     run = job.run
     engine = run.engine
     assert engine is not None and run.config.fill == "next_open"
@@ -44,5 +32,5 @@ def test_thermo_scan_through_the_engine(ctx: JobContext) -> None:
                                                             "t+1"}  # fmt: skip
     assert np.isfinite(run.summary["total_return"]) and run.summary["trades"] > 0
     assert "benchmark_total_return" in run.summary and run.summary["benchmark_total_return"] != 0.0
-    again = replay(ctx, job.run_id)
+    again = replay(sample_ctx, job.run_id)
     assert again.inputs_identical and again.metrics_identical, again.differences
