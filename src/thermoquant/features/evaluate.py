@@ -97,8 +97,9 @@ class Grid:
     def of(cls, frame: pl.DataFrame) -> Grid:
         return cls(frame["trade_date"].unique().sort().to_list(), frame["symbol"].unique().sort().to_list())
 
-    def index(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(row, column, kept) positions of ``frame``'s rows; rows outside the grid are not kept."""
+    def index(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(flat position in the row-major (dates × symbols) array, kept) of ``frame``'s rows; rows outside the
+        grid are not kept."""
         d = pl.DataFrame({"trade_date": self.dates, "_i": np.arange(len(self.dates))})
         s = pl.DataFrame({"symbol": self.symbols, "_j": np.arange(len(self.symbols))})
         pos = (
@@ -107,15 +108,21 @@ class Grid:
             .join(s, on="symbol", how="left", maintain_order="left")
         )
         kept = (pos["_i"].is_not_null() & pos["_j"].is_not_null()).to_numpy()
-        return pos["_i"].fill_null(0).to_numpy(), pos["_j"].fill_null(0).to_numpy(), kept
+        flat = pos["_i"].fill_null(0).to_numpy() * len(self.symbols) + pos["_j"].fill_null(0).to_numpy()
+        return flat[kept], kept
 
     def scatter(self, frame: pl.DataFrame, column: str, where: tuple | None = None) -> np.ndarray:
         """``column`` of ``frame`` as a (dates × symbols) float64 array (NaN where absent, null or NaN)."""
-        i, j, kept = where or self.index(frame)
-        out = np.full((len(self.dates), len(self.symbols)), np.nan)
-        values = frame[column].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        out[i[kept], j[kept]] = values[kept]
-        return out
+        return self.scatter_values(
+            frame[column].cast(pl.Float64).fill_null(np.nan).to_numpy(), where or self.index(frame)
+        )
+
+    def scatter_values(self, values: np.ndarray, where: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """``values`` (one per row of the frame ``where`` = :meth:`index` was taken from) on the grid."""
+        flat, kept = where
+        out = np.full(len(self.dates) * len(self.symbols), np.nan)
+        out[flat] = values if kept.all() else values[kept]
+        return out.reshape(len(self.dates), len(self.symbols))
 
 
 # --------------------------------------------------------------------------------------------- evaluation
@@ -218,13 +225,13 @@ class Evaluator:
 
     def evaluate_grid(self, f: np.ndarray, name: str, *, decay: bool = True) -> FactorReport:
         """The report of a factor already laid out on :attr:`grid` (dates × symbols, NaN = missing)."""
-        f = np.where(np.isfinite(f), f, np.nan)
+        f = np.ascontiguousarray(f, dtype=np.float64)
         f_order = nb.argsort_rows(f)
         h = self.horizon
         r = self.returns[h]
-        ic, ric, cnt = nb.ic_rows(f, f_order, r, self.orders[h], self.min_obs)
-        quant = nb.quantile_rows(f, f_order, r, self.quantiles)
-        qmeans = nb.quantile_means(quant, r, self.quantiles)
+        ic, ric, cnt, quant, qmeans = nb.evaluate_rows(
+            f, f_order, r, self.orders[h], self.min_obs, self.quantiles
+        )
         with np.errstate(all="ignore"):
             qret = [
                 float(np.nanmean(qmeans[:, b])) if np.isfinite(qmeans[:, b]).any() else math.nan

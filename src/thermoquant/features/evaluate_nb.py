@@ -15,72 +15,158 @@ from numba import njit, prange
 _JIT = {"cache": True, "error_model": "numpy"}
 
 
+_TOP = np.uint64(1) << np.uint64(63)
+_NAN_KEY = np.uint64(0xFFFFFFFFFFFFFFFF)
+_DIGIT = np.uint64(2047)
+_LOW = np.uint64(31)
+"""The radix sort orders the top 33 bits of the key (three 11-bit digits: bits 31–41, 42–52, 53–63); entries
+whose top 33 bits agree are then put in order on the full key by insertion (rare for real-valued data)."""
+
+
+@njit(inline="always")
+def _sort_key(v: float, b: np.uint64) -> np.uint64:
+    """An unsigned key that orders like the float ``v`` (bits ``b``): negative numbers have every bit flipped,
+    others the sign bit set; NaN gets the largest key (sorted last)."""
+    if v != v:
+        return _NAN_KEY
+    if b & _TOP:
+        return ~b
+    return b | _TOP
+
+
 @njit(parallel=True, **_JIT)
 def argsort_rows(x: np.ndarray) -> np.ndarray:
-    """Per row, the column order that sorts the row ascending, NaN last."""
+    """Per row, the column order that sorts the row ascending, NaN last, equal values in column order (the same
+    order as ``np.argsort(x, axis=1, kind="stable")``; −0.0 sorts just before 0.0). An LSD radix sort on the
+    float's bit pattern: a few linear passes per row instead of comparison sorting (the cost of evaluating a
+    factor is mostly this sort)."""
     t, n = x.shape
-    out = np.empty((t, n), np.int64)
+    bits = x.view(np.uint64)
+    out = np.empty((t, n), np.int32)
     for i in prange(t):
-        out[i] = np.argsort(x[i])
+        keys = np.empty(n, np.uint64)
+        tmpk = np.empty(n, np.uint64)
+        idx = np.empty(n, np.int32)
+        tmpi = np.empty(n, np.int32)
+        counts = np.zeros((3, 2048), np.int32)
+        for j in range(n):
+            k = _sort_key(x[i, j], bits[i, j])
+            keys[j] = k
+            idx[j] = j
+            counts[0, (k >> np.uint64(31)) & _DIGIT] += 1
+            counts[1, (k >> np.uint64(42)) & _DIGIT] += 1
+            counts[2, k >> np.uint64(53)] += 1
+        for d in range(3):
+            shift = np.uint64(31 + 11 * d)
+            total = 0
+            single = False
+            for c in range(2048):
+                cc = counts[d, c]
+                if cc == n:
+                    single = True  # every key has this digit: the pass would not move anything
+                    break
+                counts[d, c] = total
+                total += cc
+            if single:
+                continue
+            for j in range(n):
+                k = keys[j]
+                c = (k >> shift) & _DIGIT
+                p = counts[d, c]
+                tmpk[p] = k
+                tmpi[p] = idx[j]
+                counts[d, c] = p + 1
+            keys, tmpk = tmpk, keys
+            idx, tmpi = tmpi, idx
+        for j in range(1, n):
+            k = keys[j]
+            if k < keys[j - 1] and (k >> _LOW) == (keys[j - 1] >> _LOW):
+                moved = idx[j]
+                m = j - 1
+                while m >= 0 and keys[m] > k and (keys[m] >> _LOW) == (k >> _LOW):
+                    keys[m + 1] = keys[m]
+                    idx[m + 1] = idx[m]
+                    m -= 1
+                keys[m + 1] = k
+                idx[m + 1] = moved
+        out[i] = idx
     return out
 
 
 @njit(inline="always")
-def _rank_subset(row: np.ndarray, order: np.ndarray, ok: np.ndarray, out: np.ndarray) -> int:
-    """Average ranks (1-based) of ``row`` among the entries with ``ok``, walking the presorted ``order``; the
-    others get NaN. Returns how many were ranked."""
-    n = order.shape[0]
-    for j in range(n):
-        out[j] = np.nan
-    k = 0
+def _rank_subset(
+    row: np.ndarray, order: np.ndarray, ok: np.ndarray, out: np.ndarray, scratch: np.ndarray
+) -> int:
+    """Average ranks (1-based) of ``row`` among the entries with ``ok``, walking the presorted ``order``; entries
+    without ``ok`` are left as they are. ``scratch``: an int buffer as long as the row. Returns how many were
+    ranked."""
+    m = 0
+    for e in range(order.shape[0]):
+        c = order[e]
+        if ok[c]:
+            scratch[m] = c
+            m += 1
     j = 0
-    while j < n:
-        c = order[j]
-        if not ok[c]:
-            j += 1
-            continue
-        v = row[c]
-        # the run of equal values among ok entries
-        e = j
-        cnt = 0
-        while e < n and (row[order[e]] == v or not ok[order[e]]):
-            if ok[order[e]]:
-                cnt += 1
+    while j < m:
+        v = row[scratch[j]]
+        e = j + 1
+        while e < m and row[scratch[e]] == v:
             e += 1
-        r = k + (cnt + 1) / 2.0
-        for m in range(j, e):
-            if ok[order[m]]:
-                out[order[m]] = r
-        k += cnt
+        rank = j + (e - j + 1) / 2.0
+        for p in range(j, e):
+            out[scratch[p]] = rank
         j = e
-    return k
+    return m
 
 
 @njit(inline="always")
-def _pearson(a: np.ndarray, b: np.ndarray, ok: np.ndarray) -> float:
-    n = 0
-    sa = 0.0
-    sb = 0.0
-    for j in range(a.shape[0]):
+def _row_ic(
+    f: np.ndarray,
+    f_order: np.ndarray,
+    r: np.ndarray,
+    r_order: np.ndarray,
+    min_obs: int,
+    ok: np.ndarray,
+    fr: np.ndarray,
+    rr: np.ndarray,
+    scratch: np.ndarray,
+) -> tuple[int, float, float]:
+    """One date: (pairs, Pearson IC, Spearman rank IC) over the entries where both ``f`` and ``r`` exist (a
+    factor value of ±inf counts as missing); fills
+    ``ok`` and the factor's ranks ``fr`` (always) and the returns' ranks ``rr`` (when there are ``min_obs``
+    pairs). The ICs are NaN with fewer than ``min_obs`` (or 3) pairs or a constant side. Both correlations are
+    two-pass (means first, then centered sums); the mean rank is (pairs + 1) / 2 exactly."""
+    n = f.shape[0]
+    k = 0
+    sf = 0.0
+    sr = 0.0
+    for j in range(n):
+        both = math.isfinite(f[j]) and not math.isnan(r[j])
+        ok[j] = both
+        if both:
+            k += 1
+            sf += f[j]
+            sr += r[j]
+    _rank_subset(f, f_order, ok, fr, scratch)
+    if k < min_obs or k < 3:
+        return k, np.nan, np.nan
+    _rank_subset(r, r_order, ok, rr, scratch)
+    mf, mr, mk = sf / k, sr / k, (k + 1) / 2.0
+    sff = srr = sfr = 0.0
+    qff = qrr = qfr = 0.0
+    for j in range(n):
         if ok[j]:
-            n += 1
-            sa += a[j]
-            sb += b[j]
-    if n < 3:
-        return np.nan
-    ma, mb = sa / n, sb / n
-    saa = 0.0
-    sbb = 0.0
-    sab = 0.0
-    for j in range(a.shape[0]):
-        if ok[j]:
-            da, db = a[j] - ma, b[j] - mb
-            saa += da * da
-            sbb += db * db
-            sab += da * db
-    if saa <= 0.0 or sbb <= 0.0:
-        return np.nan
-    return sab / math.sqrt(saa * sbb)
+            df, dr = f[j] - mf, r[j] - mr
+            sff += df * df
+            srr += dr * dr
+            sfr += df * dr
+            qf, qr = fr[j] - mk, rr[j] - mk
+            qff += qf * qf
+            qrr += qr * qr
+            qfr += qf * qr
+    ic = sfr / math.sqrt(sff * srr) if sff > 0.0 and srr > 0.0 else np.nan
+    ric = qfr / math.sqrt(qff * qrr) if qff > 0.0 and qrr > 0.0 else np.nan
+    return k, ic, ric
 
 
 @njit(parallel=True, **_JIT)
@@ -95,58 +181,50 @@ def ic_rows(
     cnt = np.zeros(t, np.int64)
     for i in prange(t):
         ok = np.empty(n, np.bool_)
-        for j in range(n):
-            ok[j] = not (math.isnan(f[i, j]) or math.isnan(r[i, j]))
         fr = np.empty(n)
         rr = np.empty(n)
-        k = _rank_subset(f[i], f_order[i], ok, fr)
-        cnt[i] = k
-        if k < min_obs:
-            continue
-        _rank_subset(r[i], r_order[i], ok, rr)
-        ic[i] = _pearson(f[i], r[i], ok)
-        ric[i] = _pearson(fr, rr, ok)
+        scratch = np.empty(n, np.int32)
+        cnt[i], ic[i], ric[i] = _row_ic(f[i], f_order[i], r[i], r_order[i], min_obs, ok, fr, rr, scratch)
     return ic, ric, cnt
 
 
 @njit(parallel=True, **_JIT)
-def quantile_rows(f: np.ndarray, f_order: np.ndarray, r: np.ndarray, q: int) -> np.ndarray:
-    """Per date, the quantile (1…q, 0 = not ranked) of each stock with both a factor value and a return:
-    ``floor((rank − 1) × q / count) + 1`` on average ranks — rank first, then cut, so repeated values (discrete
-    scores) never make equal bin edges; tied values share a quantile."""
+def evaluate_rows(
+    f: np.ndarray, f_order: np.ndarray, r: np.ndarray, r_order: np.ndarray, min_obs: int, q: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Everything measured at the report's horizon, ranking the factor once per date: (IC, rank IC and pairs as
+    :func:`ic_rows`; the quantile of each cell, 1…q, 0 = not ranked; the dates × q mean forward return of each
+    quantile, NaN where a quantile is empty). Quantile = ``floor((rank − 1) × q / count) + 1`` on average ranks
+    of the cells with both a factor value and a return — rank first, then cut, so repeated values (discrete
+    scores) never make equal bin edges and tied values share a quantile; quantiles are assigned even on dates
+    with fewer than ``min_obs`` pairs."""
     t, n = f.shape
-    out = np.zeros((t, n), np.int8)
+    ic = np.full(t, np.nan)
+    ric = np.full(t, np.nan)
+    cnt = np.zeros(t, np.int64)
+    quant = np.zeros((t, n), np.int8)
+    qmeans = np.full((t, q), np.nan)
     for i in prange(t):
         ok = np.empty(n, np.bool_)
-        for j in range(n):
-            ok[j] = not (math.isnan(f[i, j]) or math.isnan(r[i, j]))
         fr = np.empty(n)
-        k = _rank_subset(f[i], f_order[i], ok, fr)
+        rr = np.empty(n)
+        scratch = np.empty(n, np.int32)
+        k, ic[i], ric[i] = _row_ic(f[i], f_order[i], r[i], r_order[i], min_obs, ok, fr, rr, scratch)
+        cnt[i] = k
         if k == 0:
             continue
-        for j in range(n):
-            if ok[j]:
-                out[i, j] = math.floor((fr[j] - 1.0) * q / k) + 1
-    return out
-
-
-@njit(parallel=True, **_JIT)
-def quantile_means(quant: np.ndarray, r: np.ndarray, q: int) -> np.ndarray:
-    """(dates × q) mean forward return of each quantile per date (NaN where a quantile is empty)."""
-    t, n = quant.shape
-    out = np.full((t, q), np.nan)
-    for i in prange(t):
         s = np.zeros(q)
         c = np.zeros(q, np.int64)
         for j in range(n):
-            b = quant[i, j]
-            if b > 0:
+            if ok[j]:
+                b = math.floor((fr[j] - 1.0) * q / k) + 1
+                quant[i, j] = b
                 s[b - 1] += r[i, j]
                 c[b - 1] += 1
         for b in range(q):
             if c[b] > 0:
-                out[i, b] = s[b] / c[b]
-    return out
+                qmeans[i, b] = s[b] / c[b]
+    return ic, ric, cnt, quant, qmeans
 
 
 @njit(**_JIT)
