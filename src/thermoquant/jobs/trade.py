@@ -346,8 +346,13 @@ def run_session_job(
                 pl.col("last").alias("close"),
                 "volume",
                 "amount",
+                pl.col("pre_close").cast(pl.Float64).alias("prev_close"),  # the limit prices' reference
+            )  # a stock not trading (null prices) keeps its row: no bar today, as in the backtest
+            daily = (
+                pl.concat([daily.filter(pl.col("trade_date") < day), today_row], how="diagonal_relaxed")
+                .sort("symbol", "trade_date")
+                .with_columns(pl.col("prev_close").fill_null(pl.col("close").shift(1).over("symbol")))
             )
-            daily = pl.concat([daily.filter(pl.col("trade_date") < day), today_row], how="diagonal_relaxed")
             minutes = minutes.filter(pl.col("bar_time").dt.date() < day)
         elif minutes.filter(pl.col("bar_time").dt.date() == day).is_empty():
             raise NoDataError(f"minute_quote has no {freq} bars of {', '.join(symbols)} on {day}")
