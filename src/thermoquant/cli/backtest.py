@@ -215,7 +215,7 @@ def backtest(
         bool,
         typer.Option(
             "--risk/--no-risk",
-            help="按 tq.toml [risk] 截减目标权重（与 tq trade 相同）/ apply the [risk] target caps, as tq trade does",
+            help="按 tq.toml 的风控段 risk 截减目标权重（与 tq trade 相同）/ apply the tq.toml risk caps, as tq trade does",
         ),
     ] = True,
     db: DbUrl = None,

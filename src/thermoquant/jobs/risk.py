@@ -53,6 +53,6 @@ def risk_hook(ctx: JobContext, store: Any, limits: RiskLimits | None = None) -> 
         industry = industry_in_force(store, classification)
         if industry.is_empty():
             notes.append(
-                f"[risk] max_industry_weight 未生效 not applied: industry_member 无 {classification} 行 / no rows"
+                f"risk.max_industry_weight 未生效 not applied: industry_member 无 {classification} 行 / no rows"
             )
     return RiskHook(lim, target_filter(lim, industry), tuple(notes))
