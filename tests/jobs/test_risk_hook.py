@@ -20,7 +20,12 @@ def test_the_industry_cap_uses_the_membership_in_force(tmp_path: Path) -> None:
         {
             "symbol": ["600000.SH", "600036.SH", "600036.SH", "000001.SZ"],
             "classification": "sw2021_l1",
-            "start_date": [dt.date(2021, 7, 1), dt.date(2021, 7, 1), dt.date(2023, 1, 1), dt.date(2021, 7, 1)],
+            "start_date": [
+                dt.date(2021, 7, 1),
+                dt.date(2021, 7, 1),
+                dt.date(2023, 1, 1),
+                dt.date(2021, 7, 1),
+            ],
             "end_date": [None, dt.date(2022, 12, 31), None, None],
             "industry_name": ["银行", "非银金融", "银行", "银行"],
         }
