@@ -163,6 +163,45 @@ class ScheduleSettings(BaseModel):
     )
 
 
+class RiskSettings(BaseModel):
+    """``[risk]``: every limit of :class:`thermoquant.trading.risk.RiskLimits`, one key each, read by the backtest
+    (target caps), ``tq trade replay`` and ``tq trade run`` alike. The defaults cap nothing (an index-timing
+    strategy holds one ETF at 100 %); values that pass here but break a rule of the risk layer (orders plus
+    cancels above 10 % of the exchanges' daily line, ``drawdown_halt`` below ``drawdown_reduce``) are refused when
+    the limits are built."""
+
+    max_symbol_weight: float = Field(
+        1.0, gt=0, le=1, description="largest target weight of one stock, fraction of equity (1.0 = no cap)"
+    )
+    max_industry_weight: float = Field(
+        1.0, gt=0, le=1, description="largest summed target weight of one industry, fraction of equity"
+    )
+    industry_classification: str = Field(
+        "sw2021_l1",
+        description="industry_member classification the industry cap groups by (membership in force)",
+    )
+    max_sleeve_weight: dict[str, float] = Field(
+        default_factory=dict, description="sleeve → largest summed weight, fraction: {satellite = 0.4}"
+    )
+    take_profit: float | None = Field(
+        None, gt=0, description="exit when the price is this fraction above cost"
+    )
+    stop_loss: float | None = Field(
+        None, gt=0, lt=1, description="exit when the price is this fraction below cost"
+    )
+    physical_stop: bool = Field(
+        False, description="the loop sells when the physics' stop fires (T_f < T_i > Δt)"
+    )
+    drawdown_reduce: float | None = Field(
+        None, gt=0, lt=1, description="equity drawdown from its peak (fraction) that sets REDUCING"
+    )
+    drawdown_halt: float | None = Field(None, gt=0, le=1, description="drawdown (fraction) that sets HALTED")
+    max_orders_per_day: int = Field(1_000, ge=0, description="orders a day per account")
+    max_cancels_per_day: int = Field(500, ge=0, description="cancels a day per account")
+    max_orders_per_second: int = Field(10, ge=1, description="orders a second per account; faster sends wait")
+    max_order_value: float | None = Field(None, gt=0, description="largest value of one order, CNY")
+
+
 class Settings(BaseSettings):
     """All user configuration. Paths are absolute after validation."""
 
@@ -195,6 +234,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     daily: DailySettings = Field(default_factory=DailySettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
     today: dt.date | None = Field(
         None, description="the date treated as today (TQ_TODAY); None = the current date in Asia/Shanghai"
     )

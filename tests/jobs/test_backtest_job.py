@@ -113,3 +113,32 @@ def test_params_from_tq_toml_and_the_command_line(cli_home: Path, tmp_path: Path
     get_settings.cache_clear()
     bad = runner.invoke(app, ["backtest", "csi500_timing", "--no-report"])
     assert bad.exit_code != 0 and "tq.toml [strategies.csi500_timing]" in str(bad.exception) + bad.output
+
+
+def test_risk_caps_from_tq_toml_cut_record_and_replay(cli_home: Path, tmp_path: Path) -> None:
+    (tmp_path / "tq.toml").write_text("[risk]\nmax_symbol_weight = 0.5\n", "utf-8")
+    get_settings.cache_clear()
+    capped = runner.invoke(app, ["backtest", "csi500_timing", "--mode", "etf", "--no-report"])
+    free = runner.invoke(app, ["backtest", "csi500_timing", "--mode", "etf", "--no-report", "--no-risk"])
+    assert capped.exit_code == 0 and free.exit_code == 0, capped.output + free.output
+    assert "risk caps cut" in capped.output and "risk caps cut" not in free.output
+    with open_store(init=False) as store:
+        rows = {r["run_id"]: r for r in store.read("backtest_log").iter_rows(named=True)}
+        buys = {
+            rid: store.read("trades", where={"run_id": rid, "side": "buy"}).sort("trade_time")["quantity"][0]
+            for rid in rows
+        }
+    cut, plain = _run_id(capped.output), _run_id(free.output)
+    risk = json.loads(rows[cut]["config"])["risk"]
+    assert risk["limits"]["max_symbol_weight"] == 0.5 and risk["refused"] > 0
+    assert risk["reasons"] == {"symbol cap": risk["refused"]}
+    assert json.loads(rows[plain]["config"])["risk"] == {"limits": None, "refused": 0, "reasons": {}}
+    assert 0.48 <= buys[cut] / buys[plain] <= 0.52
+    (tmp_path / "tq.toml").write_text("[risk]\nmax_symbol_weight = 1.0\n", "utf-8")  # the recorded caps win
+    get_settings.cache_clear()
+    again = runner.invoke(app, ["backtest", "--replay", cut])
+    assert again.exit_code == 0 and "指标 metrics: 完全相同 identical" in again.output, again.output
+    (tmp_path / "tq.toml").write_text("[risk]\nmax_orders_per_day = 1900\n", "utf-8")  # + 500 cancels > 2000
+    get_settings.cache_clear()
+    bad = runner.invoke(app, ["backtest", "csi500_timing", "--mode", "etf", "--no-report"])
+    assert bad.exit_code == 1 and "tq.toml" in bad.output and "10%" in bad.output, bad.output

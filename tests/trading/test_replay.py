@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -34,6 +35,41 @@ def test_replay_equals_backtest_fill_for_fill_and_resume_sends_nothing(tmp_path:
         trades = store.read("trades", where={"account": report.account}).sort("trade_time")
         assert trades.height == fills.height
         assert trades["price"].to_list() == fills["price"].to_list()
+
+
+def test_a_binding_symbol_cap_cuts_the_same_weights_in_backtest_and_replay(tmp_path: Path) -> None:
+    """csi500_timing holds 510500 at 100 %; a 50 % per-stock cap binds on every target day. The backtest job and
+    the replay apply it alike (fill for fill), and the backtest's positions hold about half of the uncapped ones."""
+    from thermoquant.backtest.run import BacktestConfig
+    from thermoquant.jobs.backtest import BacktestRequest, run_backtest_job
+    from thermoquant.jobs.trade import compare_records
+    from thermoquant.trading.risk import RiskLimits
+
+    cap = RiskLimits(max_symbol_weight=0.5)
+    ctx = JobContext(db_url=f"duckdb:///{tmp_path / 'tq.duckdb'}")
+    report = replay_job(ctx, "csi500_timing", start=START, end=END, limits=cap)
+    assert report.identical, report.mismatches
+    assert report.refused.height >= 1 and set(report.refused["reason"]) == {"symbol cap"}
+    assert (report.refused["capped"] == 0.5).all() and (report.refused["weight"] > 0.5).all()
+
+    def backtest(limits: RiskLimits | None) -> tuple[pl.DataFrame, object]:
+        request = BacktestRequest("csi500_timing", {"trade_symbol": "510500.SH"}, START, END, "sample", "etf",
+                                  BacktestConfig(fill="next_open"), risk=limits is not None, limits=limits)  # fmt: skip
+        run = run_backtest_job(ctx, request, save=False, report_to=False).run
+        return run.orders, run
+
+    capped, run = backtest(cap)
+    assert compare_records(capped, report.replay).is_empty() and capped.height == report.replay.height
+    assert run.refusals is not None and run.refusals.height == report.refused.height
+    free, free_run = backtest(None)
+    first = [o.filter(pl.col("side") == "buy")["position_after"][0] for o in (capped, free)]
+    assert 0.48 <= first[0] / first[1] <= 0.52  # the cap is in the backtest's positions: half the shares
+
+    def held_weight(r: object) -> np.ndarray:  # position value / equity on the days 510500 is held
+        eng = r.engine
+        return (eng.gross / eng.equity)[eng.positions[0] > 0]
+
+    assert held_weight(run).max() < 0.6 and held_weight(free_run).min() > 0.9
 
 
 def _tq(args: list[str], data_dir: Path, kill: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -204,3 +204,23 @@ def test_halt_while_down_holds_for_an_intent_left_new(tmp_store, qmt_path) -> No
     restarted, book2 = _router(tmp_store, _qmt(qmt_path))
     assert restarted.place(r) == OrderStatus.REJECTED
     assert "HALTED" in book2.get(r.client_order_id)["reason"] and xttrader.venue(qmt_path).order_calls == []
+
+
+def test_every_limit_is_a_documented_risk_key_with_the_same_default(tmp_path, monkeypatch) -> None:
+    import dataclasses
+
+    from thermoquant.config import RiskSettings, SettingsError, load_settings
+
+    fields = RiskSettings.model_fields
+    for f in dataclasses.fields(RiskLimits):
+        assert f.name in fields and fields[f.name].description, f.name
+    assert RiskLimits.from_settings(RiskSettings()) == RiskLimits()
+    toml = tmp_path / "tq.toml"
+    toml.write_text("[risk]\nmax_symbol_weight = 0.2\nmax_sleeve_weight = {satellite = 0.4}\n", "utf-8")
+    monkeypatch.setenv("TQ_CONFIG", str(toml))
+    lim = RiskLimits.from_settings(load_settings().risk)
+    assert lim.max_symbol_weight == 0.2 and lim.max_sleeve_weight == {"satellite": 0.4} and lim.caps_targets
+    toml.write_text("[risk]\ndrawdown_reduce = 0.3\ndrawdown_halt = 0.1\n", "utf-8")
+    with pytest.raises(SettingsError) as err:
+        RiskLimits.from_settings(load_settings().risk)
+    assert str(toml) in str(err.value) and "drawdown_halt" in str(err.value)

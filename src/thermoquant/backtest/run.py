@@ -12,6 +12,11 @@ Panel frames it reads: ``bars`` (symbol, trade_date, open, high, low, close, vol
 limit_up, limit_down]) for the traded symbols; optional ``events`` (symbol, trade_date = first day on the new
 basis, ratio = new shares per old share, cash = CNY per old share) and ``benchmark`` (trade_date, close).
 
+``target_filter`` (a :data:`TargetFilter`, default None) sits between the strategy's targets and either fill
+model: the risk caps of the trading layer are passed in by the jobs layer (``jobs/backtest.py``), so the backtest
+executes exactly the weights ``tq trade replay`` and the live loop send; its refusals are kept in
+``RunResult.refusals``.
+
 :class:`BacktestConfig` holds everything about execution a replay needs — the fee model included, resolved when
 the config is built, so a run does not silently follow a later ``tq.toml``.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -35,6 +41,11 @@ from thermoquant.strategies.base import TARGET_COLUMNS, Panel, Strategy, Strateg
 
 FillModel = Literal["next_open", "close", "vwap", "index_nav"]
 FILL_MODELS: tuple[str, ...] = ("next_open", "close", "vwap", "index_nav")
+
+TargetFilter = Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]]
+"""A targets hook: (symbol, trade_date, weight) in, ``(targets to execute, refusals)`` out; refusals has one row
+per weight that was cut (symbol, trade_date, weight, capped, reason), e.g.
+:func:`thermoquant.trading.risk.target_filter`."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,8 @@ class RunResult:
     """What a run produced, in the shape the report, the recorder and the CLI read.
 
     ``trades``: index_nav round trips, or the engine's orders (blocked ones included); ``orders``: the engine's
-    orders (None for index_nav); ``buys``/``sells``: fill days for the report's marks.
+    orders (None for index_nav); ``buys``/``sells``: fill days for the report's marks; ``refusals``: the weights a
+    target filter cut (None when the run had no filter).
     """
 
     strategy: str
@@ -109,6 +121,7 @@ class RunResult:
     sells: list[dt.date]
     notes: tuple[str, ...] = ()
     engine: BacktestResult | None = None
+    refusals: pl.DataFrame | None = None
 
 
 def check_targets(name: str, targets: pl.DataFrame) -> pl.DataFrame:
@@ -131,19 +144,26 @@ def run_backtest(
     panel: Panel,
     params: StrategyParams | None = None,
     config: BacktestConfig | None = None,
+    *,
+    target_filter: TargetFilter | None = None,
 ) -> RunResult:
-    """Targets of ``strategy`` on ``panel`` executed by ``config.fill`` (see the module docstring)."""
+    """Targets of ``strategy`` on ``panel``, passed through ``target_filter`` when given, executed by ``config.fill``
+    (see the module docstring)."""
     p = params or strategy.default_params()
     cfg = config or BacktestConfig()
     targets = check_targets(strategy.name, strategy.targets(panel, p))
+    refusals = None
+    if target_filter is not None:
+        targets, refusals = target_filter(targets)
+        targets = check_targets(strategy.name, targets)
     bars = (
         panel["bars"]
         .filter(pl.col("trade_date").is_between(panel.start, panel.end))
         .sort("symbol", "trade_date")
     )
-    if cfg.fill == "index_nav":
-        return _run_nav(strategy, panel, p, cfg, targets, bars)
-    return _run_engine(strategy, panel, p, cfg, targets, bars)
+    run = (_run_nav if cfg.fill == "index_nav" else _run_engine)(strategy, panel, p, cfg, targets, bars)
+    run.refusals = refusals
+    return run
 
 
 def _run_nav(

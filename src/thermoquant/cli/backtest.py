@@ -211,6 +211,13 @@ def backtest(
         list[str] | None,
         typer.Option("--satellite-param", "-s", help="core_satellite：卫星策略参数 k=v，可重复 (repeatable)"),
     ] = None,
+    risk: Annotated[
+        bool,
+        typer.Option(
+            "--risk/--no-risk",
+            help="按 tq.toml 的风控段 risk 截减目标权重（与 tq trade 相同）/ apply the tq.toml risk caps, as tq trade does",
+        ),
+    ] = True,
     db: DbUrl = None,
 ) -> None:
     """回测任意已注册策略；--replay 复现记录的回测；list / show 查看记录。
@@ -257,6 +264,13 @@ def backtest(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     request = BacktestRequest(
-        strategy, params, parse_date(start), parse_date(end), "sample" if sample else source, mode, config
+        strategy,
+        params,
+        parse_date(start),
+        parse_date(end),
+        "sample" if sample else source,
+        mode,
+        config,
+        risk,
     )
     _run(ctx, request, save=save, out=out, report=report)

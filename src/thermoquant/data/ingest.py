@@ -147,16 +147,16 @@ def make_source(spec: str, **options: Any) -> Source:
     """A source from its name: akshare, akshare_sina, tushare, baostock, xtquant, or `fixture:<dir>`.
 
     `fixture:<dir>` replays vendor-shaped files (see `thermoquant.data.sources.recorded`) through the real
-    AKShare or Tushare adapter named in `<dir>/VENDOR`. Options are passed to the adapter (e.g. `tier=` for
-    Tushare).
+    AKShare, Tushare or xtquant adapter named in `<dir>/VENDOR`. Options are passed to the adapter (e.g. `tier=`
+    for Tushare).
     """
     if spec.startswith("fixture:"):
         from thermoquant.data.sources.recorded import RecordedClient
 
         client = RecordedClient(Path(spec.split(":", 1)[1]))
         vendor = client.vendor
-        if vendor not in ("akshare", "tushare"):
-            raise ValueError(f"fixture vendor {vendor!r} not supported (akshare or tushare)")
+        if vendor not in ("akshare", "tushare", "xtquant"):
+            raise ValueError(f"fixture vendor {vendor!r} not supported (akshare, tushare or xtquant)")
         if vendor == "tushare":
             options.setdefault("per_minute", 1e9)  # replayed files: no vendor quota to respect
         inner = make_source(vendor, client=client, **options)

@@ -3,7 +3,9 @@
 A run records everything needed to reproduce it in ``backtest_log``: strategy and parameters (``params``), the
 execution config with the fee model and the dated stamp-duty / transfer-fee tables in force (``config``), how the
 inputs were built and a fingerprint of every input frame (``inputs``), the package version, the metrics. Its
-orders go to ``trades``. :func:`replay` rebuilds the same request from that row, runs it again and says whether
+orders go to ``trades``. The ``[risk]`` caps of tq.toml (:mod:`thermoquant.jobs.risk`) cut the strategy's target
+weights exactly as ``tq trade replay`` and the live loop do; the limits and the refusals (count and reasons) are
+recorded under ``config.risk``. :func:`replay` rebuilds the same request from that row, runs it again and says whether
 the inputs and the metrics are identical.
 """
 
@@ -26,8 +28,10 @@ from thermoquant.data.job_log import job_run
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.fingerprint import panel_fingerprint
 from thermoquant.jobs.panels import PANEL_SOURCES, build_panel, default_fill
+from thermoquant.jobs.risk import risk_hook
 from thermoquant.market.fees import STAMP_DUTY_RATES, TRANSFER_FEE_RATES
 from thermoquant.strategies.registry import get_strategy
+from thermoquant.trading.risk import RiskLimits, refusal_summary
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class BacktestRequest:
     """What to run. ``params``: strategy parameters over the defaults; ``source``: where the inputs come from
     (:data:`~thermoquant.jobs.panels.PANEL_SOURCES`, or ``file:PATH``); ``mode``: a strategy's input variant
     (csi500_timing: reference / etf); ``config``: execution (None = the strategy's default fill model and the
-    configured fees)."""
+    configured fees); ``risk``: apply the risk caps; ``limits``: the caps (None = the ``[risk]`` settings)."""
 
     strategy: str
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -44,6 +48,8 @@ class BacktestRequest:
     source: str = "sample"
     mode: str = "reference"
     config: BacktestConfig | None = None
+    risk: bool = True
+    limits: RiskLimits | None = None
 
 
 @dataclass
@@ -98,14 +104,24 @@ def run_backtest_job(
         panel = build_panel(store, request.strategy, request.source, request.mode, request.start, request.end,
                             params)  # fmt: skip
         fingerprint = panel_fingerprint(panel)
-        run = run_backtest(strategy, panel, params, config)
+        hook = risk_hook(ctx, store, request.limits) if request.risk else None
+        run = run_backtest(strategy, panel, params, config, target_filter=hook.filter if hook else None)
+        risk = _risk_record(hook, run)
+        if risk.get("refused"):
+            reasons = ", ".join(f"{k} {v}" for k, v in risk["reasons"].items())
+            run.notes = (
+                *run.notes,
+                f"风控上限截减 risk caps cut {risk['refused']} target weights ({reasons})",
+            )
+        if hook is not None:
+            run.notes = (*run.notes, *hook.notes)
         log.rows_in = sum(f["rows"] for f in fingerprint["frames"].values())
         run_id = record.new_run_id(request.strategy) if save else None
         path = _write_report(ctx, run, run_id or record.new_run_id(request.strategy), request, report_to)
         if save and run_id is not None:
             inputs = {"source": request.source, "mode": request.mode, "start": panel.start, "end": panel.end,
                       "notes": list(panel.notes), **fingerprint}  # fmt: skip
-            cfg = {**config.to_dict(), "market_rules": market_rules()}
+            cfg = {**config.to_dict(), "market_rules": market_rules(), "risk": risk}
             record.record_run(
                 store, strategy=request.strategy, params=params.to_dict(), start=run.dates[0], end=run.dates[-1],
                 summary=run.summary, orders=run.orders, report_path=str(path) if path else None, run_id=run_id,
@@ -114,6 +130,14 @@ def run_backtest_job(
             log.rows_written = 1
         log.args["run_id"] = run_id
     return BacktestJobResult(run, run_id, path, fingerprint)
+
+
+def _risk_record(hook: Any, run: RunResult) -> dict[str, Any]:
+    """``config.risk`` of a run: the limits applied (None = no caps) and the refusals (count, per reason)."""
+    if hook is None or hook.filter is None:
+        return {"limits": hook.limits.to_dict() if hook is not None else None, "refused": 0, "reasons": {}}
+    refused = run.refusals if run.refusals is not None else pl.DataFrame()
+    return {"limits": hook.limits.to_dict(), **refusal_summary(refused)}
 
 
 def _write_report(
@@ -166,12 +190,14 @@ def replay(ctx: JobContext, run_id: str) -> ReplayResult:
         raise LookupError(
             f"run {run_id} was recorded before runs kept their config and inputs: it cannot be replayed"
         )
-    cfg = {k: v for k, v in row["config"].items() if k != "market_rules"}
+    cfg = {k: v for k, v in row["config"].items() if k not in ("market_rules", "risk")}
+    recorded = (row["config"].get("risk") or {}).get("limits")  # runs recorded before [risk]: no caps
     inputs = row["inputs"]
     request = BacktestRequest(
         strategy=row["strategy"], params=row["params"], start=dt.date.fromisoformat(inputs["start"]),
         end=dt.date.fromisoformat(inputs["end"]), source=inputs["source"], mode=inputs["mode"],
-        config=BacktestConfig.from_dict(cfg),
+        config=BacktestConfig.from_dict(cfg), risk=recorded is not None,
+        limits=RiskLimits(**recorded) if recorded is not None else None,
     )  # fmt: skip
     again = run_backtest_job(ctx, request, save=False, report_to=False)
     return compare_replay(row, again.fingerprint, again.run)

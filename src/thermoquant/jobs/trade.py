@@ -27,13 +27,14 @@ from thermoquant.data.sources.csv_symbols import TDX_INDEX_CODES
 from thermoquant.data.store.errors import NoDataError
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.panels import build_panel
+from thermoquant.jobs.risk import risk_hook
 from thermoquant.market.symbols import normalize_symbols
 from thermoquant.strategies.registry import get_strategy
 from thermoquant.trading.book import OrderBook
 from thermoquant.trading.loop import MinuteMarket, SessionResult, SimClock, WallClock, run_session
 from thermoquant.trading.paper import PaperBroker
 from thermoquant.trading.replay import replay
-from thermoquant.trading.risk import KillSwitch, RiskLimits, TradingState, apply_target_limits
+from thermoquant.trading.risk import KillSwitch, RiskLimits, TradingState, no_refusals
 from thermoquant.trading.router import Hook, no_hook
 
 ACCOUNT_TABLES = ("paper_ledger", "orders", "trading_state", "position_snapshot", "cash_snapshot")
@@ -148,7 +149,6 @@ def replay_job(
     p = ctx.strategy_params(strategy, overrides)
     config = BacktestConfig()
     account = account or default_account(strategy)
-    lim = limits or RiskLimits()
     args = {
         "strategy": strategy,
         "start": str(start),
@@ -159,12 +159,15 @@ def replay_job(
     }
     with ctx.open_store() as store, job_run(store, "trade_replay", args=args) as log:
         panel = build_panel(store, strategy, source, mode, start, end, p, ctx.progress)
-        run = run_backtest(strat, panel, p, config)
+        risk = risk_hook(ctx, store, limits)  # the backtest and the replay cut the same weights
+        lim = risk.limits
+        run = run_backtest(strat, panel, p, config, target_filter=risk.filter)
         if run.orders is None:
             raise ValueError(
                 f"{strategy} in mode {mode} trades through index_nav: replay needs a traded security"
             )
-        targets, refused = apply_target_limits(check_targets(strategy, strat.targets(panel, p)), lim)
+        targets = check_targets(strategy, strat.targets(panel, p))
+        targets, refused = risk.filter(targets) if risk.filter else (targets, no_refusals(targets))
         m = engine_inputs(panel, config)
         with (
             store.session()
@@ -305,7 +308,10 @@ def run_session_job(
         ) as log,
     ):
         panel = build_panel(store, strategy, source, mode, None, day, p, ctx.progress)
+        risk = risk_hook(ctx, store, limits)  # the [risk] caps, as the backtest applies them
         targets = check_targets(strategy, strat.targets(panel, p))
+        if risk.filter is not None:
+            targets = risk.filter(targets)[0]
         prev = targets.filter(pl.col("trade_date") < day)["trade_date"].max()
         days_before = panel["bars"].filter(pl.col("trade_date") < day)["trade_date"]
         last_session = days_before.max() if days_before.len() else None
@@ -340,8 +346,13 @@ def run_session_job(
                 pl.col("last").alias("close"),
                 "volume",
                 "amount",
+                pl.col("pre_close").cast(pl.Float64).alias("prev_close"),  # the limit prices' reference
+            )  # a stock not trading (null prices) keeps its row: no bar today, as in the backtest
+            daily = (
+                pl.concat([daily.filter(pl.col("trade_date") < day), today_row], how="diagonal_relaxed")
+                .sort("symbol", "trade_date")
+                .with_columns(pl.col("prev_close").fill_null(pl.col("close").shift(1).over("symbol")))
             )
-            daily = pl.concat([daily.filter(pl.col("trade_date") < day), today_row], how="diagonal_relaxed")
             minutes = minutes.filter(pl.col("bar_time").dt.date() < day)
         elif minutes.filter(pl.col("bar_time").dt.date() == day).is_empty():
             raise NoDataError(f"minute_quote has no {freq} bars of {', '.join(symbols)} on {day}")
@@ -372,7 +383,7 @@ def run_session_job(
             interval=interval,
             confirm=confirm,
             on_tick=on_tick,
-            limits=limits,
+            limits=risk.limits,
             feed=feed_fn,
             on_event=session_listener(ctx, store, account, day),
         )

@@ -146,8 +146,13 @@ def bars_from_spot(prev: pl.DataFrame | None, spot: pl.DataFrame, bar_time: dt.d
     """The bar ending at ``bar_time`` of each symbol from two day-cumulative snapshots (``prev`` None = the first of
     the day): open = the previous last (the day's open at first), close = last, volume and amount = the
     cumulative increase (shares, CNY); high / low = the day's new high / low when the snapshot moved it, else the
-    max / min of open and close.  Symbols without a trade since ``prev`` get volume 0."""
-    cur = spot.select(*SPOT_COLUMNS).with_columns(pl.col(c).cast(pl.Float64) for c in SPOT_COLUMNS[1:])
+    max / min of open and close.  Symbols without a trade since ``prev`` get volume 0; symbols that are not
+    trading (null or non-positive ``last``: suspended, halted) get no bar."""
+    cur = (
+        spot.select(*SPOT_COLUMNS)
+        .with_columns(pl.col(c).cast(pl.Float64) for c in SPOT_COLUMNS[1:])
+        .filter(pl.col("last") > 0.0)
+    )
     if prev is None:
         base = cur.select(
             "symbol",

@@ -5,7 +5,11 @@ Pure rules (frames in, frames out; the backtest job can apply them to targets ex
 * :func:`apply_target_limits` — caps per stock, per industry and per sleeve on a targets frame;
 * :func:`exit_orders` — take-profit, stop-loss and the physical stop per position;
 * :func:`drawdown_state` — the portfolio drawdown limit: REDUCING past ``drawdown_reduce``, HALTED past
-  ``drawdown_halt``.
+  ``drawdown_halt``;
+* :func:`target_filter` — the caps as the backtest's targets hook (``run_backtest(..., target_filter=…)``), so
+  ``tq backtest``, ``tq trade replay`` and ``tq trade run`` cut the same weights.
+
+:meth:`RiskLimits.from_settings` builds the limits from the ``[risk]`` section of tq.toml (every field one key).
 
 Stateful, in the database (``trading_state``, survives restarts; every change an ``audit_log`` row):
 
@@ -21,6 +25,7 @@ a day, 300 a second per account.  :class:`RiskLimits` refuses settings above a t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections import deque
@@ -32,6 +37,7 @@ from typing import Any
 import polars as pl
 
 from thermoquant.clock import now_shanghai
+from thermoquant.config import RiskSettings, SettingsError, config_file_path, get_settings
 from thermoquant.trading.book import OrderBook
 from thermoquant.trading.orders import OrderRequest
 
@@ -106,6 +112,29 @@ class RiskLimits:
         ):
             raise ValueError("drawdown_halt must be ≥ drawdown_reduce (reduce first, then halt)")
 
+    @classmethod
+    def from_settings(cls, settings: RiskSettings | None = None) -> RiskLimits:
+        """The limits of the ``[risk]`` section of tq.toml (:class:`thermoquant.config.RiskSettings`; None = the
+        process settings) — the one way the backtest job, ``tq trade replay`` and ``tq trade run`` build them.
+
+        Raises:
+            SettingsError: the values break a rule of :meth:`__post_init__` (the message names the file)."""
+        risk = settings if settings is not None else get_settings().risk
+        values = {f.name: getattr(risk, f.name) for f in dataclasses.fields(cls)}
+        try:
+            return cls(**values)
+        except ValueError as exc:
+            raise SettingsError(config_file_path(), [f"risk: {exc}"]) from None
+
+    @property
+    def caps_targets(self) -> bool:
+        """True when a per-stock, per-industry or per-sleeve cap can cut a target weight."""
+        return self.max_symbol_weight < 1.0 or self.max_industry_weight < 1.0 or bool(self.max_sleeve_weight)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; ``RiskLimits(**d)`` rebuilds the limits (a recorded backtest replays with them)."""
+        return dataclasses.asdict(self)
+
 
 # ---------------------------------------------------------------------------------------------- pure rules
 def apply_target_limits(
@@ -155,6 +184,43 @@ def apply_target_limits(
         reasons.otherwise(pl.lit("cap")).alias("reason"),
     )
     return t.drop("_orig"), refused
+
+
+def target_filter(
+    limits: RiskLimits, industry: pl.DataFrame | None = None, sleeve: pl.DataFrame | None = None
+) -> Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]] | None:
+    """The caps of ``limits`` as the backtest's targets hook (:data:`thermoquant.backtest.run.TargetFilter`):
+    targets in, (capped targets, refusals) out, by :func:`apply_target_limits`.  None when no cap can bind (the
+    run is then exactly the uncapped one)."""
+    if not limits.caps_targets:
+        return None
+
+    def cap(targets: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        return apply_target_limits(targets, limits, industry, sleeve)
+
+    return cap
+
+
+def no_refusals(targets: pl.DataFrame) -> pl.DataFrame:
+    """The refusals frame of :func:`apply_target_limits` with no rows (no cap in force)."""
+    return pl.DataFrame(
+        schema={
+            "symbol": targets.schema.get("symbol", pl.Utf8),
+            "trade_date": targets.schema.get("trade_date", pl.Date),
+            "weight": pl.Float64,
+            "capped": pl.Float64,
+            "reason": pl.Utf8,
+        }
+    )
+
+
+def refusal_summary(refused: pl.DataFrame) -> dict[str, Any]:
+    """How many target weights the caps cut and how many per reason (``refused`` of :func:`apply_target_limits`)."""
+    reasons = refused.group_by("reason").len().sort("reason") if refused.height else refused.head(0)
+    return {
+        "refused": refused.height,
+        "reasons": {r["reason"]: r["len"] for r in reasons.iter_rows(named=True)} if refused.height else {},
+    }
 
 
 def exit_orders(positions: pl.DataFrame, limits: RiskLimits) -> pl.DataFrame:

@@ -5,8 +5,13 @@
 `<dir>/<func>/<key>.parquet`, where `<key>` is the call's code argument (`symbol`, `ts_code`, `stock`,
 `index_code`, `code`, `date`, `trade_date`) or `all` when it has none. A missing file replays as an empty frame, as
 vendors answer for unknown codes. Parquet keeps the vendor's dtypes (object columns of `datetime.date`, float64 numbers, strings),
-so the real adapter code runs unchanged on top. `<dir>/VENDOR` names the adapter: `akshare` (default) or
-`tushare`.
+so the real adapter code runs unchanged on top. `<dir>/VENDOR` names the adapter: `akshare` (default), `tushare`
+or `xtquant`.
+
+xtdata answers Python objects, not frames: `<dir>/<func>/<key>.json` (tried first) replays a JSON answer, e.g.
+`get_trading_calendar/SH.json` (a list). A call whose code argument is a list — `get_full_tick(code_list)` — reads
+`<func>/all.json` and, when that answer is a dict keyed by code, returns only the codes asked (as xtdata does:
+codes it does not know are absent from its answer).
 
 Environment `TQ_FIXTURE_DELAY` (seconds, default 0) sleeps before every call, so a test can interrupt a run
 mid-way.
@@ -14,6 +19,7 @@ mid-way.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -44,7 +50,13 @@ class RecordedClient:
         self.calls.append((func, kwargs))
         if self.delay > 0:
             time.sleep(self.delay)
-        key = next((str(kwargs[k]) for k in KEY_ARGS if kwargs.get(k)), "all")
+        key = next(
+            (str(kwargs[k]) for k in KEY_ARGS if kwargs.get(k) and not isinstance(kwargs[k], list | tuple)),
+            "all",
+        )
+        recorded = self.root / func / f"{key}.json"
+        if recorded.is_file():
+            return _json_answer(json.loads(recorded.read_text(encoding="utf-8")), kwargs)
         path = self.root / func / f"{key}.parquet"
         if not path.is_file():
             return pd.DataFrame()
@@ -64,3 +76,11 @@ class RecordedClient:
             return self._replay(func, kwargs)
 
         return call
+
+
+def _json_answer(answer: Any, kwargs: dict[str, Any]) -> Any:
+    """A recorded JSON answer; a dict keyed by code is cut to the codes of a list argument (`code_list`)."""
+    codes = next((v for v in kwargs.values() if isinstance(v, list | tuple)), None)
+    if isinstance(answer, dict) and codes is not None:
+        return {code: answer[code] for code in codes if code in answer}
+    return answer

@@ -8,8 +8,8 @@ adapter raises :class:`SourceUnavailableError` saying so. The API shapes used (X
   `dict[str, pandas.DataFrame]`, one frame per code, indexed by 'YYYYMMDD' (or 'YYYYMMDDHHMMSS' for minutes),
   columns `time` (ms since the epoch, UTC), open, high, low, close, volume (手), amount (元), settelementPrice
   (sic), openInterest, preClose, suspendFlag (0 trading, 1 suspended, -1 resumes today).
-* `get_full_tick(code_list)` → `dict[str, dict]` with lastPrice, open, high, low, lastClose, amount (元),
-  volume (手), pvolume (股), time (ms).
+* `get_full_tick(code_list)` → `dict[str, dict]`, the latest snapshot per code (:data:`XT_TICK_KEYS`; see
+  :meth:`XtquantSource._spot` for the fields, their units and where they were checked).
 * `get_stock_list_in_sector(name)` → `list[str]`; `get_instrument_detail(code)` → dict with InstrumentName,
   OpenDate 'YYYYMMDD', ExpireDate, UpStopPrice, DownStopPrice, FloatVolume, TotalVolume.
 * `get_index_weight(index_code)` → `dict[str, float]` (the client's current weights, in %).
@@ -53,12 +53,22 @@ from thermoquant.market.symbols import normalize_symbol
 
 XT_PERIODS: dict[str, str] = {"1m": "1m", "5m": "5m", "15m": "15m", "30m": "30m", "60m": "1h"}
 XT_LOT_SHARES = 100.0  # xtdata K-line and tick `volume` are in 手
+XT_TICK_KEYS: tuple[str, ...] = (
+    "timetag", "lastPrice", "open", "high", "low", "lastClose", "amount", "volume", "pvolume", "stockStatus",
+    "openInt", "settlementPrice", "lastSettlementPrice", "askPrice", "bidPrice", "askVol", "bidVol",
+)  # fmt: skip
+"""Keys of one code's dict in a `get_full_tick` answer, in the order a real answer lists them."""
+XT_HALTED_PHASES = frozenset({17, 20})
+"""Trading-phase codes of xtdata's 证券状态 dictionary that mean no trading now: 17 临时停牌 (P, temporary halt),
+20 暂停交易至闭市 (N, halted until the close)."""
 # get_market_data_ex fields → ours (`time` is ms since the epoch; preClose and suspendFlag may be absent).
 XT_BAR_COLUMNS: dict[str, str] = {
     **same_names("time", *OHLC, "volume", "amount"),
     "preClose": "pre_close",
     "suspendFlag": "suspend_flag",
 }
+XT_SPOT_PRICES: dict[str, str] = {"last": "lastPrice", "open": "open", "high": "high", "low": "low"}
+"""Our spot price columns ← the get_full_tick keys (CNY)."""
 A_SHARE_SECTOR = "沪深A股"
 XT_CALENDAR_MARKET = "SH"  # the Shanghai sessions (Shenzhen and Beijing trade the same days)
 SHANGHAI_OFFSET = timedelta(hours=8)
@@ -221,19 +231,45 @@ class XtquantSource(VendorSource):
         return [normalize_symbol(s) for s in self._call("get_stock_list_in_sector", A_SHARE_SECTOR)]
 
     def _spot(self, symbols: Sequence[str] | None, start: date | None, end: date | None) -> pl.DataFrame:
+        """The snapshot of `get_full_tick(code_list)` as the ``spot`` dataset (day-cumulative volume in shares,
+        amount in CNY; a stock that is not trading has null prices).
+
+        The answer (facts as checked; no vendor code is used): a dict keyed by 'code.MARKET' ('600000.SH'), each
+        value a dict with the keys of :data:`XT_TICK_KEYS` — ``timetag`` 'YYYYMMDD HH:MM:SS' (text); ``lastPrice``,
+        ``open``, ``high``, ``low``, ``lastClose`` CNY; ``amount`` CNY of the day; ``volume`` the day's volume in
+        手 (lots of 100 shares, rounded) and ``pvolume`` the same in shares (原始成交总量); ``stockStatus``;
+        ``openInt`` — for stocks the trading-phase code of xtdata's 证券状态 dictionary (13 = 连续交易 during the
+        continuous session); ``settlementPrice``, ``lastSettlementPrice`` (= lastClose for stocks); ``askPrice`` /
+        ``bidPrice`` five levels CNY and ``askVol`` / ``bidVol`` five levels in 手, 0 where a side is empty (no
+        ask at limit-up, no bid at limit-down).
+
+        Sources: the field list and the 证券状态 codes of the XtQuant.XtData documentation (迅投知识库,
+        dict.thinktrader.net, "获取全推数据 get_full_tick" and "附录 — tick 分笔数据 / 数据字典 证券状态"); a real
+        whole-market answer of 2025-12-12 14:28 saved as CSV in the public repository zoulida/financial-data-sources
+        (md/xtdata/停牌/tick_data/tick_data_20251212.csv), where for 600000.SH amount / pvolume = 11.49 CNY lies
+        between low and high and pvolume ≈ 100 × volume, which fixes the units.
+
+        Conversion: volume = ``pvolume`` (shares), else ``volume`` × 100; a code with ``lastPrice`` ≤ 0 (no trade
+        today) or a halted phase (:data:`XT_HALTED_PHASES` in ``openInt`` or ``stockStatus``) gets null
+        last/open/high/low — the loop then sees no bar, as for a suspension in the backtest."""
         ticks = self._call("get_full_tick", self._codes(symbols))
         if not ticks:
             return pl.DataFrame()
+        if not isinstance(ticks, dict):
+            raise SourceError(
+                self.name, "spot", f"get_full_tick returned {type(ticks).__name__}, expected dict"
+            )
         rows = []
         for code, tick in ticks.items():
             volume = tick.get("pvolume")
+            last = tick.get("lastPrice")
+            phases = {tick.get("openInt"), tick.get("stockStatus")}
+            halted = last is None or float(last) <= 0.0 or bool(phases & XT_HALTED_PHASES)
+            price = {k: None if halted else tick.get(x) for k, x in XT_SPOT_PRICES.items()}
             rows.append(
                 {
                     "symbol": normalize_symbol(code),
-                    "last": tick.get("lastPrice"),
-                    "open": tick.get("open"),
-                    "high": tick.get("high"),
-                    "low": tick.get("low"),
+                    **price,
                     "pre_close": tick.get("lastClose"),
                     "volume": float(volume)
                     if volume is not None
@@ -241,7 +277,7 @@ class XtquantSource(VendorSource):
                     "amount": tick.get("amount"),
                 }
             )
-        out = pl.DataFrame(rows)
+        out = pl.DataFrame(rows, schema_overrides={c: pl.Float64 for c in (*XT_SPOT_PRICES, "pre_close")})
         return out.with_columns(
             ((pl.col("last") / pl.col("pre_close") - 1.0) * 100.0).alias("pct_change"),
         )
