@@ -28,6 +28,7 @@ from thermoquant.config import Settings
 from thermoquant.jobs import daily_steps as s
 from thermoquant.jobs.chain import ChainReport, RunContext, Step, StepOutcome, run_chain
 from thermoquant.jobs.context import JobContext
+from thermoquant.jobs.lock import chain_lock
 from thermoquant.market.calendar import is_trading_day
 
 
@@ -72,11 +73,18 @@ def run_daily(
 ) -> ChainReport:
     """Run the chain for ``day`` (default: today). A re-run of the same day redoes only what is not done.
 
+    One run per database at a time (:func:`thermoquant.jobs.lock.chain_lock`; a dead run's lock is taken over).
+
     Raises:
         NotATradingDayError: the calendar says the exchange was closed on ``day``.
+        ChainLockedError: another live process runs the chain on this database.
     """
     day = day or ctx.today
     if not is_trading_day(day):
         raise NotATradingDayError(f"{day} 不是交易日 is not an XSHG trading day")
     rc = RunContext(ctx, day, run_key(day), clock or SystemClock())
-    return run_chain(rc, daily_steps(ctx.settings), force=force, on_step=on_step)
+    url = ctx.db_url or ctx.settings.resolved_database_url
+    with chain_lock("daily", url, ctx.settings.ensure_data_dir()) as lock:
+        report = run_chain(rc, daily_steps(ctx.settings), force=force, on_step=on_step)
+    report.stale_lock = lock.stale
+    return report
