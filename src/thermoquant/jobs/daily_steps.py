@@ -44,7 +44,7 @@ def ingest_step(dataset: str, sources: Sequence[str]) -> Callable[[RunContext], 
     every source the step fails."""
 
     def run(rc: RunContext) -> int:
-        from thermoquant.data.ingest import default_sources, make_source, run_ingest
+        from thermoquant.data.ingest import PUBLISHED_AHEAD, default_sources, make_source, run_ingest
         from thermoquant.data.ingest_day import ingest_market_day
         from thermoquant.data.merge import MergeConfig
 
@@ -53,7 +53,8 @@ def ingest_step(dataset: str, sources: Sequence[str]) -> Callable[[RunContext], 
         day = None
         if dataset in MARKET_DAY_DATASETS:
             day = ingest_market_day(rc.store, srcs, rc.day, rc.clock.now(), merge=merge)
-        report = run_ingest(rc.store, dataset, srcs, end=rc.day, merge=merge, batch_items=INGEST_BATCH,
+        end = None if dataset in PUBLISHED_AHEAD else rc.day  # the calendar: as far ahead as published
+        report = run_ingest(rc.store, dataset, srcs, end=end, merge=merge, batch_items=INGEST_BATCH,
                             flush_seconds=INGEST_FLUSH_SECONDS)  # fmt: skip
         rejected = sum(r.rejected for r in report.items) + (day.rejected if day else 0)
         missing = report.count("failed")
