@@ -169,3 +169,22 @@ def test_a_bad_row_is_rejected_by_row_key_and_field(tmp_path: Path) -> None:
         )
         stored = store.read("daily_quote", start=DAY, end=DAY)["symbol"].to_list()
         assert "600000.SH" not in stored and len(stored) == len(SYMBOLS) - 1
+
+
+@pytest.mark.parametrize("answer", ["missing", "broken"])
+def test_no_usable_answer_leaves_the_day_to_the_per_stock_ingest(tmp_path: Path, answer: str) -> None:
+    url, recorded = prepare(tmp_path, answer, history())
+    spot = recorded / "stock_zh_a_spot_em" / "all.parquet"
+    if answer == "missing":
+        spot.unlink()  # replays as the empty frame vendors answer
+    else:
+        spot.write_bytes(b"not a parquet file")  # the vendor call fails
+    src = make_source(f"fixture:{recorded}")
+    with open_store(url, init=False) as store:
+        report = ingest_market_day(store, [src], DAY, AFTER_CLOSE)
+        assert not report.used and report.reason
+        log = store.read("job_log").filter(pl.col("source") == "fixture:spot")
+        assert log["status"].to_list() == ["ok" if answer == "missing" else "failed"]
+        rest = run_ingest(store, "daily_quote", [src], end=DAY)
+        assert rest.count("done") == len(SYMBOLS)
+    assert quotes(url).filter(pl.col("trade_date") == DAY).height == len(SYMBOLS)

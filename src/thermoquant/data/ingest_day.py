@@ -35,7 +35,10 @@ from typing import Any
 
 import polars as pl
 
+from thermoquant.data.ingest import checked_rows
+from thermoquant.data.job_log import JobRecord, write_job_log
 from thermoquant.data.merge import MergeConfig, merge_upsert
+from thermoquant.data.quality import ROW, with_row_numbers
 from thermoquant.data.sources.base import Source
 from thermoquant.data.sources.frames import conform
 from thermoquant.market.calendar import prev_trading_day
@@ -126,9 +129,6 @@ def ingest_market_day(
     """Store ``day``'s bars of every stock the snapshot provably covers (module doc); the rest is left to the
     per-stock ingest. Never raises for the snapshot's sake: a source failure or an unusable snapshot returns a
     report with ``used`` False and the reason (the per-stock ingest then does all the work)."""
-    from thermoquant.data.ingest import checked_rows
-    from thermoquant.data.job_log import JobRecord, write_job_log
-    from thermoquant.data.quality import ROW, with_row_numbers
 
     report = MarketDayReport(day=day)
     src = next((s for s in sources if "spot" in s.capabilities), None)
@@ -146,10 +146,20 @@ def ingest_market_day(
     record = JobRecord("ingest", {"dataset": DATASET, "sources": [f"{src.name}:spot"], "start": day, "end": day},
                        dataset=DATASET, source=f"{src.name}:spot", job_id=uuid.uuid4().hex)  # fmt: skip
     report.job_id = record.job_id
+    write_job_log(store, record)
     try:
         spot = src.fetch("spot")
     except Exception as exc:  # any vendor failure: the per-stock ingest still runs
         report.reason = mask(f"{src.name}: {type(exc).__name__}: {exc}")
+        record.status, record.finished_at = "failed", datetime.now()
+        record.errors = [{"item": "spot", "error": report.reason}]
+        write_job_log(store, record)
+        return report
+    if spot.height == 0:
+        report.reason = f"{src.name}: the snapshot is empty"
+        record.status, record.finished_at, record.rows_in, record.rows_written = "ok", datetime.now(), 0, 0
+        record.gaps = {"not_used": report.reason}
+        write_job_log(store, record)
         return report
     rows = with_row_numbers(spot).select("symbol", ROW)  # a rejection names its row of the answer
     bars = (
@@ -163,10 +173,18 @@ def ingest_market_day(
             f"the snapshot's 昨收 equals the stored close of {prev_trading_day(day)} for {share:.0%} of the "
             f"{bars.height} traded stocks asked about (< {min_match_share:.0%}): not {day}'s snapshot"
         )
+        record.status, record.finished_at, record.rows_in, record.rows_written = "ok", datetime.now(), 0, 0
+        record.gaps = {"not_used": report.reason}
+        write_job_log(store, record)
         return report
-    write_job_log(store, record)
     clean, report.warnings, report.rejected, messages = checked_rows(matched.drop("prev_close"), DATASET)
-    merged = merge_upsert(store, DATASET, clean, merge)
+    try:
+        merged = merge_upsert(store, DATASET, clean, merge)
+    except Exception as exc:
+        record.status, record.finished_at = "failed", datetime.now()
+        record.errors = [{"item": "spot", "error": mask(exc)}]
+        write_job_log(store, record)
+        raise
     report.used, report.taken, report.messages = True, clean.height, tuple(messages)
     report.rows_written, report.conflicts = merged.written, len(merged.conflicts)
     record.status, record.finished_at = "ok", datetime.now()
