@@ -188,3 +188,13 @@ def test_no_usable_answer_leaves_the_day_to_the_per_stock_ingest(tmp_path: Path,
         rest = run_ingest(store, "daily_quote", [src], end=DAY)
         assert rest.count("done") == len(SYMBOLS)
     assert quotes(url).filter(pl.col("trade_date") == DAY).height == len(SYMBOLS)
+
+
+def test_the_snapshot_only_comes_from_the_first_source(tmp_path: Path) -> None:
+    url, recorded = prepare(tmp_path, "order", history())
+    sina = make_source("akshare_sina", client=RecordedClient(recorded))  # bars, but no full-market snapshot
+    eastmoney = make_source(f"fixture:{recorded}")
+    with open_store(url, init=False) as store:
+        report = ingest_market_day(store, [sina, eastmoney], DAY, AFTER_CLOSE)
+        assert not report.used and "(akshare_sina) has no full-market snapshot" in report.reason
+        assert ingest_market_day(store, [eastmoney, sina], DAY, AFTER_CLOSE).used

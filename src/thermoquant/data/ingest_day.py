@@ -15,6 +15,9 @@ A snapshot carries no date, so it is used only when it provably is the day's:
 * its 昨收 equals the stored close of the previous trading day for at least :data:`MIN_MATCH_SHARE` of the stocks
   it is asked about that traded (a stale or a later snapshot fails this), and only those stocks are taken.
 
+The snapshot comes from the first source of the run that offers ``daily_quote`` (the user's priority): when that
+source has no ``spot`` (Tushare, baostock, Sina), the day is left whole to the per-stock ingest from it.
+
 Only stocks whose last stored bar is the previous trading day are taken (a stock with a gap, a new listing, one
 resuming after a suspension or going ex-dividend, whose 昨收 is the exchange's adjusted reference close, is left to
 the per-stock ingest, which fetches its whole missing range). A stock without a trade in the snapshot (suspended:
@@ -131,9 +134,10 @@ def ingest_market_day(
     report with ``used`` False and the reason (the per-stock ingest then does all the work)."""
 
     report = MarketDayReport(day=day)
-    src = next((s for s in sources if "spot" in s.capabilities), None)
-    if src is None:
-        report.reason = "no source offers a full-market snapshot (spot)"
+    src = next((s for s in sources if DATASET in s.capabilities), None)
+    if src is None or "spot" not in src.capabilities:
+        name = src.name if src is not None else "none"
+        report.reason = f"the first {DATASET} source ({name}) has no full-market snapshot (spot)"
         return report
     if not snapshot_is_final(day, now):
         report.reason = f"a snapshot is the day's bar only on {day} from {SNAPSHOT_AFTER:%H:%M} (now {now:%Y-%m-%d %H:%M})"
