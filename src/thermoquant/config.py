@@ -128,10 +128,11 @@ class AlertSettings(BaseModel):
 class DailySettings(BaseModel):
     """``[daily]``: what `tq daily` ingests (dataset → sources in fallback order; [] = the default order)."""
 
-    datasets: dict[str, list[str]] = Field(
-        default_factory=dict,
+    datasets: dict[str, list[str]] | None = Field(
+        None,
         description='e.g. daily_quote = ["akshare", "baostock"], funds_flow = [] (default order); '
-        "empty table = no ingest step",
+        "not set = the default (thermoquant.jobs.daily.DEFAULT_DATASETS: trade_calendar, stock_info, "
+        "daily_quote, funds_flow); empty table {} = no ingest step",
     )
     strategies: list[str] = Field(
         default_factory=list,

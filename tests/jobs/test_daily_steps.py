@@ -76,3 +76,56 @@ def test_daily_on_a_holiday(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     explicit = runner.invoke(app, ["daily", "--date", "2024-10-05"])
     assert explicit.exit_code == 2 and "not an XSHG trading day" in explicit.output
     get_settings.cache_clear()
+
+
+def test_the_default_datasets_when_none_are_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from thermoquant.config import load_settings
+    from thermoquant.jobs.daily import daily_steps
+
+    def steps(toml: str) -> list:
+        (tmp_path / "tq.toml").write_text(toml, encoding="utf-8")
+        monkeypatch.setenv("TQ_CONFIG", str(tmp_path / "tq.toml"))
+        return daily_steps(load_settings(data_dir=tmp_path))
+
+    def ingest_steps(toml: str) -> list[str]:
+        return [st.name for st in steps(toml) if st.name.startswith("ingest:")]
+
+    defaults = ["ingest:trade_calendar", "ingest:stock_info", "ingest:daily_quote", "ingest:funds_flow"]
+    assert ingest_steps("[daily]\nfactor_dims = [1]\n") == defaults  # not set: the default
+    assert ingest_steps("[daily]\ndatasets = {}\n") == []  # an empty table: no ingest step
+    assert ingest_steps('[daily]\ndatasets = { daily_quote = ["akshare"] }\n') == ["ingest:daily_quote"]
+    complete = next(st for st in steps("") if st.name == "complete")
+    assert complete.depends_on == tuple(defaults)  # the gate waits for every ingest step
+
+
+class AfterClose:
+    """The clock of a run at 17:30 on DAY (the scheduler's default time, after the close)."""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.combine(DAY, dt.time(17, 30))
+
+    def sleep(self, seconds: float) -> None:
+        pass
+
+
+def test_the_ingest_step_takes_the_new_day_from_the_snapshot_after_the_close(tmp_path: Path) -> None:
+    from thermoquant.data.sources.recorded_write import write_eastmoney_spot
+
+    symbols = ["600000.SH", "000001.SZ", "300750.SZ", "600519.SH"]
+    recorded = tmp_path / "recorded"
+    write_eastmoney_daily(bars(symbols, DAY), recorded)
+    write_eastmoney_spot(bars(symbols, DAY), recorded)
+    url = f"duckdb:///{tmp_path / 'tq.duckdb'}"
+    with open_store(url) as store:
+        store.upsert("stock_info", pl.DataFrame({"symbol": symbols, "name": symbols}))
+        store.upsert("daily_quote", bars(symbols, PREV).with_columns(pl.lit(10.0).alias("close")))
+        rc = RunContext(JobContext(db_url=url), DAY, "daily|2022-01-14", clock=AfterClose(), store=store)
+        assert ingest_step("daily_quote", [f"fixture:{recorded}"])(rc) == 4
+        assert rc.notes["ingest:daily_quote"].startswith("snapshot fixture: 4 stocks; ok:")
+        assert "up to date 4" in rc.notes["ingest:daily_quote"]  # nothing left for the per-stock ingest
+        assert store.read("daily_quote", start=DAY, end=DAY).height == 4
+        late = RunContext(JobContext(db_url=url), dt.date(2022, 1, 17), "daily|2022-01-17", store=store)
+        ingest_step("daily_quote", [f"fixture:{recorded}"])(late)  # the wall clock: not that day's close
+        assert "snapshot not used" in late.notes["ingest:daily_quote"]

@@ -125,6 +125,8 @@ def test_catch_up_on_start(tmp_path: Path) -> None:
 
 def test_schedule_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TQ_DATA_DIR", str(tmp_path))
+    # nothing to ingest (the default datasets would go to the network)
+    (tmp_path / "tq.toml").write_text("[daily]\ndatasets = {}\n", encoding="utf-8")
     get_settings.cache_clear()
     result = runner.invoke(app, ["schedule", "list", "--from", "2024-09-30 18:00", "-n", "2"])
     assert result.exit_code == 0, result.output

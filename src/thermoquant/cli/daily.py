@@ -54,6 +54,10 @@ def daily(
             return
         error(exc)
         raise typer.Exit(code=2) from None
+    if report.stale_lock:
+        held = report.stale_lock
+        console.print(f"已接管已退出进程的锁 took over the lock of a run that died: pid {held.get('pid', '?')}, "
+                      f"started {held.get('started', '?')}", highlight=False)  # fmt: skip
     if report.failed:
         console.print(f"[red]失败的步骤 failed steps: {escape(', '.join(report.failed))}[/red]")
         raise typer.Exit(code=1)

@@ -192,8 +192,16 @@ def _domain_failure(exc: Exception) -> Failure | None:
         return Failure("无法识别的文件格式 / unknown file layout", str(exc), None, EXIT_FAILURE)
     if isinstance(exc, SourceError):
         return Failure("数据源失败 / data source failed", str(exc), None, EXIT_FAILURE)
+    from thermoquant.jobs.lock import ChainLockedError
     from thermoquant.trading.errors import BrokerUnavailableError, TradingError
 
+    if isinstance(exc, ChainLockedError):
+        return Failure(
+            "流程已在运行 / the chain is already running",
+            str(exc),
+            "等它结束后重试；该进程已退出时锁会被自动接管 / retry when it has finished (a dead run's lock is taken over)",
+            EXIT_UNAVAILABLE,
+        )
     if isinstance(exc, BrokerUnavailableError):
         return Failure("券商不可用 / broker unavailable", str(exc), "docs/trading.md", EXIT_UNAVAILABLE)
     if isinstance(exc, TradingError):

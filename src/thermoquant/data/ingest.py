@@ -368,7 +368,7 @@ def plan_items(
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _checked(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, int, int, list[str]]:
+def checked_rows(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, int, int, list[str]]:
     """(clean frame, warnings, rejected rows, messages) after the shared quality rules."""
     from thermoquant.data.quality import ROW, Severity, split_rejected, validate, with_row_numbers
 
@@ -566,7 +566,7 @@ def run_ingest(
             for it in todo:
                 result, frame = run_item(offering, dataset, it, **fetch_kw)
                 if frame.height:
-                    frame, result.warnings, result.rejected, messages = _checked(frame, table)
+                    frame, result.warnings, result.rejected, messages = checked_rows(frame, table)
                     result.errors.extend(messages)
                     result.rows_written = frame.height
                 pending.append((result, frame))

@@ -69,6 +69,8 @@ class StepOutcome:
 class ChainReport:
     run_key: str
     outcomes: list[StepOutcome] = field(default_factory=list)
+    stale_lock: dict[str, object] | None = None
+    """the record of a dead run whose lock this run took over (:mod:`thermoquant.jobs.lock`), else None"""
 
     @property
     def failed(self) -> list[str]:

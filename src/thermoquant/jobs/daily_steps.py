@@ -29,6 +29,11 @@ INGEST_FLUSH_SECONDS = 10.0
 transactions than an interactive `tq ingest`; a crash re-fetches at most one batch."""
 
 
+MARKET_DAY_DATASETS: frozenset[str] = frozenset({"daily_quote"})
+"""Datasets whose new day is first taken from one full-market snapshot after the close
+(:mod:`thermoquant.data.ingest_day`); the per-stock ingest then fetches only the stocks it did not cover."""
+
+
 class LateFeedError(RuntimeError):
     """The day's market data did not arrive (a trading day by the calendar: a failure, never a holiday)."""
 
@@ -39,28 +44,38 @@ def ingest_step(dataset: str, sources: Sequence[str]) -> Callable[[RunContext], 
     every source the step fails."""
 
     def run(rc: RunContext) -> int:
-        from thermoquant.data.ingest import default_sources, make_source, run_ingest
+        from thermoquant.data.ingest import PUBLISHED_AHEAD, default_sources, make_source, run_ingest
+        from thermoquant.data.ingest_day import ingest_market_day
         from thermoquant.data.merge import MergeConfig
 
         names = list(sources) or default_sources(dataset)
-        report = run_ingest(rc.store, dataset, [make_source(n) for n in names], end=rc.day,
-                            merge=MergeConfig.from_settings(), batch_items=INGEST_BATCH,
+        srcs, merge = [make_source(n) for n in names], MergeConfig.from_settings()
+        day = None
+        if dataset in MARKET_DAY_DATASETS:
+            day = ingest_market_day(rc.store, srcs, rc.day, rc.clock.now(), merge=merge)
+        end = None if dataset in PUBLISHED_AHEAD else rc.day  # the calendar: as far ahead as published
+        report = run_ingest(rc.store, dataset, srcs, end=end, merge=merge, batch_items=INGEST_BATCH,
                             flush_seconds=INGEST_FLUSH_SECONDS)  # fmt: skip
-        rejected = sum(r.rejected for r in report.items)
+        rejected = sum(r.rejected for r in report.items) + (day.rejected if day else 0)
         missing = report.count("failed")
+        status = "partial" if report.status == "failed" and day is not None and day.used else report.status
         found = [rules.rejected_rows(dataset, rc.day, rejected, rc.ctx.settings.alerts.rejection_threshold)]
-        if report.status == "partial":
+        if status == "partial":
             text = f"采集不完整 {dataset}: {missing} 项失败 items failed (job_log {report.job_id})"
             found.append(rules.ingest_partial(dataset, rc.day, text))
         raise_alerts(rc.store, [a for a in found if a is not None], rc.clock.now())
-        rc.notes[f"ingest:{dataset}"] = (
-            f"{report.status}: done {report.count('done')}, empty {report.count('empty')}, failed {missing}, "
-            f"skipped {report.count('skipped')}, rejected rows {rejected}"
+        snapshot = ""
+        if day is not None:
+            snapshot = (f"snapshot {day.source}: {day.taken} stocks; " if day.used
+                        else f"snapshot not used ({day.reason}); ")  # fmt: skip
+        rc.notes[f"ingest:{dataset}"] = snapshot + (
+            f"{status}: done {report.count('done')}, empty {report.count('empty')}, failed {missing}, "
+            f"skipped {report.count('skipped')}, up to date {len(report.up_to_date)}, rejected rows {rejected}"
         )
-        if report.status == "failed":
+        if status == "failed":
             first = "; ".join(e["error"] for e in report.errors()[:3])
             raise RuntimeError(f"{dataset}: 全部失败 every item failed ({missing}): {first}")
-        return report.rows_written
+        return report.rows_written + (day.rows_written if day else 0)
 
     return run
 
