@@ -95,6 +95,17 @@ def test_demo_runs_end_to_end_in_a_fresh_data_dir(tmp_path: Path) -> None:
     )
     assert again.returncode == 0, again.stderr[-3000:]
     assert "无变化（已导入过）" in again.stdout  # the second load of the sample changes nothing
+    # the demo database is offline: the demo wrote a tq.toml that keeps the daily chain from the network, and the
+    # chain runs on the sample, once (a second run redoes nothing)
+    assert "datasets = {}" in (tmp_path / "demo" / "tq.toml").read_text(encoding="utf-8")
+    for expected in ("完成 ok", "已完成，跳过 done before"):
+        daily = subprocess.run(
+            [str(tq), "daily", "--date", "2022-01-14"], env=env, capture_output=True, text=True, timeout=600,
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert daily.returncode == 0, daily.stdout[-3000:] + daily.stderr[-3000:]
+        assert expected in daily.stdout and "daily|2022-01-14 完成 done" in daily.stdout, daily.stdout[-3000:]
+    assert "完成 ok" not in daily.stdout  # the second run redid nothing
     # what a user runs next, on the database the demo filled (the same jobs, the user's own store)
     scan = subprocess.run(
         [str(tq), "scan", "--date", "2021-12-31", "--top", "5"], env=env, capture_output=True, text=True,

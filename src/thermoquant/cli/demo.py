@@ -22,6 +22,7 @@ from thermoquant.cli.backtest import summary_table
 from thermoquant.cli.console import progress_bar
 from thermoquant.cli.import_report import render_report
 from thermoquant.cli.options import describe_url
+from thermoquant.config import config_file_path
 from thermoquant.data import trade_calendar
 from thermoquant.data.sources.sample import load_sample_results, summarize
 from thermoquant.jobs.backtest import BacktestRequest, run_backtest_job
@@ -54,6 +55,35 @@ def _frame_table(df: pl.DataFrame, title: str) -> Table:
     for row in df.iter_rows():
         table.add_row(*("" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
     return table
+
+
+DEMO_TOML = """# 由 tq demo 写入 / written by tq demo
+# 演示库是随包样本，离线：tq daily 不采集数据（datasets = {}），直接在样本上跑整条链。
+# The demo database is the bundled sample, offline: tq daily ingests nothing and runs the chain on the sample.
+# 要在收盘后联网采集，删掉下面两行（默认采集 trade_calendar、stock_info、daily_quote、funds_flow）。
+# To fetch after the close, delete the two lines below (the default ingests trade_calendar, stock_info,
+# daily_quote, funds_flow).
+[daily]
+datasets = {}
+"""
+
+
+def _offline_daily_config(ctx: JobContext, console: Console) -> None:
+    """Without a tq.toml in force, write one in the data directory that keeps `tq daily` offline on the demo
+    database (``[daily] datasets = {}``); with one, say what `tq daily` will fetch if it sets no datasets."""
+    in_force = config_file_path()
+    if in_force is None:
+        path = ctx.settings.data_dir / "tq.toml"
+        path.write_text(DEMO_TOML, encoding="utf-8")
+        console.print(
+            f"已写入 {path}：[daily] datasets = {{}}（tq daily 在样本上离线运行 / runs offline)", markup=False
+        )
+    elif ctx.settings.daily.datasets is None:
+        console.print(
+            f"注意 note: {in_force} 未设 [daily] datasets，tq daily 会联网采集；离线样本库请写 datasets = {{}} "
+            "/ tq daily will fetch from the network",
+            markup=False,
+        )
 
 
 def run_demo(url: str | None, console: Console) -> None:
@@ -112,6 +142,7 @@ def run_demo(url: str | None, console: Console) -> None:
         info = store.table_info().filter(pl.col("rows") > 0)
     console.print(_frame_table(info.select("table", "rows", "first_date", "last_date"), "tq db info"))
     _done(console, t)
+    _offline_daily_config(ctx, console)
     console.rule("[bold]下一步 / what to run next")
     for command, what in NEXT_STEPS:
         console.print(f"  [bold]{command}[/bold]  {what}")
