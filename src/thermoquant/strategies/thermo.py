@@ -27,7 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -116,13 +118,26 @@ def _sorted(frame: pl.DataFrame) -> bool:
     return bool(ok.item())
 
 
-def lifecycle(
-    physics: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFrame | None = None
-) -> pl.DataFrame:
-    """Per stock-bar labels of ``physics`` (sorted by symbol, trade_date): ``state`` (letter), ``days_in_state``,
-    ``event``, ``burnout_rule`` (which rule put it in D: exhaustion / turnover / drawdown, per_bar also
-    thin_fuel), ``ignite``, ``buy_point``, ``stop``, ``success_rate``, ``success_events``, ``take_profit``,
-    ``stop_loss`` (fractions, per stock as of the date)."""
+@dataclass(frozen=True)
+class _Cycle:
+    """The life-cycle kernels' outputs on the sorted physics rows (``phys``; ``keys`` its symbol, trade_date)."""
+
+    phys: pl.DataFrame
+    keys: pl.DataFrame
+    offsets: np.ndarray
+    prm: np.ndarray
+    state: np.ndarray
+    days: np.ndarray
+    event: np.ndarray
+    ignite: np.ndarray
+    buy: np.ndarray
+    stop: np.ndarray
+    rate: np.ndarray
+    events: np.ndarray
+
+
+def _cycle(physics: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFrame | None) -> _Cycle:
+    """Run the life-cycle and success-rate kernels on ``physics`` (sorted here when it is not)."""
     phys = physics if _sorted(physics) else physics.sort("symbol", "trade_date")
     keys = phys.select("symbol", "trade_date")
     prm = param_rows(keys, params, pack)
@@ -132,18 +147,35 @@ def lifecycle(
     def arr(name: str) -> np.ndarray:
         return np.ascontiguousarray(phys[name].cast(pl.Float64).to_numpy())
 
+    t_f = arr("t_f")
     state, days, event, ignite, buy, stop = lc.lifecycle_batch(
-        offsets, arr("t_f"), arr("t_i"), arr("dt"), arr("k"), arr("vol_ratio"), arr("tau"), arr("q_below"),
+        offsets, t_f, arr("t_i"), arr("dt"), arr("k"), arr("vol_ratio"), arr("tau"), arr("q_below"),
         arr("bottom_mass"), arr("top_mass"), prm, params.ignition_from_cold, params.burnout_exhaustion,
         params.burnout_turnover_rule,
     )  # fmt: skip
     rate, events = lc.success_rate_batch(
-        offsets, arr("t_f"), ignite, prm, params.success_prior, params.success_prior_n
+        offsets, t_f, ignite, prm, params.success_prior, params.success_prior_n
     )
-    out = keys.with_columns(
-        pl.Series("ignite", ignite),
-        pl.Series("success_rate", rate),
-        pl.Series("success_events", events),
+    return _Cycle(phys, keys, offsets, prm, state, days, event, ignite, buy, stop, rate, events)
+
+
+def lifecycle(
+    physics: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Per stock-bar labels of ``physics`` (sorted by symbol, trade_date): ``state`` (letter), ``days_in_state``,
+    ``event``, ``burnout_rule`` (which rule put it in D: exhaustion / turnover / drawdown, per_bar also
+    thin_fuel), ``ignite``, ``buy_point``, ``stop``, ``success_rate``, ``success_events``, ``take_profit``,
+    ``stop_loss`` (fractions, per stock as of the date)."""
+    return _labels(_cycle(physics, params, pack), params)
+
+
+def _labels(cyc: _Cycle, params: ThermoStrategyParams) -> pl.DataFrame:
+    """:func:`lifecycle`'s frame from the kernels' outputs."""
+    phys, prm, state, event = cyc.phys, cyc.prm, cyc.state, cyc.event
+    out = cyc.keys.with_columns(
+        pl.Series("ignite", cyc.ignite),
+        pl.Series("success_rate", cyc.rate),
+        pl.Series("success_events", cyc.events),
         pl.Series("take_profit", prm[:, PER_STOCK.index("take_profit")]),
         pl.Series("stop_loss", prm[:, PER_STOCK.index("stop_loss")]),
         pl.Series("dt", phys["dt"]),
@@ -153,16 +185,26 @@ def lifecycle(
     if params.labels == "lifecycle":
         return out.with_columns(
             pl.Series("state_code", state),
-            pl.Series("days_in_state", days),
+            pl.Series("days_in_state", cyc.days),
             _names(event, lc.EVENT_NAMES).alias("event"),
-            pl.Series("buy_point", buy),
-            pl.Series("stop", stop),
-            _names(lc.burnout_rule_batch(offsets, state, event), lc.EVENT_NAMES).alias("burnout_rule"),
+            pl.Series("buy_point", cyc.buy),
+            pl.Series("stop", cyc.stop),
+            _names(lc.burnout_rule_batch(cyc.offsets, state, event), lc.EVENT_NAMES).alias("burnout_rule"),
             _names(state - lc.NONE, STATE_LETTER_LIST).alias("state"),
             pl.Series("enter_b", event == lc.EV_IGNITE),
             pl.Series("exit_flag", (state != lc.B) & (state != lc.C)),
         )
     return _per_bar(out, phys, params)
+
+
+def _book_flags(cyc: _Cycle, params: ThermoStrategyParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(enter_b, buy_point, exit_flag) per row, as :func:`lifecycle`'s columns hold them (null read as False)."""
+    if params.labels == "lifecycle":
+        return cyc.event == lc.EV_IGNITE, cyc.buy, (cyc.state != lc.B) & (cyc.state != lc.C)
+    code = cyc.phys["state"].cast(pl.Int8).fill_null(-1).to_numpy()
+    stop = cyc.phys["stop"].fill_null(False).to_numpy()
+    buy = cyc.phys["buy_point"].fill_null(False).to_numpy()
+    return code == State.IGNITION, buy, (code == State.BURNOUT) | stop
 
 
 def _per_bar(out: pl.DataFrame, phys: pl.DataFrame, params: ThermoStrategyParams) -> pl.DataFrame:
@@ -287,37 +329,90 @@ def _date_index(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.n
     return pos, dates[pos] == values
 
 
-@dataclass
 class Book:
-    """Everything one run of the strategy decided: ``rows`` (symbol, trade_date in [start, end], the life-cycle
-    columns, ``eligible``, ``in_top``, ``reason``, ``group``, ``weight`` (null = unchanged), ``score``)."""
+    """Everything one run of the strategy decided, on the grid of ``symbols`` × ``dates`` (the rows' symbols in
+    order and their sorted dates): ``weight`` (n_dates, n_symbols) day-major, NaN where the target does not
+    change. ``rows`` (built on first use): symbol, trade_date in [start, end], the life-cycle columns,
+    ``eligible``, ``in_top``, ``reason``, ``group``, ``weight`` (null = unchanged), ``score``."""
 
-    rows: pl.DataFrame
-    params: ThermoStrategyParams
+    def __init__(
+        self,
+        params: ThermoStrategyParams,
+        keys: pl.DataFrame,
+        grid: tuple[list[str], np.ndarray, np.ndarray, np.ndarray],
+        full: bool,
+        outputs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        build_rows: Callable[[], pl.DataFrame],
+    ) -> None:
+        self.params = params
+        self.symbols, self._si, self.dates, self._di = grid
+        self.weight, self._reason, self._group, self._in_top = outputs
+        self._keys, self._full, self._build_rows = keys, full, build_rows
+
+    def _back(self, m: np.ndarray) -> np.ndarray:
+        """Rows' values of a (T, n) result."""
+        return m.T.reshape(-1) if self._full else m[self._di, self._si]
+
+    @cached_property
+    def rows(self) -> pl.DataFrame:
+        return self._build_rows().with_columns(
+            pl.Series("weight", self._back(self.weight)).fill_nan(None),
+            _names(self._back(self._reason), REASONS).alias("reason"),
+            _names(self._back(self._group), GROUP_NAMES).alias("group"),
+            pl.Series("in_top", self._back(self._in_top)),
+        )
+
+    def targets(self) -> pl.DataFrame:
+        """(symbol, trade_date, weight, reason) of the rows whose target changes, sorted by trade_date then
+        symbol: ``rows`` filtered to a non-null weight, without building ``rows``."""
+        t, i = np.nonzero(~np.isnan(self.weight))  # day-major: by date, then symbol
+        n, T = len(self.symbols), len(self.dates)
+        if self._full:
+            row = i * T + t
+        else:
+            at = np.full((n, T), -1, dtype=np.int64)
+            at[self._si, self._di] = np.arange(self._si.shape[0])
+            row = at[i, t]
+        out = self._keys[row].with_columns(
+            pl.Series("weight", self.weight[t, i]),
+            _names(self._reason[t, i], REASONS).fill_null("").alias("reason"),
+        )
+        return out.sort("trade_date", "symbol")
 
 
 def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
-    """The life cycle over the whole panel, then the book over [start, end] (:mod:`.thermo_book_nb`)."""
-    physics = panel["physics"]
-    labels = lifecycle(physics, params, panel.frames.get("param_pack"))
-    rows = _between(labels, panel.start, panel.end)
-    if rows.is_empty():
+    """The life cycle over the whole panel, then the book over [start, end] (:mod:`.thermo_book_nb`).
+
+    Arrays from the kernels to the book; the row frame (:attr:`Book.rows`) is built only when asked for."""
+    cyc = _cycle(panel["physics"], params, panel.frames.get("param_pack"))
+    inside = cyc.keys.select(
+        pl.col("trade_date").is_between(panel.start, panel.end).fill_null(False)
+    ).to_series()
+    sel = None if inside.all() else np.flatnonzero(inside.to_numpy())
+    keys = cyc.keys if sel is None else cyc.keys[sel]
+    if keys.is_empty():
         raise ValueError(f"thermo: no physics rows between {panel.start} and {panel.end}")
-    grid = _grid(rows)
+
+    def pick(a: np.ndarray) -> np.ndarray:
+        return a if sel is None else a[sel]
+
+    def col(name: str, fill: float) -> np.ndarray:
+        s = cyc.phys[name]
+        return pick(s.fill_null(fill).to_numpy().astype(np.float64, copy=False))
+
+    grid = _grid(keys)
     symbols, si, dates, di = grid
-    rows = rows.with_columns(
-        eligible(rows, panel["quotes"], params, panel.frames.get("unlocks"), panel.frames.get("st_history"), grid),
-        pl.col("success_rate").alias("score"),
-    )  # fmt: skip
+    q_below = cyc.phys["q_below"] if sel is None else cyc.phys["q_below"].gather(sel)
+    ok = eligible(keys.with_columns(q_below), panel["quotes"], params, panel.frames.get("unlocks"),
+                  panel.frames.get("st_history"), grid).to_numpy()  # fmt: skip
     n, T = len(symbols), len(dates)
     # every symbol on every date (rows are sorted): a row-major (n, T) view of the column, no scatter
-    full = rows.height == n * T and np.array_equal(di, np.tile(np.arange(T), n)) and np.array_equal(
+    full = keys.height == n * T and np.array_equal(di, np.tile(np.arange(T), n)) and np.array_equal(
         si, np.repeat(np.arange(n), T)
     )  # fmt: skip
 
-    def dense(col: str, fill: float | bool, dtype: type) -> np.ndarray:
+    def dense(vals: np.ndarray, fill: float | bool, dtype: type) -> np.ndarray:
         """(T, n) day-major matrix of a column: book_nb walks the days, each one contiguous row."""
-        vals = rows[col].fill_null(fill).to_numpy()
         if full:
             m = vals.astype(dtype, copy=False).reshape(n, T)
         else:
@@ -325,25 +420,23 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
             m[si, di] = vals
         return np.ascontiguousarray(m.T)
 
-    def back(m: np.ndarray) -> np.ndarray:
-        """Rows' values of a (T, n) result."""
-        return m.T.reshape(-1) if full else m[di, si]
-
-    score = dense("score", np.nan, np.float64)
-    weight, reason, group, in_top = book_nb(
-        dense("close_adj", np.nan, np.float64), dense("eligible", False, np.bool_),
-        dense("enter_b", False, np.bool_), dense("buy_point", False, np.bool_), dense("exit_flag", False, np.bool_),
-        score, dense("success_events", 0, np.int64).astype(np.float64), dense("take_profit", 0.0, np.float64),
-        dense("stop_loss", 0.0, np.float64), params.b_top_fraction, params.b_slots, params.slots - params.b_slots,
-        params.slot_weight,
+    enter_b, buy, exit_flag = (pick(a) for a in _book_flags(cyc, params))
+    prm = cyc.prm
+    outputs = book_nb(
+        dense(col("t_f", np.nan), np.nan, np.float64), dense(ok, False, np.bool_), dense(enter_b, False, np.bool_),
+        dense(buy, False, np.bool_), dense(exit_flag, False, np.bool_), dense(pick(cyc.rate), np.nan, np.float64),
+        dense(pick(cyc.events), 0, np.int64).astype(np.float64),
+        dense(pick(prm[:, PER_STOCK.index("take_profit")]), 0.0, np.float64),
+        dense(pick(prm[:, PER_STOCK.index("stop_loss")]), 0.0, np.float64), params.b_top_fraction,
+        params.b_slots, params.slots - params.b_slots, params.slot_weight,
     )  # fmt: skip
-    rows = rows.with_columns(
-        pl.Series("weight", back(weight)).fill_nan(None),
-        _names(back(reason), REASONS).alias("reason"),
-        _names(back(group), GROUP_NAMES).alias("group"),
-        pl.Series("in_top", back(in_top)),
-    )
-    return Book(rows, params)
+
+    def build_rows() -> pl.DataFrame:
+        labels = _labels(cyc, params)
+        rows = labels if sel is None else labels[sel]
+        return rows.with_columns(pl.Series("eligible", ok), pl.col("success_rate").alias("score"))
+
+    return Book(params, keys, grid, full, outputs, build_rows)
 
 
 def _names(codes: np.ndarray, names: tuple[str, ...]) -> pl.Series:
@@ -366,10 +459,7 @@ class Thermo(Strategy):
     )
 
     def targets(self, panel: Panel, params: ThermoStrategyParams) -> pl.DataFrame:
-        rows = run_book(panel, params).rows.filter(pl.col("weight").is_not_null())
-        return rows.select("symbol", "trade_date", "weight", pl.col("reason").fill_null("")).sort(
-            "trade_date", "symbol"
-        )
+        return run_book(panel, params).targets()
 
     def signals(self, panel: Panel, params: ThermoStrategyParams, day: dt.date) -> pl.DataFrame:
         """BUY (with take_profit / stop_loss prices from the day's close) and SELL rows of ``day``; WATCH for
