@@ -37,6 +37,7 @@ import polars as pl
 from thermoquant.physics.states import State
 from thermoquant.signals import lifecycle_nb as lc
 from thermoquant.signals.scan import st_on
+from thermoquant.strategies import thermo_grid_nb as gnb
 from thermoquant.strategies.base import InputSpec, Panel, Strategy, signal_frame
 from thermoquant.strategies.thermo_book_nb import GROUP_NAMES, R_BUY_B, R_BUY_C, REASONS, book_nb
 from thermoquant.strategies.thermo_params import PER_STOCK, STRATEGY, ThermoStrategyParams
@@ -253,18 +254,35 @@ def eligible(
     (module docstring). Named ``eligible``. ``grid``: :func:`_grid` of ``rows`` when the caller has it."""
     symbols, si, dates, di = grid or _grid(rows)
     q = _between(quotes, dates[0], dates[-1])
-    qi, known = _symbol_index(q["symbol"], symbols)
-    pos, hit = _date_index(dates, q["trade_date"].to_numpy())
-    hit &= known
-    amount = np.zeros((len(symbols), len(dates)))
-    amount[qi[hit], pos[hit]] = q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()[hit]
     fuel = rows["q_below"].fill_nan(None).fill_null(-1.0).to_numpy()
-    ok = (amount[si, di] >= params.min_amount) & (fuel >= params.min_fuel)
-    if params.exclude_st:
+    if dates.dtype == np.dtype("datetime64[D]") and q.schema["trade_date"] == pl.Date:
+        # one pass over the quote rows to their grid cells, one over the rows back (thermo_grid_nb)
+        run, head_sym, head_known = _symbol_runs(q["symbol"], symbols)
+        cell = gnb.quote_cells(run, head_sym, head_known, q["trade_date"].to_physical().to_numpy(),
+                               dates.astype(np.int64))  # fmt: skip
+        size, T = len(symbols) * len(dates), len(dates)
+
+        def at_rows(values: np.ndarray) -> np.ndarray:
+            return gnb.scatter_gather(cell, values, 0.0, size, si, di, T)
+
+        ok = (at_rows(q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()) >= params.min_amount) & (
+            fuel >= params.min_fuel
+        )
+        st = np.zeros(rows.height, dtype=np.bool_)
+        if params.exclude_st and "is_st" in q.columns:
+            st = at_rows(q["is_st"].fill_null(False).to_numpy().astype(np.float64)) > 0.5
+    else:
+        qi, known = _symbol_index(q["symbol"], symbols)
+        pos, hit = _date_index(dates, q["trade_date"].to_numpy())
+        hit &= known
+        amount = np.zeros((len(symbols), len(dates)))
+        amount[qi[hit], pos[hit]] = q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()[hit]
+        ok = (amount[si, di] >= params.min_amount) & (fuel >= params.min_fuel)
         flag = np.zeros((len(symbols), len(dates)), dtype=np.bool_)
-        if "is_st" in q.columns:
+        if params.exclude_st and "is_st" in q.columns:
             flag[qi[hit], pos[hit]] = q["is_st"].fill_null(False).to_numpy()[hit]
         st = flag[si, di]
+    if params.exclude_st:
         if st_history is not None and not st_history.is_empty():
             st = st | st_on(rows.select("symbol", "trade_date"), st_history).to_numpy()
         ok &= ~st
@@ -290,12 +308,8 @@ def _grid(rows: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.nda
     symbols = rows["symbol"].gather(starts).to_list()
     day = rows["trade_date"]
     if day.dtype == pl.Date and rows.height and not day.null_count():
-        d = day.to_physical().to_numpy().astype(np.int64)
-        lo = int(d.min())
-        present = np.zeros(int(d.max()) - lo + 1, dtype=np.bool_)
-        present[d - lo] = True  # calendar-day table: np.unique + searchsorted without sorting the rows
-        rank = np.cumsum(present) - 1
-        return symbols, run, (np.flatnonzero(present) + lo).astype("datetime64[D]"), rank[d - lo]
+        distinct, rank = gnb.date_rank(day.to_physical().to_numpy())  # no sort of the rows
+        return symbols, run, distinct.astype("datetime64[D]"), rank
     dates = np.unique(day.to_numpy())
     return symbols, run, dates, np.searchsorted(dates, day.to_numpy())
 
@@ -306,13 +320,19 @@ def _between(frame: pl.DataFrame, start: object, end: object) -> pl.DataFrame:
     return frame if frame.select(inside.fill_null(False).all()).item() else frame.filter(inside)
 
 
-def _symbol_index(sym: pl.Series, symbols: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(position in ``symbols`` or 0, found) of each entry of ``sym``; looked up once per run of equal
-    neighbours (quote frames come in per-symbol blocks)."""
+def _symbol_runs(sym: pl.Series, symbols: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(run id of each entry of ``sym``, each run's position in ``symbols`` or 0, found): runs of equal neighbours
+    are looked up once (quote frames come in per-symbol blocks)."""
     run = sym.rle_id().to_numpy().astype(np.int64)
     starts = np.flatnonzero(np.diff(run, prepend=-1)) if len(run) else np.array([], np.int64)
     heads = sym.gather(starts).cast(pl.Enum(symbols), strict=False).to_physical()
-    return heads.fill_null(0).to_numpy().astype(np.int64)[run], heads.is_not_null().to_numpy()[run]
+    return run, heads.fill_null(0).to_numpy().astype(np.int64), heads.is_not_null().to_numpy()
+
+
+def _symbol_index(sym: pl.Series, symbols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``symbols`` or 0, found) of each entry of ``sym`` (:func:`_symbol_runs` expanded)."""
+    run, head_sym, head_known = _symbol_runs(sym, symbols)
+    return head_sym[run], head_known[run]
 
 
 def _date_index(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -407,9 +427,7 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
                   panel.frames.get("st_history"), grid).to_numpy()  # fmt: skip
     n, T = len(symbols), len(dates)
     # every symbol on every date (rows are sorted): a row-major (n, T) view of the column, no scatter
-    full = keys.height == n * T and np.array_equal(di, np.tile(np.arange(T), n)) and np.array_equal(
-        si, np.repeat(np.arange(n), T)
-    )  # fmt: skip
+    full = gnb.is_full(si, di, n, T)
 
     def dense(vals: np.ndarray, fill: float | bool, dtype: type) -> np.ndarray:
         """(T, n) day-major matrix of a column: book_nb walks the days, each one contiguous row."""
