@@ -323,8 +323,10 @@ def _between(frame: pl.DataFrame, start: object, end: object) -> pl.DataFrame:
 def _symbol_runs(sym: pl.Series, symbols: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(run id of each entry of ``sym``, each run's position in ``symbols`` or 0, found): runs of equal neighbours
     are looked up once (quote frames come in per-symbol blocks)."""
-    run = sym.rle_id().to_numpy().astype(np.int64)
-    starts = np.flatnonzero(np.diff(run, prepend=-1)) if len(run) else np.array([], np.int64)
+    run = sym.rle_id().to_numpy()
+    starts = (
+        np.concatenate([[0], np.flatnonzero(run[1:] != run[:-1]) + 1]) if len(run) else np.array([], np.int64)
+    )
     heads = sym.gather(starts).cast(pl.Enum(symbols), strict=False).to_physical()
     return run, heads.fill_null(0).to_numpy().astype(np.int64), heads.is_not_null().to_numpy()
 
@@ -432,21 +434,28 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
     def dense(vals: np.ndarray, fill: float | bool, dtype: type) -> np.ndarray:
         """(T, n) day-major matrix of a column: book_nb walks the days, each one contiguous row."""
         if full:
-            m = vals.astype(dtype, copy=False).reshape(n, T)
-        else:
-            m = np.full((n, T), fill, dtype=dtype)
-            m[si, di] = vals
+            return np.ascontiguousarray(vals.reshape(n, T).T, dtype=dtype)
+        m = np.full((n, T), fill, dtype=dtype)
+        m[si, di] = vals
         return np.ascontiguousarray(m.T)
+
+    def cells(vals: np.ndarray, fill: float) -> np.ndarray:
+        """(T, n) view of a stock-major (n, T) matrix, no transposed copy: for the columns book_nb reads only at
+        holdings and candidates (close, take-profit, stop-loss)."""
+        if full:
+            return vals.reshape(n, T).T
+        m = np.full((n, T), fill)
+        m[si, di] = vals
+        return m.T
 
     enter_b, buy, exit_flag = (pick(a) for a in _book_flags(cyc, params))
     prm = cyc.prm
     outputs = book_nb(
-        dense(col("t_f", np.nan), np.nan, np.float64), dense(ok, False, np.bool_), dense(enter_b, False, np.bool_),
+        cells(col("t_f", np.nan), np.nan), dense(ok, False, np.bool_), dense(enter_b, False, np.bool_),
         dense(buy, False, np.bool_), dense(exit_flag, False, np.bool_), dense(pick(cyc.rate), np.nan, np.float64),
-        dense(pick(cyc.events), 0, np.int64).astype(np.float64),
-        dense(pick(prm[:, PER_STOCK.index("take_profit")]), 0.0, np.float64),
-        dense(pick(prm[:, PER_STOCK.index("stop_loss")]), 0.0, np.float64), params.b_top_fraction,
-        params.b_slots, params.slots - params.b_slots, params.slot_weight,
+        dense(pick(cyc.events), 0, np.float64), cells(pick(prm[:, PER_STOCK.index("take_profit")]), 0.0),
+        cells(pick(prm[:, PER_STOCK.index("stop_loss")]), 0.0), params.b_top_fraction, params.b_slots,
+        params.slots - params.b_slots, params.slot_weight,
     )  # fmt: skip
 
     def build_rows() -> pl.DataFrame:
