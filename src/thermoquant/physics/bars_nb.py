@@ -27,18 +27,28 @@ def prepare_batch(
     adjust: bool,
     step_lo: float,
     step_hi: float,
-) -> tuple:
+    out: np.ndarray,
+) -> None:
     """Fresh sorted copies of the bar columns, in one pass per stock (stocks in parallel): row t of the outputs is
     input row ``order[t]`` (``order`` empty: row t), forward-adjusted when ``adjust`` (factor steps close(t−1) /
     pre_close(t) strictly inside (``step_lo``, ``step_hi``), else 1 (a NaN ``pc`` too); prices × factor / last
     factor, volume divided by it; amount, in CNY, unchanged), with the typical traded price (VWAP = amt / vol when
     it lies in [lo, h], else (o + h + lo + c) / 4, CNY), a missing amount (not finite) filled as that price × vol,
     and the turnover with NaN as 0 and ±inf as ±the largest float (``np.nan_to_num``).
-    Returns (o, h, lo, c, pc, vol, amt, tau, ref)."""
-    n = c.shape[0]
+    Rows of ``out`` (9, n_rows): o, h, lo, c, pc, vol, amt, tau, ref (a NumPy allocation: see
+    :func:`thermoquant.physics.chips_nb.chips_batch`)."""
     has_order = order.shape[0] > 0
-    oo, ho, lo_o, co, pco = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    vo, ao, to, ref = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    oo, ho, lo_o, co, pco, vo, ao, to, ref = (
+        out[0],
+        out[1],
+        out[2],
+        out[3],
+        out[4],
+        out[5],
+        out[6],
+        out[7],
+        out[8],
+    )
     big = np.finfo(np.float64).max
     for s in prange(offsets.shape[0] - 1):
         a = offsets[s]
@@ -78,7 +88,6 @@ def prepare_batch(
             ref[t] = _typical(oo[t], ho[t], lo_o[t], co[t], vo[t], ao[t])
             if not np.isfinite(ao[t]):
                 ao[t] = ref[t] * vo[t]
-    return oo, ho, lo_o, co, pco, vo, ao, to, ref
 
 
 @njit(cache=True, inline="always", error_model="numpy")
