@@ -25,6 +25,7 @@ columns of :data:`PER_STOCK` or a ``params`` mapping / JSON text; applied as of 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -103,6 +104,25 @@ def pack_columns(pack: pl.DataFrame) -> pl.DataFrame:
     return frame.select("symbol", "effective_date", *(pl.col(c).cast(pl.Float64) for c in keep))
 
 
+def _sorted_runs(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
+    """(``frame`` sorted by symbol, trade_date (itself when it already is), its symbol run ids): the check reads the
+    run ids it returns (dates increasing inside each run, run heads increasing) when symbols are non-null Strings
+    and dates non-null Dates, else :func:`_sorted`."""
+    sym, day = frame["symbol"], frame["trade_date"]
+    if sym.dtype == pl.String and day.dtype == pl.Date and not sym.null_count() and not day.null_count():
+        run = sym.rle_id().to_numpy()
+        starts = np.concatenate([[0], np.flatnonzero(run[1:] != run[:-1]) + 1]) if len(run) else run
+        heads = sym.gather(starts).to_list()
+        if gnb.runs_sorted(run, day.to_physical().to_numpy()) and all(
+            a < b for a, b in itertools.pairwise(heads)
+        ):
+            return frame, run
+    elif _sorted(frame):
+        return frame, frame["symbol"].rle_id().to_numpy()
+    out = frame.sort("symbol", "trade_date")
+    return out, out["symbol"].rle_id().to_numpy()
+
+
 def _sorted(frame: pl.DataFrame) -> bool:
     """Rows sorted by symbol, then strictly by trade_date within a symbol (one linear pass)."""
     if frame.height < 2:
@@ -125,6 +145,7 @@ class _Cycle:
 
     phys: pl.DataFrame
     keys: pl.DataFrame
+    run: np.ndarray
     offsets: np.ndarray
     prm: np.ndarray
     state: np.ndarray
@@ -139,11 +160,10 @@ class _Cycle:
 
 def _cycle(physics: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFrame | None) -> _Cycle:
     """Run the life-cycle and success-rate kernels on ``physics`` (sorted here when it is not)."""
-    phys = physics if _sorted(physics) else physics.sort("symbol", "trade_date")
+    phys, run = _sorted_runs(physics)
     keys = phys.select("symbol", "trade_date")
     prm = param_rows(keys, params, pack)
-    run = phys["symbol"].rle_id().to_numpy()
-    offsets = np.concatenate([[0], np.flatnonzero(np.diff(run)) + 1, [phys.height]]).astype(np.int64)
+    offsets = np.concatenate([[0], np.flatnonzero(run[1:] != run[:-1]) + 1, [phys.height]]).astype(np.int64)
 
     def arr(name: str) -> np.ndarray:
         return np.ascontiguousarray(phys[name].cast(pl.Float64).to_numpy())
@@ -157,7 +177,7 @@ def _cycle(physics: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFra
     rate, events = lc.success_rate_batch(
         offsets, t_f, ignite, prm, params.success_prior, params.success_prior_n
     )
-    return _Cycle(phys, keys, offsets, prm, state, days, event, ignite, buy, stop, rate, events)
+    return _Cycle(phys, keys, run, offsets, prm, state, days, event, ignite, buy, stop, rate, events)
 
 
 def lifecycle(
@@ -299,9 +319,12 @@ def eligible(
     return pl.Series("eligible", ok)
 
 
-def _grid(rows: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """(symbols, row → symbol index, sorted dates, row → date index) of rows sorted by symbol, trade_date."""
-    run = rows["symbol"].rle_id().to_numpy().astype(np.int64)
+def _grid(
+    rows: pl.DataFrame, run: np.ndarray | None = None
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """(symbols, row → symbol index, sorted dates, row → date index) of rows sorted by symbol, trade_date; ``run``:
+    the rows' symbol run ids when the caller has them."""
+    run = (rows["symbol"].rle_id().to_numpy() if run is None else run).astype(np.int64)
     starts = (
         np.concatenate([[0], np.flatnonzero(np.diff(run)) + 1]) if rows.height else np.array([], np.int64)
     )
@@ -422,7 +445,7 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
         s = cyc.phys[name]
         return pick(s.fill_null(fill).to_numpy().astype(np.float64, copy=False))
 
-    grid = _grid(keys)
+    grid = _grid(keys, cyc.run if sel is None else None)
     symbols, si, dates, di = grid
     q_below = cyc.phys["q_below"] if sel is None else cyc.phys["q_below"].gather(sel)
     ok = eligible(keys.with_columns(q_below), panel["quotes"], params, panel.frames.get("unlocks"),
@@ -434,7 +457,9 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
     def dense(vals: np.ndarray, fill: float | bool, dtype: type) -> np.ndarray:
         """(T, n) day-major matrix of a column: book_nb walks the days, each one contiguous row."""
         if full:
-            return np.ascontiguousarray(vals.reshape(n, T).T, dtype=dtype)
+            out = np.empty((T, n), dtype=dtype)
+            gnb.day_major(np.ascontiguousarray(vals), n, T, out)
+            return out
         m = np.full((n, T), fill, dtype=dtype)
         m[si, di] = vals
         return np.ascontiguousarray(m.T)
