@@ -6,10 +6,10 @@ rounds of thermo then vectorbt; the thermo round with the fastest total and the 
 
 Panel: :func:`bench_physics.panel` — real HS300 bars 2020-01 → 2025-04 chained with rescaled copies of themselves,
 so every stock has real-shaped prices, volumes and turnover. Steps timed (each after a warm-up on 20 stocks, JIT
-excluded): ``compute_physics`` (quantities, behavioral chips, states), :func:`run_book` (life cycle, point-in-time
-success rate, B/C book), the engine (T+1, limits, lots, fees) on the book's target matrix. vectorbt gets the same
-entries (target > 0) and exits (target = 0), shifted one day and filled at the next open, with cash sharing and no
-A-share rules. Goal: total ≤ 6 s on 2 cores and ≤ 1.5× vectorbt.
+excluded): ``compute_physics`` (quantities, behavioral chips, states), ``Thermo.targets`` (the rows ``tq backtest``
+reads: :func:`run_book`'s life cycle, point-in-time success rate, B/C book), the engine (T+1, limits, lots, fees) on
+the target matrix. vectorbt gets the same entries (target > 0) and exits (target = 0), shifted one day and filled
+at the next open, with cash sharing and no A-share rules. Goal: total ≤ 6 s on 2 cores and ≤ 1.5× vectorbt.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from thermoquant.backtest.engine import EngineConfig, run_targets
 from thermoquant.backtest.rules import from_arrays
 from thermoquant.physics.thermo import compute_physics
 from thermoquant.strategies.base import Panel
-from thermoquant.strategies.thermo import run_book
+from thermoquant.strategies.thermo import Thermo
 from thermoquant.strategies.thermo_params import ThermoStrategyParams
 
 
@@ -59,7 +59,7 @@ def run_thermo(bars: pl.DataFrame, params: ThermoStrategyParams) -> dict[str, fl
     days = bars["trade_date"].unique().sort()
     pnl = Panel({"physics": phys, "quotes": bars}, days[0], days[-1])
     t0 = time.perf_counter()
-    rows = run_book(pnl, params).rows
+    rows = Thermo().targets(pnl, params)  # what `tq backtest thermo` asks the strategy for
     out["targets"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     symbols = bars["symbol"].unique(maintain_order=True).to_list()
@@ -67,7 +67,7 @@ def run_thermo(bars: pl.DataFrame, params: ThermoStrategyParams) -> dict[str, fl
     si = rows["symbol"].cast(pl.Enum(symbols)).to_physical().to_numpy().astype(np.int64)
     di = np.searchsorted(days.to_numpy(), rows["trade_date"].to_numpy())
     target = np.full((n, T), np.nan)
-    target[si, di] = rows["weight"].fill_null(np.nan).to_numpy()
+    target[si, di] = rows["weight"].to_numpy()
 
     def dense(col: str) -> np.ndarray:
         return bars[col].to_numpy().reshape(n, T)

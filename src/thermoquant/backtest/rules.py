@@ -70,7 +70,12 @@ def limit_arrays(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(limit_up, limit_down) CNY of ``(n, T)`` reference closes: ratio by board, date and ST flag from
     :func:`~thermoquant.market.limits.limit_pcts`, prices on the 0.01 CNY tick (ETFs 0.001); NaN = no limit."""
-    up_pct, down_pct = limit_pcts(boards[:, None], days[None, :], is_st)
+    if is_st is None and boards.size:  # ratios depend on (board, date) only: one row per board, gathered
+        groups, row_of = np.unique(boards, return_inverse=True)
+        up_g, down_g = limit_pcts(groups[:, None], days[None, :])
+        up_pct, down_pct = up_g[row_of], down_g[row_of]
+    else:
+        up_pct, down_pct = limit_pcts(boards[:, None], days[None, :], is_st)
     etf = boards == int(Board.ETF)
     if boards.size and prev_close.dtype == np.float64 and (etf.all() or not etf.any()):  # one tick, no copies
         return limit_prices(prev_close, up_pct, down_pct, tick=0.001 if etf.any() else 0.01)

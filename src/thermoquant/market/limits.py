@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from numba import njit
+from numba import njit, prange
 
 from thermoquant.market.calendar import session_index
 from thermoquant.market.symbols import Board, board_codes, board_of
@@ -246,7 +246,7 @@ def limit_pct(
     return _nan_to_none(up[0]), _nan_to_none(down[0])
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _limit_prices_kernel(
     prev_close: np.ndarray, up_pct: np.ndarray, down_pct: np.ndarray, scales: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
@@ -257,7 +257,7 @@ def _limit_prices_kernel(
     up = np.empty(n)
     down = np.empty(n)
     per_element = scales.size == n
-    for i in range(n):
+    for i in prange(n):  # element by element: the order changes nothing
         scale = scales[i] if per_element else scales[0]
         pc = prev_close[i]
         pu = up_pct[i]

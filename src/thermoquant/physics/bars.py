@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from thermoquant.features.bars import EX_RIGHTS_RANGE, adj_factor_from_pre_close, qfq
-from thermoquant.physics.bars_nb import adjust_batch, reference_batch
+from thermoquant.physics.bars_nb import prepare_batch
 
 REQUIRED = ("symbol", "trade_date", "open", "high", "low", "close", "volume")
 
@@ -118,16 +118,10 @@ def _full_sort_order(df: pl.DataFrame) -> np.ndarray:
     return keys.sort("symbol", "trade_date")["_row"].to_numpy().astype(np.int64)
 
 
-def _column(df: pl.DataFrame, name: str, idx: np.ndarray | None) -> np.ndarray:
-    """Float64 copy of a column in sorted row order (NaN for nulls), writable for the in-place kernels."""
-    a = df[name].cast(pl.Float64).to_numpy()
-    return np.ascontiguousarray(a[idx] if idx is not None else a.copy())
-
-
 def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
     """Validate and convert a bar frame (see the module docstring); raises ValueError naming what is missing.
     ``adjust``: forward-adjust ex-rights gaps (:func:`forward_adjust`, done here by
-    :func:`thermoquant.physics.bars_nb.adjust_batch` with the same arithmetic); False keeps the traded prices.
+    :func:`thermoquant.physics.bars_nb.prepare_batch` with the same arithmetic); False keeps the traded prices.
     Rows are put in (symbol, trade_date) order by :func:`sort_order` (no sort when already sorted)."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
@@ -140,8 +134,6 @@ def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
     idx = sort_order(df)
     keys = df.select("symbol", "trade_date")
     keys = keys if idx is None else keys[idx]
-    tau = np.nan_to_num(_turnover_fraction(df), nan=0.0)  # traded shares / float, both in the bar's own terms
-    tau = tau if idx is None else tau[idx]
     counts = keys["symbol"].cast(pl.String).rle()
     lengths = counts.struct.field("len").to_numpy()
     symbols = counts.struct.field("value").to_list()
@@ -149,16 +141,22 @@ def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
         raise ValueError("bar frame symbols are not contiguous after sorting")
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    o, h, lo, c, vol = (_column(df, k, idx) for k in ("open", "high", "low", "close", "volume"))
-    nan = np.full_like(c, np.nan)
-    amt = _column(df, "amount", idx) if "amount" in df.columns else nan.copy()
-    pc = _column(df, "pre_close", idx) if "pre_close" in df.columns else nan
-    if adjust and "pre_close" in df.columns:
-        adjust_batch(offsets, o, h, lo, c, pc, vol, *EX_RIGHTS_RANGE)
-    ref = reference_batch(o, h, lo, c, vol, amt)  # fills a missing amount as ref × volume, in place
+    nan = np.full(df.height, np.nan)
+
+    def col(name: str) -> np.ndarray:  # frame order, read only: prepare_batch writes sorted copies
+        return np.ascontiguousarray(df[name].cast(pl.Float64).to_numpy()) if name in df.columns else nan
+
+    # traded shares / float, both in the bar's own terms; sorted copies, adjusted, typical price: one kernel pass
+    out = np.empty((9, df.height))  # NumPy's allocation: fewer first-touch faults (see chips_nb.chips_batch)
+    prepare_batch(
+        offsets, np.empty(0, np.int64) if idx is None else idx, col("open"), col("high"), col("low"), col("close"),
+        col("pre_close"), col("volume"), col("amount"), _turnover_fraction(df),
+        adjust and "pre_close" in df.columns, *EX_RIGHTS_RANGE, out,
+    )  # fmt: skip
+    o, h, lo, c, pc, vol, amt, tau, ref = out
     dcol = keys["trade_date"]
     day = dcol.cast(pl.Date) if dcol.dtype != pl.Date else dcol
-    session = day.cast(pl.Int64).to_numpy().astype(np.int64)
+    session = day.cast(pl.Int64).to_numpy().astype(np.int64, copy=False)
     return BarArrays(symbols, offsets, keys, o, h, lo, c, pc, vol, amt, tau, ref, session)
 
 

@@ -13,57 +13,87 @@ from numba import njit, prange
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def adjust_batch(
+def prepare_batch(
     offsets: np.ndarray,
+    order: np.ndarray,
     o: np.ndarray,
     h: np.ndarray,
     lo: np.ndarray,
     c: np.ndarray,
     pc: np.ndarray,
     vol: np.ndarray,
+    amt: np.ndarray,
+    tau: np.ndarray,
+    adjust: bool,
     step_lo: float,
     step_hi: float,
+    out: np.ndarray,
 ) -> None:
-    """In place, rows of stock s in ``[offsets[s], offsets[s+1])``: scale o/h/lo/c/pc by the
-    stock's forward-adjustment ratio and divide vol by it (a NaN ``pc`` or ratio outside (step_lo, step_hi): factor
-    step 1). Amount (CNY) is unchanged by the adjustment, so it is not an input."""
+    """Fresh sorted copies of the bar columns, in one pass per stock (stocks in parallel): row t of the outputs is
+    input row ``order[t]`` (``order`` empty: row t), forward-adjusted when ``adjust`` (factor steps close(t−1) /
+    pre_close(t) strictly inside (``step_lo``, ``step_hi``), else 1 (a NaN ``pc`` too); prices × factor / last
+    factor, volume divided by it; amount, in CNY, unchanged), with the typical traded price (VWAP = amt / vol when
+    it lies in [lo, h], else (o + h + lo + c) / 4, CNY), a missing amount (not finite) filled as that price × vol,
+    and the turnover with NaN as 0 and ±inf as ±the largest float (``np.nan_to_num``).
+    Rows of ``out`` (9, n_rows): o, h, lo, c, pc, vol, amt, tau, ref (a NumPy allocation: see
+    :func:`thermoquant.physics.chips_nb.chips_batch`)."""
+    has_order = order.shape[0] > 0
+    oo, ho, lo_o, co, pco, vo, ao, to, ref = (
+        out[0],
+        out[1],
+        out[2],
+        out[3],
+        out[4],
+        out[5],
+        out[6],
+        out[7],
+        out[8],
+    )
+    big = np.finfo(np.float64).max
     for s in prange(offsets.shape[0] - 1):
         a = offsets[s]
         e = offsets[s + 1]
-        if e <= a:
-            continue
-        f = np.empty(e - a)
-        acc = 1.0
-        f[0] = acc
-        for t in range(a + 1, e):
-            raw = c[t - 1] / pc[t]
-            step = raw if (raw > step_lo and raw < step_hi) else 1.0
-            acc = acc * step
-            f[t - a] = acc
-        last = f[e - a - 1]
         for t in range(a, e):
-            r = f[t - a] / last
-            o[t] = o[t] * r
-            h[t] = h[t] * r
-            lo[t] = lo[t] * r
-            c[t] = c[t] * r
-            pc[t] = pc[t] * r
-            vol[t] = vol[t] / r
+            j = order[t] if has_order else t
+            oo[t], ho[t], lo_o[t], co[t], pco[t], vo[t], ao[t] = (
+                o[j],
+                h[j],
+                lo[j],
+                c[j],
+                pc[j],
+                vol[j],
+                amt[j],
+            )
+            x = tau[j]
+            to[t] = 0.0 if x != x else (big if x == np.inf else (-big if x == -np.inf else x))
+        if adjust and e > a:
+            f = np.empty(e - a)
+            acc = 1.0
+            f[0] = acc
+            for t in range(a + 1, e):
+                raw = co[t - 1] / pco[t]
+                step = raw if (raw > step_lo and raw < step_hi) else 1.0
+                acc = acc * step
+                f[t - a] = acc
+            last = f[e - a - 1]
+            for t in range(a, e):
+                r = f[t - a] / last
+                oo[t] = oo[t] * r
+                ho[t] = ho[t] * r
+                lo_o[t] = lo_o[t] * r
+                co[t] = co[t] * r
+                pco[t] = pco[t] * r
+                vo[t] = vo[t] / r
+        for t in range(a, e):
+            ref[t] = _typical(oo[t], ho[t], lo_o[t], co[t], vo[t], ao[t])
+            if not np.isfinite(ao[t]):
+                ao[t] = ref[t] * vo[t]
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def reference_batch(
-    o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, vol: np.ndarray, amt: np.ndarray
-) -> np.ndarray:
-    """Typical traded price per row (VWAP = amt / vol when it lies in [lo, h], else (o + h + lo + c) / 4, CNY);
-    ``amt`` missing (not finite) is filled in place as that price × vol."""
-    n = c.shape[0]
-    ref = np.empty(n)
-    for i in prange(n):
-        vwap = amt[i] / vol[i]
-        typical = (o[i] + h[i] + lo[i] + c[i]) / 4.0
-        ok = np.isfinite(vwap) and vwap >= lo[i] and vwap <= h[i]
-        ref[i] = vwap if ok else typical
-        if not np.isfinite(amt[i]):
-            amt[i] = ref[i] * vol[i]
-    return ref
+@njit(cache=True, inline="always", error_model="numpy")
+def _typical(o: float, h: float, lo: float, c: float, vol: float, amt: float) -> float:
+    """Typical traded price (CNY): VWAP = amt / vol when it lies in [lo, h], else (o + h + lo + c) / 4."""
+    vwap = amt / vol
+    typical = (o + h + lo + c) / 4.0
+    ok = np.isfinite(vwap) and vwap >= lo and vwap <= h
+    return vwap if ok else typical

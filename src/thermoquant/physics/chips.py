@@ -118,9 +118,10 @@ def _grid_metrics(
     grid: GridSpec,
 ) -> np.ndarray:
     prm = param_matrix(bars.symbols, params)
+    out = np.empty((len(METRIC_COLUMNS), bars.close.shape[0]))  # NumPy's allocation: see chips_batch
     return chips_batch(
         bars.offsets, bars.low, bars.high, bars.close, bars.ref, bars.tau, k, prm, GRID_MODES[mode],
-        grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins,
+        grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins, out,
     )  # fmt: skip
 
 

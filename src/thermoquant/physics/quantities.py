@@ -10,7 +10,7 @@ import numpy as np
 
 from thermoquant.physics.bars import BarArrays
 from thermoquant.physics.params import ThermoParams, param_matrix
-from thermoquant.physics.thermo_nb import quantities_batch
+from thermoquant.physics.thermo_nb import Q_COLUMNS, quantities_batch
 
 ParamsArg = dict[str, ThermoParams] | ThermoParams | None
 
@@ -20,5 +20,5 @@ def quantities_from_arrays(bars: BarArrays, params: ParamsArg = None) -> np.ndar
     prm = param_matrix(bars.symbols, params)
     return quantities_batch(
         bars.offsets, bars.high, bars.low, bars.close, bars.prev_close, bars.volume, bars.amount, bars.tau,
-        bars.session, prm,
+        bars.session, prm, np.empty((len(Q_COLUMNS), bars.close.shape[0])),
     )  # fmt: skip

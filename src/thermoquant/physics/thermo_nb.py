@@ -188,9 +188,15 @@ def quantities_batch(
     tau: np.ndarray,
     session: np.ndarray,
     prm: np.ndarray,
+    into: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(len(Q_COLUMNS), n_rows): T_f, T_i, ΔT, return, turnover, K, volume ratio per stock-bar."""
-    out = np.empty((len(Q_COLUMNS), close.shape[0]))
+    """(len(Q_COLUMNS), n_rows): T_f, T_i, ΔT, return, turnover, K, volume ratio per stock-bar; written into
+    ``into`` when given (C-contiguous float64 of that shape, e.g. a NumPy allocation: see
+    :func:`thermoquant.physics.chips_nb.chips_batch`)."""
+    if into is None:  # noqa: SIM108 - numba prunes an `is None` branch on an argument, not a ternary
+        out = np.empty((len(Q_COLUMNS), close.shape[0]))
+    else:
+        out = into
     for s in prange(offsets.shape[0] - 1):
         _quantities_stock(
             offsets[s],

@@ -131,9 +131,7 @@ def lifecycle_batch(
             ign = jump and k[t] >= p[_IK] and vr[t] >= p[_VMIN] and vr[t] <= p[_VMAX]
             ignite[t] = ign
             w = int(p[_CW])
-            md, mk, mv = _window_means(dt, k, vr, t, a, w)
             fuel_gain = q_below[t] - q_below[t - w + 1] if t - w + 1 >= a else np.nan
-            cold = md <= p[_CDT] and mk <= p[_CK] and mv >= p[_CVR] and fuel_gain > p[_CFG]
             sw = int(p[_SW])
             ti_up = t - sw >= a and t_i[t] > t_i[t - sw]
             new = cur
@@ -153,10 +151,12 @@ def lifecycle_batch(
                     new, ev = C, EV_STEADY
                 elif cur == B and held >= p[_IMAX]:
                     new, ev = NONE, EV_FAILED
-            else:
-                if ign and (cur == A or not from_cold):
-                    new, ev = B, EV_IGNITE
-                elif cold and cur != A:
+            elif ign and (cur == A or not from_cold):
+                new, ev = B, EV_IGNITE
+            elif cur == A or fuel_gain > p[_CFG]:  # else the window means decide nothing (not cold, no A)
+                md, mk, mv = _window_means(dt, k, vr, t, a, w)
+                cold = md <= p[_CDT] and mk <= p[_CK] and mv >= p[_CVR] and fuel_gain > p[_CFG]
+                if cold and cur != A:
                     new, ev = A, EV_COLD
                 elif cur == A and not (md <= p[_CDT]):
                     new, ev = NONE, EV_DROP

@@ -25,9 +25,12 @@ columns of :data:`PER_STOCK` or a ``params`` mapping / JSON text; applied as of 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -35,6 +38,7 @@ import polars as pl
 from thermoquant.physics.states import State
 from thermoquant.signals import lifecycle_nb as lc
 from thermoquant.signals.scan import st_on
+from thermoquant.strategies import thermo_grid_nb as gnb
 from thermoquant.strategies.base import InputSpec, Panel, Strategy, signal_frame
 from thermoquant.strategies.thermo_book_nb import GROUP_NAMES, R_BUY_B, R_BUY_C, REASONS, book_nb
 from thermoquant.strategies.thermo_params import PER_STOCK, STRATEGY, ThermoStrategyParams
@@ -100,6 +104,25 @@ def pack_columns(pack: pl.DataFrame) -> pl.DataFrame:
     return frame.select("symbol", "effective_date", *(pl.col(c).cast(pl.Float64) for c in keep))
 
 
+def _sorted_runs(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
+    """(``frame`` sorted by symbol, trade_date (itself when it already is), its symbol run ids): the check reads the
+    run ids it returns (dates increasing inside each run, run heads increasing) when symbols are non-null Strings
+    and dates non-null Dates, else :func:`_sorted`."""
+    sym, day = frame["symbol"], frame["trade_date"]
+    if sym.dtype == pl.String and day.dtype == pl.Date and not sym.null_count() and not day.null_count():
+        run = sym.rle_id().to_numpy()
+        starts = np.concatenate([[0], np.flatnonzero(run[1:] != run[:-1]) + 1]) if len(run) else run
+        heads = sym.gather(starts).to_list()
+        if gnb.runs_sorted(run, day.to_physical().to_numpy()) and all(
+            a < b for a, b in itertools.pairwise(heads)
+        ):
+            return frame, run
+    elif _sorted(frame):
+        return frame, frame["symbol"].rle_id().to_numpy()
+    out = frame.sort("symbol", "trade_date")
+    return out, out["symbol"].rle_id().to_numpy()
+
+
 def _sorted(frame: pl.DataFrame) -> bool:
     """Rows sorted by symbol, then strictly by trade_date within a symbol (one linear pass)."""
     if frame.height < 2:
@@ -116,6 +139,47 @@ def _sorted(frame: pl.DataFrame) -> bool:
     return bool(ok.item())
 
 
+@dataclass(frozen=True)
+class _Cycle:
+    """The life-cycle kernels' outputs on the sorted physics rows (``phys``; ``keys`` its symbol, trade_date)."""
+
+    phys: pl.DataFrame
+    keys: pl.DataFrame
+    run: np.ndarray
+    offsets: np.ndarray
+    prm: np.ndarray
+    state: np.ndarray
+    days: np.ndarray
+    event: np.ndarray
+    ignite: np.ndarray
+    buy: np.ndarray
+    stop: np.ndarray
+    rate: np.ndarray
+    events: np.ndarray
+
+
+def _cycle(physics: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFrame | None) -> _Cycle:
+    """Run the life-cycle and success-rate kernels on ``physics`` (sorted here when it is not)."""
+    phys, run = _sorted_runs(physics)
+    keys = phys.select("symbol", "trade_date")
+    prm = param_rows(keys, params, pack)
+    offsets = np.concatenate([[0], np.flatnonzero(run[1:] != run[:-1]) + 1, [phys.height]]).astype(np.int64)
+
+    def arr(name: str) -> np.ndarray:
+        return np.ascontiguousarray(phys[name].cast(pl.Float64).to_numpy())
+
+    t_f = arr("t_f")
+    state, days, event, ignite, buy, stop = lc.lifecycle_batch(
+        offsets, t_f, arr("t_i"), arr("dt"), arr("k"), arr("vol_ratio"), arr("tau"), arr("q_below"),
+        arr("bottom_mass"), arr("top_mass"), prm, params.ignition_from_cold, params.burnout_exhaustion,
+        params.burnout_turnover_rule,
+    )  # fmt: skip
+    rate, events = lc.success_rate_batch(
+        offsets, t_f, ignite, prm, params.success_prior, params.success_prior_n
+    )
+    return _Cycle(phys, keys, run, offsets, prm, state, days, event, ignite, buy, stop, rate, events)
+
+
 def lifecycle(
     physics: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFrame | None = None
 ) -> pl.DataFrame:
@@ -123,27 +187,16 @@ def lifecycle(
     ``event``, ``burnout_rule`` (which rule put it in D: exhaustion / turnover / drawdown, per_bar also
     thin_fuel), ``ignite``, ``buy_point``, ``stop``, ``success_rate``, ``success_events``, ``take_profit``,
     ``stop_loss`` (fractions, per stock as of the date)."""
-    phys = physics if _sorted(physics) else physics.sort("symbol", "trade_date")
-    keys = phys.select("symbol", "trade_date")
-    prm = param_rows(keys, params, pack)
-    run = phys["symbol"].rle_id().to_numpy()
-    offsets = np.concatenate([[0], np.flatnonzero(np.diff(run)) + 1, [phys.height]]).astype(np.int64)
+    return _labels(_cycle(physics, params, pack), params)
 
-    def arr(name: str) -> np.ndarray:
-        return np.ascontiguousarray(phys[name].cast(pl.Float64).to_numpy())
 
-    state, days, event, ignite, buy, stop = lc.lifecycle_batch(
-        offsets, arr("t_f"), arr("t_i"), arr("dt"), arr("k"), arr("vol_ratio"), arr("tau"), arr("q_below"),
-        arr("bottom_mass"), arr("top_mass"), prm, params.ignition_from_cold, params.burnout_exhaustion,
-        params.burnout_turnover_rule,
-    )  # fmt: skip
-    rate, events = lc.success_rate_batch(
-        offsets, arr("t_f"), ignite, prm, params.success_prior, params.success_prior_n
-    )
-    out = keys.with_columns(
-        pl.Series("ignite", ignite),
-        pl.Series("success_rate", rate),
-        pl.Series("success_events", events),
+def _labels(cyc: _Cycle, params: ThermoStrategyParams) -> pl.DataFrame:
+    """:func:`lifecycle`'s frame from the kernels' outputs."""
+    phys, prm, state, event = cyc.phys, cyc.prm, cyc.state, cyc.event
+    out = cyc.keys.with_columns(
+        pl.Series("ignite", cyc.ignite),
+        pl.Series("success_rate", cyc.rate),
+        pl.Series("success_events", cyc.events),
         pl.Series("take_profit", prm[:, PER_STOCK.index("take_profit")]),
         pl.Series("stop_loss", prm[:, PER_STOCK.index("stop_loss")]),
         pl.Series("dt", phys["dt"]),
@@ -153,16 +206,26 @@ def lifecycle(
     if params.labels == "lifecycle":
         return out.with_columns(
             pl.Series("state_code", state),
-            pl.Series("days_in_state", days),
+            pl.Series("days_in_state", cyc.days),
             _names(event, lc.EVENT_NAMES).alias("event"),
-            pl.Series("buy_point", buy),
-            pl.Series("stop", stop),
-            _names(lc.burnout_rule_batch(offsets, state, event), lc.EVENT_NAMES).alias("burnout_rule"),
+            pl.Series("buy_point", cyc.buy),
+            pl.Series("stop", cyc.stop),
+            _names(lc.burnout_rule_batch(cyc.offsets, state, event), lc.EVENT_NAMES).alias("burnout_rule"),
             _names(state - lc.NONE, STATE_LETTER_LIST).alias("state"),
             pl.Series("enter_b", event == lc.EV_IGNITE),
             pl.Series("exit_flag", (state != lc.B) & (state != lc.C)),
         )
     return _per_bar(out, phys, params)
+
+
+def _book_flags(cyc: _Cycle, params: ThermoStrategyParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(enter_b, buy_point, exit_flag) per row, as :func:`lifecycle`'s columns hold them (null read as False)."""
+    if params.labels == "lifecycle":
+        return cyc.event == lc.EV_IGNITE, cyc.buy, (cyc.state != lc.B) & (cyc.state != lc.C)
+    code = cyc.phys["state"].cast(pl.Int8).fill_null(-1).to_numpy()
+    stop = cyc.phys["stop"].fill_null(False).to_numpy()
+    buy = cyc.phys["buy_point"].fill_null(False).to_numpy()
+    return code == State.IGNITION, buy, (code == State.BURNOUT) | stop
 
 
 def _per_bar(out: pl.DataFrame, phys: pl.DataFrame, params: ThermoStrategyParams) -> pl.DataFrame:
@@ -211,18 +274,35 @@ def eligible(
     (module docstring). Named ``eligible``. ``grid``: :func:`_grid` of ``rows`` when the caller has it."""
     symbols, si, dates, di = grid or _grid(rows)
     q = _between(quotes, dates[0], dates[-1])
-    qi, known = _symbol_index(q["symbol"], symbols)
-    pos, hit = _date_index(dates, q["trade_date"].to_numpy())
-    hit &= known
-    amount = np.zeros((len(symbols), len(dates)))
-    amount[qi[hit], pos[hit]] = q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()[hit]
     fuel = rows["q_below"].fill_nan(None).fill_null(-1.0).to_numpy()
-    ok = (amount[si, di] >= params.min_amount) & (fuel >= params.min_fuel)
-    if params.exclude_st:
+    if dates.dtype == np.dtype("datetime64[D]") and q.schema["trade_date"] == pl.Date:
+        # one pass over the quote rows to their grid cells, one over the rows back (thermo_grid_nb)
+        run, head_sym, head_known = _symbol_runs(q["symbol"], symbols)
+        cell = gnb.quote_cells(run, head_sym, head_known, q["trade_date"].to_physical().to_numpy(),
+                               dates.astype(np.int64))  # fmt: skip
+        size, T = len(symbols) * len(dates), len(dates)
+
+        def at_rows(values: np.ndarray) -> np.ndarray:
+            return gnb.scatter_gather(cell, values, 0.0, size, si, di, T)
+
+        ok = (at_rows(q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()) >= params.min_amount) & (
+            fuel >= params.min_fuel
+        )
+        st = np.zeros(rows.height, dtype=np.bool_)
+        if params.exclude_st and "is_st" in q.columns:
+            st = at_rows(q["is_st"].fill_null(False).to_numpy().astype(np.float64)) > 0.5
+    else:
+        qi, known = _symbol_index(q["symbol"], symbols)
+        pos, hit = _date_index(dates, q["trade_date"].to_numpy())
+        hit &= known
+        amount = np.zeros((len(symbols), len(dates)))
+        amount[qi[hit], pos[hit]] = q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()[hit]
+        ok = (amount[si, di] >= params.min_amount) & (fuel >= params.min_fuel)
         flag = np.zeros((len(symbols), len(dates)), dtype=np.bool_)
-        if "is_st" in q.columns:
+        if params.exclude_st and "is_st" in q.columns:
             flag[qi[hit], pos[hit]] = q["is_st"].fill_null(False).to_numpy()[hit]
         st = flag[si, di]
+    if params.exclude_st:
         if st_history is not None and not st_history.is_empty():
             st = st | st_on(rows.select("symbol", "trade_date"), st_history).to_numpy()
         ok &= ~st
@@ -239,21 +319,20 @@ def eligible(
     return pl.Series("eligible", ok)
 
 
-def _grid(rows: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """(symbols, row → symbol index, sorted dates, row → date index) of rows sorted by symbol, trade_date."""
-    run = rows["symbol"].rle_id().to_numpy().astype(np.int64)
+def _grid(
+    rows: pl.DataFrame, run: np.ndarray | None = None
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """(symbols, row → symbol index, sorted dates, row → date index) of rows sorted by symbol, trade_date; ``run``:
+    the rows' symbol run ids when the caller has them."""
+    run = (rows["symbol"].rle_id().to_numpy() if run is None else run).astype(np.int64)
     starts = (
         np.concatenate([[0], np.flatnonzero(np.diff(run)) + 1]) if rows.height else np.array([], np.int64)
     )
     symbols = rows["symbol"].gather(starts).to_list()
     day = rows["trade_date"]
     if day.dtype == pl.Date and rows.height and not day.null_count():
-        d = day.to_physical().to_numpy().astype(np.int64)
-        lo = int(d.min())
-        present = np.zeros(int(d.max()) - lo + 1, dtype=np.bool_)
-        present[d - lo] = True  # calendar-day table: np.unique + searchsorted without sorting the rows
-        rank = np.cumsum(present) - 1
-        return symbols, run, (np.flatnonzero(present) + lo).astype("datetime64[D]"), rank[d - lo]
+        distinct, rank = gnb.date_rank(day.to_physical().to_numpy())  # no sort of the rows
+        return symbols, run, distinct.astype("datetime64[D]"), rank
     dates = np.unique(day.to_numpy())
     return symbols, run, dates, np.searchsorted(dates, day.to_numpy())
 
@@ -264,13 +343,21 @@ def _between(frame: pl.DataFrame, start: object, end: object) -> pl.DataFrame:
     return frame if frame.select(inside.fill_null(False).all()).item() else frame.filter(inside)
 
 
-def _symbol_index(sym: pl.Series, symbols: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(position in ``symbols`` or 0, found) of each entry of ``sym``; looked up once per run of equal
-    neighbours (quote frames come in per-symbol blocks)."""
-    run = sym.rle_id().to_numpy().astype(np.int64)
-    starts = np.flatnonzero(np.diff(run, prepend=-1)) if len(run) else np.array([], np.int64)
+def _symbol_runs(sym: pl.Series, symbols: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(run id of each entry of ``sym``, each run's position in ``symbols`` or 0, found): runs of equal neighbours
+    are looked up once (quote frames come in per-symbol blocks)."""
+    run = sym.rle_id().to_numpy()
+    starts = (
+        np.concatenate([[0], np.flatnonzero(run[1:] != run[:-1]) + 1]) if len(run) else np.array([], np.int64)
+    )
     heads = sym.gather(starts).cast(pl.Enum(symbols), strict=False).to_physical()
-    return heads.fill_null(0).to_numpy().astype(np.int64)[run], heads.is_not_null().to_numpy()[run]
+    return run, heads.fill_null(0).to_numpy().astype(np.int64), heads.is_not_null().to_numpy()
+
+
+def _symbol_index(sym: pl.Series, symbols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``symbols`` or 0, found) of each entry of ``sym`` (:func:`_symbol_runs` expanded)."""
+    run, head_sym, head_known = _symbol_runs(sym, symbols)
+    return head_sym[run], head_known[run]
 
 
 def _date_index(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -287,63 +374,121 @@ def _date_index(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.n
     return pos, dates[pos] == values
 
 
-@dataclass
 class Book:
-    """Everything one run of the strategy decided: ``rows`` (symbol, trade_date in [start, end], the life-cycle
-    columns, ``eligible``, ``in_top``, ``reason``, ``group``, ``weight`` (null = unchanged), ``score``)."""
+    """Everything one run of the strategy decided, on the grid of ``symbols`` × ``dates`` (the rows' symbols in
+    order and their sorted dates): ``weight`` (n_dates, n_symbols) day-major, NaN where the target does not
+    change. ``rows`` (built on first use): symbol, trade_date in [start, end], the life-cycle columns,
+    ``eligible``, ``in_top``, ``reason``, ``group``, ``weight`` (null = unchanged), ``score``."""
 
-    rows: pl.DataFrame
-    params: ThermoStrategyParams
+    def __init__(
+        self,
+        params: ThermoStrategyParams,
+        keys: pl.DataFrame,
+        grid: tuple[list[str], np.ndarray, np.ndarray, np.ndarray],
+        full: bool,
+        outputs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        build_rows: Callable[[], pl.DataFrame],
+    ) -> None:
+        self.params = params
+        self.symbols, self._si, self.dates, self._di = grid
+        self.weight, self._reason, self._group, self._in_top = outputs
+        self._keys, self._full, self._build_rows = keys, full, build_rows
+
+    def _back(self, m: np.ndarray) -> np.ndarray:
+        """Rows' values of a (T, n) result."""
+        return m.T.reshape(-1) if self._full else m[self._di, self._si]
+
+    @cached_property
+    def rows(self) -> pl.DataFrame:
+        return self._build_rows().with_columns(
+            pl.Series("weight", self._back(self.weight)).fill_nan(None),
+            _names(self._back(self._reason), REASONS).alias("reason"),
+            _names(self._back(self._group), GROUP_NAMES).alias("group"),
+            pl.Series("in_top", self._back(self._in_top)),
+        )
+
+    def targets(self) -> pl.DataFrame:
+        """(symbol, trade_date, weight, reason) of the rows whose target changes, sorted by trade_date then
+        symbol: ``rows`` filtered to a non-null weight, without building ``rows``."""
+        t, i = np.nonzero(~np.isnan(self.weight))  # day-major: by date, then symbol
+        n, T = len(self.symbols), len(self.dates)
+        if self._full:
+            row = i * T + t
+        else:
+            at = np.full((n, T), -1, dtype=np.int64)
+            at[self._si, self._di] = np.arange(self._si.shape[0])
+            row = at[i, t]
+        out = self._keys[row].with_columns(
+            pl.Series("weight", self.weight[t, i]),
+            _names(self._reason[t, i], REASONS).fill_null("").alias("reason"),
+        )
+        return out.sort("trade_date", "symbol")
 
 
 def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
-    """The life cycle over the whole panel, then the book over [start, end] (:mod:`.thermo_book_nb`)."""
-    physics = panel["physics"]
-    labels = lifecycle(physics, params, panel.frames.get("param_pack"))
-    rows = _between(labels, panel.start, panel.end)
-    if rows.is_empty():
+    """The life cycle over the whole panel, then the book over [start, end] (:mod:`.thermo_book_nb`).
+
+    Arrays from the kernels to the book; the row frame (:attr:`Book.rows`) is built only when asked for."""
+    cyc = _cycle(panel["physics"], params, panel.frames.get("param_pack"))
+    inside = cyc.keys.select(
+        pl.col("trade_date").is_between(panel.start, panel.end).fill_null(False)
+    ).to_series()
+    sel = None if inside.all() else np.flatnonzero(inside.to_numpy())
+    keys = cyc.keys if sel is None else cyc.keys[sel]
+    if keys.is_empty():
         raise ValueError(f"thermo: no physics rows between {panel.start} and {panel.end}")
-    grid = _grid(rows)
+
+    def pick(a: np.ndarray) -> np.ndarray:
+        return a if sel is None else a[sel]
+
+    def col(name: str, fill: float) -> np.ndarray:
+        s = cyc.phys[name]
+        return pick(s.fill_null(fill).to_numpy().astype(np.float64, copy=False))
+
+    grid = _grid(keys, cyc.run if sel is None else None)
     symbols, si, dates, di = grid
-    rows = rows.with_columns(
-        eligible(rows, panel["quotes"], params, panel.frames.get("unlocks"), panel.frames.get("st_history"), grid),
-        pl.col("success_rate").alias("score"),
-    )  # fmt: skip
+    q_below = cyc.phys["q_below"] if sel is None else cyc.phys["q_below"].gather(sel)
+    ok = eligible(keys.with_columns(q_below), panel["quotes"], params, panel.frames.get("unlocks"),
+                  panel.frames.get("st_history"), grid).to_numpy()  # fmt: skip
     n, T = len(symbols), len(dates)
     # every symbol on every date (rows are sorted): a row-major (n, T) view of the column, no scatter
-    full = rows.height == n * T and np.array_equal(di, np.tile(np.arange(T), n)) and np.array_equal(
-        si, np.repeat(np.arange(n), T)
-    )  # fmt: skip
+    full = gnb.is_full(si, di, n, T)
 
-    def dense(col: str, fill: float | bool, dtype: type) -> np.ndarray:
+    def dense(vals: np.ndarray, fill: float | bool, dtype: type) -> np.ndarray:
         """(T, n) day-major matrix of a column: book_nb walks the days, each one contiguous row."""
-        vals = rows[col].fill_null(fill).to_numpy()
         if full:
-            m = vals.astype(dtype, copy=False).reshape(n, T)
-        else:
-            m = np.full((n, T), fill, dtype=dtype)
-            m[si, di] = vals
+            out = np.empty((T, n), dtype=dtype)
+            gnb.day_major(np.ascontiguousarray(vals), n, T, out)
+            return out
+        m = np.full((n, T), fill, dtype=dtype)
+        m[si, di] = vals
         return np.ascontiguousarray(m.T)
 
-    def back(m: np.ndarray) -> np.ndarray:
-        """Rows' values of a (T, n) result."""
-        return m.T.reshape(-1) if full else m[di, si]
+    def cells(vals: np.ndarray, fill: float) -> np.ndarray:
+        """(T, n) view of a stock-major (n, T) matrix, no transposed copy: for the columns book_nb reads only at
+        holdings and candidates (close, take-profit, stop-loss)."""
+        if full:
+            return vals.reshape(n, T).T
+        m = np.full((n, T), fill)
+        m[si, di] = vals
+        return m.T
 
-    score = dense("score", np.nan, np.float64)
-    weight, reason, group, in_top = book_nb(
-        dense("close_adj", np.nan, np.float64), dense("eligible", False, np.bool_),
-        dense("enter_b", False, np.bool_), dense("buy_point", False, np.bool_), dense("exit_flag", False, np.bool_),
-        score, dense("success_events", 0, np.int64).astype(np.float64), dense("take_profit", 0.0, np.float64),
-        dense("stop_loss", 0.0, np.float64), params.b_top_fraction, params.b_slots, params.slots - params.b_slots,
-        params.slot_weight,
+    enter_b, buy, exit_flag = (pick(a) for a in _book_flags(cyc, params))
+    prm = cyc.prm
+    outputs = book_nb(
+        cells(col("t_f", np.nan), np.nan), dense(ok, False, np.bool_), dense(enter_b, False, np.bool_),
+        dense(buy, False, np.bool_), dense(exit_flag, False, np.bool_), dense(pick(cyc.rate), np.nan, np.float64),
+        dense(pick(cyc.events), 0, np.float64), cells(pick(prm[:, PER_STOCK.index("take_profit")]), 0.0),
+        cells(pick(prm[:, PER_STOCK.index("stop_loss")]), 0.0), params.b_top_fraction, params.b_slots,
+        params.slots - params.b_slots, params.slot_weight,
     )  # fmt: skip
-    rows = rows.with_columns(
-        pl.Series("weight", back(weight)).fill_nan(None),
-        _names(back(reason), REASONS).alias("reason"),
-        _names(back(group), GROUP_NAMES).alias("group"),
-        pl.Series("in_top", back(in_top)),
-    )
-    return Book(rows, params)
+
+    def build_rows() -> pl.DataFrame:
+        labels = _labels(cyc, params)
+        rows = labels if sel is None else labels[sel]
+        return rows.with_columns(pl.Series("eligible", ok), pl.col("success_rate").alias("score"))
+
+    return Book(params, keys, grid, full, outputs, build_rows)
 
 
 def _names(codes: np.ndarray, names: tuple[str, ...]) -> pl.Series:
@@ -366,10 +511,7 @@ class Thermo(Strategy):
     )
 
     def targets(self, panel: Panel, params: ThermoStrategyParams) -> pl.DataFrame:
-        rows = run_book(panel, params).rows.filter(pl.col("weight").is_not_null())
-        return rows.select("symbol", "trade_date", "weight", pl.col("reason").fill_null("")).sort(
-            "trade_date", "symbol"
-        )
+        return run_book(panel, params).targets()
 
     def signals(self, panel: Panel, params: ThermoStrategyParams, day: dt.date) -> pl.DataFrame:
         """BUY (with take_profit / stop_loss prices from the day's close) and SELL rows of ``day``; WATCH for

@@ -1,0 +1,112 @@
+"""Numba kernels placing long (symbol, trade_date) rows on the strategy's (symbols × dates) grid.
+
+Dates are Polars ``Date`` values as int days since 1970-01-01; the grid's dates are the sorted distinct days of the
+rows. One pass each over the rows, no sort (the rows are sorted by symbol, then date, or come in per-symbol blocks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True)
+def date_rank(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct days int64, each row's position in them) of ``days`` (int days, any order; not empty)."""
+    lo = days[0]
+    hi = days[0]
+    for v in days:
+        lo = min(lo, v)
+        hi = max(hi, v)
+    rank = np.full(hi - lo + 1, -1, dtype=np.int64)  # calendar day -> position among the distinct days
+    for v in days:
+        rank[v - lo] = 0
+    m = 0
+    for j in range(rank.shape[0]):
+        if rank[j] == 0:
+            rank[j] = m
+            m += 1
+    distinct = np.empty(m, dtype=np.int64)
+    pos = np.empty(days.shape[0], dtype=np.int64)
+    for i in range(days.shape[0]):
+        r = rank[days[i] - lo]
+        pos[i] = r
+        distinct[r] = days[i]
+    return distinct, pos
+
+
+@njit(cache=True)
+def is_full(si: np.ndarray, di: np.ndarray, n: int, T: int) -> bool:
+    """Rows are every symbol on every date in (symbol, date) order: row r is symbol r // T on date r % T."""
+    if si.shape[0] != n * T:
+        return False
+    r = 0
+    for s in range(n):
+        for t in range(T):
+            if si[r] != s or di[r] != t:
+                return False
+            r += 1
+    return True
+
+
+@njit(cache=True)
+def quote_cells(
+    run: np.ndarray, head_sym: np.ndarray, head_known: np.ndarray, days: np.ndarray, grid_days: np.ndarray
+) -> np.ndarray:
+    """Grid cell (symbol × n_dates + date) of every quote row, -1 when its symbol is not on the grid or its day is
+    not one of ``grid_days`` (sorted int days). Quote row r belongs to symbol run ``run[r]``, whose grid position
+    is ``head_sym`` (valid where ``head_known``)."""
+    T = grid_days.shape[0]
+    cell = np.full(days.shape[0], -1, dtype=np.int64)
+    if T == 0:
+        return cell
+    lo = grid_days[0]
+    span = grid_days[T - 1] - lo + 1
+    at = np.full(span, -1, dtype=np.int64)  # calendar day -> grid date, -1 off the grid
+    for j in range(T):
+        at[grid_days[j] - lo] = j
+    for r in range(days.shape[0]):
+        v = days[r] - lo
+        h = run[r]
+        if v >= 0 and v < span and at[v] >= 0 and head_known[h]:
+            cell[r] = head_sym[h] * T + at[v]
+    return cell
+
+
+@njit(cache=True)
+def scatter_gather(
+    cell: np.ndarray, values: np.ndarray, fill: float, size: int, si: np.ndarray, di: np.ndarray, T: int
+) -> np.ndarray:
+    """Values of the quote rows placed on the grid (``cell`` -1: skipped; the last of equal cells wins; ``fill``
+    elsewhere), read back at the rows' cells (``si`` × ``T`` + ``di``)."""
+    grid = np.full(size, fill)
+    for r in range(cell.shape[0]):
+        if cell[r] >= 0:
+            grid[cell[r]] = values[r]
+    out = np.empty(si.shape[0])
+    for r in range(si.shape[0]):
+        out[r] = grid[si[r] * T + di[r]]
+    return out
+
+
+@njit(cache=True, parallel=True)
+def day_major(vals: np.ndarray, n: int, T: int, out: np.ndarray) -> None:
+    """``out`` (T, n) = the transpose of ``vals`` read as (n, T) (row-major), converted to ``out``'s dtype; blocks
+    of 64 × 64 cells so that reads and writes both stay in cache, days in parallel."""
+    blk = 64
+    for tb in prange((T + blk - 1) // blk):
+        t0 = tb * blk
+        t1 = min(t0 + blk, T)
+        for i0 in range(0, n, blk):
+            for i in range(i0, min(i0 + blk, n)):
+                for t in range(t0, t1):
+                    out[t, i] = vals[i * T + t]
+
+
+@njit(cache=True)
+def runs_sorted(run: np.ndarray, days: np.ndarray) -> bool:
+    """Days strictly increase inside every run of equal ``run`` ids (rows sorted by date within a symbol)."""
+    for r in range(1, run.shape[0]):  # noqa: SIM110 - numba compiles no generator in all()
+        if run[r] == run[r - 1] and not days[r] > days[r - 1]:
+            return False
+    return True
