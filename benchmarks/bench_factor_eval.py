@@ -57,9 +57,10 @@ def bench_eval(stocks: int, days: int, factors: int, peer: int) -> None:
     fwd, ret = synthetic(stocks, days)
     print(f"frames built in {time.perf_counter() - t:.1f} s ({fwd.height:,} rows)")
     warm, warm_ret = synthetic(50, 30, seed=1)
-    Evaluator(warm, horizon=1, horizons=[1]).evaluate(
-        warm.with_columns(pl.Series("f0", factor_values(warm_ret, 0))), "f0"
-    )
+    warm_ev = Evaluator(warm, horizon=1, horizons=[1])
+    warm_grid = warm_ev.factor_grid(warm.with_columns(pl.Series("f0", factor_values(warm_ret, 0))), "f0")
+    warm_ev.evaluate_grid(warm_grid, "f0")
+    nb.ic_rows(warm_grid, nb.argsort_rows(warm_grid), warm_ev.returns[1], warm_ev.orders[1], 1)
     t = time.perf_counter()
     ev = Evaluator(fwd, horizon=1, horizons=[1])
     where = ev.grid.index(fwd)

@@ -99,7 +99,7 @@ class Grid:
 
     def index(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(flat position in the row-major (dates × symbols) array, kept) of ``frame``'s rows; rows outside the
-        grid are not kept."""
+        grid are not kept. Raises ValueError when two rows have the same (trade_date, symbol)."""
         d = pl.DataFrame({"trade_date": self.dates, "_i": np.arange(len(self.dates))})
         s = pl.DataFrame({"symbol": self.symbols, "_j": np.arange(len(self.symbols))})
         pos = (
@@ -108,8 +108,12 @@ class Grid:
             .join(s, on="symbol", how="left", maintain_order="left")
         )
         kept = (pos["_i"].is_not_null() & pos["_j"].is_not_null()).to_numpy()
-        flat = pos["_i"].fill_null(0).to_numpy() * len(self.symbols) + pos["_j"].fill_null(0).to_numpy()
-        return flat[kept], kept
+        flat = (pos["_i"].fill_null(0).to_numpy() * len(self.symbols) + pos["_j"].fill_null(0).to_numpy())[
+            kept
+        ]
+        if flat.size and np.bincount(flat, minlength=len(self.dates) * len(self.symbols)).max() > 1:
+            raise ValueError("the frame has more than one row for a (trade_date, symbol)")
+        return flat, kept
 
     def scatter(self, frame: pl.DataFrame, column: str, where: tuple | None = None) -> np.ndarray:
         """``column`` of ``frame`` as a (dates × symbols) float64 array (NaN where absent, null or NaN)."""
@@ -120,8 +124,10 @@ class Grid:
     def scatter_values(self, values: np.ndarray, where: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """``values`` (one per row of the frame ``where`` = :meth:`index` was taken from) on the grid."""
         flat, kept = where
-        out = np.full(len(self.dates) * len(self.symbols), np.nan)
-        out[flat] = values if kept.all() else values[kept]
+        chosen = values if kept.all() else values[kept]
+        out = nb.scatter_flat(
+            np.ascontiguousarray(chosen, dtype=np.float64), flat, len(self.dates) * len(self.symbols)
+        )
         return out.reshape(len(self.dates), len(self.symbols))
 
 

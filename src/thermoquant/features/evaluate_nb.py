@@ -227,6 +227,17 @@ def evaluate_rows(
     return ic, ric, cnt, quant, qmeans
 
 
+@njit(parallel=True, **_JIT)
+def scatter_flat(values: np.ndarray, flat: np.ndarray, size: int) -> np.ndarray:
+    """A float64 array of ``size`` cells, NaN except ``values[m]`` at ``flat[m]`` (positions are distinct)."""
+    out = np.empty(size)
+    for j in prange(size):
+        out[j] = np.nan
+    for m in prange(flat.shape[0]):
+        out[flat[m]] = values[m]
+    return out
+
+
 @njit(**_JIT)
 def top_turnover(quant: np.ndarray, q: int) -> np.ndarray:
     """Per date, the share of the top quantile's names that were not in the previous date's top quantile
