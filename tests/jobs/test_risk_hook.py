@@ -1,4 +1,4 @@
-"""The jobs' risk hook: the industry cap groups targets by the ``industry_member`` rows still in force."""
+"""The jobs' risk hook: the industry cap groups each target by the ``industry_member`` rows in force on its date."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from thermoquant.jobs.context import JobContext
 from thermoquant.jobs.risk import risk_hook
@@ -14,7 +15,7 @@ from thermoquant.trading.risk import RiskLimits
 DAY = dt.date(2024, 3, 15)
 
 
-def test_the_industry_cap_uses_the_membership_in_force(tmp_path: Path) -> None:
+def test_the_industry_cap_uses_the_membership_in_force_on_each_date(tmp_path: Path) -> None:
     ctx = JobContext(db_url=f"duckdb:///{tmp_path / 'tq.duckdb'}")
     members = pl.DataFrame(
         {
@@ -41,4 +42,14 @@ def test_the_industry_cap_uses_the_membership_in_force(tmp_path: Path) -> None:
     capped, refused = hook.filter(targets)
     assert abs(capped["weight"].sum() - 0.4) < 1e-12  # 600036 is a bank now: one industry of three stocks
     assert set(refused["reason"]) == {"industry cap"} and refused.height == 3
+    # in 2022 600036 was in 非银金融: a backtest then groups only the other two banks (no look-ahead)
+    earlier = targets.with_columns(pl.lit(dt.date(2022, 6, 1)).alias("trade_date"))
+    capped, refused = hook.filter(earlier)
+    assert capped.filter(pl.col("symbol") == "600036.SH")["weight"].item() == 0.3
+    assert abs(capped.filter(pl.col("symbol") != "600036.SH")["weight"].sum() - 0.4) < 1e-12
+    assert sorted(refused["symbol"]) == ["000001.SZ", "600000.SH"]
+    both, _ = hook.filter(pl.concat([targets, earlier]))  # each date by its own membership
+    assert both.sort("trade_date", "symbol")["weight"].to_list() == pytest.approx(
+        [*capped.sort("symbol")["weight"], *hook.filter(targets)[0].sort("symbol")["weight"]]
+    )
     assert risk_hook(ctx, None, RiskLimits()).filter is None  # no cap: the run is the uncapped one

@@ -144,7 +144,8 @@ def apply_target_limits(
     sleeve: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cap ``targets`` (symbol, trade_date, weight): each weight at ``max_symbol_weight``, then each industry's
-    (``industry``: symbol, industry) and each sleeve's (``sleeve``: symbol, sleeve) sum scaled down to its cap.
+    (``industry``: symbol[, trade_date], industry) and each sleeve's (``sleeve``: symbol, sleeve) sum scaled down
+    to its cap.
 
     Returns ``(capped targets, refusals)``; refusals has (symbol, trade_date, weight, capped, reason), one row per
     weight that was cut."""
@@ -158,7 +159,8 @@ def apply_target_limits(
     for name, frame, cap in groups:
         if frame is None or (isinstance(cap, dict) and not cap) or cap == 1.0:
             continue
-        t = t.join(frame.select("symbol", pl.col(name).alias(f"_{name}")), on="symbol", how="left")
+        keys = ["symbol", "trade_date"] if "trade_date" in frame.columns else ["symbol"]
+        t = t.join(frame.select(*keys, pl.col(name).alias(f"_{name}")), on=keys, how="left")
         cap_expr = (
             pl.col(f"_{name}").replace_strict(cap, default=1.0, return_dtype=pl.Float64)
             if isinstance(cap, dict)
@@ -191,14 +193,32 @@ def target_filter(
 ) -> Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]] | None:
     """The caps of ``limits`` as the backtest's targets hook (:data:`thermoquant.backtest.run.TargetFilter`):
     targets in, (capped targets, refusals) out, by :func:`apply_target_limits`.  None when no cap can bind (the
-    run is then exactly the uncapped one)."""
+    run is then exactly the uncapped one). ``industry``: (symbol, industry), or ``industry_member`` rows of one
+    classification, read as of each target's date."""
     if not limits.caps_targets:
         return None
 
     def cap(targets: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        return apply_target_limits(targets, limits, industry, sleeve)
+        return apply_target_limits(targets, limits, _industry_of(targets, industry), sleeve)
 
     return cap
+
+
+def _industry_of(targets: pl.DataFrame, industry: pl.DataFrame | None) -> pl.DataFrame | None:
+    """``industry`` as (symbol, industry) per target: when it holds ``industry_member`` rows (start_date,
+    end_date, industry_name, classification), the membership in force on each target's own date
+    (:func:`thermoquant.market.sw_industry.industry_asof`, no look-ahead in a backtest), keyed by (symbol,
+    trade_date); otherwise as given."""
+    if industry is None or "start_date" not in industry.columns:
+        return industry
+    from thermoquant.market.sw_industry import industry_asof
+
+    keys = targets.select("symbol", "trade_date").unique()
+    classes = industry["classification"].unique().to_list()
+    if len(classes) != 1:
+        raise ValueError(f"industry membership of one classification expected, not {classes}")
+    dated = industry_asof(keys, industry, classes[0])
+    return dated.select("symbol", "trade_date", pl.col("industry_name").alias("industry"))
 
 
 def no_refusals(targets: pl.DataFrame) -> pl.DataFrame:
