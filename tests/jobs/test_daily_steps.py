@@ -129,3 +129,23 @@ def test_the_ingest_step_takes_the_new_day_from_the_snapshot_after_the_close(tmp
         late = RunContext(JobContext(db_url=url), dt.date(2022, 1, 17), "daily|2022-01-17", store=store)
         ingest_step("daily_quote", [f"fixture:{recorded}"])(late)  # the wall clock: not that day's close
         assert "snapshot not used" in late.notes["ingest:daily_quote"]
+
+
+def test_index_bars_bring_the_stored_series_up_to_date_never_stock_codes(tmp_path: Path) -> None:
+    from thermoquant.data.ingest import make_source, run_ingest
+
+    fixture = f"fixture:{Path(__file__).resolve().parents[1] / 'data' / 'sources' / 'fixtures' / 'akshare'}"
+    day = dt.date(2024, 3, 29)
+    url = f"duckdb:///{tmp_path / 'tq.duckdb'}"
+    with open_store(url) as store:
+        store.upsert("stock_info", pl.DataFrame({"symbol": ["600000.SH"], "name": ["浦发银行"]}))
+        rc = RunContext(JobContext(db_url=url), day, "daily|2024-03-29", store=store)
+        assert ingest_step("index_daily", [fixture])(rc) == 0  # nothing tracked yet: said so, no stock codes
+        assert "no series stored" in rc.notes["ingest:index_daily"]
+        run_ingest(
+            store, "index_daily", [make_source(fixture)], symbols=["000905.SH"], end=dt.date(2024, 3, 20)
+        )
+        assert ingest_step("index_daily", [fixture])(rc) == 7  # 03-21 … 03-29: the sessions the series lacked
+        assert "failed 0" in rc.notes["ingest:index_daily"]
+        stored = store.read("index_daily")
+    assert stored["index_code"].unique().to_list() == ["000905.SH"] and stored["trade_date"].max() == day

@@ -30,6 +30,10 @@ transactions than an interactive `tq ingest`; a crash re-fetches at most one bat
 
 
 MARKET_DAY_DATASETS: frozenset[str] = frozenset({"daily_quote"})
+
+TRACKED_DATASETS: frozenset[str] = frozenset({"index_daily", "etf_daily"})
+"""Datasets whose codes are not the stock list: the daily chain brings up to date the series already stored (what
+the user ingested once, e.g. ``tq ingest index_daily --symbols 000905.SH``), never stock codes."""
 """Datasets whose new day is first taken from one full-market snapshot after the close
 (:mod:`thermoquant.data.ingest_day`); the per-stock ingest then fetches only the stocks it did not cover."""
 
@@ -39,23 +43,38 @@ class LateFeedError(RuntimeError):
 
 
 def ingest_step(dataset: str, sources: Sequence[str]) -> Callable[[RunContext], int]:
-    """Ingest ``dataset`` up to the run's day from ``sources`` (empty = the default fallback order); rejected rows
+    """Ingest ``dataset`` up to the run's day from ``sources`` (empty = the default fallback order; index and ETF
+    bars: the series already stored, :data:`TRACKED_DATASETS`); rejected rows
     above ``[alerts] rejection_threshold`` and a partial ingest raise digest alerts; when every item failed in
     every source the step fails."""
 
     def run(rc: RunContext) -> int:
-        from thermoquant.data.ingest import PUBLISHED_AHEAD, default_sources, make_source, run_ingest
+        from thermoquant.data.ingest import (
+            PUBLISHED_AHEAD,
+            default_sources,
+            last_stored_dates,
+            make_source,
+            run_ingest,
+        )
         from thermoquant.data.ingest_day import ingest_market_day
         from thermoquant.data.merge import MergeConfig
 
+        symbols = None
+        if dataset in TRACKED_DATASETS:
+            symbols = sorted(last_stored_dates(rc.store, dataset))
+            if not symbols:
+                rc.notes[f"ingest:{dataset}"] = (
+                    f"无已存序列 no series stored: tq ingest {dataset} --symbols … 先采集一次 / ingest one first"
+                )
+                return 0
         names = list(sources) or default_sources(dataset)
         srcs, merge = [make_source(n) for n in names], MergeConfig.from_settings()
         day = None
         if dataset in MARKET_DAY_DATASETS:
             day = ingest_market_day(rc.store, srcs, rc.day, rc.clock.now(), merge=merge)
         end = None if dataset in PUBLISHED_AHEAD else rc.day  # the calendar: as far ahead as published
-        report = run_ingest(rc.store, dataset, srcs, end=end, merge=merge, batch_items=INGEST_BATCH,
-                            flush_seconds=INGEST_FLUSH_SECONDS)  # fmt: skip
+        report = run_ingest(rc.store, dataset, srcs, symbols=symbols, end=end, merge=merge,
+                            batch_items=INGEST_BATCH, flush_seconds=INGEST_FLUSH_SECONDS)  # fmt: skip
         rejected = sum(r.rejected for r in report.items) + (day.rejected if day else 0)
         missing = report.count("failed")
         status = "partial" if report.status == "failed" and day is not None and day.used else report.status
