@@ -64,3 +64,25 @@ def test_the_loop_trades_on_the_recording_and_respects_limit_and_suspension(
     assert trades["symbol"].to_list() == [TRADING]
     trade = trades.row(0, named=True)
     assert trade["price"] == answer[TRADING]["open"] and trade["quantity"] % 100 == 0
+
+
+@pytest.mark.parametrize("st", [True, False])
+def test_an_st_stock_at_its_5_percent_limit_down_cannot_be_sold(tmp_path: Path, st: bool) -> None:
+    """600228 traded at 5.39 = 5.67 × 0.95 all day: the limit-down of an ST stock (5 % band), not of a main-board
+    one (10 %). The loop reads ST from ``st_history``: bought on 2022-01-26, csi500_timing's exit on 2022-05-23
+    cannot be sold at that one-price limit-down bar (without the ST record the same bar is an ordinary price)."""
+    code = "600228.SH"
+    ctx = JobContext(db_url=f"duckdb:///{tmp_path / 'tq.duckdb'}")
+    if st:
+        with open_store(ctx.db_url) as store:
+            store.upsert("st_history", pl.DataFrame(
+                {"symbol": [code], "start_date": [dt.date(2020, 1, 1)], "end_date": [None], "kind": ["ST"]}
+            ))  # fmt: skip
+    session = {"account": "xt-st", "params": {"trade_symbol": code}, "feed": FEED, "interval": 30}
+    bought = run_session_job(ctx, "csi500_timing", DAY, **session)
+    assert bought.states == {"filled": 1}  # a buy at the limit-down price finds sellers
+    sold = run_session_job(ctx, "csi500_timing", dt.date(2022, 5, 23), **session)
+    if st:
+        assert sold.states == {"rejected": 1} and sold.orders.row(0, named=True)["reason"] == "limit"
+    else:
+        assert sold.states == {"filled": 1}

@@ -26,6 +26,7 @@ from thermoquant.data.sources.csv import ImportResult, RowFilter, import_paths
 from thermoquant.data.sources.csv_symbols import TDX_INDEX_CODES
 from thermoquant.data.store.errors import NoDataError
 from thermoquant.jobs.context import JobContext
+from thermoquant.jobs.market import with_listing_and_st
 from thermoquant.jobs.panels import build_panel
 from thermoquant.jobs.risk import risk_hook
 from thermoquant.market.symbols import normalize_symbols
@@ -356,7 +357,8 @@ def run_session_job(
             minutes = minutes.filter(pl.col("bar_time").dt.date() < day)
         elif minutes.filter(pl.col("bar_time").dt.date() == day).is_empty():
             raise NoDataError(f"minute_quote has no {freq} bars of {', '.join(symbols)} on {day}")
-        m = market_arrays(daily, fees=config.fees)
+        # listing dates and ST (st_history): the day's limit band (5 % for ST) and listing-day rules
+        m = market_arrays(with_listing_and_st(store, daily), fees=config.fees)
         t_day = int(np.searchsorted(m.dates, np.datetime64(day, "D")))
         market = MinuteMarket(m, t_day, minutes.filter(pl.col("bar_time").dt.date() == day))
         engine_cfg = config.engine_config()
