@@ -147,5 +147,6 @@ def test_radix_row_order_equals_numpy_stable_argsort() -> None:
     close = 1.0 + rng.integers(0, 50, (40, 700)) * np.finfo(float).eps  # same top 33 bits, different values
     ties = rng.integers(-3, 4, (40, 700)).astype(float)
     ties[rng.random(ties.shape) < 0.2] = np.nan
-    for x in (wide, close, -close, ties):
+    flat = 1.0 + rng.permutation(np.arange(40 * 3000)).reshape(40, 3000) * np.finfo(float).eps  # one long run
+    for x in (wide, close, -close, ties, flat):
         assert np.array_equal(argsort_rows(x), np.argsort(x, axis=1, kind="stable"))

@@ -20,7 +20,7 @@ _NAN_KEY = np.uint64(0xFFFFFFFFFFFFFFFF)
 _DIGIT = np.uint64(2047)
 _LOW = np.uint64(31)
 """The radix sort orders the top 33 bits of the key (three 11-bit digits: bits 31–41, 42–52, 53–63); entries
-whose top 33 bits agree are then put in order on the full key by insertion (rare for real-valued data)."""
+whose top 33 bits agree are then put in order on the full key (:func:`_order_runs`)."""
 
 
 @njit(inline="always")
@@ -32,6 +32,49 @@ def _sort_key(v: float, b: np.uint64) -> np.uint64:
     if b & _TOP:
         return ~b
     return b | _TOP
+
+
+_INSERTION_RUN = 16
+"""Runs of keys sharing their top 33 bits up to this long are put in order by insertion; longer ones (a factor
+that barely varies) by a stable merge sort, so no row costs more than n log n."""
+
+
+@njit(inline="always")
+def _order_runs(keys: np.ndarray, idx: np.ndarray) -> None:
+    """Put ``keys`` (and ``idx`` with them) in full order within each run of equal top 33 bits, stably."""
+    n = keys.shape[0]
+    start = 0
+    while start < n:
+        top = keys[start] >> _LOW
+        end = start + 1
+        while end < n and (keys[end] >> _LOW) == top:
+            end += 1
+        ordered = True
+        for j in range(start + 1, end):
+            if keys[j] < keys[j - 1]:
+                ordered = False
+                break
+        if ordered:  # equal values (a discrete factor, NaN) or already in order
+            start = end
+            continue
+        if end - start > _INSERTION_RUN:
+            perm = np.argsort(keys[start:end], kind="mergesort")
+            run_keys = keys[start:end][perm]
+            run_idx = idx[start:end][perm]
+            keys[start:end] = run_keys
+            idx[start:end] = run_idx
+        else:
+            for j in range(start + 1, end):
+                k = keys[j]
+                moved = idx[j]
+                m = j - 1
+                while m >= start and keys[m] > k:
+                    keys[m + 1] = keys[m]
+                    idx[m + 1] = idx[m]
+                    m -= 1
+                keys[m + 1] = k
+                idx[m + 1] = moved
+        start = end
 
 
 @njit(parallel=True, **_JIT)
@@ -78,17 +121,7 @@ def argsort_rows(x: np.ndarray) -> np.ndarray:
                 counts[d, c] = p + 1
             keys, tmpk = tmpk, keys
             idx, tmpi = tmpi, idx
-        for j in range(1, n):
-            k = keys[j]
-            if k < keys[j - 1] and (k >> _LOW) == (keys[j - 1] >> _LOW):
-                moved = idx[j]
-                m = j - 1
-                while m >= 0 and keys[m] > k and (keys[m] >> _LOW) == (k >> _LOW):
-                    keys[m + 1] = keys[m]
-                    idx[m + 1] = idx[m]
-                    m -= 1
-                keys[m + 1] = k
-                idx[m + 1] = moved
+        _order_runs(keys, idx)
         out[i] = idx
     return out
 
