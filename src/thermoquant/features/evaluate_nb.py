@@ -41,22 +41,21 @@ that barely varies) by a stable merge sort, so no row costs more than n log n.""
 
 @njit(inline="always")
 def _order_runs(keys: np.ndarray, idx: np.ndarray) -> None:
-    """Put ``keys`` (and ``idx`` with them) in full order within each run of equal top 33 bits, stably."""
+    """Put ``keys`` (and ``idx`` with them) in full order within each run of equal top 33 bits, stably. Only a
+    run holding a pair out of order is touched (one comparison per entry otherwise)."""
     n = keys.shape[0]
-    start = 0
-    while start < n:
-        top = keys[start] >> _LOW
-        end = start + 1
+    j = 1
+    while j < n:
+        if keys[j] >= keys[j - 1]:
+            j += 1
+            continue
+        top = keys[j] >> _LOW
+        start = j - 1
+        while start > 0 and (keys[start - 1] >> _LOW) == top:
+            start -= 1
+        end = j + 1
         while end < n and (keys[end] >> _LOW) == top:
             end += 1
-        ordered = True
-        for j in range(start + 1, end):
-            if keys[j] < keys[j - 1]:
-                ordered = False
-                break
-        if ordered:  # equal values (a discrete factor, NaN) or already in order
-            start = end
-            continue
         if end - start > _INSERTION_RUN:
             perm = np.argsort(keys[start:end], kind="mergesort")
             run_keys = keys[start:end][perm]
@@ -64,17 +63,17 @@ def _order_runs(keys: np.ndarray, idx: np.ndarray) -> None:
             keys[start:end] = run_keys
             idx[start:end] = run_idx
         else:
-            for j in range(start + 1, end):
-                k = keys[j]
-                moved = idx[j]
-                m = j - 1
+            for m0 in range(start + 1, end):
+                k = keys[m0]
+                moved = idx[m0]
+                m = m0 - 1
                 while m >= start and keys[m] > k:
                     keys[m + 1] = keys[m]
                     idx[m + 1] = idx[m]
                     m -= 1
                 keys[m + 1] = k
                 idx[m + 1] = moved
-        start = end
+        j = end + 1
 
 
 @njit(parallel=True, **_JIT)
