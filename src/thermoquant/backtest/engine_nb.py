@@ -313,7 +313,9 @@ def plan_day_nb(
     m, c, t, pos, last_px, cash, target_col, target_is_weight, price_mode, reserve, hold, px, delta
 ):
     """Orders of day t towards ``target_col`` (weights of equity or shares; NaN = leave alone): fills ``px`` with
-    the day's unslipped fill prices and ``delta`` with the signed share changes (0 = no order).
+    the day's unslipped fill prices of the stocks held or targeted (NaN for the others, whose bars are not read:
+    in a whole-market run each such read is a cache and TLB miss, as the arrays are stock-major) and ``delta``
+    with the signed share changes (0 = no order).
 
     Weight targets are turned into shares with the day's equity valued at the fill prices (last close where
     suspended) minus ``reserve`` CNY (cash the book owes elsewhere, e.g. a sleeve's declared profit transfer); an
@@ -326,8 +328,9 @@ def plan_day_nb(
     slippage = c.slippage
     equity = cash - reserve
     for s in range(n):
-        px[s] = _fill_price(m, s, t, price_mode, 0.0, 1)
-        if pos[s] != 0.0:
+        held = pos[s] != 0.0
+        px[s] = _fill_price(m, s, t, price_mode, 0.0, 1) if held or not np.isnan(target_col[s]) else np.nan
+        if held:
             equity += pos[s] * (px[s] if px[s] > 0.0 else last_px[s])
     n_buy = 0
     buy_cost = 0.0

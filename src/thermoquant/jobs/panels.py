@@ -56,11 +56,12 @@ def market_panel(
     progress: ProgressFn | None = None,
     physics_params: ParamsArg = None,
     physics: pl.DataFrame | None = None,
+    physics_columns: tuple[str, ...] | None = None,
 ) -> Panel:
     """Stored quotes of [start − ``lookback`` sessions, end] with their physics; start/end default to the last
     complete market day (:func:`latest_stored_day`). ``physics``: rows already computed by the caller (the
     daily chain's physics step, for a strategy that reads only the scanned day's rows), used instead of
-    computing them again."""
+    computing them again; ``physics_columns``: compute only these (``InputSpec.physics_columns``; None: all)."""
     tick(progress, "读取行情 reading daily_quote", 0, 3)
     if end is None or start is None:
         last = latest_stored_day(store)
@@ -73,7 +74,7 @@ def market_panel(
     tick(progress, "计算热力学 computing physics", 1, 3)
     bars = traded_bars(quotes)
     if physics is None:
-        physics = compute_physics(bars, physics_params)
+        physics = compute_physics(bars, physics_params, columns=physics_columns)
     tick(progress, "读取解禁与 ST reading share_unlock, st_history", 2, 3)
     unlocks = store.read("share_unlock")
     st_history = store.read("st_history")
@@ -133,7 +134,9 @@ def build_panel(
     spec = get_strategy(strategy).inputs
     if source not in PANEL_SOURCES:
         raise ValueError(f"{strategy} reads the store: --source sample or store, not {source!r}")
-    panel = market_panel(store, start, end, spec.lookback, progress, physics_params, physics)
+    panel = market_panel(
+        store, start, end, spec.lookback, progress, physics_params, physics, spec.physics_columns()
+    )
     extra = [t for t in spec.tables if t in OPTIONAL_TABLES]
     if not extra:
         return panel

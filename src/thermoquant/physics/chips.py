@@ -26,6 +26,7 @@ from thermoquant.physics.chips_nb import (
     fit_grid,
     grid_ratios,
     init_stack,
+    metric_names,
     run_stock,
     stack_metrics,
     work_size,
@@ -110,18 +111,20 @@ class ChipStack:
         return dict(zip(METRIC_COLUMNS, out.tolist(), strict=True))
 
 
-def _grid_metrics(
+def grid_metrics(
     bars: BarArrays,
     k: np.ndarray,
     mode: str,
     params: dict[str, ThermoParams] | ThermoParams | None,
     grid: GridSpec,
+    full: bool = True,
 ) -> np.ndarray:
+    """The metric matrix of :func:`chips_batch`: one row per name of ``metric_names(full)``."""
     prm = param_matrix(bars.symbols, params)
-    out = np.empty((len(METRIC_COLUMNS), bars.close.shape[0]))  # NumPy's allocation: see chips_batch
+    out = np.empty((len(metric_names(full)), bars.close.shape[0]))  # NumPy's allocation: see chips_batch
     return chips_batch(
         bars.offsets, bars.low, bars.high, bars.close, bars.ref, bars.tau, k, prm, GRID_MODES[mode],
-        grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins, out,
+        grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins, out, full,
     )  # fmt: skip
 
 
@@ -152,7 +155,7 @@ def chip_distribution(
         raise ValueError(f"mode must be 'eastmoney' or one of {sorted(GRID_MODES)}, got {mode!r}")
     if k is None:
         k = quantities_from_arrays(bars, params)[5]
-    out = _grid_metrics(bars, np.ascontiguousarray(k, dtype=np.float64), mode, params, grid or GridSpec())
+    out = grid_metrics(bars, np.ascontiguousarray(k, dtype=np.float64), mode, params, grid or GridSpec())
     return keys.with_columns(pl.Series(name, out[i]) for i, name in enumerate(METRIC_COLUMNS))
 
 

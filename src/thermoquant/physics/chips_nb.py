@@ -86,6 +86,19 @@ METRIC_COLUMNS: tuple[str, ...] = (
 )
 N_METRICS = len(METRIC_COLUMNS)
 
+#: The metrics every run computes: a few reads of the prefix sums per bar.  The others (cost quantiles,
+#: concentration, peaks) each cost passes over the stack's span; a run asked for base metrics only
+#: (``full=False`` in :func:`chips_batch`) skips those passes and writes just these rows, in this order.
+BASE_METRICS: tuple[str, ...] = ("profit_ratio", "avg_cost", "q_below", "q_above", "bottom_mass", "top_mass")
+_BASE_ROWS_FULL = tuple(METRIC_COLUMNS.index(c) for c in BASE_METRICS)  # where they sit in the full matrix
+_BASE_ROWS_LEAN = tuple(range(len(BASE_METRICS)))
+
+
+def metric_names(full: bool) -> tuple[str, ...]:
+    """The rows of the metric matrix a run writes: METRIC_COLUMNS when ``full``, else BASE_METRICS."""
+    return METRIC_COLUMNS if full else BASE_METRICS
+
+
 #: Dust: after a bar's burn, a bin holding less than this share of the float (under one share for a float below
 #: 10 bn shares) is emptied and its chips join the bar's new chips (in the bin that received most of them), so
 #: the stack still sums to the float.  Without it every bin a stock ever traded in keeps a vanishing mass (old chips decay
@@ -734,8 +747,10 @@ def stack_metrics_log(
     cum: np.ndarray,
     sums: tuple[float, float],
     padded: tuple,
+    full: bool,
 ) -> None:
-    """Write the metrics of METRIC_COLUMNS for one stock-bar into ``out[:, col]`` (NaN when the stack is empty).
+    """Write the metrics of one stock-bar into ``out[:, col]`` (NaN when the stack is empty): METRIC_COLUMNS when
+    ``full``, else BASE_METRICS (rows in that order; the span passes of the others are skipped).
 
     ``scale`` = exp(g0) (CNY per unit of grid ratio); ``span`` the stack's :func:`span_of`; ``log_prices`` the
     logs of the bar's price (close) and of the rolling zone low and high; ``bands`` :func:`log_bands`; ``ratios``
@@ -749,33 +764,35 @@ def stack_metrics_log(
     total, dot = sums  # total 0 for an empty stack: every output is NaN (below)
     lp, lz_lo, lz_hi = log_prices
     per = 1.0 / total  # shares of the stack: one division per bar
+    rb = _BASE_ROWS_FULL if full else _BASE_ROWS_LEAN
     below = _below(cum, stack, lo, hi, g0, inv, lp)
-    out[0, col] = below * per
-    out[1, col] = scale * dot * per
-    # cost quantiles 5/15/50/85/95 %
-    tq = (0.05 * total, 0.15 * total, 0.5 * total, 0.85 * total, 0.95 * total)
-    floor = max(prm[_MPM] * total, 5e-324)  # a peak's least window mass: heavy enough, and not empty
-    iq, core = _mass_counts(cum, lo, hi, tq, floor)
-    for k in range(5):
-        i = iq[k]
-        out[2 + k, col] = _quantile_price(cum, stack, i, tq[k], scale * ratios[i], step)
-    out[7, col] = (out[6, col] - out[2, col]) / (out[6, col] + out[2, col])
-    out[8, col] = (out[5, col] - out[3, col]) / (out[5, col] + out[3, col])
+    out[rb[0], col] = below * per
+    out[rb[1], col] = scale * dot * per
     lq_lo, lq_hi, lb_lo, lb_hi = bands
-    out[9, col] = (below - _below(cum, stack, lo, hi, g0, inv, lp + lq_lo)) * per
-    out[10, col] = (_below(cum, stack, lo, hi, g0, inv, lp + lq_hi) - below) * per
-    h = max(int(prm[_PH]), 0)
-    npk, low_i, best_i, low_w, best_w = _find_peaks(padded, n, lo, hi, h, floor, total, core)
-    nan_if_none = 1.0 if npk > 0 else np.nan  # best_i = low_i = -1 without peaks: indices stay valid
-    out[11, col] = scale * ratios[n + 1 + best_i] * nan_if_none
-    out[12, col] = best_w * per * nan_if_none
-    out[13, col] = scale * ratios[n + 1 + low_i] * nan_if_none
-    out[14, col] = low_w * per * nan_if_none
-    out[15, col] = npk
-    out[16, col] = _below(cum, stack, lo, hi, g0, inv, lz_lo + lb_lo) * per
-    out[17, col] = 1.0 - _below(cum, stack, lo, hi, g0, inv, lz_hi + lb_hi) * per
+    out[rb[2], col] = (below - _below(cum, stack, lo, hi, g0, inv, lp + lq_lo)) * per
+    out[rb[3], col] = (_below(cum, stack, lo, hi, g0, inv, lp + lq_hi) - below) * per
+    out[rb[4], col] = _below(cum, stack, lo, hi, g0, inv, lz_lo + lb_lo) * per
+    out[rb[5], col] = 1.0 - _below(cum, stack, lo, hi, g0, inv, lz_hi + lb_hi) * per
+    if full:
+        # cost quantiles 5/15/50/85/95 %
+        tq = (0.05 * total, 0.15 * total, 0.5 * total, 0.85 * total, 0.95 * total)
+        floor = max(prm[_MPM] * total, 5e-324)  # a peak's least window mass: heavy enough, and not empty
+        iq, core = _mass_counts(cum, lo, hi, tq, floor)
+        for k in range(5):
+            i = iq[k]
+            out[2 + k, col] = _quantile_price(cum, stack, i, tq[k], scale * ratios[i], step)
+        out[7, col] = (out[6, col] - out[2, col]) / (out[6, col] + out[2, col])
+        out[8, col] = (out[5, col] - out[3, col]) / (out[5, col] + out[3, col])
+        h = max(int(prm[_PH]), 0)
+        npk, low_i, best_i, low_w, best_w = _find_peaks(padded, n, lo, hi, h, floor, total, core)
+        nan_if_none = 1.0 if npk > 0 else np.nan  # best_i = low_i = -1 without peaks: indices stay valid
+        out[11, col] = scale * ratios[n + 1 + best_i] * nan_if_none
+        out[12, col] = best_w * per * nan_if_none
+        out[13, col] = scale * ratios[n + 1 + low_i] * nan_if_none
+        out[14, col] = low_w * per * nan_if_none
+        out[15, col] = npk
     if not (total > 0.0):  # empty stack
-        for k in range(N_METRICS):
+        for k in range(out.shape[0]):
             out[k, col] = np.nan
 
 
@@ -799,7 +816,7 @@ def _stack_metrics_in(
     sums = stack_sums(st, span[0], span[1], cum, ratios)
     out2 = out.reshape((out.shape[0], 1))
     stack_metrics_log(
-        st, g0, math.exp(g0), span, step, logs, prm, log_bands(prm), ratios, out2, 0, cum, sums, padded
+        st, g0, math.exp(g0), span, step, logs, prm, log_bands(prm), ratios, out2, 0, cum, sums, padded, True
     )
 
 
@@ -890,8 +907,10 @@ def run_stock(
     stacks: np.ndarray,
     g0s: np.ndarray,
     work: np.ndarray,
+    full: bool = True,
 ) -> None:
-    """Evolve one stock over rows [start, end) writing metrics[:, t] (and, if asked, every stack and g0).
+    """Evolve one stock over rows [start, end) writing metrics[:, t] (and, if asked, every stack and g0); ``full``:
+    every METRIC_COLUMNS row, else BASE_METRICS only (:func:`stack_metrics_log`).
 
     ``work``: :func:`work_size` floats for the stock's peak_halfwidth, owned by the caller.  The per-bar loop
     reaches ``work``, ``ratios``, ``prm`` and ``metrics`` through borrowed views (:func:`borrow`)."""
@@ -932,7 +951,7 @@ def run_stock(
             sums = (total, dot)
         logs = (math.log(close[t]), zlo[i], zhi[i])
         stack_metrics_log(
-            stack, g0, scale, span, step, logs, prm, bands, ratios, metrics, t, cum, sums, padded
+            stack, g0, scale, span, step, logs, prm, bands, ratios, metrics, t, cum, sums, padded, full
         )
         if keep_stacks:
             stacks[i, :] = stack
@@ -955,15 +974,20 @@ def chips_batch(
     anchor: float,
     margin: int,
     out: np.ndarray | None = None,
+    full: bool = True,
 ) -> np.ndarray:
-    """All stocks at once: rows of stock s are [offsets[s], offsets[s+1]); returns (N_METRICS, n_rows), written into
-    ``out`` when given (C-contiguous float64 of that shape: a NumPy allocation of this size gets transparent huge
-    pages, so its first touch costs far fewer page faults than the kernel's own allocation)."""
+    """All stocks at once: rows of stock s are [offsets[s], offsets[s+1]); returns (len(metric_names(full)),
+    n_rows), written into ``out`` when given (C-contiguous float64 of that shape: a NumPy allocation of this size
+    gets transparent huge pages, so its first touch costs far fewer page faults than the kernel's own allocation).
+    ``full`` False: the BASE_METRICS rows only, without the per-bar span passes of the others."""
     n = close.shape[0]
+    rows = N_METRICS if full else len(_BASE_ROWS_LEAN)
     if out is None:  # noqa: SIM108 - numba prunes an `is None` branch on an argument, not a ternary
-        metrics = np.empty((N_METRICS, n))
+        metrics = np.empty((rows, n))
     else:
         metrics = out
+    if metrics.shape[0] != rows or metrics.shape[1] != n:
+        raise ValueError("chips_batch: out must have one row per metric written and one column per bar")
     ratios = grid_ratios(n_bins, step)
     dummy = np.empty((1, 1))
     dummy_g = np.empty(1)
@@ -971,6 +995,6 @@ def chips_batch(
         run_stock(
             offsets[s], offsets[s + 1], low, high, close, ref, tau, k_norm, prm[s], mode,
             n_bins, step, anchor, margin, ratios, metrics, False, dummy, dummy_g,
-            np.empty(work_size(n_bins, max(int(prm[s, _PH]), 0))),
+            np.empty(work_size(n_bins, max(int(prm[s, _PH]), 0))), full,
         )  # fmt: skip
     return metrics

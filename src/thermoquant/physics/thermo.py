@@ -13,18 +13,32 @@ The same code runs on daily and minute bars (windows count bars).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import polars as pl
 
 from thermoquant.physics.bars import BarArrays, to_arrays
-from thermoquant.physics.chips import _grid_metrics
-from thermoquant.physics.chips_nb import METRIC_COLUMNS
+from thermoquant.physics.chips import grid_metrics
+from thermoquant.physics.chips_nb import BASE_METRICS, METRIC_COLUMNS, metric_names
 from thermoquant.physics.params import GridSpec, param_matrix
 from thermoquant.physics.quantities import ParamsArg, quantities_from_arrays
 from thermoquant.physics.states import STATE_NAMES, State
 from thermoquant.physics.thermo_nb import Q_COLUMNS, states_batch
 
+#: Every column :func:`compute_physics` can return besides the keys (symbol, trade_date), in its order.
+PHYSICS_OUTPUT_COLUMNS: tuple[str, ...] = (
+    *Q_COLUMNS,
+    *METRIC_COLUMNS,
+    "state",
+    "state_name",
+    "buy_point",
+    "stop",
+    "migration",
+)
+
 __all__ = [
+    "PHYSICS_OUTPUT_COLUMNS",
     "STATE_NAMES",
     "ParamsArg",
     "State",
@@ -35,15 +49,24 @@ __all__ = [
 
 
 def states_from_arrays(
-    bars: BarArrays, q: np.ndarray, chips: np.ndarray, params: ParamsArg = None
+    bars: BarArrays, q: np.ndarray, chips: Mapping[str, np.ndarray], params: ParamsArg = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(state int8, buy_point, stop, migration) from the quantity and chip-metric matrices."""
+    """(state int8, buy_point, stop, migration) from the quantity matrix and the chip metrics by name (the
+    BASE_METRICS rows suffice)."""
     prm = param_matrix(bars.symbols, params)
-    col = {c: i for i, c in enumerate(METRIC_COLUMNS)}
     return states_batch(
-        bars.offsets, q, chips[col["q_below"]], chips[col["bottom_mass"]], chips[col["top_mass"]],
-        chips[col["avg_cost"]], prm,
+        bars.offsets, q, chips["q_below"], chips["bottom_mass"], chips["top_mass"], chips["avg_cost"], prm,
     )  # fmt: skip
+
+
+def _wanted(columns: Sequence[str] | None) -> tuple[str, ...]:
+    """The requested output columns in PHYSICS_OUTPUT_COLUMNS order (all for None); unknown names raise."""
+    if columns is None:
+        return PHYSICS_OUTPUT_COLUMNS
+    unknown = sorted(set(columns) - set(PHYSICS_OUTPUT_COLUMNS) - {"symbol", "trade_date"})
+    if unknown:
+        raise ValueError(f"compute_physics: unknown columns {unknown}; known: {list(PHYSICS_OUTPUT_COLUMNS)}")
+    return tuple(c for c in PHYSICS_OUTPUT_COLUMNS if c in set(columns))
 
 
 def compute_physics(
@@ -52,23 +75,30 @@ def compute_physics(
     mode: str = "behavioral",
     grid: GridSpec | None = None,
     adjust: bool = True,
+    columns: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Everything per stock-bar of the ``daily_quote`` frame ``df`` (see :mod:`.bars`): (symbol, date, Q_COLUMNS,
     chip METRIC_COLUMNS, state, state_name, buy_point, stop, migration), sorted by symbol then trade_date.  ``params`` is a per-symbol mapping (e.g. from the
     ``param_pack`` table) or one ThermoParams for all; missing symbols use the defaults.  ``adjust``: prices
     forward-adjusted at each stock's last bar across ex-rights gaps (:func:`.bars.forward_adjust`), so price
-    outputs before a gap are in the last bar's terms."""
+    outputs before a gap are in the last bar's terms.  ``columns``: return only these (keys always; order as
+    PHYSICS_OUTPUT_COLUMNS), e.g. a strategy's ``InputSpec.physics``; when none of them is a chip metric outside
+    BASE_METRICS the chip model skips the per-bar passes of the others (quantiles, concentration, peaks).  The
+    values are the same bits either way."""
+    wanted = _wanted(columns)
+    full = any(c in METRIC_COLUMNS and c not in BASE_METRICS for c in wanted)
     bars = to_arrays(df, adjust)
     q = quantities_from_arrays(bars, params)
-    chips = _grid_metrics(bars, q[5], mode, params, grid or GridSpec())
-    state, buy, stop, migration = states_from_arrays(bars, q, chips, params)
-    keys = bars.keys()
-    return keys.with_columns(
-        *(pl.Series(name, q[i]) for i, name in enumerate(Q_COLUMNS)),
-        *(pl.Series(name, chips[i]) for i, name in enumerate(METRIC_COLUMNS)),
-        pl.Series("state", state),
-        pl.Series("state_name", STATE_NAMES).gather(pl.Series(state.astype(np.uint32))),  # codes 0..3
-        pl.Series("buy_point", buy),
-        pl.Series("stop", stop),
-        pl.Series("migration", migration),
+    chips = dict(
+        zip(metric_names(full), grid_metrics(bars, q[5], mode, params, grid or GridSpec(), full), strict=True)
     )
+    state, buy, stop, migration = states_from_arrays(bars, q, chips, params)
+    out = dict(zip(Q_COLUMNS, q, strict=True)) | chips
+    out |= {"state": state, "buy_point": buy, "stop": stop, "migration": migration}
+    series = [
+        pl.Series("state_name", STATE_NAMES).gather(pl.Series(state.astype(np.uint32)))  # codes 0..3
+        if name == "state_name"
+        else pl.Series(name, out[name])
+        for name in wanted
+    ]
+    return bars.keys().with_columns(series)

@@ -218,12 +218,21 @@ class InputSpec:
         factors: factor columns of the feature registry.
         physics: columns of :func:`thermoquant.physics.thermo.compute_physics`.
         lookback: trading days of history before the first target day (moving-average warm-up and the like).
+        physics_only: the strategy reads no physics column beyond ``physics``, so a job computes just those
+            (``compute_physics(columns=...)``: a smaller frame, and without quantile or peak columns the chip
+            model skips their per-bar passes).  False: the job computes every physics column.
     """
 
     tables: tuple[str, ...]
     factors: tuple[str, ...] = ()
     physics: tuple[str, ...] = ()
     lookback: int = 0
+    physics_only: bool = False
+
+    def physics_columns(self) -> tuple[str, ...] | None:
+        """The physics columns a job must compute for this strategy: ``physics`` when ``physics_only``, else None
+        (all)."""
+        return self.physics if self.physics_only else None
 
     def describe(self) -> str:
         parts = [f"tables: {', '.join(self.tables)}"]

@@ -508,6 +508,7 @@ class Thermo(Strategy):
         tables=("daily_quote", "share_unlock", "st_history", "param_pack"),
         physics=PHYSICS_COLUMNS,
         lookback=250,
+        physics_only=True,
     )
 
     def targets(self, panel: Panel, params: ThermoStrategyParams) -> pl.DataFrame:

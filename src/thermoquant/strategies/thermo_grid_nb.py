@@ -74,16 +74,49 @@ def quote_cells(
 
 
 @njit(cache=True)
+def _merge_ready(cell: np.ndarray, si: np.ndarray, di: np.ndarray, T: int) -> bool:
+    """The quote cells (ignoring -1) do not decrease and the rows' cells strictly increase: both walk the grid in
+    the same order (rows sorted by symbol, date; quotes in the same symbol blocks, dated in order)."""
+    prev = -1
+    for c in cell:
+        if c >= 0:
+            if c < prev:
+                return False
+            prev = c
+    prev = -1
+    for r in range(si.shape[0]):
+        c = si[r] * T + di[r]
+        if c <= prev:
+            return False
+        prev = c
+    return True
+
+
+@njit(cache=True)
 def scatter_gather(
     cell: np.ndarray, values: np.ndarray, fill: float, size: int, si: np.ndarray, di: np.ndarray, T: int
 ) -> np.ndarray:
     """Values of the quote rows placed on the grid (``cell`` -1: skipped; the last of equal cells wins; ``fill``
-    elsewhere), read back at the rows' cells (``si`` × ``T`` + ``di``)."""
+    elsewhere), read back at the rows' cells (``si`` × ``T`` + ``di``).  When both come in grid order
+    (:func:`_merge_ready`) one merge walk does it without the ``size``-cell grid (a whole-market grid is ~100 MB
+    of fresh memory); the values are the same."""
+    out = np.empty(si.shape[0])
+    if _merge_ready(cell, si, di, T):
+        j = 0
+        m = cell.shape[0]
+        for r in range(si.shape[0]):
+            key = si[r] * T + di[r]
+            v = fill
+            while j < m and cell[j] <= key:  # -1 (off the grid) is below every key: skipped
+                if cell[j] == key:
+                    v = values[j]
+                j += 1
+            out[r] = v
+        return out
     grid = np.full(size, fill)
     for r in range(cell.shape[0]):
         if cell[r] >= 0:
             grid[cell[r]] = values[r]
-    out = np.empty(si.shape[0])
     for r in range(si.shape[0]):
         out[r] = grid[si[r] * T + di[r]]
     return out

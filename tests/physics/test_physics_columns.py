@@ -1,0 +1,80 @@
+"""``compute_physics(columns=...)``: a strategy's declared columns are the same values as the full frame's, and the
+chip model's base-only run (no quantile / peak passes) changes none of them.  On the bundled real whole-market
+sample (2021, ex-rights gaps and suspensions included)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from thermoquant.data.sources.csv import read_file
+from thermoquant.data.sources.sample import sample_path
+from thermoquant.physics.bars import traded_bars
+from thermoquant.physics.chips_nb import BASE_METRICS, METRIC_COLUMNS
+from thermoquant.physics.thermo import PHYSICS_OUTPUT_COLUMNS, compute_physics
+from thermoquant.strategies.base import Panel
+from thermoquant.strategies.thermo import Thermo, run_book
+from thermoquant.strategies.thermo_params import ThermoStrategyParams
+
+
+@pytest.fixture(scope="module")
+def bars() -> pl.DataFrame:
+    """400 stocks of the bundled 2021 whole-market sample, traded bars only."""
+    quotes = traded_bars(read_file(sample_path("market_2021.parquet")).frame)
+    keep = quotes["symbol"].unique().sort().gather_every(12).head(400)
+    return quotes.filter(pl.col("symbol").is_in(keep.implode()))
+
+
+@pytest.fixture(scope="module")
+def full(bars: pl.DataFrame) -> pl.DataFrame:
+    return compute_physics(bars)
+
+
+def test_full_frame_has_every_output_column(full: pl.DataFrame) -> None:
+    assert full.columns == ["symbol", "trade_date", *PHYSICS_OUTPUT_COLUMNS]
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        Thermo.inputs.physics_columns(),  # base chip metrics only: the lean kernel
+        ("cost_p50", "n_peaks", "bottom_mass"),  # a quantile and a peak column: the full kernel
+        ("state_name", "t_f"),
+        BASE_METRICS,
+    ],
+)
+def test_selected_columns_equal_the_full_frame(
+    bars: pl.DataFrame, full: pl.DataFrame, columns: tuple[str, ...]
+) -> None:
+    part = compute_physics(bars, columns=columns)
+    ordered = [c for c in PHYSICS_OUTPUT_COLUMNS if c in columns]
+    assert part.columns == ["symbol", "trade_date", *ordered]
+    assert_frame_equal(part, full.select("symbol", "trade_date", *ordered), check_exact=True)
+
+
+def test_thermo_declares_base_chip_metrics_only() -> None:
+    """The backtest's physics runs the lean chip kernel: no declared column needs a quantile or peak pass."""
+    declared = Thermo.inputs.physics_columns()
+    assert declared is not None
+    assert not [c for c in declared if c in METRIC_COLUMNS and c not in BASE_METRICS]
+
+
+def test_unknown_column_is_refused_by_name(bars: pl.DataFrame) -> None:
+    with pytest.raises(ValueError, match="cost_p99"):
+        compute_physics(bars.head(300), columns=("t_f", "cost_p99"))
+
+
+def test_thermo_book_on_its_declared_columns_equals_the_book_on_the_full_frame(
+    bars: pl.DataFrame, full: pl.DataFrame
+) -> None:
+    """physics_only=True is honest: the strategy reads nothing beyond its declared columns (a missing column
+    would raise) and its rows do not change."""
+    lean = compute_physics(bars, columns=Thermo.inputs.physics_columns())
+    days = full["trade_date"].unique().sort()
+    start, end = days[20], days[-1]
+    p = ThermoStrategyParams()
+    a = run_book(Panel({"physics": full, "quotes": bars}, start, end), p).rows
+    b = run_book(Panel({"physics": lean, "quotes": bars}, start, end), p).rows
+    assert a.height > 0 and (a["reason"].is_in(["buy_b", "buy_c"])).sum() > 0
+    assert_frame_equal(a, b, check_exact=True)
