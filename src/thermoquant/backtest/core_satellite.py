@@ -257,7 +257,7 @@ def _simulate(
                                           0.0, True, px, delta, buy_q, rec, n_rec)  # fmt: skip
             sleeve_of.append((r0, n_rec, "core"))
         for b in books.values():
-            nb._end_day(t, market.close, b)
+            nb._end_day(t, market.close[:, t], b)
         if check[t]:
             rule.check(dates[t], float(sat.out_equity[t]))
     rec = rec[:n_rec].copy()

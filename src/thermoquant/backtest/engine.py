@@ -204,7 +204,7 @@ def run_targets(
     price_mode, lag = _FILL[cfg.fill]
     out = nb.simulate_targets_nb(
         *_kernel_inputs(m, cfg),
-        np.ascontiguousarray(target, dtype=np.float64),
+        nb.day_major_nb(np.ascontiguousarray(target, dtype=np.float64)),
         is_weight,
         lag,
         price_mode,

@@ -32,7 +32,7 @@ from collections import namedtuple
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 PRICE_OPEN = 0
 PRICE_CLOSE = 1
@@ -290,13 +290,14 @@ def _start_day(t, ev, ev_ptr, book):
 
 
 @njit(cache=True)
-def _end_day(t, close, book):
-    """Mark to the day's close (last valid close for suspended stocks) and store the day's outputs."""
+def _end_day(t, close_day, book):
+    """Mark to the day's close ``close_day`` (n,) (last valid close for suspended stocks) and store day t's
+    outputs."""
     gross = 0.0
     pos = book.pos
     keep_positions = book.out_pos.shape[0] > 0
     for s in range(pos.shape[0]):
-        px = close[s, t]
+        px = close_day[s]
         if px > 0.0:
             book.last_px[s] = px
         if pos[s] != 0.0:
@@ -411,14 +412,34 @@ def rebalance_day(
     return rec, n_rec
 
 
-@njit(cache=True)
-def simulate_targets_nb(m, c, ev, target, target_is_weight, lag, price_mode, init_cash, keep_positions):
-    """Rebalance to ``target[:, k]`` (weights of equity or shares; NaN = leave alone) on day ``k + lag``, per
-    :func:`rebalance_day`, after the day's corporate actions.
+@njit(cache=True, parallel=True)
+def day_major_nb(a):
+    """``a`` (n, T) as a C-contiguous (T, n) copy: blocks of 64 × 64 cells, so that reads and writes both stay in
+    cache, day blocks in parallel."""
+    n, T = a.shape
+    out = np.empty((T, n))
+    blk = 64
+    for tb in prange((T + blk - 1) // blk):
+        t0 = tb * blk
+        t1 = min(t0 + blk, T)
+        for i0 in range(0, n, blk):
+            for i in range(i0, min(i0 + blk, n)):
+                for t in range(t0, t1):
+                    out[t, i] = a[i, t]
+    return out
 
+
+@njit(cache=True)
+def simulate_targets_nb(m, c, ev, target_t, target_is_weight, lag, price_mode, init_cash, keep_positions):
+    """Rebalance to ``target_t[k]`` (day-major (T, n): weights of equity or shares; NaN = leave alone) on day
+    ``k + lag``, per :func:`rebalance_day`, after the day's corporate actions.
+
+    The days' targets and closes are read as contiguous rows (``target_t``, and a day-major copy of the closes):
+    every stock is visited every day, and a column of a stock-major array costs a cache and TLB miss per stock.
     Returns ``(cash[T], equity[T], gross[T], positions[n, T] or (0, 0), records[n_rec, 10])``.
     """
     n, T = m.close.shape
+    close_t = day_major_nb(m.close)
     book = _new_book(n, T, init_cash, keep_positions)
     rec = np.empty((1024, _NREC))
     n_rec = 0
@@ -434,7 +455,7 @@ def simulate_targets_nb(m, c, ev, target, target_is_weight, lag, price_mode, ini
                 m,
                 c,
                 book,
-                target[:, k],
+                target_t[k],
                 t,
                 target_is_weight,
                 price_mode,
@@ -446,7 +467,7 @@ def simulate_targets_nb(m, c, ev, target, target_is_weight, lag, price_mode, ini
                 rec,
                 n_rec,
             )
-        _end_day(t, m.close, book)
+        _end_day(t, close_t[t], book)
     return book.out_cash, book.out_equity, book.out_gross, book.out_pos, rec[:n_rec].copy()
 
 
@@ -477,7 +498,7 @@ def simulate_orders_nb(
             p = _fill_price(m, s, t, order_price_mode[o], c.slippage, 1 if q > 0 else -1)
             rec, n_rec = _fill_one(m, c, book, s, t, q, p, rec, n_rec)
             o += 1
-        _end_day(t, m.close, book)
+        _end_day(t, m.close[:, t], book)
     return book.out_cash, book.out_equity, book.out_gross, book.out_pos, rec[:n_rec].copy()
 
 
