@@ -58,3 +58,24 @@ def test_sort_order_is_none_only_for_sorted_frames(sample: pl.DataFrame) -> None
         assert order is not None
         assert messy[order].select("symbol", "trade_date").equals(messy.sort("symbol", "trade_date").select(
             "symbol", "trade_date"))  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", ["turnover_only", "complete_turnover", "gaps_filled_from_float_shares"])
+def test_turnover_fraction_and_sessions_whatever_the_columns(sample: pl.DataFrame, shape: str) -> None:
+    """tau is turnover / 100 (NaN as 0), or volume / float_shares where turnover is missing; sessions are the
+    bars' days: the same bits whichever path to_arrays takes (the % column read in place or the frame's)."""
+    df = sample.sort("symbol", "trade_date")
+    assert df["turnover"].null_count() == 0 and "float_shares" in df.columns
+    if shape == "gaps_filled_from_float_shares":
+        gaps = pl.when(pl.int_range(pl.len()) % 7 == 0).then(None).otherwise(pl.col("turnover"))
+        df = df.with_columns(gaps.alias("turnover"))
+        assert df["turnover"].null_count() > 0
+    elif shape == "turnover_only":
+        df = df.drop("float_shares")
+    pct = pl.col("turnover") / 100.0
+    if "float_shares" in df.columns:
+        pct = pct.fill_null(pl.col("volume") / pl.col("float_shares"))
+    want = np.nan_to_num(df.select(pct).to_series().to_numpy())
+    bars = to_arrays(df, adjust=False)
+    assert bars.tau.tobytes() == want.tobytes()
+    assert np.array_equal(bars.session, df["trade_date"].cast(pl.Int32).to_numpy())

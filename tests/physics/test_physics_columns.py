@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 from thermoquant.data.sources.csv import read_file
 from thermoquant.data.sources.sample import sample_path
 from thermoquant.physics.bars import traded_bars
-from thermoquant.physics.chips_nb import BASE_METRICS, METRIC_COLUMNS
+from thermoquant.physics.chips_nb import BASE_METRICS, SPAN_METRICS
 from thermoquant.physics.thermo import PHYSICS_OUTPUT_COLUMNS, compute_physics
 from thermoquant.strategies.base import Panel
 from thermoquant.strategies.thermo import Thermo, run_book
@@ -42,6 +42,7 @@ def test_full_frame_has_every_output_column(full: pl.DataFrame) -> None:
         ("cost_p50", "n_peaks", "bottom_mass"),  # a quantile and a peak column: the full kernel
         ("state_name", "t_f"),
         BASE_METRICS,
+        ("profit_ratio",),  # a chip metric the states do not read, alone
     ],
 )
 def test_selected_columns_equal_the_full_frame(
@@ -53,11 +54,11 @@ def test_selected_columns_equal_the_full_frame(
     assert_frame_equal(part, full.select("symbol", "trade_date", *ordered), check_exact=True)
 
 
-def test_thermo_declares_base_chip_metrics_only() -> None:
-    """The backtest's physics runs the lean chip kernel: no declared column needs a quantile or peak pass."""
+def test_thermo_declares_no_span_metric() -> None:
+    """The backtest's physics skips the chip model's span passes: no declared column is a quantile or a peak."""
     declared = Thermo.inputs.physics_columns()
     assert declared is not None
-    assert not [c for c in declared if c in METRIC_COLUMNS and c not in BASE_METRICS]
+    assert not set(declared) & set(SPAN_METRICS)
 
 
 def test_unknown_column_is_refused_by_name(bars: pl.DataFrame) -> None:

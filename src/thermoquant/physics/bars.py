@@ -42,7 +42,7 @@ class BarArrays:
     amount: np.ndarray
     tau: np.ndarray  # turnover as a fraction of the float (0.05 = 5 %)
     ref: np.ndarray  # typical traded price: VWAP when amount/volume lies in [low, high], else (O+H+L+C)/4
-    session: np.ndarray  # int64 session (trading-day) id of each bar
+    session: np.ndarray  # session (trading day) of each bar: int32 days since 1970-01-01
 
     def keys(self) -> pl.DataFrame:
         """(symbol, trade_date) of every row: the key of the output frames."""
@@ -148,15 +148,20 @@ def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
 
     # traded shares / float, both in the bar's own terms; sorted copies, adjusted, typical price: one kernel pass
     out = np.empty((9, df.height))  # NumPy's allocation: fewer first-touch faults (see chips_nb.chips_batch)
+    # a plain Float64 turnover (%) column that float_shares would not fill (none missing, or no float_shares) goes
+    # in as it is (no copy) and is divided by 100 in the pass: the values of _turnover_fraction
+    pct = df.schema.get("turnover") == pl.Float64 and (
+        "float_shares" not in df.columns or not df["turnover"].null_count()
+    )
     prepare_batch(
         offsets, np.empty(0, np.int64) if idx is None else idx, col("open"), col("high"), col("low"), col("close"),
-        col("pre_close"), col("volume"), col("amount"), _turnover_fraction(df),
-        adjust and "pre_close" in df.columns, *EX_RIGHTS_RANGE, out,
+        col("pre_close"), col("volume"), col("amount"), col("turnover") if pct else _turnover_fraction(df),
+        adjust and "pre_close" in df.columns, *EX_RIGHTS_RANGE, out, pct,
     )  # fmt: skip
     o, h, lo, c, pc, vol, amt, tau, ref = out
     dcol = keys["trade_date"]
     day = dcol.cast(pl.Date) if dcol.dtype != pl.Date else dcol
-    session = day.cast(pl.Int64).to_numpy().astype(np.int64, copy=False)
+    session = day.to_physical().to_numpy()  # int32 days since 1970-01-01, no copy
     return BarArrays(symbols, offsets, keys, o, h, lo, c, pc, vol, amt, tau, ref, session)
 
 

@@ -28,13 +28,15 @@ def prepare_batch(
     step_lo: float,
     step_hi: float,
     out: np.ndarray,
+    tau_pct: bool = False,
 ) -> None:
     """Fresh sorted copies of the bar columns, in one pass per stock (stocks in parallel): row t of the outputs is
     input row ``order[t]`` (``order`` empty: row t), forward-adjusted when ``adjust`` (factor steps close(t−1) /
     pre_close(t) strictly inside (``step_lo``, ``step_hi``), else 1 (a NaN ``pc`` too); prices × factor / last
     factor, volume divided by it; amount, in CNY, unchanged), with the typical traded price (VWAP = amt / vol when
     it lies in [lo, h], else (o + h + lo + c) / 4, CNY), a missing amount (not finite) filled as that price × vol,
-    and the turnover with NaN as 0 and ±inf as ±the largest float (``np.nan_to_num``).
+    and the turnover with NaN as 0 and ±inf as ±the largest float (``np.nan_to_num``), divided by 100 first when
+    ``tau_pct`` (``tau`` given in % of the float; as × 0.01, the bits of the frame path's ``turnover / 100``).
     Rows of ``out`` (9, n_rows): o, h, lo, c, pc, vol, amt, tau, ref (a NumPy allocation: see
     :func:`thermoquant.physics.chips_nb.chips_batch`)."""
     has_order = order.shape[0] > 0
@@ -64,7 +66,7 @@ def prepare_batch(
                 vol[j],
                 amt[j],
             )
-            x = tau[j]
+            x = tau[j] * 0.01 if tau_pct else tau[j]  # Polars divides a column by 100 as × 0.01: same bits
             to[t] = 0.0 if x != x else (big if x == np.inf else (-big if x == -np.inf else x))
         if adjust and e > a:
             f = np.empty(e - a)

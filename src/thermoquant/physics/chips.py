@@ -26,7 +26,7 @@ from thermoquant.physics.chips_nb import (
     fit_grid,
     grid_ratios,
     init_stack,
-    metric_names,
+    metric_rows,
     run_stock,
     stack_metrics,
     work_size,
@@ -117,15 +117,18 @@ def grid_metrics(
     mode: str,
     params: dict[str, ThermoParams] | ThermoParams | None,
     grid: GridSpec,
-    full: bool = True,
-) -> np.ndarray:
-    """The metric matrix of :func:`chips_batch`: one row per name of ``metric_names(full)``."""
+    names: tuple[str, ...] | None = None,
+) -> dict[str, np.ndarray]:
+    """The chip metrics ``names`` (None: all of METRIC_COLUMNS) of every bar, by name (:func:`chips_batch`;
+    metrics not asked for are not computed or stored)."""
     prm = param_matrix(bars.symbols, params)
-    out = np.empty((len(metric_names(full)), bars.close.shape[0]))  # NumPy's allocation: see chips_batch
-    return chips_batch(
+    rows, written = metric_rows(names)
+    out = np.empty((len(written), bars.close.shape[0]))  # NumPy's allocation: see chips_batch
+    chips_batch(
         bars.offsets, bars.low, bars.high, bars.close, bars.ref, bars.tau, k, prm, GRID_MODES[mode],
-        grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins, out, full,
+        grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins, out, rows,
     )  # fmt: skip
+    return dict(zip(written, out, strict=True))
 
 
 def chip_distribution(
@@ -156,7 +159,7 @@ def chip_distribution(
     if k is None:
         k = quantities_from_arrays(bars, params)[5]
     out = grid_metrics(bars, np.ascontiguousarray(k, dtype=np.float64), mode, params, grid or GridSpec())
-    return keys.with_columns(pl.Series(name, out[i]) for i, name in enumerate(METRIC_COLUMNS))
+    return keys.with_columns(pl.Series(name, values) for name, values in out.items())
 
 
 def chip_history(

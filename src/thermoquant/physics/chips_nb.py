@@ -86,18 +86,26 @@ METRIC_COLUMNS: tuple[str, ...] = (
 )
 N_METRICS = len(METRIC_COLUMNS)
 
-#: The metrics every run computes: a few reads of the prefix sums per bar.  The others (cost quantiles,
-#: concentration, peaks) each cost passes over the stack's span; a run asked for base metrics only
-#: (``full=False`` in :func:`chips_batch`) skips those passes and writes just these rows, in this order.
+#: The metrics read off the prefix sums in a few steps per bar.  The others (cost quantiles, concentration,
+#: peaks: :data:`SPAN_METRICS`) cost passes over the stack's span, which a run skips when it writes none of them.
 BASE_METRICS: tuple[str, ...] = ("profit_ratio", "avg_cost", "q_below", "q_above", "bottom_mass", "top_mass")
-_BASE_ROWS_FULL = tuple(METRIC_COLUMNS.index(c) for c in BASE_METRICS)  # where they sit in the full matrix
-_BASE_ROWS_LEAN = tuple(range(len(BASE_METRICS)))
+SPAN_METRICS: tuple[str, ...] = tuple(c for c in METRIC_COLUMNS if c not in BASE_METRICS)
 
 
-def metric_names(full: bool) -> tuple[str, ...]:
-    """The rows of the metric matrix a run writes: METRIC_COLUMNS when ``full``, else BASE_METRICS."""
-    return METRIC_COLUMNS if full else BASE_METRICS
+def metric_rows(names: tuple[str, ...] | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(row map, written names) of a run writing ``names`` (None: all): ``rows[k]`` is the output row of
+    METRIC_COLUMNS[k], or -1 when it is not written; the output rows follow METRIC_COLUMNS order."""
+    wanted = set(METRIC_COLUMNS if names is None else names)
+    unknown = sorted(wanted - set(METRIC_COLUMNS))
+    if unknown:
+        raise ValueError(f"unknown chip metrics {unknown}; known: {list(METRIC_COLUMNS)}")
+    written = tuple(c for c in METRIC_COLUMNS if c in wanted)
+    rows = np.array([written.index(c) if c in wanted else -1 for c in METRIC_COLUMNS], dtype=np.int64)
+    return rows, written
 
+
+_ALL_ROWS = metric_rows()[0]
+_IS_SPAN = np.array([c in SPAN_METRICS for c in METRIC_COLUMNS])  # per METRIC_COLUMNS entry
 
 #: Dust: after a bar's burn, a bin holding less than this share of the float (under one share for a float below
 #: 10 bn shares) is emptied and its chips join the bar's new chips (in the bin that received most of them), so
@@ -747,10 +755,12 @@ def stack_metrics_log(
     cum: np.ndarray,
     sums: tuple[float, float],
     padded: tuple,
-    full: bool,
+    rows: np.ndarray,
+    spans: bool,
 ) -> None:
-    """Write the metrics of one stock-bar into ``out[:, col]`` (NaN when the stack is empty): METRIC_COLUMNS when
-    ``full``, else BASE_METRICS (rows in that order; the span passes of the others are skipped).
+    """Write the metrics of one stock-bar into ``out[:, col]`` (NaN when the stack is empty): metric k of
+    METRIC_COLUMNS into row ``rows[k]`` (none where -1, :func:`metric_rows`); ``spans`` (:func:`_spans_needed`)
+    False skips the span passes of SPAN_METRICS.
 
     ``scale`` = exp(g0) (CNY per unit of grid ratio); ``span`` the stack's :func:`span_of`; ``log_prices`` the
     logs of the bar's price (close) and of the rolling zone low and high; ``bands`` :func:`log_bands`; ``ratios``
@@ -764,36 +774,59 @@ def stack_metrics_log(
     total, dot = sums  # total 0 for an empty stack: every output is NaN (below)
     lp, lz_lo, lz_hi = log_prices
     per = 1.0 / total  # shares of the stack: one division per bar
-    rb = _BASE_ROWS_FULL if full else _BASE_ROWS_LEAN
     below = _below(cum, stack, lo, hi, g0, inv, lp)
-    out[rb[0], col] = below * per
-    out[rb[1], col] = scale * dot * per
     lq_lo, lq_hi, lb_lo, lb_hi = bands
-    out[rb[2], col] = (below - _below(cum, stack, lo, hi, g0, inv, lp + lq_lo)) * per
-    out[rb[3], col] = (_below(cum, stack, lo, hi, g0, inv, lp + lq_hi) - below) * per
-    out[rb[4], col] = _below(cum, stack, lo, hi, g0, inv, lz_lo + lb_lo) * per
-    out[rb[5], col] = 1.0 - _below(cum, stack, lo, hi, g0, inv, lz_hi + lb_hi) * per
-    if full:
+    _put(out, rows, 0, col, below * per)
+    _put(out, rows, 1, col, scale * dot * per)
+    _put(out, rows, 9, col, (below - _below(cum, stack, lo, hi, g0, inv, lp + lq_lo)) * per)
+    _put(out, rows, 10, col, (_below(cum, stack, lo, hi, g0, inv, lp + lq_hi) - below) * per)
+    _put(out, rows, 16, col, _below(cum, stack, lo, hi, g0, inv, lz_lo + lb_lo) * per)
+    _put(out, rows, 17, col, 1.0 - _below(cum, stack, lo, hi, g0, inv, lz_hi + lb_hi) * per)
+    if spans:
         # cost quantiles 5/15/50/85/95 %
         tq = (0.05 * total, 0.15 * total, 0.5 * total, 0.85 * total, 0.95 * total)
         floor = max(prm[_MPM] * total, 5e-324)  # a peak's least window mass: heavy enough, and not empty
         iq, core = _mass_counts(cum, lo, hi, tq, floor)
-        for k in range(5):
-            i = iq[k]
-            out[2 + k, col] = _quantile_price(cum, stack, i, tq[k], scale * ratios[i], step)
-        out[7, col] = (out[6, col] - out[2, col]) / (out[6, col] + out[2, col])
-        out[8, col] = (out[5, col] - out[3, col]) / (out[5, col] + out[3, col])
+        p05 = _quantile_price(cum, stack, iq[0], tq[0], scale * ratios[iq[0]], step)
+        p15 = _quantile_price(cum, stack, iq[1], tq[1], scale * ratios[iq[1]], step)
+        p50 = _quantile_price(cum, stack, iq[2], tq[2], scale * ratios[iq[2]], step)
+        p85 = _quantile_price(cum, stack, iq[3], tq[3], scale * ratios[iq[3]], step)
+        p95 = _quantile_price(cum, stack, iq[4], tq[4], scale * ratios[iq[4]], step)
+        _put(out, rows, 2, col, p05)
+        _put(out, rows, 3, col, p15)
+        _put(out, rows, 4, col, p50)
+        _put(out, rows, 5, col, p85)
+        _put(out, rows, 6, col, p95)
+        _put(out, rows, 7, col, (p95 - p05) / (p95 + p05))
+        _put(out, rows, 8, col, (p85 - p15) / (p85 + p15))
         h = max(int(prm[_PH]), 0)
         npk, low_i, best_i, low_w, best_w = _find_peaks(padded, n, lo, hi, h, floor, total, core)
         nan_if_none = 1.0 if npk > 0 else np.nan  # best_i = low_i = -1 without peaks: indices stay valid
-        out[11, col] = scale * ratios[n + 1 + best_i] * nan_if_none
-        out[12, col] = best_w * per * nan_if_none
-        out[13, col] = scale * ratios[n + 1 + low_i] * nan_if_none
-        out[14, col] = low_w * per * nan_if_none
-        out[15, col] = npk
+        _put(out, rows, 11, col, scale * ratios[n + 1 + best_i] * nan_if_none)
+        _put(out, rows, 12, col, best_w * per * nan_if_none)
+        _put(out, rows, 13, col, scale * ratios[n + 1 + low_i] * nan_if_none)
+        _put(out, rows, 14, col, low_w * per * nan_if_none)
+        _put(out, rows, 15, col, float(npk))
     if not (total > 0.0):  # empty stack
         for k in range(out.shape[0]):
             out[k, col] = np.nan
+
+
+@njit(inline="always", **_JIT)
+def _put(out: np.ndarray, rows: np.ndarray, k: int, col: int, value: float) -> None:
+    """``out[rows[k], col] = value`` where metric k is written (``rows[k] >= 0``, :func:`metric_rows`)."""
+    r = rows[k]
+    if r >= 0:
+        out[r, col] = value
+
+
+@njit(**_JIT)
+def _spans_needed(rows: np.ndarray) -> bool:
+    """Whether a run with the row map ``rows`` writes any SPAN_METRICS column (their passes are needed)."""
+    for k in range(rows.shape[0]):  # noqa: SIM110 - numba compiles no generator in any()
+        if rows[k] >= 0 and _IS_SPAN[k]:
+            return True
+    return False
 
 
 @njit(**_JIT)
@@ -816,7 +849,22 @@ def _stack_metrics_in(
     sums = stack_sums(st, span[0], span[1], cum, ratios)
     out2 = out.reshape((out.shape[0], 1))
     stack_metrics_log(
-        st, g0, math.exp(g0), span, step, logs, prm, log_bands(prm), ratios, out2, 0, cum, sums, padded, True
+        st,
+        g0,
+        math.exp(g0),
+        span,
+        step,
+        logs,
+        prm,
+        log_bands(prm),
+        ratios,
+        out2,
+        0,
+        cum,
+        sums,
+        padded,
+        _ALL_ROWS,
+        True,
     )
 
 
@@ -907,10 +955,10 @@ def run_stock(
     stacks: np.ndarray,
     g0s: np.ndarray,
     work: np.ndarray,
-    full: bool = True,
+    rows: np.ndarray | None = None,
 ) -> None:
-    """Evolve one stock over rows [start, end) writing metrics[:, t] (and, if asked, every stack and g0); ``full``:
-    every METRIC_COLUMNS row, else BASE_METRICS only (:func:`stack_metrics_log`).
+    """Evolve one stock over rows [start, end) writing metrics[:, t] (and, if asked, every stack and g0); ``rows``:
+    the row map of :func:`metric_rows` (default every METRIC_COLUMNS row).
 
     ``work``: :func:`work_size` floats for the stock's peak_halfwidth, owned by the caller.  The per-bar loop
     reaches ``work``, ``ratios``, ``prm`` and ``metrics`` through borrowed views (:func:`borrow`)."""
@@ -926,6 +974,11 @@ def run_stock(
     stack, cum, padded = work_views(work, n_bins, max(int(prm[_PH]), 0))
     ratios, prm, metrics = borrow(ratios), borrow(prm), borrow(metrics)
     bands = log_bands(prm)
+    if rows is None:  # noqa: SIM108 - numba prunes an `is None` branch on an argument, not a ternary
+        written = _ALL_ROWS
+    else:
+        written = rows
+    spans = _spans_needed(written)
     log_keep_panic = math.log(1.0 - prm[_PANIC])
     g0 = scale = 0.0  # scale = exp(g0), recomputed only when the grid moves
     span = (0, 0)
@@ -951,7 +1004,22 @@ def run_stock(
             sums = (total, dot)
         logs = (math.log(close[t]), zlo[i], zhi[i])
         stack_metrics_log(
-            stack, g0, scale, span, step, logs, prm, bands, ratios, metrics, t, cum, sums, padded, full
+            stack,
+            g0,
+            scale,
+            span,
+            step,
+            logs,
+            prm,
+            bands,
+            ratios,
+            metrics,
+            t,
+            cum,
+            sums,
+            padded,
+            written,
+            spans,
         )
         if keep_stacks:
             stacks[i, :] = stack
@@ -974,19 +1042,26 @@ def chips_batch(
     anchor: float,
     margin: int,
     out: np.ndarray | None = None,
-    full: bool = True,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
-    """All stocks at once: rows of stock s are [offsets[s], offsets[s+1]); returns (len(metric_names(full)),
-    n_rows), written into ``out`` when given (C-contiguous float64 of that shape: a NumPy allocation of this size
-    gets transparent huge pages, so its first touch costs far fewer page faults than the kernel's own allocation).
-    ``full`` False: the BASE_METRICS rows only, without the per-bar span passes of the others."""
+    """All stocks at once: rows of stock s are [offsets[s], offsets[s+1]); returns the metric matrix (one row per
+    metric written: ``rows``, the row map of :func:`metric_rows`, default all of METRIC_COLUMNS), written into
+    ``out`` when given (C-contiguous float64 of that shape: a NumPy allocation of this size gets transparent huge
+    pages, so its first touch costs far fewer page faults than the kernel's own allocation).  Metrics not written
+    cost nothing, and without any of SPAN_METRICS the per-bar span passes are skipped."""
     n = close.shape[0]
-    rows = N_METRICS if full else len(_BASE_ROWS_LEAN)
+    if rows is None:  # noqa: SIM108 - numba prunes an `is None` branch on an argument, not a ternary
+        written = _ALL_ROWS
+    else:
+        written = rows
+    n_out = 0
+    for k in range(written.shape[0]):
+        n_out += written[k] >= 0
     if out is None:  # noqa: SIM108 - numba prunes an `is None` branch on an argument, not a ternary
-        metrics = np.empty((rows, n))
+        metrics = np.empty((n_out, n))
     else:
         metrics = out
-    if metrics.shape[0] != rows or metrics.shape[1] != n:
+    if metrics.shape[0] != n_out or metrics.shape[1] != n:
         raise ValueError("chips_batch: out must have one row per metric written and one column per bar")
     ratios = grid_ratios(n_bins, step)
     dummy = np.empty((1, 1))
@@ -995,6 +1070,6 @@ def chips_batch(
         run_stock(
             offsets[s], offsets[s + 1], low, high, close, ref, tau, k_norm, prm[s], mode,
             n_bins, step, anchor, margin, ratios, metrics, False, dummy, dummy_g,
-            np.empty(work_size(n_bins, max(int(prm[s, _PH]), 0))), full,
+            np.empty(work_size(n_bins, max(int(prm[s, _PH]), 0))), written,
         )  # fmt: skip
     return metrics

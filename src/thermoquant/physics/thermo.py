@@ -20,7 +20,7 @@ import polars as pl
 
 from thermoquant.physics.bars import BarArrays, to_arrays
 from thermoquant.physics.chips import grid_metrics
-from thermoquant.physics.chips_nb import BASE_METRICS, METRIC_COLUMNS, metric_names
+from thermoquant.physics.chips_nb import METRIC_COLUMNS
 from thermoquant.physics.params import GridSpec, param_matrix
 from thermoquant.physics.quantities import ParamsArg, quantities_from_arrays
 from thermoquant.physics.states import STATE_NAMES, State
@@ -37,6 +37,9 @@ PHYSICS_OUTPUT_COLUMNS: tuple[str, ...] = (
     "migration",
 )
 
+#: The chip metrics the states read (:func:`states_from_arrays`).
+STATE_INPUTS: tuple[str, ...] = ("q_below", "bottom_mass", "top_mass", "avg_cost")
+
 __all__ = [
     "PHYSICS_OUTPUT_COLUMNS",
     "STATE_NAMES",
@@ -49,13 +52,18 @@ __all__ = [
 
 
 def states_from_arrays(
-    bars: BarArrays, q: np.ndarray, chips: Mapping[str, np.ndarray], params: ParamsArg = None
+    bars: BarArrays,
+    q: np.ndarray,
+    chips: Mapping[str, np.ndarray],
+    params: ParamsArg = None,
+    with_migration: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(state int8, buy_point, stop, migration) from the quantity matrix and the chip metrics by name (the
-    BASE_METRICS rows suffice)."""
+    """(state int8, buy_point, stop, migration) from the quantity matrix and the chip metrics by name
+    (STATE_INPUTS); migration is empty when ``with_migration`` is False."""
     prm = param_matrix(bars.symbols, params)
     return states_batch(
         bars.offsets, q, chips["q_below"], chips["bottom_mass"], chips["top_mass"], chips["avg_cost"], prm,
+        with_migration,
     )  # fmt: skip
 
 
@@ -82,17 +90,15 @@ def compute_physics(
     ``param_pack`` table) or one ThermoParams for all; missing symbols use the defaults.  ``adjust``: prices
     forward-adjusted at each stock's last bar across ex-rights gaps (:func:`.bars.forward_adjust`), so price
     outputs before a gap are in the last bar's terms.  ``columns``: return only these (keys always; order as
-    PHYSICS_OUTPUT_COLUMNS), e.g. a strategy's ``InputSpec.physics``; when none of them is a chip metric outside
-    BASE_METRICS the chip model skips the per-bar passes of the others (quantiles, concentration, peaks).  The
-    values are the same bits either way."""
+    PHYSICS_OUTPUT_COLUMNS), e.g. a strategy's ``InputSpec.physics``: chip metrics neither asked for nor read by
+    the states are not computed, and without any of SPAN_METRICS (quantiles, concentration, peaks) the chip model
+    skips their per-bar passes.  The values are the same bits either way."""
     wanted = _wanted(columns)
-    full = any(c in METRIC_COLUMNS and c not in BASE_METRICS for c in wanted)
     bars = to_arrays(df, adjust)
     q = quantities_from_arrays(bars, params)
-    chips = dict(
-        zip(metric_names(full), grid_metrics(bars, q[5], mode, params, grid or GridSpec(), full), strict=True)
-    )
-    state, buy, stop, migration = states_from_arrays(bars, q, chips, params)
+    metrics = tuple(c for c in METRIC_COLUMNS if c in wanted or c in STATE_INPUTS)
+    chips = grid_metrics(bars, q[5], mode, params, grid or GridSpec(), metrics)
+    state, buy, stop, migration = states_from_arrays(bars, q, chips, params, "migration" in wanted)
     out = dict(zip(Q_COLUMNS, q, strict=True)) | chips
     out |= {"state": state, "buy_point": buy, "stop": stop, "migration": migration}
     series = [

@@ -224,13 +224,15 @@ def states_batch(
     top_mass: np.ndarray,
     avg_cost: np.ndarray,
     prm: np.ndarray,
+    with_migration: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """States (int8 0..3 = A..D), buy points, physical stops and chip migration per stock-bar."""
+    """States (int8 0..3 = A..D), buy points, physical stops and chip migration per stock-bar (migration empty
+    when ``with_migration`` is False: nothing reads it)."""
     n = q.shape[1]
     state = np.empty(n, dtype=np.int8)
     buy = np.zeros(n, dtype=np.bool_)
     stop = np.zeros(n, dtype=np.bool_)
-    migration = np.empty(n)
+    migration = np.empty(n if with_migration else 0)
     for s in prange(offsets.shape[0] - 1):
         a = offsets[s]
         p = prm[s]
@@ -248,5 +250,6 @@ def states_batch(
             buy[t] = is_buy_point(st, dt, q[6, t], p)
             below = below + 1 if dt < 0.0 else 0
             stop[t] = below > p[_STOP]
-            migration[t] = bottom_mass[t - mw] - bottom_mass[t] if t - mw >= a else np.nan
+            if with_migration:
+                migration[t] = bottom_mass[t - mw] - bottom_mass[t] if t - mw >= a else np.nan
     return state, buy, stop, migration

@@ -274,7 +274,7 @@ def eligible(
     (module docstring). Named ``eligible``. ``grid``: :func:`_grid` of ``rows`` when the caller has it."""
     symbols, si, dates, di = grid or _grid(rows)
     q = _between(quotes, dates[0], dates[-1])
-    fuel = rows["q_below"].fill_nan(None).fill_null(-1.0).to_numpy()
+    fuel = rows["q_below"].cast(pl.Float64).to_numpy()  # NaN or null (read as NaN) fails every >= test below
     if dates.dtype == np.dtype("datetime64[D]") and q.schema["trade_date"] == pl.Date:
         # one pass over the quote rows to their grid cells, one over the rows back (thermo_grid_nb)
         run, head_sym, head_known = _symbol_runs(q["symbol"], symbols)
