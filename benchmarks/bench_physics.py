@@ -223,9 +223,9 @@ def main() -> None:
     sl = {f: v[: small[-1]] for f, v in c.items()}
     q = quantities_batch(small, sl["high"], sl["low"], sl["close"], nan[: small[-1]], sl["volume"], sl["amount"],
                          sl["tau"], session[: small[-1]], prm[:2])  # fmt: skip
-    m = chips_batch(small, sl["low"], sl["high"], sl["close"], sl["close"], sl["tau"], q[5], prm[:2], 0,
+    m = chips_batch(small, sl["low"], sl["high"], sl["close"], sl["close"], sl["tau"], q[3], prm[:2], 0,
                     grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins)  # fmt: skip
-    states_batch(small, q, m[9], m[16], m[17], m[1], prm[:2])
+    states_batch(small, q[0], q[1], sl["tau"], q[3], q[4], m[9], m[16], m[17], m[1], prm[:2])
 
     # reference price exactly as bars.to_arrays computes it
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -235,7 +235,7 @@ def main() -> None:
 
     t_q, q = timed(lambda: quantities_batch(offsets, c["high"], c["low"], c["close"], nan, c["volume"], c["amount"],
                                             c["tau"], session, prm), REPEAT)  # fmt: skip
-    k = q[5]
+    k = q[3]  # rows of Q_KERNEL_COLUMNS: t_i, dt, ret, k, vol_ratio
     cpu_q = CPU["last"]
     t_chips, m = timed(lambda: chips_batch(offsets, c["low"], c["high"], c["close"], ref, c["tau"], k, prm, 0,
                                            grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins), REPEAT)  # fmt: skip
@@ -256,7 +256,8 @@ def main() -> None:
     print(f"  (NumPy peer vs kernel, max relative difference on profit ratio/avg cost/p50: {worst:.1e})")
     line(f"  K and T_i quantities for the panel (needed by behavioral), {n_stocks}x{n_days}", t_q, cpu=cpu_q)
 
-    t_s, _ = timed(lambda: states_batch(offsets, q, m[9], m[16], m[17], m[1], prm), REPEAT)
+    t_s, _ = timed(lambda: states_batch(offsets, q[0], q[1], c["tau"], q[3], q[4], m[9], m[16], m[17], m[1], prm),
+                   REPEAT)  # fmt: skip
     line(
         f"states, full market {n_stocks}x{n_days} (quantities + state machine)",
         t_q + t_s,

@@ -147,7 +147,9 @@ def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
         return np.ascontiguousarray(df[name].cast(pl.Float64).to_numpy()) if name in df.columns else nan
 
     # traded shares / float, both in the bar's own terms; sorted copies, adjusted, typical price: one kernel pass
-    out = np.empty((9, df.height))  # NumPy's allocation: fewer first-touch faults (see chips_nb.chips_batch)
+    # NumPy's allocations (fewer first-touch faults: see chips_nb.chips_batch), one per array: the physics keeps
+    # close and tau as T_f and turnover, and the other seven are freed with the BarArrays
+    out = tuple(np.empty(df.height) for _ in range(9))
     # a plain Float64 turnover (%) column that float_shares would not fill (none missing, or no float_shares) goes
     # in as it is (no copy) and is divided by 100 in the pass: the values of _turnover_fraction
     pct = df.schema.get("turnover") == pl.Float64 and (

@@ -27,7 +27,7 @@ def prepare_batch(
     adjust: bool,
     step_lo: float,
     step_hi: float,
-    out: np.ndarray,
+    out: tuple,
     tau_pct: bool = False,
 ) -> None:
     """Fresh sorted copies of the bar columns, in one pass per stock (stocks in parallel): row t of the outputs is
@@ -37,20 +37,11 @@ def prepare_batch(
     it lies in [lo, h], else (o + h + lo + c) / 4, CNY), a missing amount (not finite) filled as that price × vol,
     and the turnover with NaN as 0 and ±inf as ±the largest float (``np.nan_to_num``), divided by 100 first when
     ``tau_pct`` (``tau`` given in % of the float; as × 0.01, the bits of the frame path's ``turnover / 100``).
-    Rows of ``out`` (9, n_rows): o, h, lo, c, pc, vol, amt, tau, ref (a NumPy allocation: see
-    :func:`thermoquant.physics.chips_nb.chips_batch`)."""
+    ``out``: nine arrays of n_rows, o, h, lo, c, pc, vol, amt, tau, ref (separate NumPy allocations: see
+    :func:`thermoquant.physics.chips_nb.chips_batch`; separate, so that the arrays a caller keeps do not keep the
+    others alive)."""
     has_order = order.shape[0] > 0
-    oo, ho, lo_o, co, pco, vo, ao, to, ref = (
-        out[0],
-        out[1],
-        out[2],
-        out[3],
-        out[4],
-        out[5],
-        out[6],
-        out[7],
-        out[8],
-    )
+    oo, ho, lo_o, co, pco, vo, ao, to, ref = out
     big = np.finfo(np.float64).max
     for s in prange(offsets.shape[0] - 1):
         a = offsets[s]

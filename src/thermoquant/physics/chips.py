@@ -157,7 +157,7 @@ def chip_distribution(
     if mode not in GRID_MODES:
         raise ValueError(f"mode must be 'eastmoney' or one of {sorted(GRID_MODES)}, got {mode!r}")
     if k is None:
-        k = quantities_from_arrays(bars, params)[5]
+        k = quantities_from_arrays(bars, params)["k"]
     out = grid_metrics(bars, np.ascontiguousarray(k, dtype=np.float64), mode, params, grid or GridSpec())
     return keys.with_columns(pl.Series(name, values) for name, values in out.items())
 
@@ -178,7 +178,7 @@ def chip_history(
     grid = grid or GridSpec()
     prm = param_matrix(bars.symbols, params)
     if k is None:
-        k = quantities_from_arrays(bars, params)[5]
+        k = quantities_from_arrays(bars, params)["k"]
     n = bars.close.shape[0]
     stacks = np.zeros((n, grid.n_bins))
     g0s = np.zeros(n)

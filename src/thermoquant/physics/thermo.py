@@ -53,17 +53,17 @@ __all__ = [
 
 def states_from_arrays(
     bars: BarArrays,
-    q: np.ndarray,
+    q: Mapping[str, np.ndarray],
     chips: Mapping[str, np.ndarray],
     params: ParamsArg = None,
     with_migration: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(state int8, buy_point, stop, migration) from the quantity matrix and the chip metrics by name
-    (STATE_INPUTS); migration is empty when ``with_migration`` is False."""
+    """(state int8, buy_point, stop, migration) from the quantities (:func:`quantities_from_arrays`) and the chip
+    metrics (STATE_INPUTS) by name; migration is empty when ``with_migration`` is False."""
     prm = param_matrix(bars.symbols, params)
     return states_batch(
-        bars.offsets, q, chips["q_below"], chips["bottom_mass"], chips["top_mass"], chips["avg_cost"], prm,
-        with_migration,
+        bars.offsets, q["t_i"], q["dt"], q["tau"], q["k"], q["vol_ratio"], chips["q_below"], chips["bottom_mass"],
+        chips["top_mass"], chips["avg_cost"], prm, with_migration,
     )  # fmt: skip
 
 
@@ -97,9 +97,9 @@ def compute_physics(
     bars = to_arrays(df, adjust)
     q = quantities_from_arrays(bars, params)
     metrics = tuple(c for c in METRIC_COLUMNS if c in wanted or c in STATE_INPUTS)
-    chips = grid_metrics(bars, q[5], mode, params, grid or GridSpec(), metrics)
+    chips = grid_metrics(bars, q["k"], mode, params, grid or GridSpec(), metrics)
     state, buy, stop, migration = states_from_arrays(bars, q, chips, params, "migration" in wanted)
-    out = dict(zip(Q_COLUMNS, q, strict=True)) | chips
+    out = q | chips
     out |= {"state": state, "buy_point": buy, "stop": stop, "migration": migration}
     series = [
         pl.Series("state_name", STATE_NAMES).gather(pl.Series(state.astype(np.uint32)))  # codes 0..3

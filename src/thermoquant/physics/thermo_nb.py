@@ -33,8 +33,10 @@ _STOP = P["stop_bars"]
 _MW = P["migration_window"]
 
 STATE_A, STATE_B, STATE_C, STATE_D = 0, 1, 2, 3
-#: Columns of the quantity matrix (T in CNY; dt, r, tau fractions; k and vol_ratio dimensionless).
+#: The quantities of a bar (T in CNY; dt, r, tau fractions; k and vol_ratio dimensionless).
 Q_COLUMNS: tuple[str, ...] = ("t_f", "t_i", "dt", "ret", "tau", "k", "vol_ratio")
+#: The rows :func:`quantities_batch` computes; T_f is the bar's close and tau its turnover, used as they are.
+Q_KERNEL_COLUMNS: tuple[str, ...] = ("t_i", "dt", "ret", "k", "vol_ratio")
 #: Minimum number of past bars before K and the volume ratio are defined.
 MIN_HISTORY = 5
 
@@ -150,13 +152,11 @@ def _quantities_stock(
             k = k_norm_of(r, tau[t], s_abs / n_k, s_tau / n_k, prm[_KCAP])
         vr = s_v / n_v if n_v >= MIN_HISTORY else np.nan
         vr = volume[t] / vr if vr > 0 else np.nan
-        out[0, t] = close[t]
-        out[1, t] = ti
-        out[2, t] = close[t] / ti - 1.0
-        out[3, t] = r
-        out[4, t] = tau[t]
-        out[5, t] = k
-        out[6, t] = vr
+        out[0, t] = ti
+        out[1, t] = close[t] / ti - 1.0
+        out[2, t] = r
+        out[3, t] = k
+        out[4, t] = vr
         # push bar t into the K and volume windows (used from bar t+1 on)
         if r == r and tau[t] == tau[t]:
             s_abs += abs(r)
@@ -190,11 +190,11 @@ def quantities_batch(
     prm: np.ndarray,
     into: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(len(Q_COLUMNS), n_rows): T_f, T_i, ΔT, return, turnover, K, volume ratio per stock-bar; written into
-    ``into`` when given (C-contiguous float64 of that shape, e.g. a NumPy allocation: see
+    """(len(Q_KERNEL_COLUMNS), n_rows): T_i, ΔT, return, K, volume ratio per stock-bar; written into ``into``
+    when given (C-contiguous float64 of that shape, e.g. a NumPy allocation: see
     :func:`thermoquant.physics.chips_nb.chips_batch`)."""
     if into is None:  # noqa: SIM108 - numba prunes an `is None` branch on an argument, not a ternary
-        out = np.empty((len(Q_COLUMNS), close.shape[0]))
+        out = np.empty((len(Q_KERNEL_COLUMNS), close.shape[0]))
     else:
         out = into
     for s in prange(offsets.shape[0] - 1):
@@ -218,7 +218,11 @@ def quantities_batch(
 @njit(cache=True, parallel=True)
 def states_batch(
     offsets: np.ndarray,
-    q: np.ndarray,
+    t_i: np.ndarray,
+    dts: np.ndarray,
+    tau: np.ndarray,
+    k: np.ndarray,
+    vol_ratio: np.ndarray,
     q_below: np.ndarray,
     bottom_mass: np.ndarray,
     top_mass: np.ndarray,
@@ -227,8 +231,9 @@ def states_batch(
     with_migration: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """States (int8 0..3 = A..D), buy points, physical stops and chip migration per stock-bar (migration empty
-    when ``with_migration`` is False: nothing reads it)."""
-    n = q.shape[1]
+    when ``with_migration`` is False: nothing reads it), from the quantities (T_i, ΔT, tau, K, volume ratio) and
+    chip metrics of each bar."""
+    n = dts.shape[0]
     state = np.empty(n, dtype=np.int8)
     buy = np.zeros(n, dtype=np.bool_)
     stop = np.zeros(n, dtype=np.bool_)
@@ -240,14 +245,14 @@ def states_batch(
         mw = int(p[_MW])
         below = 0
         for t in range(a, offsets[s + 1]):
-            dt = q[2, t]
-            dt_prev = q[2, t - 1] if t > a else np.nan
-            ti_up = t - sw >= a and q[1, t] > q[1, t - sw]
+            dt = dts[t]
+            dt_prev = dts[t - 1] if t > a else np.nan
+            ti_up = t - sw >= a and t_i[t] > t_i[t - sw]
             cost_up = t - sw >= a and avg_cost[t] > avg_cost[t - sw]
-            st = classify(dt, dt_prev, q[5, t], q[6, t], q[4, t], q_below[t], bottom_mass[t], top_mass[t],
+            st = classify(dt, dt_prev, k[t], vol_ratio[t], tau[t], q_below[t], bottom_mass[t], top_mass[t],
                           ti_up, cost_up, p)  # fmt: skip
             state[t] = st
-            buy[t] = is_buy_point(st, dt, q[6, t], p)
+            buy[t] = is_buy_point(st, dt, vol_ratio[t], p)
             below = below + 1 if dt < 0.0 else 0
             stop[t] = below > p[_STOP]
             if with_migration:
