@@ -478,7 +478,7 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
     outputs = book_nb(
         cells(col("t_f", np.nan), np.nan), dense(ok, False, np.bool_), dense(enter_b, False, np.bool_),
         dense(buy, False, np.bool_), dense(exit_flag, False, np.bool_), dense(pick(cyc.rate), np.nan, np.float64),
-        dense(pick(cyc.events), 0, np.float64), cells(pick(prm[:, PER_STOCK.index("take_profit")]), 0.0),
+        dense(pick(cyc.events), 0, np.int32), cells(pick(prm[:, PER_STOCK.index("take_profit")]), 0.0),
         cells(pick(prm[:, PER_STOCK.index("stop_loss")]), 0.0), params.b_top_fraction, params.b_slots,
         params.slots - params.b_slots, params.slot_weight,
     )  # fmt: skip
