@@ -46,15 +46,22 @@ STEPS = ("physics", "targets", "market", "engine")
 
 
 def long_frame(n: int, T: int) -> pl.DataFrame:
-    """The bench panel as house daily_quote rows (symbol, trade_date, OHLC, pre_close, volume, amount, turnover %)."""
+    """The bench panel as house daily_quote rows (symbol, trade_date, OHLC, pre_close, volume, amount, turnover %),
+    sorted by (symbol, trade_date): what ``traded_bars`` hands the physics in ``tq backtest``."""
     _, c = panel(n, T)
+    names = np.array([_symbol(i) for i in range(n)])
+    order = np.argsort(names, kind="stable")
+
+    def rows(a: np.ndarray) -> np.ndarray:  # stock blocks in symbol order
+        return a.reshape(n, T)[order].ravel()
+
     dates = np.busday_offset(np.datetime64("2015-01-05"), np.arange(T), roll="forward")
-    close = c["close"].reshape(n, T)
+    close = rows(c["close"]).reshape(n, T)
     prev = np.concatenate([close[:, :1], close[:, :-1]], axis=1).ravel()
     return pl.DataFrame({
-        "symbol": np.repeat([_symbol(i) for i in range(n)], T),
-        "trade_date": np.tile(dates, n), "open": c["open"], "high": c["high"], "low": c["low"], "close": c["close"],
-        "pre_close": prev, "volume": c["volume"], "amount": c["amount"], "turnover": c["tau"] * 100.0,
+        "symbol": np.repeat(names[order], T), "trade_date": np.tile(dates, n), "open": rows(c["open"]),
+        "high": rows(c["high"]), "low": rows(c["low"]), "close": close.ravel(), "pre_close": prev,
+        "volume": rows(c["volume"]), "amount": rows(c["amount"]), "turnover": rows(c["tau"]) * 100.0,
     }).with_columns(pl.col("trade_date").cast(pl.Date))  # fmt: skip
 
 

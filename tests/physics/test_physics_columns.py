@@ -12,6 +12,7 @@ from thermoquant.data.sources.csv import read_file
 from thermoquant.data.sources.sample import sample_path
 from thermoquant.physics.bars import traded_bars
 from thermoquant.physics.chips_nb import BASE_METRICS, SPAN_METRICS
+from thermoquant.physics.params import ThermoParams
 from thermoquant.physics.thermo import PHYSICS_OUTPUT_COLUMNS, compute_physics
 from thermoquant.strategies.base import Panel
 from thermoquant.strategies.thermo import Thermo, run_book
@@ -79,3 +80,27 @@ def test_thermo_book_on_its_declared_columns_equals_the_book_on_the_full_frame(
     b = run_book(Panel({"physics": lean, "quotes": bars}, start, end), p).rows
     assert a.height > 0 and (a["reason"].is_in(["buy_b", "buy_c"])).sum() > 0
     assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.mark.parametrize("columns", [None, ("t_f", "state", "q_below", "migration")])
+def test_batches_of_stocks_give_the_same_frame(
+    bars: pl.DataFrame, full: pl.DataFrame, columns: tuple[str, ...] | None
+) -> None:
+    """A sorted frame is computed in batches of whole stocks (here ~10 stocks each, the last one shorter):
+    the same bits as one batch, including the per-stock parameters of a mapping."""
+    syms = bars["symbol"].unique().sort().to_list()
+    params = {s: ThermoParams(k_window=10 + i % 7) for i, s in enumerate(syms[::5])}
+    one = compute_physics(bars, params, columns=columns, batch_rows=bars.height)
+    many = compute_physics(bars, params, columns=columns, batch_rows=2_500)
+    assert_frame_equal(one, many, check_exact=True)
+    if columns is None:
+        assert not one.equals(full)  # the per-stock parameters moved something
+
+
+def test_batches_of_an_exotic_dtype_frame_are_cut_from_its_adjusted_copy(bars: pl.DataFrame) -> None:
+    """Float32 prices take the frame path of forward adjustment (a sorted copy): batches are slices of that copy."""
+    f32 = bars.with_columns(pl.col("open", "high", "low", "close", "pre_close").cast(pl.Float32)).reverse()
+    one = compute_physics(f32, batch_rows=f32.height)
+    many = compute_physics(f32, batch_rows=5_000)
+    assert one["symbol"].is_sorted() and one.height == bars.height
+    assert_frame_equal(one, many, check_exact=True)

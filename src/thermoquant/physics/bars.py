@@ -15,6 +15,7 @@ look trapped; the last bar keeps its traded prices.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,20 +119,56 @@ def _full_sort_order(df: pl.DataFrame) -> np.ndarray:
     return keys.sort("symbol", "trade_date")["_row"].to_numpy().astype(np.int64)
 
 
-def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
-    """Validate and convert a bar frame (see the module docstring); raises ValueError naming what is missing.
-    ``adjust``: forward-adjust ex-rights gaps (:func:`forward_adjust`, done here by
-    :func:`thermoquant.physics.bars_nb.prepare_batch` with the same arithmetic); False keeps the traded prices.
-    Rows are put in (symbol, trade_date) order by :func:`sort_order` (no sort when already sorted)."""
+def _checked(df: pl.DataFrame, adjust: bool) -> tuple[pl.DataFrame, bool]:
+    """``df`` validated (ValueError naming what is missing); exotic dtypes forward-adjusted on the frame path."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise ValueError(f"bar frame lacks required columns {missing}; has {df.columns}")
     if "turnover" not in df.columns and "float_shares" not in df.columns:
         raise ValueError("bar frame needs a 'turnover' (% of float) or a 'float_shares' column")
     if adjust and "pre_close" in df.columns and not _plain_f64(df):
-        df = forward_adjust(df.sort("symbol", "trade_date"))  # exotic dtypes: the frame path, same as before
-        adjust = False
+        return forward_adjust(df.sort("symbol", "trade_date")), False  # exotic dtypes: the frame path
+    return df, adjust
+
+
+def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
+    """Validate and convert a bar frame (see the module docstring); raises ValueError naming what is missing.
+    ``adjust``: forward-adjust ex-rights gaps (:func:`forward_adjust`, done here by
+    :func:`thermoquant.physics.bars_nb.prepare_batch` with the same arithmetic); False keeps the traded prices.
+    Rows are put in (symbol, trade_date) order by :func:`sort_order` (no sort when already sorted)."""
+    df, adjust = _checked(df, adjust)
+    return _arrays(df, sort_order(df), adjust)
+
+
+#: Rows per batch of :func:`bar_batches`: 160 stocks of 2500 days; a batch's arrays (~20 of them in the physics)
+#: are a few tens of MB, reused from batch to batch.
+BATCH_ROWS = 400_000
+
+
+def bar_batches(
+    df: pl.DataFrame, adjust: bool = True, rows: int = BATCH_ROWS
+) -> Iterator[tuple[int, BarArrays, pl.DataFrame]]:
+    """:func:`to_arrays` of ``df`` in batches of whole stocks of about ``rows`` rows (at least one stock each):
+    (first row of the batch in the sorted frame, its arrays, the sorted frame the batches are slices of: ``df``
+    itself, or its forward-adjusted copy for exotic dtypes).  One batch when ``df`` is not already sorted by
+    (symbol, trade_date) or holds at most ``rows`` rows.  Every per-stock computation gives the same bits batch by
+    batch; what batches save is memory: the intermediate arrays of a whole-market run are GB that the kernel must
+    hand out and zero once per run, a batch's are reused."""
+    df, adjust = _checked(df, adjust)
     idx = sort_order(df)
+    if idx is not None or df.height <= rows:
+        yield 0, _arrays(df, idx, adjust), df
+        return
+    ends = np.cumsum(df["symbol"].rle().struct.field("len").to_numpy())
+    start = 0
+    while start < df.height:
+        stop = int(ends[min(int(np.searchsorted(ends, start + rows)), ends.shape[0] - 1)])
+        yield start, _arrays(df.slice(start, stop - start), None, adjust), df
+        start = stop
+
+
+def _arrays(df: pl.DataFrame, idx: np.ndarray | None, adjust: bool) -> BarArrays:
+    """:func:`to_arrays` of a checked frame whose :func:`sort_order` is ``idx``."""
     keys = df.select("symbol", "trade_date")
     keys = keys if idx is None else keys[idx]
     counts = keys["symbol"].cast(pl.String).rle()

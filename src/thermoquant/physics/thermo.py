@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import polars as pl
 
-from thermoquant.physics.bars import BarArrays, to_arrays
+from thermoquant.physics.bars import BATCH_ROWS, BarArrays, bar_batches
 from thermoquant.physics.chips import grid_metrics
 from thermoquant.physics.chips_nb import METRIC_COLUMNS
 from thermoquant.physics.params import GridSpec, param_matrix
@@ -84,27 +84,40 @@ def compute_physics(
     grid: GridSpec | None = None,
     adjust: bool = True,
     columns: Sequence[str] | None = None,
+    batch_rows: int = BATCH_ROWS,
 ) -> pl.DataFrame:
     """Everything per stock-bar of the ``daily_quote`` frame ``df`` (see :mod:`.bars`): (symbol, date, Q_COLUMNS,
-    chip METRIC_COLUMNS, state, state_name, buy_point, stop, migration), sorted by symbol then trade_date.  ``params`` is a per-symbol mapping (e.g. from the
-    ``param_pack`` table) or one ThermoParams for all; missing symbols use the defaults.  ``adjust``: prices
-    forward-adjusted at each stock's last bar across ex-rights gaps (:func:`.bars.forward_adjust`), so price
-    outputs before a gap are in the last bar's terms.  ``columns``: return only these (keys always; order as
-    PHYSICS_OUTPUT_COLUMNS), e.g. a strategy's ``InputSpec.physics``: chip metrics neither asked for nor read by
-    the states are not computed, and without any of SPAN_METRICS (quantiles, concentration, peaks) the chip model
-    skips their per-bar passes.  The values are the same bits either way."""
+    chip METRIC_COLUMNS, state, state_name, buy_point, stop, migration), sorted by symbol then trade_date.
+    ``params`` is a per-symbol mapping (e.g. from the ``param_pack`` table) or one ThermoParams for all; missing
+    symbols use the defaults.  ``adjust``: prices forward-adjusted at each stock's last bar across ex-rights gaps
+    (:func:`.bars.forward_adjust`), so price outputs before a gap are in the last bar's terms.  ``columns``: return
+    only these (keys always; order as PHYSICS_OUTPUT_COLUMNS), e.g. a strategy's ``InputSpec.physics``: chip
+    metrics neither asked for nor read by the states are not computed, and without any of SPAN_METRICS
+    (quantiles, concentration, peaks) the chip model skips their per-bar passes.  ``batch_rows``: a frame already
+    sorted by (symbol, trade_date) is computed in batches of whole stocks of about this many rows
+    (:func:`.bars.bar_batches`), so the intermediate arrays are reused instead of allocated for the whole market.
+    The values are the same bits whatever the columns and batches."""
     wanted = _wanted(columns)
-    bars = to_arrays(df, adjust)
-    q = quantities_from_arrays(bars, params)
     metrics = tuple(c for c in METRIC_COLUMNS if c in wanted or c in STATE_INPUTS)
-    chips = grid_metrics(bars, q["k"], mode, params, grid or GridSpec(), metrics)
-    state, buy, stop, migration = states_from_arrays(bars, q, chips, params, "migration" in wanted)
-    out = q | chips
-    out |= {"state": state, "buy_point": buy, "stop": stop, "migration": migration}
+    keys = df.select("symbol", "trade_date")
+    out: dict[str, np.ndarray] = {}
+    for start, bars, source in bar_batches(df, adjust, batch_rows):
+        q = quantities_from_arrays(bars, params)
+        chips = grid_metrics(bars, q["k"], mode, params, grid or GridSpec(), metrics)
+        state, buy, stop, migration = states_from_arrays(bars, q, chips, params, "migration" in wanted)
+        part = q | chips | {"state": state, "buy_point": buy, "stop": stop, "migration": migration}
+        part = {name: part[name] for name in (*wanted, "state") if name != "state_name"}
+        if start == 0 and bars.close.shape[0] == df.height:  # one batch: its arrays are the columns
+            keys, out = bars.keys(), part
+            break
+        keys = source.select("symbol", "trade_date")  # batches are slices of the sorted frame
+        for name, values in part.items():
+            whole = out.setdefault(name, np.empty(df.height, dtype=values.dtype))
+            whole[start : start + values.shape[0]] = values
     series = [
-        pl.Series("state_name", STATE_NAMES).gather(pl.Series(state.astype(np.uint32)))  # codes 0..3
+        pl.Series("state_name", STATE_NAMES).gather(pl.Series(out["state"].astype(np.uint32)))  # codes 0..3
         if name == "state_name"
         else pl.Series(name, out[name])
         for name in wanted
     ]
-    return bars.keys().with_columns(series)
+    return keys.with_columns(series)
