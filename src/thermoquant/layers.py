@@ -15,7 +15,7 @@ each other, except where :data:`SIBLING_EDGES` says so. On top of the layers:
 from __future__ import annotations
 
 #: Top-level modules every layer may import.
-BASE_MODULES: frozenset[str] = frozenset({"config", "clock", "progress", "layers", "secrets"})
+BASE_MODULES: frozenset[str] = frozenset({"config", "clock", "progress", "layers", "secrets", "layout"})
 
 #: Layers, lowest first; each a set of top-level packages of ``thermoquant``.
 LAYERS: tuple[frozenset[str], ...] = (

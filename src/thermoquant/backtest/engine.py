@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from thermoquant.backtest import engine_nb as nb
+from thermoquant.layout import day_major
 from thermoquant.market.fees import FeeModel
 
 FillMode = Literal["next_open", "close", "vwap"]
@@ -202,9 +203,11 @@ def run_targets(
     if target.shape != m.shape:
         raise ValueError(f"target shape {target.shape} != market shape {m.shape}")
     price_mode, lag = _FILL[cfg.fill]
+    target_t = np.empty(target.shape[::-1])  # the kernel reads one contiguous row per day
+    day_major(np.ascontiguousarray(target, dtype=np.float64), target_t)
     out = nb.simulate_targets_nb(
         *_kernel_inputs(m, cfg),
-        nb.day_major_nb(np.ascontiguousarray(target, dtype=np.float64)),
+        target_t,
         is_weight,
         lag,
         price_mode,

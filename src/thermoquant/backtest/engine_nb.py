@@ -32,7 +32,9 @@ from collections import namedtuple
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from thermoquant.layout import day_major
 
 PRICE_OPEN = 0
 PRICE_CLOSE = 1
@@ -412,23 +414,6 @@ def rebalance_day(
     return rec, n_rec
 
 
-@njit(cache=True, parallel=True)
-def day_major_nb(a):
-    """``a`` (n, T) as a C-contiguous (T, n) copy: blocks of 64 × 64 cells, so that reads and writes both stay in
-    cache, day blocks in parallel."""
-    n, T = a.shape
-    out = np.empty((T, n))
-    blk = 64
-    for tb in prange((T + blk - 1) // blk):
-        t0 = tb * blk
-        t1 = min(t0 + blk, T)
-        for i0 in range(0, n, blk):
-            for i in range(i0, min(i0 + blk, n)):
-                for t in range(t0, t1):
-                    out[t, i] = a[i, t]
-    return out
-
-
 @njit(cache=True)
 def simulate_targets_nb(m, c, ev, target_t, target_is_weight, lag, price_mode, init_cash, keep_positions):
     """Rebalance to ``target_t[k]`` (day-major (T, n): weights of equity or shares; NaN = leave alone) on day
@@ -439,7 +424,8 @@ def simulate_targets_nb(m, c, ev, target_t, target_is_weight, lag, price_mode, i
     Returns ``(cash[T], equity[T], gross[T], positions[n, T] or (0, 0), records[n_rec, 10])``.
     """
     n, T = m.close.shape
-    close_t = day_major_nb(m.close)
+    close_t = np.empty((T, n))
+    day_major(m.close, close_t)
     book = _new_book(n, T, init_cash, keep_positions)
     rec = np.empty((1024, _NREC))
     n_rec = 0

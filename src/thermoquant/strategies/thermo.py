@@ -35,6 +35,7 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
+from thermoquant.layout import day_major
 from thermoquant.physics.states import State
 from thermoquant.signals import lifecycle_nb as lc
 from thermoquant.signals.scan import st_on
@@ -458,7 +459,7 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
         """(T, n) day-major matrix of a column: book_nb walks the days, each one contiguous row."""
         if full:
             out = np.empty((T, n), dtype=dtype)
-            gnb.day_major(np.ascontiguousarray(vals), n, T, out)
+            day_major(np.ascontiguousarray(vals).reshape(n, T), out)
             return out
         m = np.full((n, T), fill, dtype=dtype)
         m[si, di] = vals

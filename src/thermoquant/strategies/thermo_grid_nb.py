@@ -7,7 +7,7 @@ rows. One pass each over the rows, no sort (the rows are sorted by symbol, then 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
 @njit(cache=True)
@@ -120,20 +120,6 @@ def scatter_gather(
     for r in range(si.shape[0]):
         out[r] = grid[si[r] * T + di[r]]
     return out
-
-
-@njit(cache=True, parallel=True)
-def day_major(vals: np.ndarray, n: int, T: int, out: np.ndarray) -> None:
-    """``out`` (T, n) = the transpose of ``vals`` read as (n, T) (row-major), converted to ``out``'s dtype; blocks
-    of 64 × 64 cells so that reads and writes both stay in cache, days in parallel."""
-    blk = 64
-    for tb in prange((T + blk - 1) // blk):
-        t0 = tb * blk
-        t1 = min(t0 + blk, T)
-        for i0 in range(0, n, blk):
-            for i in range(i0, min(i0 + blk, n)):
-                for t in range(t0, t1):
-                    out[t, i] = vals[i * T + t]
 
 
 @njit(cache=True)
