@@ -3,10 +3,8 @@
 
 Run: ``.venv/bin/python benchmarks/bench_thermo.py [--stocks 5000 --days 2500 --repeat 2]`` (``--repeat N``: N
 rounds of thermo then vectorbt; every round's totals are printed, then the thermo round with the fastest total and
-the fastest vectorbt).  Why two rounds by default: the first round of thermo is the first code in the process to
-touch several GB of fresh memory, and on a virtual machine whose host backs guest memory on first touch that costs
-seconds of system time (printed per round); vectorbt, run after it, reuses memory thermo has already touched.  The
-second round gives both sides the same, touched memory.
+the fastest vectorbt).  Two rounds by default because thermo touches GB of fresh memory, whose cost (system time,
+printed per round) varies from round to round on a virtual machine whose host backs guest memory on first touch.
 
 Panel: :func:`bench_physics.panel` — real HS300 bars 2020-01 → 2025-04 chained with rescaled copies of themselves,
 so every stock has real-shaped prices, volumes and turnover. Steps timed (each after a warm-up on 20 stocks, JIT
@@ -122,9 +120,8 @@ def main() -> None:
     bars = long_frame(n, T)
     r: dict[str, float] = {}
     total, vbt_s, value, fills = np.inf, np.inf, 0.0, 0
-    for rnd in range(
-        max(args.repeat, 1)
-    ):  # thermo then vectorbt each round, so both see the same machine load
+    # thermo then vectorbt in each round, so both see the same machine load
+    for rnd in range(max(args.repeat, 1)):
         sys0 = resource.getrusage(resource.RUSAGE_SELF).ru_stime
         run = run_thermo(bars, params)
         run_total = sum(float(run[k]) for k in STEPS)  # type: ignore[arg-type]

@@ -187,6 +187,6 @@ def chip_history(
         0, n, bars.low, bars.high, bars.close, bars.ref, bars.tau, np.ascontiguousarray(k, dtype=np.float64),
         prm[0], GRID_MODES[mode], grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins,
         grid_ratios(grid.n_bins, grid.log_step), metrics, True, stacks, g0s,
-        np.empty(work_size(grid.n_bins, max(int(prm[0, P["peak_halfwidth"]]), 0))),
+        np.empty(work_size(grid.n_bins, max(int(prm[0, P["peak_halfwidth"]]), 0))), metric_rows()[0],
     )  # fmt: skip
     return stacks, g0s

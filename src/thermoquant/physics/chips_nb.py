@@ -849,23 +849,9 @@ def _stack_metrics_in(
     sums = stack_sums(st, span[0], span[1], cum, ratios)
     out2 = out.reshape((out.shape[0], 1))
     stack_metrics_log(
-        st,
-        g0,
-        math.exp(g0),
-        span,
-        step,
-        logs,
-        prm,
-        log_bands(prm),
-        ratios,
-        out2,
-        0,
-        cum,
-        sums,
-        padded,
-        _ALL_ROWS,
+        st, g0, math.exp(g0), span, step, logs, prm, log_bands(prm), ratios, out2, 0, cum, sums, padded, _ALL_ROWS,
         True,
-    )
+    )  # fmt: skip
 
 
 @njit(**_JIT)
@@ -955,10 +941,10 @@ def run_stock(
     stacks: np.ndarray,
     g0s: np.ndarray,
     work: np.ndarray,
-    rows: np.ndarray | None = None,
+    rows: np.ndarray,
 ) -> None:
     """Evolve one stock over rows [start, end) writing metrics[:, t] (and, if asked, every stack and g0); ``rows``:
-    the row map of :func:`metric_rows` (default every METRIC_COLUMNS row).
+    the row map of :func:`metric_rows`.
 
     ``work``: :func:`work_size` floats for the stock's peak_halfwidth, owned by the caller.  The per-bar loop
     reaches ``work``, ``ratios``, ``prm`` and ``metrics`` through borrowed views (:func:`borrow`)."""
@@ -974,11 +960,7 @@ def run_stock(
     stack, cum, padded = work_views(work, n_bins, max(int(prm[_PH]), 0))
     ratios, prm, metrics = borrow(ratios), borrow(prm), borrow(metrics)
     bands = log_bands(prm)
-    if rows is None:  # noqa: SIM108 - numba prunes an `is None` branch on an argument, not a ternary
-        written = _ALL_ROWS
-    else:
-        written = rows
-    spans = _spans_needed(written)
+    spans = _spans_needed(rows)
     log_keep_panic = math.log(1.0 - prm[_PANIC])
     g0 = scale = 0.0  # scale = exp(g0), recomputed only when the grid moves
     span = (0, 0)
@@ -1004,23 +986,8 @@ def run_stock(
             sums = (total, dot)
         logs = (math.log(close[t]), zlo[i], zhi[i])
         stack_metrics_log(
-            stack,
-            g0,
-            scale,
-            span,
-            step,
-            logs,
-            prm,
-            bands,
-            ratios,
-            metrics,
-            t,
-            cum,
-            sums,
-            padded,
-            written,
-            spans,
-        )
+            stack, g0, scale, span, step, logs, prm, bands, ratios, metrics, t, cum, sums, padded, rows, spans
+        )  # fmt: skip
         if keep_stacks:
             stacks[i, :] = stack
             g0s[i] = g0
