@@ -25,36 +25,33 @@ GROUP_NAMES: tuple[str, ...] = ("", "B", "C")
 
 
 @njit(cache=True)
-def _top_mask(score: np.ndarray, events: np.ndarray, eligible: np.ndarray, frac: float) -> np.ndarray:
-    """Rows of one day in the top ``frac`` of eligible rows with a finite score (exact count, ceil)."""
+def _in_top(
+    score: np.ndarray, events: np.ndarray, eligible: np.ndarray, frac: float, cands: np.ndarray
+) -> np.ndarray:
+    """Whether each of ``cands`` (row indices of one day) is among the top ``frac`` of the day's eligible rows with
+    a finite score (exact count, ceil): the first of a stable sort by key = -(score + 1e-9 * events), i.e. row r is
+    in when fewer than that count of rows come before it (a lower key, or an equal key on an earlier row).  One pass
+    per candidate, no sort (a day has a few candidates and thousands of rows)."""
     n = score.shape[0]
-    idx = np.empty(n, dtype=np.int64)
+    key = np.empty(n)
     m = 0
     for i in range(n):
-        if eligible[i] and score[i] == score[i]:
-            idx[m] = i
-            m += 1
-    out = np.zeros(n, dtype=np.bool_)
-    if m == 0:
-        return out
-    key = np.empty(m)
-    for j in range(m):
-        key[j] = -(score[idx[j]] + 1e-9 * min(events[idx[j]], 1e6))
+        ok = eligible[i] and score[i] == score[i]
+        m += ok
+        key[i] = -(score[i] + 1e-9 * min(events[i], 1e6)) if ok else np.inf  # a finite score's key is finite
     keep = min(math.ceil(frac * m), m)
-    if keep <= 0:
-        return out
-    # the first ``keep`` of a stable sort by key, without sorting: every key below the keep-th smallest, then
-    # the keys equal to it in row order (what the stable sort puts first among ties)
-    kth = np.partition(key, keep - 1)[keep - 1]
-    ties = keep
-    for j in range(m):
-        if key[j] < kth:
-            ties -= 1
-    for j in range(m):
-        if key[j] < kth or (key[j] == kth and ties > 0):
-            if key[j] == kth:
-                ties -= 1
-            out[idx[j]] = True
+    out = np.zeros(cands.shape[0], dtype=np.bool_)
+    for c in range(cands.shape[0]):
+        r = cands[c]
+        kr = key[r]
+        if kr == np.inf or keep <= 0:
+            continue
+        before = 0
+        for j in range(r):  # branch-free counts: they vectorise
+            before += key[j] <= kr
+        for j in range(r, n):
+            before += key[j] < kr
+        out[c] = before < keep
     return out
 
 
@@ -122,21 +119,22 @@ def book_nb(
                 held[i] = 0
                 sold[i] = True
         # B group
-        any_b = False
-        for i in range(n):
-            if cand_b[t, i] and eligible[t, i]:
-                any_b = True
-                break
-        if any_b and n_b < b_slots:
-            top = _top_mask(score[t], events[t], eligible[t], b_top_fraction)
+        if n_b < b_slots:
             m = 0
             cb = np.empty(n, dtype=np.int64)
             for i in range(n):
                 if cand_b[t, i] and eligible[t, i]:
-                    in_top[t, i] = top[i]
-                    if top[i] and held[i] == 0 and not sold[i] and close[t, i] == close[t, i]:
-                        cb[m] = i
-                        m += 1
+                    cb[m] = i
+                    m += 1
+            top = _in_top(score[t], events[t], eligible[t], b_top_fraction, cb[:m])
+            k = 0
+            for j in range(m):
+                i = cb[j]
+                in_top[t, i] = top[j]
+                if top[j] and held[i] == 0 and not sold[i] and close[t, i] == close[t, i]:
+                    cb[k] = i
+                    k += 1
+            m = k
             for i in _take(cb[:m], score[t], b_slots - n_b):
                 held[i] = 1
                 n_b += 1
