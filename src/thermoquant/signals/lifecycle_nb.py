@@ -57,18 +57,26 @@ rule or by the steady-phase drawdown; the physical stop; a B that never reached 
 
 
 @njit(cache=True)
-def _window_means(dt: np.ndarray, k: np.ndarray, vr: np.ndarray, t: int, a: int, w: int) -> tuple[float, float,
-                                                                                                     float]:  # fmt: skip
-    """Mean |ΔT|, mean |K|, mean vr over bars (t−w, t] of the stock starting at row a (NaN when any is missing)."""
+def _window_means(
+    dt: np.ndarray, k: np.ndarray, vr: np.ndarray, t: int, a: int, w: int, band: float
+) -> tuple[float, float, float]:
+    """Mean |ΔT|, mean |K|, mean vr over bars (t−w, t] of the stock starting at row a (all NaN when any is missing).
+    Mean |K| and mean vr are summed only when mean |ΔT| <= ``band`` (else NaN): the A rules read them only then, and
+    a missing K or vr then makes all three NaN as it would have; sums run in bar order either way."""
     if t - w + 1 < a:
         return np.nan, np.nan, np.nan
     sd = 0.0
+    for j in range(t - w + 1, t + 1):
+        if dt[j] != dt[j]:
+            return np.nan, np.nan, np.nan
+        sd += abs(dt[j])
+    if not (sd / w <= band):
+        return sd / w, np.nan, np.nan
     sk = 0.0
     sv = 0.0
     for j in range(t - w + 1, t + 1):
-        if dt[j] != dt[j] or k[j] != k[j] or vr[j] != vr[j]:
+        if k[j] != k[j] or vr[j] != vr[j]:
             return np.nan, np.nan, np.nan
-        sd += abs(dt[j])
         sk += abs(k[j])
         sv += vr[j]
     return sd / w, sk / w, sv / w
@@ -122,43 +130,51 @@ def lifecycle_batch(
         below = 0
         peak = 0.0
         for t in range(a, offsets[s + 1]):
-            p = prm[t]
             d = dt[t]
             below = below + 1 if d < 0.0 else 0
-            stop[t] = below > p[_STOP]
+            stop[t] = below > prm[t, _STOP]
             d_prev = dt[t - 1] if t > a else np.nan
-            jump = d > p[_IDT] and (d_prev != d_prev or d_prev <= p[_IDT])
-            ign = jump and k[t] >= p[_IK] and vr[t] >= p[_VMIN] and vr[t] <= p[_VMAX]
+            jump = d > prm[t, _IDT] and (d_prev != d_prev or d_prev <= prm[t, _IDT])
+            ign = jump and k[t] >= prm[t, _IK] and vr[t] >= prm[t, _VMIN] and vr[t] <= prm[t, _VMAX]
             ignite[t] = ign
-            w = int(p[_CW])
+            w = int(prm[t, _CW])
             fuel_gain = q_below[t] - q_below[t - w + 1] if t - w + 1 >= a else np.nan
-            sw = int(p[_SW])
+            sw = int(prm[t, _SW])
             ti_up = t - sw >= a and t_i[t] > t_i[t - sw]
             new = cur
             ev = EV_NONE
             if B <= cur <= C:
-                mkd = _mean_k(k, t, a, int(p[_KTD]))
-                exhausted = bottom_mass[t] < p[_BG] and top_mass[t] >= p[_TH] and (mkd != mkd or mkd < p[_KD])
+                mkd = _mean_k(k, t, a, int(prm[t, _KTD]))
+                exhausted = (
+                    bottom_mass[t] < prm[t, _BG]
+                    and top_mass[t] >= prm[t, _TH]
+                    and (mkd != mkd or mkd < prm[t, _KD])
+                )
                 if use_exhaustion and exhausted:
                     new, ev = D, EV_EXHAUST
-                elif use_turnover and tau[t] >= p[_BT]:
+                elif use_turnover and tau[t] >= prm[t, _BT]:
                     new, ev = D, EV_TURNOVER
                 elif stop[t]:
                     new, ev = NONE, EV_STOP
-                elif cur == C and close[t] < peak * (1.0 - p[_SDD]):
+                elif cur == C and close[t] < peak * (1.0 - prm[t, _SDD]):
                     new, ev = D, EV_DRAWDOWN
                 elif cur == B and d > 0.0 and ti_up and held >= 1:
                     new, ev = C, EV_STEADY
-                elif cur == B and held >= p[_IMAX]:
+                elif cur == B and held >= prm[t, _IMAX]:
                     new, ev = NONE, EV_FAILED
             elif ign and (cur == A or not from_cold):
                 new, ev = B, EV_IGNITE
-            elif cur == A or fuel_gain > p[_CFG]:  # else the window means decide nothing (not cold, no A)
-                md, mk, mv = _window_means(dt, k, vr, t, a, w)
-                cold = md <= p[_CDT] and mk <= p[_CK] and mv >= p[_CVR] and fuel_gain > p[_CFG]
+            elif cur == A or fuel_gain > prm[t, _CFG]:  # else the window means decide nothing (no A)
+                md, mk, mv = _window_means(dt, k, vr, t, a, w, prm[t, _CDT])
+                cold = (
+                    md <= prm[t, _CDT]
+                    and mk <= prm[t, _CK]
+                    and mv >= prm[t, _CVR]
+                    and fuel_gain > prm[t, _CFG]
+                )
                 if cold and cur != A:
                     new, ev = A, EV_COLD
-                elif cur == A and not (md <= p[_CDT]):
+                elif cur == A and not (md <= prm[t, _CDT]):
                     new, ev = NONE, EV_DROP
             if new != cur:
                 held = 1
@@ -170,7 +186,7 @@ def lifecycle_batch(
             state[t] = cur
             days[t] = held
             event[t] = ev
-            buy[t] = cur == C and ev == EV_NONE and abs(d) <= p[_PB] and vr[t] <= p[_SHR]
+            buy[t] = cur == C and ev == EV_NONE and abs(d) <= prm[t, _PB] and vr[t] <= prm[t, _SHR]
     return state, days, event, ignite, buy, stop
 
 
