@@ -105,23 +105,26 @@ def pack_columns(pack: pl.DataFrame) -> pl.DataFrame:
     return frame.select("symbol", "effective_date", *(pl.col(c).cast(pl.Float64) for c in keep))
 
 
-def _sorted_runs(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
-    """(``frame`` sorted by symbol, trade_date (itself when it already is), its symbol run ids): the check reads the
-    run ids it returns (dates increasing inside each run, run heads increasing) when symbols are non-null Strings
-    and dates non-null Dates, else :func:`_sorted`."""
+def _sorted_runs(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """(``frame`` sorted by symbol, trade_date (itself when it already is), its symbol run ids (uint32), the runs'
+    offsets (:func:`thermo_grid_nb.run_offsets`)): the check reads the run ids it returns (dates increasing inside
+    each run, run heads increasing) when symbols are non-null Strings and dates non-null Dates, else
+    :func:`_sorted`."""
     sym, day = frame["symbol"], frame["trade_date"]
     if sym.dtype == pl.String and day.dtype == pl.Date and not sym.null_count() and not day.null_count():
         run = sym.rle_id().to_numpy()
-        starts = np.concatenate([[0], np.flatnonzero(run[1:] != run[:-1]) + 1]) if len(run) else run
-        heads = sym.gather(starts).to_list()
+        offsets = gnb.run_offsets(run)
+        heads = sym.gather(offsets[:-1]).to_list()
         if gnb.runs_sorted(run, day.to_physical().to_numpy()) and all(
             a < b for a, b in itertools.pairwise(heads)
         ):
-            return frame, run
+            return frame, run, offsets
     elif _sorted(frame):
-        return frame, frame["symbol"].rle_id().to_numpy()
+        run = frame["symbol"].rle_id().to_numpy()
+        return frame, run, gnb.run_offsets(run)
     out = frame.sort("symbol", "trade_date")
-    return out, out["symbol"].rle_id().to_numpy()
+    run = out["symbol"].rle_id().to_numpy()
+    return out, run, gnb.run_offsets(run)
 
 
 def _sorted(frame: pl.DataFrame) -> bool:
@@ -161,10 +164,9 @@ class _Cycle:
 
 def _cycle(physics: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFrame | None) -> _Cycle:
     """Run the life-cycle and success-rate kernels on ``physics`` (sorted here when it is not)."""
-    phys, run = _sorted_runs(physics)
+    phys, run, offsets = _sorted_runs(physics)
     keys = phys.select("symbol", "trade_date")
     prm = param_rows(keys, params, pack)
-    offsets = np.concatenate([[0], np.flatnonzero(run[1:] != run[:-1]) + 1, [phys.height]]).astype(np.int64)
 
     def arr(name: str) -> np.ndarray:
         return np.ascontiguousarray(phys[name].cast(pl.Float64).to_numpy())
@@ -321,15 +323,15 @@ def eligible(
 
 
 def _grid(
-    rows: pl.DataFrame, run: np.ndarray | None = None
+    rows: pl.DataFrame, runs: tuple[np.ndarray, np.ndarray] | None = None
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """(symbols, row → symbol index, sorted dates, row → date index) of rows sorted by symbol, trade_date; ``run``:
-    the rows' symbol run ids when the caller has them."""
-    run = (rows["symbol"].rle_id().to_numpy() if run is None else run).astype(np.int64)
-    starts = (
-        np.concatenate([[0], np.flatnonzero(np.diff(run)) + 1]) if rows.height else np.array([], np.int64)
-    )
-    symbols = rows["symbol"].gather(starts).to_list()
+    """(symbols, row → symbol index (uint32), sorted dates, row → date index) of rows sorted by symbol, trade_date;
+    ``runs``: the rows' symbol run ids and their offsets (:func:`_sorted_runs`) when the caller has them."""
+    if runs is None:
+        run = rows["symbol"].rle_id().to_numpy()
+        runs = (run, gnb.run_offsets(run))
+    run, offsets = runs
+    symbols = rows["symbol"].gather(offsets[:-1]).to_list()
     day = rows["trade_date"]
     if day.dtype == pl.Date and rows.height and not day.null_count():
         distinct, rank = gnb.date_rank(day.to_physical().to_numpy())  # no sort of the rows
@@ -446,7 +448,7 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
         s = cyc.phys[name]
         return pick(s.fill_null(fill).to_numpy().astype(np.float64, copy=False))
 
-    grid = _grid(keys, cyc.run if sel is None else None)
+    grid = _grid(keys, (cyc.run, cyc.offsets) if sel is None else None)
     symbols, si, dates, di = grid
     q_below = cyc.phys["q_below"] if sel is None else cyc.phys["q_below"].gather(sel)
     ok = eligible(keys.with_columns(q_below), panel["quotes"], params, panel.frames.get("unlocks"),

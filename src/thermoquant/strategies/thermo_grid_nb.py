@@ -11,8 +11,28 @@ from numba import njit
 
 
 @njit(cache=True)
+def run_offsets(run: np.ndarray) -> np.ndarray:
+    """Start row of every run of equal neighbours in ``run`` (e.g. a symbol column's ``rle_id``), then its length:
+    stock s owns rows [offsets[s], offsets[s + 1]). One pass, no temporary."""
+    n = run.shape[0]
+    count = 1 if n else 0
+    for r in range(1, n):
+        count += run[r] != run[r - 1]
+    out = np.empty(count + 1, dtype=np.int64)
+    out[0] = 0
+    m = 1
+    for r in range(1, n):
+        if run[r] != run[r - 1]:
+            out[m] = r
+            m += 1
+    out[count] = n
+    return out
+
+
+@njit(cache=True)
 def date_rank(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct days int64, each row's position in them) of ``days`` (int days, any order; not empty)."""
+    """(sorted distinct days int64, each row's position in them, int32) of ``days`` (int days, any order; not
+    empty)."""
     lo = days[0]
     hi = days[0]
     for v in days:
@@ -27,7 +47,7 @@ def date_rank(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             rank[j] = m
             m += 1
     distinct = np.empty(m, dtype=np.int64)
-    pos = np.empty(days.shape[0], dtype=np.int64)
+    pos = np.empty(days.shape[0], dtype=np.int32)
     for i in range(days.shape[0]):
         r = rank[days[i] - lo]
         pos[i] = r
