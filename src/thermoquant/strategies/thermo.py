@@ -41,7 +41,7 @@ from thermoquant.signals import lifecycle_nb as lc
 from thermoquant.signals.scan import st_on
 from thermoquant.strategies import thermo_grid_nb as gnb
 from thermoquant.strategies.base import InputSpec, Panel, Strategy, signal_frame
-from thermoquant.strategies.thermo_book_nb import GROUP_NAMES, R_BUY_B, R_BUY_C, REASONS, book_nb
+from thermoquant.strategies.thermo_book_nb import GROUP_NAMES, R_BUY_B, R_BUY_C, REASONS, book_nb, held_groups
 from thermoquant.strategies.thermo_params import PER_STOCK, STRATEGY, ThermoStrategyParams
 
 STATE_LETTERS = {lc.NONE: "N", lc.A: "A", lc.B: "B", lc.C: "C", lc.D: "D"}
@@ -379,9 +379,10 @@ def _date_index(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.n
 
 class Book:
     """Everything one run of the strategy decided, on the grid of ``symbols`` × ``dates`` (the rows' symbols in
-    order and their sorted dates): ``weight`` (n_dates, n_symbols) day-major, NaN where the target does not
-    change. ``rows`` (built on first use): symbol, trade_date in [start, end], the life-cycle columns,
-    ``eligible``, ``in_top``, ``reason``, ``group``, ``weight`` (null = unchanged), ``score``."""
+    order and their sorted dates): the target ``changes`` (:func:`.thermo_book_nb.book_nb`: day, symbol index,
+    weight, reason code, in the order made) and the grid cells whose B candidate passed the top filter. ``rows``
+    (built on first use): symbol, trade_date in [start, end], the life-cycle columns, ``eligible``, ``in_top``,
+    ``reason``, ``group``, ``weight`` (null = unchanged), ``score``."""
 
     def __init__(
         self,
@@ -389,41 +390,50 @@ class Book:
         keys: pl.DataFrame,
         grid: tuple[list[str], np.ndarray, np.ndarray, np.ndarray],
         full: bool,
-        outputs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        outputs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
         build_rows: Callable[[], pl.DataFrame],
     ) -> None:
         self.params = params
         self.symbols, self._si, self.dates, self._di = grid
-        self.weight, self._reason, self._group, self._in_top = outputs
+        self.changes = outputs[:4]
+        self._top = outputs[4:]
         self._keys, self._full, self._build_rows = keys, full, build_rows
 
     def _back(self, m: np.ndarray) -> np.ndarray:
         """Rows' values of a (T, n) result."""
         return m.T.reshape(-1) if self._full else m[self._di, self._si]
 
+    def _row_of(self, t: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """Row of each (day, symbol index) cell."""
+        if self._full:
+            return i.astype(np.int64) * len(self.dates) + t
+        at = np.full((len(self.symbols), len(self.dates)), -1, dtype=np.int64)
+        at[self._si, self._di] = np.arange(self._si.shape[0])
+        return at[i, t]
+
     @cached_property
     def rows(self) -> pl.DataFrame:
+        T, n = len(self.dates), len(self.symbols)
+        ct, ci, cw, cr = self.changes
+        weight = np.full((T, n), np.nan)
+        weight[ct, ci] = cw
+        reason = np.zeros((T, n), dtype=np.int8)
+        reason[ct, ci] = cr
+        in_top = np.zeros((T, n), dtype=np.bool_)
+        in_top[self._top] = True
         return self._build_rows().with_columns(
-            pl.Series("weight", self._back(self.weight)).fill_nan(None),
-            _names(self._back(self._reason), REASONS).alias("reason"),
-            _names(self._back(self._group), GROUP_NAMES).alias("group"),
-            pl.Series("in_top", self._back(self._in_top)),
+            pl.Series("weight", self._back(weight)).fill_nan(None),
+            _names(self._back(reason), REASONS).alias("reason"),
+            _names(self._back(held_groups(T, n, ct, ci, cr)), GROUP_NAMES).alias("group"),
+            pl.Series("in_top", self._back(in_top)),
         )
 
     def targets(self) -> pl.DataFrame:
         """(symbol, trade_date, weight, reason) of the rows whose target changes, sorted by trade_date then
         symbol: ``rows`` filtered to a non-null weight, without building ``rows``."""
-        t, i = np.nonzero(~np.isnan(self.weight))  # day-major: by date, then symbol
-        n, T = len(self.symbols), len(self.dates)
-        if self._full:
-            row = i * T + t
-        else:
-            at = np.full((n, T), -1, dtype=np.int64)
-            at[self._si, self._di] = np.arange(self._si.shape[0])
-            row = at[i, t]
-        out = self._keys[row].with_columns(
-            pl.Series("weight", self.weight[t, i]),
-            _names(self._reason[t, i], REASONS).fill_null("").alias("reason"),
+        ct, ci, cw, cr = self.changes
+        out = self._keys[self._row_of(ct, ci)].with_columns(
+            pl.Series("weight", cw), _names(cr, REASONS).fill_null("").alias("reason")
         )
         return out.sort("trade_date", "symbol")
 

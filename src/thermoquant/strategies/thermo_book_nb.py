@@ -69,6 +69,16 @@ def _take(cands: np.ndarray, score: np.ndarray, room: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def _grow(a: np.ndarray, m: int) -> np.ndarray:
+    """``a`` with room for at least ``m`` + 1 entries (doubled when full)."""
+    if m < a.shape[0]:
+        return a
+    out = np.empty(2 * a.shape[0], dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(cache=True)
 def book_nb(
     close: np.ndarray,
     eligible: np.ndarray,
@@ -83,22 +93,29 @@ def book_nb(
     b_slots: int,
     c_slots: int,
     slot_weight: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(weight, reason, group, in_top): weight NaN where the target does not change; reason :data:`REASONS`
-    codes; group 1 = B, 2 = C of the holding on each day (0 = not held); in_top the B filter on candidate days."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The target changes, in the order they were made (day by day; on a day exits, then B buys, then C buys):
+    (day, stock, weight, reason) arrays — weight 0 for an exit, ``slot_weight`` for a buy; reason
+    :data:`REASONS` codes (:func:`held_groups` turns them into each day's holdings) — and the (day, stock) cells
+    of B candidates that passed the top filter (``in_top``)."""
     T, n = close.shape
-    weight = np.full((T, n), np.nan)
-    reason = np.zeros((T, n), dtype=np.int8)
-    group = np.zeros((T, n), dtype=np.int8)
-    in_top = np.zeros((T, n), dtype=np.bool_)
+    ct = np.empty(1024, dtype=np.int32)
+    ci = np.empty(1024, dtype=np.int32)
+    cr = np.empty(1024, dtype=np.int8)
+    n_ch = 0
+    tt = np.empty(1024, dtype=np.int32)
+    ti = np.empty(1024, dtype=np.int32)
+    n_top = 0
     held = np.zeros(n, dtype=np.int8)
     entry = np.full(n, np.nan)
     e_tp = np.zeros(n)
     e_sl = np.zeros(n)
     n_b = 0
     n_c = 0
+    sold = np.zeros(n, dtype=np.bool_)
+    cb = np.empty(n, dtype=np.int64)
     for t in range(T):
-        sold = np.zeros(n, dtype=np.bool_)
+        sold[:] = False
         for i in range(n):
             if held[i] == 0 or close[t, i] != close[t, i]:
                 continue
@@ -110,61 +127,69 @@ def book_nb(
             elif close[t, i] <= entry[i] * (1.0 - e_sl[i]):
                 code = R_SL
             if code != R_NONE:
-                weight[t, i] = 0.0
-                reason[t, i] = code
+                ct, ci, cr = _grow(ct, n_ch), _grow(ci, n_ch), _grow(cr, n_ch)
+                ct[n_ch], ci[n_ch], cr[n_ch] = t, i, code
+                n_ch += 1
                 if held[i] == 1:
                     n_b -= 1
                 else:
                     n_c -= 1
                 held[i] = 0
                 sold[i] = True
-        # B group
-        if n_b < b_slots:
+        for grp in (1, 2):  # B group, then C group
+            room = b_slots - n_b if grp == 1 else c_slots - n_c
+            if room <= 0:
+                continue
             m = 0
-            cb = np.empty(n, dtype=np.int64)
             for i in range(n):
-                if cand_b[t, i] and eligible[t, i]:
+                if (cand_b[t, i] if grp == 1 else cand_c[t, i]) and eligible[t, i]:
                     cb[m] = i
                     m += 1
-            top = _in_top(score[t], events[t], eligible[t], b_top_fraction, cb[:m])
+            if grp == 1:
+                top = _in_top(score[t], events[t], eligible[t], b_top_fraction, cb[:m])
+                k = 0
+                for j in range(m):
+                    i = cb[j]
+                    if top[j]:
+                        tt, ti = _grow(tt, n_top), _grow(ti, n_top)
+                        tt[n_top], ti[n_top] = t, i
+                        n_top += 1
+                        cb[k] = i
+                        k += 1
+                m = k
             k = 0
             for j in range(m):
                 i = cb[j]
-                in_top[t, i] = top[j]
-                if top[j] and held[i] == 0 and not sold[i] and close[t, i] == close[t, i]:
+                if held[i] == 0 and not sold[i] and close[t, i] == close[t, i]:
                     cb[k] = i
                     k += 1
-            m = k
-            for i in _take(cb[:m], score[t], b_slots - n_b):
-                held[i] = 1
-                n_b += 1
+            for i in _take(cb[:k], score[t], room):
+                held[i] = grp
+                if grp == 1:
+                    n_b += 1
+                else:
+                    n_c += 1
                 entry[i] = close[t, i]
                 e_tp[i] = tp[t, i]
                 e_sl[i] = sl[t, i]
-                weight[t, i] = slot_weight
-                reason[t, i] = R_BUY_B
-        # C group
-        if n_c < c_slots:
-            m = 0
-            cc = np.empty(n, dtype=np.int64)
-            for i in range(n):
-                if (
-                    cand_c[t, i]
-                    and eligible[t, i]
-                    and held[i] == 0
-                    and not sold[i]
-                    and close[t, i] == close[t, i]
-                ):
-                    cc[m] = i
-                    m += 1
-            for i in _take(cc[:m], score[t], c_slots - n_c):
-                held[i] = 2
-                n_c += 1
-                entry[i] = close[t, i]
-                e_tp[i] = tp[t, i]
-                e_sl[i] = sl[t, i]
-                weight[t, i] = slot_weight
-                reason[t, i] = R_BUY_C
-        for i in range(n):
-            group[t, i] = held[i]
-    return weight, reason, group, in_top
+                ct, ci, cr = _grow(ct, n_ch), _grow(ci, n_ch), _grow(cr, n_ch)
+                ct[n_ch], ci[n_ch], cr[n_ch] = t, i, R_BUY_B if grp == 1 else R_BUY_C
+                n_ch += 1
+    cw = np.where(cr[:n_ch] >= R_EXIT, 0.0, slot_weight)
+    return ct[:n_ch], ci[:n_ch], cw, cr[:n_ch], tt[:n_top], ti[:n_top]
+
+
+@njit(cache=True)
+def held_groups(T: int, n: int, ct: np.ndarray, ci: np.ndarray, cr: np.ndarray) -> np.ndarray:
+    """(T, n) int8: the group held at each day's close (1 = B, 2 = C, 0 = none), from :func:`book_nb`'s changes
+    (in the order made)."""
+    out = np.empty((T, n), dtype=np.int8)
+    held = np.zeros(n, dtype=np.int8)
+    j = 0
+    for t in range(T):
+        while j < ct.shape[0] and ct[j] == t:
+            r = cr[j]
+            held[ci[j]] = 1 if r == R_BUY_B else (2 if r == R_BUY_C else 0)
+            j += 1
+        out[t] = held
+    return out
