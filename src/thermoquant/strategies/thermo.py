@@ -279,21 +279,19 @@ def eligible(
     q = _between(quotes, dates[0], dates[-1])
     fuel = rows["q_below"].cast(pl.Float64).to_numpy()  # NaN or null (read as NaN) fails every >= test below
     if dates.dtype == np.dtype("datetime64[D]") and q.schema["trade_date"] == pl.Date:
-        # one pass over the quote rows to their grid cells, one over the rows back (thermo_grid_nb)
+        # quote values read at the rows' grid cells in one merge walk (thermo_grid_nb.at_least)
         run, head_sym, head_known = _symbol_runs(q["symbol"], symbols)
-        cell = gnb.quote_cells(run, head_sym, head_known, q["trade_date"].to_physical().to_numpy(),
-                               dates.astype(np.int64))  # fmt: skip
-        size, T = len(symbols) * len(dates), len(dates)
+        qdays, grid_days = q["trade_date"].to_physical().to_numpy(), dates.astype(np.int64)
 
-        def at_rows(values: np.ndarray) -> np.ndarray:
-            return gnb.scatter_gather(cell, values, 0.0, size, si, di, T)
+        def at_rows(values: np.ndarray, threshold: float) -> np.ndarray:
+            return gnb.at_least(run, head_sym, head_known, qdays, grid_days, values, 0.0, threshold, len(symbols),
+                                si, di)  # fmt: skip
 
-        ok = (at_rows(q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()) >= params.min_amount) & (
-            fuel >= params.min_fuel
-        )
+        ok = at_rows(q["amount"].cast(pl.Float64).fill_null(0.0).to_numpy(), params.min_amount)
+        ok &= fuel >= params.min_fuel
         st = np.zeros(rows.height, dtype=np.bool_)
         if params.exclude_st and "is_st" in q.columns:
-            st = at_rows(q["is_st"].fill_null(False).to_numpy().astype(np.float64)) > 0.5
+            st = at_rows(q["is_st"].fill_null(False).to_numpy(), 0.5)
     else:
         qi, known = _symbol_index(q["symbol"], symbols)
         pos, hit = _date_index(dates, q["trade_date"].to_numpy())

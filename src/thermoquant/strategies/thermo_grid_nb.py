@@ -70,75 +70,96 @@ def is_full(si: np.ndarray, di: np.ndarray, n: int, T: int) -> bool:
 
 
 @njit(cache=True)
-def quote_cells(
-    run: np.ndarray, head_sym: np.ndarray, head_known: np.ndarray, days: np.ndarray, grid_days: np.ndarray
+def _day_slots(grid_days: np.ndarray, days: np.ndarray) -> tuple[int, np.ndarray]:
+    """(base, slots): slots[d − base] is the position of day d in ``grid_days`` (sorted int days, not empty), -1
+    when d is not a grid date, for every day d of ``days`` and of the grid."""
+    base = grid_days[0]
+    top = grid_days[-1]
+    for d in days:
+        base = min(base, d)
+        top = max(top, d)
+    slots = np.full(top - base + 1, -1, dtype=np.int64)
+    for j in range(grid_days.shape[0]):
+        slots[grid_days[j] - base] = j
+    return base, slots
+
+
+@njit(inline="always")
+def _cell(slot: int, known: bool, sym: int, T: int) -> int:
+    """Grid cell (symbol × T + date) of a quote row on grid date ``slot`` (-1: not a grid date) of grid symbol
+    ``sym`` (valid when ``known``); -1 off the grid.  Scalars only: an inlined helper taking arrays would pay a
+    reference-count update per array per call."""
+    return sym * T + slot if slot >= 0 and known else -1
+
+
+@njit(cache=True)
+def at_least(
+    run: np.ndarray,
+    head_sym: np.ndarray,
+    head_known: np.ndarray,
+    days: np.ndarray,
+    grid_days: np.ndarray,
+    values: np.ndarray,
+    fill: float,
+    threshold: float,
+    n: int,
+    si: np.ndarray,
+    di: np.ndarray,
 ) -> np.ndarray:
-    """Grid cell (symbol × n_dates + date) of every quote row, -1 when its symbol is not on the grid or its day is
-    not one of ``grid_days`` (sorted int days). Quote row r belongs to symbol run ``run[r]``, whose grid position
-    is ``head_sym`` (valid where ``head_known``)."""
+    """Per row (grid symbol ``si`` < ``n``, grid date ``di``): whether the value of the quote row on its cell (the
+    last of quote rows on the same cell; ``fill`` where none) is >= ``threshold`` (NaN: False).
+
+    Quote row r belongs to symbol run ``run[r]``, whose grid position is ``head_sym`` (valid where
+    ``head_known``), on day ``days[r]`` (int days; ``grid_days`` the grid's sorted dates, not empty).  When the
+    quotes (those on the grid) and the rows both come in grid order, one merge walk does it without the (n × T)
+    grid (a whole-market grid is ~100 MB of fresh memory); else the quotes are placed on that grid first.  Cells
+    are computed on the fly, never stored."""
     T = grid_days.shape[0]
-    cell = np.full(days.shape[0], -1, dtype=np.int64)
-    if T == 0:
-        return cell
-    lo = grid_days[0]
-    span = grid_days[T - 1] - lo + 1
-    at = np.full(span, -1, dtype=np.int64)  # calendar day -> grid date, -1 off the grid
-    for j in range(T):
-        at[grid_days[j] - lo] = j
-    for r in range(days.shape[0]):
-        v = days[r] - lo
-        h = run[r]
-        if v >= 0 and v < span and at[v] >= 0 and head_known[h]:
-            cell[r] = head_sym[h] * T + at[v]
-    return cell
-
-
-@njit(cache=True)
-def _merge_ready(cell: np.ndarray, si: np.ndarray, di: np.ndarray, T: int) -> bool:
-    """The quote cells (ignoring -1) do not decrease and the rows' cells strictly increase: both walk the grid in
-    the same order (rows sorted by symbol, date; quotes in the same symbol blocks, dated in order)."""
-    prev = -1
-    for c in cell:
-        if c >= 0:
-            if c < prev:
-                return False
-            prev = c
-    prev = -1
-    for r in range(si.shape[0]):
-        c = si[r] * T + di[r]
-        if c <= prev:
-            return False
-        prev = c
-    return True
-
-
-@njit(cache=True)
-def scatter_gather(
-    cell: np.ndarray, values: np.ndarray, fill: float, size: int, si: np.ndarray, di: np.ndarray, T: int
-) -> np.ndarray:
-    """Values of the quote rows placed on the grid (``cell`` -1: skipped; the last of equal cells wins; ``fill``
-    elsewhere), read back at the rows' cells (``si`` × ``T`` + ``di``).  When both come in grid order
-    (:func:`_merge_ready`) one merge walk does it without the ``size``-cell grid (a whole-market grid is ~100 MB
-    of fresh memory); the values are the same."""
-    out = np.empty(si.shape[0])
-    if _merge_ready(cell, si, di, T):
+    base, slots = _day_slots(grid_days, days)
+    nr = si.shape[0]
+    out = np.empty(nr, dtype=np.bool_)
+    missing = fill >= threshold
+    ordered = True
+    for r in range(1, nr):
+        if si[r] * T + di[r] <= si[r - 1] * T + di[r - 1]:
+            ordered = False
+            break
+    if ordered:  # walk the quotes; row j waits for the quotes of its cell (the last one wins)
         j = 0
-        m = cell.shape[0]
-        for r in range(si.shape[0]):
-            key = si[r] * T + di[r]
-            v = fill
-            while j < m and cell[j] <= key:  # -1 (off the grid) is below every key: skipped
-                if cell[j] == key:
-                    v = values[j]
+        hit = False
+        prev = -1
+        for r in range(days.shape[0]):
+            h = run[r]
+            c = _cell(slots[days[r] - base], head_known[h], head_sym[h], T)
+            if c < 0:
+                continue
+            if c < prev:  # quotes out of grid order: the grid path below
+                ordered = False
+                break
+            prev = c
+            while j < nr and si[j] * T + di[j] < c:
+                if not hit:
+                    out[j] = missing
+                hit = False
                 j += 1
-            out[r] = v
-        return out
-    grid = np.full(size, fill)
-    for r in range(cell.shape[0]):
-        if cell[r] >= 0:
-            grid[cell[r]] = values[r]
-    for r in range(si.shape[0]):
-        out[r] = grid[si[r] * T + di[r]]
+            if j < nr and si[j] * T + di[j] == c:
+                out[j] = np.float64(values[r]) >= threshold
+                hit = True
+        if ordered:
+            while j < nr:
+                if not hit:
+                    out[j] = missing
+                hit = False
+                j += 1
+            return out
+    grid = np.full(n * T, fill)
+    for r in range(days.shape[0]):
+        h = run[r]
+        c = _cell(slots[days[r] - base], head_known[h], head_sym[h], T)
+        if c >= 0:
+            grid[c] = values[r]
+    for r in range(nr):
+        out[r] = grid[si[r] * T + di[r]] >= threshold
     return out
 
 
