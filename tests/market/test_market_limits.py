@@ -13,6 +13,7 @@ from thermoquant.market.limits import (
     limit_pcts,
     limit_price,
     limit_prices,
+    limit_prices_by_row,
     price_limits,
     with_limit_prices,
 )
@@ -332,3 +333,21 @@ def test_chinext_reform_day_in_real_hs300_bars(real_data) -> None:
         36.58,
         38.57,
     )  # 蓝思科技 +13.8% intraday
+
+
+@pytest.mark.parametrize("tick", [0.01, 0.001])
+def test_limit_prices_by_row_equal_the_gathered_ratios(market_2021: pl.DataFrame, tick: float) -> None:
+    """The (n, T) panel path reads each board's ratio row in place: the same bits as limit_prices on the ratios
+    gathered to (n, T), on the real 2021 market (missing bars NaN) plus zero and negative reference closes."""
+    wide = market_2021.pivot(on="date", index="symbol", values="preclose", sort_columns=True).sort("symbol")
+    dates = np.array(wide.columns[1:], dtype="datetime64[D]")
+    prev = wide.drop("symbol").to_numpy().astype(np.float64)
+    prev[:3, :5] = [[0.0], [-1.0], [np.nan]]
+    boards = market_2021.unique("symbol").sort("symbol")["board"].to_numpy()
+    groups, row_of = np.unique(boards, return_inverse=True)
+    up_g, down_g = limit_pcts(groups[:, None], dates[None, :])
+    up_g[0, 7] = np.nan  # a day without a limit
+    want = limit_prices(prev, up_g[row_of], down_g[row_of], tick=tick)
+    got = limit_prices_by_row(prev, up_g, down_g, row_of, tick=tick)
+    for a, b in zip(got, want, strict=True):
+        assert a.tobytes() == b.tobytes()

@@ -18,7 +18,7 @@ import polars as pl
 
 from thermoquant.backtest.engine import MarketArrays, dates_of, pivot
 from thermoquant.market.fees import FeeModel
-from thermoquant.market.limits import limit_pcts, limit_prices
+from thermoquant.market.limits import limit_pcts, limit_prices, limit_prices_by_row
 from thermoquant.market.lots import lot_rule
 from thermoquant.market.symbols import Board, board_codes
 
@@ -70,13 +70,15 @@ def limit_arrays(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(limit_up, limit_down) CNY of ``(n, T)`` reference closes: ratio by board, date and ST flag from
     :func:`~thermoquant.market.limits.limit_pcts`, prices on the 0.01 CNY tick (ETFs 0.001); NaN = no limit."""
-    if is_st is None and boards.size:  # ratios depend on (board, date) only: one row per board, gathered
+    etf = boards == int(Board.ETF)
+    if is_st is None and boards.size:  # ratios depend on (board, date) only: one row per board
         groups, row_of = np.unique(boards, return_inverse=True)
         up_g, down_g = limit_pcts(groups[:, None], days[None, :])
+        if prev_close.dtype == np.float64 and (etf.all() or not etf.any()):  # one tick: no (n, T) ratios
+            return limit_prices_by_row(prev_close, up_g, down_g, row_of, tick=0.001 if etf.any() else 0.01)
         up_pct, down_pct = up_g[row_of], down_g[row_of]
     else:
         up_pct, down_pct = limit_pcts(boards[:, None], days[None, :], is_st)
-    etf = boards == int(Board.ETF)
     if boards.size and prev_close.dtype == np.float64 and (etf.all() or not etf.any()):  # one tick, no copies
         return limit_prices(prev_close, up_pct, down_pct, tick=0.001 if etf.any() else 0.01)
     limit_up = np.full_like(prev_close, np.nan)

@@ -246,39 +246,74 @@ def limit_pct(
     return _nan_to_none(up[0]), _nan_to_none(down[0])
 
 
+@njit(inline="always")
+def _limit_pair(pc: float, pu: float, pd: float, scale: float) -> tuple[float, float]:  # pragma: no cover
+    """Integer-tick arithmetic: ticks = round(prev_close × scale); limit = round_half_up(ticks × (1 ± bp/1e4)),
+    the down limit at least one tick; NaN for a NaN ratio or a prev_close not > 0. ``scale``: ticks per CNY."""
+    if not (pc > 0.0):
+        return np.nan, np.nan
+    ticks = np.int64(np.floor(pc * scale + 0.5))
+    up = np.nan
+    down = np.nan
+    if not np.isnan(pu):
+        bp = np.int64(np.floor(pu * 10000.0 + 0.5))
+        up = ((ticks * (10000 + bp) + 5000) // 10000) / scale
+    if not np.isnan(pd):
+        bp = np.int64(np.floor(pd * 10000.0 + 0.5))
+        down = max((ticks * (10000 - bp) + 5000) // 10000, np.int64(1)) / scale
+    return up, down
+
+
 @njit(cache=True, parallel=True)
 def _limit_prices_kernel(
     prev_close: np.ndarray, up_pct: np.ndarray, down_pct: np.ndarray, scales: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Integer-tick arithmetic: ticks = round(prev_close × scale); limit = round_half_up(ticks × (1 ± bp/1e4)).
-
-    `scales` holds ticks per CNY (100 for a 0.01 tick, 1000 for 0.001), one per element or a single value."""
+    """:func:`_limit_pair` element by element; ``scales`` one per element or a single value."""
     n = prev_close.size
     up = np.empty(n)
     down = np.empty(n)
     per_element = scales.size == n
     for i in prange(n):  # element by element: the order changes nothing
-        scale = scales[i] if per_element else scales[0]
-        pc = prev_close[i]
-        pu = up_pct[i]
-        pd = down_pct[i]
-        if not (pc > 0.0):
-            up[i] = np.nan
-            down[i] = np.nan
-            continue
-        ticks = np.int64(np.floor(pc * scale + 0.5))
-        if np.isnan(pu):
-            up[i] = np.nan
-        else:
-            bp = np.int64(np.floor(pu * 10000.0 + 0.5))
-            up[i] = ((ticks * (10000 + bp) + 5000) // 10000) / scale
-        if np.isnan(pd):
-            down[i] = np.nan
-        else:
-            bp = np.int64(np.floor(pd * 10000.0 + 0.5))
-            low = (ticks * (10000 - bp) + 5000) // 10000
-            down[i] = max(low, np.int64(1)) / scale
+        up[i], down[i] = _limit_pair(
+            prev_close[i], up_pct[i], down_pct[i], scales[i] if per_element else scales[0]
+        )
     return up, down
+
+
+@njit(cache=True, parallel=True)
+def _limit_prices_rows_kernel(
+    prev_close: np.ndarray, up_rows: np.ndarray, down_rows: np.ndarray, row_of: np.ndarray, scale: float
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """:func:`_limit_pair` of (n, T) ``prev_close`` with the ratios of row ``row_of[s]`` of (G, T) tables."""
+    n, T = prev_close.shape
+    up = np.empty((n, T))
+    down = np.empty((n, T))
+    for s in prange(n):
+        g = row_of[s]
+        for t in range(T):
+            up[s, t], down[s, t] = _limit_pair(prev_close[s, t], up_rows[g, t], down_rows[g, t], scale)
+    return up, down
+
+
+def limit_prices_by_row(
+    prev_close: np.ndarray,
+    up_rows: np.ndarray,
+    down_rows: np.ndarray,
+    row_of: np.ndarray,
+    *,
+    tick: float = 0.01,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`limit_prices` of an (n, T) panel whose ratios repeat by group (e.g. board: every stock of a board has
+    the same ratios each day): ``up_rows`` / ``down_rows`` (G, T) tables, ``row_of`` (n,) each stock's row in them.
+    The same values as ``limit_prices(prev_close, up_rows[row_of], down_rows[row_of], tick=tick)``, without the
+    two (n, T) ratio arrays."""
+    scale = float(np.rint(1.0 / tick))
+    if not np.isclose(scale * tick, 1.0, rtol=1e-9, atol=0.0):
+        raise ValueError(f"tick must be 1/integer CNY (0.01, 0.001), got {tick}")
+    return _limit_prices_rows_kernel(
+        np.ascontiguousarray(prev_close, dtype=np.float64), np.ascontiguousarray(up_rows, dtype=np.float64),
+        np.ascontiguousarray(down_rows, dtype=np.float64), np.ascontiguousarray(row_of, dtype=np.int64), scale,
+    )  # fmt: skip
 
 
 def limit_prices(
