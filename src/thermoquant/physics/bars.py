@@ -94,23 +94,33 @@ def sort_order(df: pl.DataFrame) -> np.ndarray | None:
     per-symbol blocks with strictly increasing dates (how loaders and panels build them): None when ``df`` is
     already sorted, else the gather indices (blocks in symbol order). Any other layout (repeated or null keys, a
     symbol split over blocks, a non-String symbol) gets the indices of a full ``sort``. Linear in the rows."""
+    return _sort_plan(df)[0]
+
+
+Blocks = tuple[np.ndarray, list[str]]
+"""(offsets, symbols) of a frame sorted by (symbol, trade_date): symbol ``symbols[s]`` owns rows
+``offsets[s]:offsets[s + 1]`` (int64, the row count last)."""
+
+
+def _sort_plan(df: pl.DataFrame) -> tuple[np.ndarray | None, Blocks | None]:
+    """(:func:`sort_order` of ``df``, its symbol blocks when the linear check found it already sorted, else None)."""
     n = df.height
     sym, day = df["symbol"], df["trade_date"]
     if n < 2 or sym.dtype != pl.String or sym.null_count() or day.null_count():
-        return None if n < 2 else _full_sort_order(df)
+        return (None, None) if n < 2 else (_full_sort_order(df), None)
     run = sym.rle_id().to_numpy()
     new_block = run[1:] != run[:-1]
     d = day.to_physical().to_numpy()
     starts = np.concatenate([[0], np.flatnonzero(new_block) + 1])
     heads = sym.gather(starts)
     if not bool(np.all((d[1:] > d[:-1]) | new_block)) or heads.n_unique() != len(starts):
-        return _full_sort_order(df)
+        return _full_sort_order(df), None
     order = heads.arg_sort().to_numpy()
     if np.all(order[1:] > order[:-1]):
-        return None
+        return None, (np.append(starts, n).astype(np.int64), heads.to_list())
     lengths = np.diff(np.append(starts, n))[order]
     begin = np.repeat(starts[order] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return np.arange(n, dtype=np.int64) + begin
+    return np.arange(n, dtype=np.int64) + begin, None
 
 
 def _full_sort_order(df: pl.DataFrame) -> np.ndarray:
@@ -155,29 +165,39 @@ def bar_batches(
     batch; what batches save is memory: the intermediate arrays of a whole-market run are GB that the kernel must
     hand out and zero once per run, a batch's are reused."""
     df, adjust = _checked(df, adjust)
-    idx = sort_order(df)
-    if idx is not None or df.height <= rows:
-        yield 0, _arrays(df, idx, adjust), df
+    idx, blocks = _sort_plan(df)
+    if idx is not None or blocks is None or df.height <= rows:
+        yield 0, _arrays(df, idx, adjust, blocks), df
         return
-    ends = np.cumsum(df["symbol"].rle().struct.field("len").to_numpy())
-    start = 0
-    while start < df.height:
-        stop = int(ends[min(int(np.searchsorted(ends, start + rows)), ends.shape[0] - 1)])
-        yield start, _arrays(df.slice(start, stop - start), None, adjust), df
-        start = stop
+    offsets, symbols = blocks
+    b = 0  # first stock of the batch
+    while b < len(symbols):
+        start = int(offsets[b])
+        # through the stock that crosses start + rows (whole stocks, at least one)
+        e = min(int(np.searchsorted(offsets[1:], start + rows)), len(symbols) - 1) + 1
+        stop = int(offsets[e])
+        part = (offsets[b : e + 1] - start, symbols[b:e])
+        yield start, _arrays(df.slice(start, stop - start), None, adjust, part), df
+        b = e
 
 
-def _arrays(df: pl.DataFrame, idx: np.ndarray | None, adjust: bool) -> BarArrays:
-    """:func:`to_arrays` of a checked frame whose :func:`sort_order` is ``idx``."""
+def _arrays(
+    df: pl.DataFrame, idx: np.ndarray | None, adjust: bool, blocks: Blocks | None = None
+) -> BarArrays:
+    """:func:`to_arrays` of a checked frame whose :func:`sort_order` is ``idx``; ``blocks``: its symbol blocks when
+    the caller knows them (the frame is then sorted)."""
     keys = df.select("symbol", "trade_date")
     keys = keys if idx is None else keys[idx]
-    counts = keys["symbol"].cast(pl.String).rle()
-    lengths = counts.struct.field("len").to_numpy()
-    symbols = counts.struct.field("value").to_list()
-    if len(set(symbols)) != len(symbols):
-        raise ValueError("bar frame symbols are not contiguous after sorting")
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
+    if blocks is None:
+        counts = keys["symbol"].cast(pl.String).rle()
+        lengths = counts.struct.field("len").to_numpy()
+        symbols = counts.struct.field("value").to_list()
+        if len(set(symbols)) != len(symbols):
+            raise ValueError("bar frame symbols are not contiguous after sorting")
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+    else:
+        offsets, symbols = blocks
     nan = np.full(df.height, np.nan)
 
     def col(name: str) -> np.ndarray:  # frame order, read only: prepare_batch writes sorted copies
