@@ -8,8 +8,9 @@ printed per round) varies from round to round on a virtual machine whose host ba
 
 Panel: :func:`bench_physics.panel` — real HS300 bars 2020-01 → 2025-04 chained with rescaled copies of themselves,
 so every stock has real-shaped prices, volumes and turnover. Steps timed (each after a warm-up on 20 stocks, JIT
-excluded): ``compute_physics`` of the columns the strategy declares (``Thermo.inputs.physics_columns()``, what
-``tq backtest thermo`` computes: quantities, behavioral chips, states), ``Thermo.targets`` (the rows ``tq backtest``
+excluded): ``compute_physics`` of the columns the strategy asks for with the run's parameters
+(``Thermo().physics_columns(params)``, what ``tq backtest thermo`` computes: quantities and behavioral chips; with
+the default life cycle, no per-bar state labels), ``Thermo.targets`` (the rows ``tq backtest``
 reads: :func:`run_book`'s life cycle, point-in-time success rate, B/C book), the engine (T+1, limits, lots, fees) on
 the target matrix. vectorbt gets the same entries (target > 0) and exits (target = 0), shifted one day and filled
 at the next open, with cash sharing and no A-share rules. Goal: total ≤ 6 s on 2 cores and ≤ 1.5× vectorbt.
@@ -67,7 +68,7 @@ def run_thermo(bars: pl.DataFrame, params: ThermoStrategyParams) -> dict[str, fl
     """Physics, targets, engine on ``bars``; wall time of each step."""
     out: dict[str, float | object] = {}
     t0 = time.perf_counter()
-    phys = compute_physics(bars, columns=Thermo.inputs.physics_columns())  # as jobs.panels does
+    phys = compute_physics(bars, columns=Thermo().physics_columns(params))  # as jobs.panels does
     out["physics"] = time.perf_counter() - t0
     days = bars["trade_date"].unique().sort()
     pnl = Panel({"physics": phys, "quotes": bars}, days[0], days[-1])
@@ -140,7 +141,7 @@ def main() -> None:
               f"(system time {sys2 - sys1:.2f} s)")  # fmt: skip
     if args.repeat > 1:
         print(f"  fastest of {args.repeat} rounds of each side:")
-    for k, label in (("physics", "physics (quantities, chips, states)"), ("targets", "thermo targets (life cycle, "
+    for k, label in (("physics", "physics (quantities, chips)"), ("targets", "thermo targets (life cycle, "
                      "success rate, book)"), ("market", "market arrays (limits, lots, fees)"),
                      ("engine", "engine, all A-share rules")):  # fmt: skip
         print(f"  {label:<48} {r[k]:8.2f} s")

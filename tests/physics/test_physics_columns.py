@@ -15,7 +15,7 @@ from thermoquant.physics.chips_nb import BASE_METRICS, SPAN_METRICS
 from thermoquant.physics.params import ThermoParams
 from thermoquant.physics.thermo import PHYSICS_OUTPUT_COLUMNS, compute_physics
 from thermoquant.strategies.base import Panel
-from thermoquant.strategies.thermo import Thermo, run_book
+from thermoquant.strategies.thermo import PER_BAR_COLUMNS, PHYSICS_COLUMNS, Thermo, run_book
 from thermoquant.strategies.thermo_params import ThermoStrategyParams
 
 
@@ -40,6 +40,8 @@ def test_full_frame_has_every_output_column(full: pl.DataFrame) -> None:
     "columns",
     [
         Thermo.inputs.physics_columns(),  # base chip metrics only: the lean kernel
+        Thermo().physics_columns(ThermoStrategyParams()),  # no state column: no state pass
+        ("t_f", "k", "ret"),  # no chip metric: no chip model
         ("cost_p50", "n_peaks", "bottom_mass"),  # a quantile and a peak column: the full kernel
         ("state_name", "t_f"),
         BASE_METRICS,
@@ -67,15 +69,19 @@ def test_unknown_column_is_refused_by_name(bars: pl.DataFrame) -> None:
         compute_physics(bars.head(300), columns=("t_f", "cost_p99"))
 
 
+@pytest.mark.parametrize("labels", ["lifecycle", "per_bar"])
 def test_thermo_book_on_its_declared_columns_equals_the_book_on_the_full_frame(
-    bars: pl.DataFrame, full: pl.DataFrame
+    bars: pl.DataFrame, full: pl.DataFrame, labels: str
 ) -> None:
-    """physics_only=True is honest: the strategy reads nothing beyond its declared columns (a missing column
-    would raise) and its rows do not change."""
-    lean = compute_physics(bars, columns=Thermo.inputs.physics_columns())
+    """physics_only=True is honest: the strategy reads nothing beyond the columns it asks a job for with these
+    parameters (a missing column would raise; the life cycle does not ask for the per-bar labels) and its rows do
+    not change."""
+    p = ThermoStrategyParams(labels=labels)
+    asked = Thermo().physics_columns(p)
+    assert set(asked) == set(PHYSICS_COLUMNS) - (set(PER_BAR_COLUMNS) if labels == "lifecycle" else set())
+    lean = compute_physics(bars, columns=asked)
     days = full["trade_date"].unique().sort()
     start, end = days[20], days[-1]
-    p = ThermoStrategyParams()
     a = run_book(Panel({"physics": full, "quotes": bars}, start, end), p).rows
     b = run_book(Panel({"physics": lean, "quotes": bars}, start, end), p).rows
     assert a.height > 0 and (a["reason"].is_in(["buy_b", "buy_c"])).sum() > 0

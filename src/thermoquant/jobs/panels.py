@@ -61,7 +61,7 @@ def market_panel(
     """Stored quotes of [start − ``lookback`` sessions, end] with their physics; start/end default to the last
     complete market day (:func:`latest_stored_day`). ``physics``: rows already computed by the caller (the
     daily chain's physics step, for a strategy that reads only the scanned day's rows), used instead of
-    computing them again; ``physics_columns``: compute only these (``InputSpec.physics_columns``; None: all)."""
+    computing them again; ``physics_columns``: compute only these (``Strategy.physics_columns``; None: all)."""
     tick(progress, "读取行情 reading daily_quote", 0, 3)
     if end is None or start is None:
         last = latest_stored_day(store)
@@ -131,11 +131,12 @@ def build_panel(
         raise ValueError(f"unknown input source {source!r}: use sample, store or file:PATH")
     from thermoquant.strategies.registry import get_strategy
 
-    spec = get_strategy(strategy).inputs
+    strat = get_strategy(strategy)
+    spec = strat.inputs
     if source not in PANEL_SOURCES:
         raise ValueError(f"{strategy} reads the store: --source sample or store, not {source!r}")
     panel = market_panel(
-        store, start, end, spec.lookback, progress, physics_params, physics, spec.physics_columns()
+        store, start, end, spec.lookback, progress, physics_params, physics, strat.physics_columns(params)
     )
     extra = [t for t in spec.tables if t in OPTIONAL_TABLES]
     if not extra:

@@ -39,6 +39,8 @@ PHYSICS_OUTPUT_COLUMNS: tuple[str, ...] = (
 
 #: The chip metrics the states read (:func:`states_from_arrays`).
 STATE_INPUTS: tuple[str, ...] = ("q_below", "bottom_mass", "top_mass", "avg_cost")
+#: The columns of the state pass: none of them asked for, it does not run.
+STATE_OUTPUTS: tuple[str, ...] = ("state", "state_name", "buy_point", "stop", "migration")
 
 __all__ = [
     "PHYSICS_OUTPUT_COLUMNS",
@@ -92,21 +94,26 @@ def compute_physics(
     symbols use the defaults.  ``adjust``: prices forward-adjusted at each stock's last bar across ex-rights gaps
     (:func:`.bars.forward_adjust`), so price outputs before a gap are in the last bar's terms.  ``columns``: return
     only these (keys always; order as PHYSICS_OUTPUT_COLUMNS), e.g. a strategy's ``InputSpec.physics``: chip
-    metrics neither asked for nor read by the states are not computed, and without any of SPAN_METRICS
+    metrics neither asked for nor read by the states are not computed, the states not at all without any of
+    STATE_OUTPUTS, and without any of SPAN_METRICS
     (quantiles, concentration, peaks) the chip model skips their per-bar passes.  ``batch_rows``: a frame already
     sorted by (symbol, trade_date) is computed in batches of whole stocks of about this many rows
     (:func:`.bars.bar_batches`), so the intermediate arrays are reused instead of allocated for the whole market.
     The values are the same bits whatever the columns and batches."""
     wanted = _wanted(columns)
-    metrics = tuple(c for c in METRIC_COLUMNS if c in wanted or c in STATE_INPUTS)
+    states = bool(set(wanted) & set(STATE_OUTPUTS))
+    metrics = tuple(c for c in METRIC_COLUMNS if c in wanted or (states and c in STATE_INPUTS))
+    stored = [c for c in wanted if c != "state_name"] + (["state"] if "state_name" in wanted else [])
     keys = df.select("symbol", "trade_date")
     out: dict[str, np.ndarray] = {}
     for start, bars, source in bar_batches(df, adjust, batch_rows):
         q = quantities_from_arrays(bars, params)
-        chips = grid_metrics(bars, q["k"], mode, params, grid or GridSpec(), metrics)
-        state, buy, stop, migration = states_from_arrays(bars, q, chips, params, "migration" in wanted)
-        part = q | chips | {"state": state, "buy_point": buy, "stop": stop, "migration": migration}
-        part = {name: part[name] for name in (*wanted, "state") if name != "state_name"}
+        chips = grid_metrics(bars, q["k"], mode, params, grid or GridSpec(), metrics) if metrics else {}
+        part = q | chips
+        if states:
+            state, buy, stop, migration = states_from_arrays(bars, q, chips, params, "migration" in wanted)
+            part |= {"state": state, "buy_point": buy, "stop": stop, "migration": migration}
+        part = {name: part[name] for name in stored}
         if start == 0 and bars.close.shape[0] == df.height:  # one batch: its arrays are the columns
             keys, out = bars.keys(), part
             break

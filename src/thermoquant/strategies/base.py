@@ -283,6 +283,11 @@ class Strategy(ABC):
     def default_params(self) -> StrategyParams:
         return self.Params()
 
+    def physics_columns(self, params: Any) -> tuple[str, ...] | None:
+        """The physics columns a job computes for a run with ``params``: :meth:`InputSpec.physics_columns`, or
+        fewer where some parameters leave a declared column unread (None: all)."""
+        return self.inputs.physics_columns()
+
 
 def signal_frame(rows: pl.DataFrame | list[dict[str, Any]]) -> pl.DataFrame:
     """Rows conformed to :data:`SIGNAL_COLUMNS` (missing columns null, in order)."""

@@ -51,6 +51,8 @@ STATE_LETTER_LIST = tuple(STATE_LETTERS[c] for c in range(lc.NONE, lc.D + 1))
 
 PHYSICS_COLUMNS = ("t_f", "t_i", "dt", "k", "vol_ratio", "tau", "q_below", "bottom_mass", "top_mass", "state",
                    "buy_point", "stop")  # fmt: skip
+PER_BAR_COLUMNS = ("state", "buy_point", "stop")
+"""The physics labels only ``labels="per_bar"`` reads (the life cycle makes its own)."""
 
 
 def param_rows(keys: pl.DataFrame, params: ThermoStrategyParams, pack: pl.DataFrame | None) -> np.ndarray:
@@ -524,6 +526,11 @@ class Thermo(Strategy):
 
     def targets(self, panel: Panel, params: ThermoStrategyParams) -> pl.DataFrame:
         return run_book(panel, params).targets()
+
+    def physics_columns(self, params: ThermoStrategyParams) -> tuple[str, ...]:
+        """The declared physics, without the per-bar labels when the life cycle makes its own."""
+        keep = PHYSICS_COLUMNS if params.labels == "per_bar" else set(PHYSICS_COLUMNS) - set(PER_BAR_COLUMNS)
+        return tuple(c for c in PHYSICS_COLUMNS if c in keep)
 
     def signals(self, panel: Panel, params: ThermoStrategyParams, day: dt.date) -> pl.DataFrame:
         """BUY (with take_profit / stop_loss prices from the day's close) and SELL rows of ``day``; WATCH for
