@@ -235,7 +235,7 @@ def main() -> None:
 
     t_q, q = timed(lambda: quantities_batch(offsets, c["high"], c["low"], c["close"], nan, c["volume"], c["amount"],
                                             c["tau"], session, prm), REPEAT)  # fmt: skip
-    k = q[3]  # rows of Q_KERNEL_COLUMNS: t_i, dt, ret, k, vol_ratio
+    k = q[3]  # arrays of Q_KERNEL_COLUMNS: t_i, dt, ret, k, vol_ratio
     cpu_q = CPU["last"]
     t_chips, m = timed(lambda: chips_batch(offsets, c["low"], c["high"], c["close"], ref, c["tau"], k, prm, 0,
                                            grid.n_bins, grid.log_step, grid.anchor, grid.margin_bins), REPEAT)  # fmt: skip

@@ -15,7 +15,7 @@ look trapped; the last bar keeps its traded prices.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,24 +150,33 @@ def to_arrays(df: pl.DataFrame, adjust: bool = True) -> BarArrays:
     return _arrays(df, sort_order(df), adjust)
 
 
+#: The BarArrays fields :func:`thermoquant.physics.bars_nb.prepare_batch` writes, in its order.
+_PREPARED = ("open", "high", "low", "close", "prev_close", "volume", "amount", "tau", "ref")
+
 #: Rows per batch of :func:`bar_batches`: 160 stocks of 2500 days; a batch's arrays (~20 of them in the physics)
 #: are a few tens of MB, reused from batch to batch.
 BATCH_ROWS = 400_000
 
 
 def bar_batches(
-    df: pl.DataFrame, adjust: bool = True, rows: int = BATCH_ROWS
+    df: pl.DataFrame,
+    adjust: bool = True,
+    rows: int = BATCH_ROWS,
+    into: Mapping[str, np.ndarray] | None = None,
 ) -> Iterator[tuple[int, BarArrays, pl.DataFrame]]:
     """:func:`to_arrays` of ``df`` in batches of whole stocks of about ``rows`` rows (at least one stock each):
     (first row of the batch in the sorted frame, its arrays, the sorted frame the batches are slices of: ``df``
     itself, or its forward-adjusted copy for exotic dtypes).  One batch when ``df`` is not already sorted by
     (symbol, trade_date) or holds at most ``rows`` rows.  Every per-stock computation gives the same bits batch by
     batch; what batches save is memory: the intermediate arrays of a whole-market run are GB that the kernel must
-    hand out and zero once per run, a batch's are reused."""
+    hand out and zero once per run, a batch's are reused.  ``into``: whole-frame arrays (``df.height`` float64,
+    sorted order) named by BarArrays fields (``close``, ``tau`` …) that each batch's array of that name is a
+    view of, so a caller keeping them gets the whole column without a copy."""
     df, adjust = _checked(df, adjust)
     idx, blocks = _sort_plan(df)
+    into = into or {}
     if idx is not None or blocks is None or df.height <= rows:
-        yield 0, _arrays(df, idx, adjust, blocks), df
+        yield 0, _arrays(df, idx, adjust, blocks, into), df
         return
     offsets, symbols = blocks
     b = 0  # first stock of the batch
@@ -177,15 +186,20 @@ def bar_batches(
         e = min(int(np.searchsorted(offsets[1:], start + rows)), len(symbols) - 1) + 1
         stop = int(offsets[e])
         part = (offsets[b : e + 1] - start, symbols[b:e])
-        yield start, _arrays(df.slice(start, stop - start), None, adjust, part), df
+        views = {name: a[start:stop] for name, a in into.items()}
+        yield start, _arrays(df.slice(start, stop - start), None, adjust, part, views), df
         b = e
 
 
 def _arrays(
-    df: pl.DataFrame, idx: np.ndarray | None, adjust: bool, blocks: Blocks | None = None
+    df: pl.DataFrame,
+    idx: np.ndarray | None,
+    adjust: bool,
+    blocks: Blocks | None = None,
+    into: Mapping[str, np.ndarray] | None = None,
 ) -> BarArrays:
     """:func:`to_arrays` of a checked frame whose :func:`sort_order` is ``idx``; ``blocks``: its symbol blocks when
-    the caller knows them (the frame is then sorted)."""
+    the caller knows them (the frame is then sorted); ``into``: arrays to write the named fields into."""
     keys = df.select("symbol", "trade_date")
     keys = keys if idx is None else keys[idx]
     if blocks is None:
@@ -206,7 +220,8 @@ def _arrays(
     # traded shares / float, both in the bar's own terms; sorted copies, adjusted, typical price: one kernel pass
     # NumPy's allocations (fewer first-touch faults: see chips_nb.chips_batch), one per array: the physics keeps
     # close and tau as T_f and turnover, and the other seven are freed with the BarArrays
-    out = tuple(np.empty(df.height) for _ in range(9))
+    out = tuple((into or {}).get(name, None) for name in _PREPARED)
+    out = tuple(np.empty(df.height) if a is None else a for a in out)
     # a plain Float64 turnover (%) column that float_shares would not fill (none missing, or no float_shares) goes
     # in as it is (no copy) and is divided by 100 in the pass: the values of _turnover_fraction
     pct = df.schema.get("turnover") == pl.Float64 and (

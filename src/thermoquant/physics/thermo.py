@@ -24,7 +24,7 @@ from thermoquant.physics.chips_nb import METRIC_COLUMNS
 from thermoquant.physics.params import GridSpec, param_matrix
 from thermoquant.physics.quantities import ParamsArg, quantities_from_arrays
 from thermoquant.physics.states import STATE_NAMES, State
-from thermoquant.physics.thermo_nb import Q_COLUMNS, states_batch
+from thermoquant.physics.thermo_nb import Q_COLUMNS, Q_KERNEL_COLUMNS, states_batch
 
 #: Every column :func:`compute_physics` can return besides the keys (symbol, trade_date), in its order.
 PHYSICS_OUTPUT_COLUMNS: tuple[str, ...] = (
@@ -105,22 +105,28 @@ def compute_physics(
     metrics = tuple(c for c in METRIC_COLUMNS if c in wanted or (states and c in STATE_INPUTS))
     stored = [c for c in wanted if c != "state_name"] + (["state"] if "state_name" in wanted else [])
     keys = df.select("symbol", "trade_date")
-    out: dict[str, np.ndarray] = {}
-    for start, bars, source in bar_batches(df, adjust, batch_rows):
-        q = quantities_from_arrays(bars, params)
+    # the quantities a run keeps are written by the kernels straight into whole-frame columns (sorted order); the
+    # chip metrics and the states are computed per batch and copied into theirs
+    out = {name: np.empty(df.height) for name in stored if name in Q_COLUMNS}
+    bar_into = {field: out[name] for field, name in (("close", "t_f"), ("tau", "tau")) if name in out}
+    for start, bars, source in bar_batches(df, adjust, batch_rows, bar_into):
+        n = bars.close.shape[0]
+        into = {name: out[name][start : start + n] for name in Q_KERNEL_COLUMNS if name in out}
+        q = quantities_from_arrays(bars, params, into)
         chips = grid_metrics(bars, q["k"], mode, params, grid or GridSpec(), metrics) if metrics else {}
-        part = q | chips
+        part = dict(chips)
         if states:
             state, buy, stop, migration = states_from_arrays(bars, q, chips, params, "migration" in wanted)
             part |= {"state": state, "buy_point": buy, "stop": stop, "migration": migration}
-        part = {name: part[name] for name in stored}
-        if start == 0 and bars.close.shape[0] == df.height:  # one batch: its arrays are the columns
-            keys, out = bars.keys(), part
-            break
-        keys = source.select("symbol", "trade_date")  # batches are slices of the sorted frame
-        for name, values in part.items():
-            whole = out.setdefault(name, np.empty(df.height, dtype=values.dtype))
-            whole[start : start + values.shape[0]] = values
+        one = start == 0 and n == df.height  # one batch: its arrays are the columns
+        # batches are slices of the sorted frame
+        keys = bars.keys() if one else source.select("symbol", "trade_date")
+        for name in (c for c in stored if c not in Q_COLUMNS):
+            values = part[name]
+            if one:
+                out[name] = values
+            else:
+                out.setdefault(name, np.empty(df.height, dtype=values.dtype))[start : start + n] = values
     series = [
         pl.Series("state_name", STATE_NAMES).gather(pl.Series(out["state"].astype(np.uint32)))  # codes 0..3
         if name == "state_name"

@@ -100,8 +100,9 @@ def _quantities_stock(
     tau: np.ndarray,
     session: np.ndarray,
     prm: np.ndarray,
-    out: np.ndarray,
+    out: tuple,
 ) -> None:
+    ti_out, dt_out, ret_out, k_out, vr_out = out
     mode = int(prm[_TIM])
     wi = int(prm[_TIW])
     wk = int(prm[_KW])
@@ -152,11 +153,11 @@ def _quantities_stock(
             k = k_norm_of(r, tau[t], s_abs / n_k, s_tau / n_k, prm[_KCAP])
         vr = s_v / n_v if n_v >= MIN_HISTORY else np.nan
         vr = volume[t] / vr if vr > 0 else np.nan
-        out[0, t] = ti
-        out[1, t] = close[t] / ti - 1.0
-        out[2, t] = r
-        out[3, t] = k
-        out[4, t] = vr
+        ti_out[t] = ti
+        dt_out[t] = close[t] / ti - 1.0
+        ret_out[t] = r
+        k_out[t] = k
+        vr_out[t] = vr
         # push bar t into the K and volume windows (used from bar t+1 on)
         if r == r and tau[t] == tau[t]:
             s_abs += abs(r)
@@ -188,13 +189,14 @@ def quantities_batch(
     tau: np.ndarray,
     session: np.ndarray,
     prm: np.ndarray,
-    into: np.ndarray | None = None,
-) -> np.ndarray:
-    """(len(Q_KERNEL_COLUMNS), n_rows): T_i, ΔT, return, K, volume ratio per stock-bar; written into ``into``
-    when given (C-contiguous float64 of that shape, e.g. a NumPy allocation: see
-    :func:`thermoquant.physics.chips_nb.chips_batch`)."""
-    if into is None:  # noqa: SIM108 - numba prunes an `is None` branch on an argument, not a ternary
-        out = np.empty((len(Q_KERNEL_COLUMNS), close.shape[0]))
+    into: tuple | None = None,
+) -> tuple:
+    """Q_KERNEL_COLUMNS: T_i, ΔT, return, K, volume ratio per stock-bar, one array each; written into the five
+    arrays ``into`` when given (float64, one value per row each: e.g. views of whole-market columns, or NumPy
+    allocations: see :func:`thermoquant.physics.chips_nb.chips_batch`)."""
+    if into is None:  # numba prunes an `is None` branch on an argument
+        n = close.shape[0]
+        out = (np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
     else:
         out = into
     for s in prange(offsets.shape[0] - 1):
