@@ -297,15 +297,17 @@ def _end_day(t, close_day, book):
     outputs."""
     gross = 0.0
     pos = book.pos
-    keep_positions = book.out_pos.shape[0] > 0
+    last_px = book.last_px
+    out_pos = book.out_pos
+    keep_positions = out_pos.shape[0] > 0
     for s in range(pos.shape[0]):
         px = close_day[s]
         if px > 0.0:
-            book.last_px[s] = px
+            last_px[s] = px
         if pos[s] != 0.0:
-            gross += pos[s] * book.last_px[s]
-        if keep_positions:
-            book.out_pos[s, t] = pos[s]
+            gross += pos[s] * last_px[s]
+            if keep_positions:  # out_pos starts as zeros: only held stocks are written (a strided column store)
+                out_pos[s, t] = pos[s]
     book.out_cash[t] = book.cash[0]
     book.out_gross[t] = gross
     book.out_equity[t] = book.cash[0] + gross
