@@ -306,7 +306,8 @@ def _end_day(t, close_day, book):
             last_px[s] = px
         if pos[s] != 0.0:
             gross += pos[s] * last_px[s]
-            if keep_positions:  # out_pos starts as zeros: only held stocks are written (a strided column store)
+            # out_pos starts as zeros: only held stocks are written (a strided column store)
+            if keep_positions:
                 out_pos[s, t] = pos[s]
     book.out_cash[t] = book.cash[0]
     book.out_gross[t] = gross
@@ -332,10 +333,17 @@ def plan_day_nb(
     n = pos.shape[0]
     slippage = c.slippage
     equity = cash - reserve
+    active = np.empty(n, dtype=np.int64)  # held or targeted, in stock order (no call in the loop over all)
+    k = 0
     for s in range(n):
-        held = pos[s] != 0.0
-        px[s] = _fill_price(m, s, t, price_mode, 0.0, 1) if held or not np.isnan(target_col[s]) else np.nan
-        if held:
+        px[s] = np.nan
+        if pos[s] != 0.0 or not np.isnan(target_col[s]):
+            active[k] = s
+            k += 1
+    for j in range(k):
+        s = active[j]
+        px[s] = _fill_price(m, s, t, price_mode, 0.0, 1)
+        if pos[s] != 0.0:
             equity += pos[s] * (px[s] if px[s] > 0.0 else last_px[s])
     n_buy = 0
     buy_cost = 0.0
@@ -403,16 +411,29 @@ def rebalance_day(
         m, c, t, book.pos, book.last_px, book.cash[0], tg_col, target_is_weight, price_mode, reserve, hold, px,
         delta,
     )  # fmt: skip
+    # the stocks to fill are listed first: a loop over every stock with a call inside it pays numba's reference
+    # counting of the call's arrays on every iteration (half the engine's time on a whole market)
+    orders = np.empty(n, dtype=np.int64)
+    n_sell = 0
     for s in range(n):
         if delta[s] < 0.0:
-            p = px[s] * (1.0 - slippage) if px[s] > 0.0 else np.nan
-            rec, n_rec = _fill_one(m, c, book, s, t, delta[s], p, rec, n_rec)
+            orders[n_sell] = s
+            n_sell += 1
+    for j in range(n_sell):
+        s = orders[j]
+        p = px[s] * (1.0 - slippage) if px[s] > 0.0 else np.nan
+        rec, n_rec = _fill_one(m, c, book, s, t, delta[s], p, rec, n_rec)
     if n_buy > 0:
         scale_buys_nb(m, c, book.cash[0], delta, n_buy, buy_cost, buy_q)
+        k = 0
         for s in range(n):
             if delta[s] > 0.0:
-                p = px[s] * (1.0 + slippage) if px[s] > 0.0 else np.nan
-                rec, n_rec = _fill_one(m, c, book, s, t, buy_q[s], p, rec, n_rec)
+                orders[k] = s
+                k += 1
+        for j in range(k):
+            s = orders[j]
+            p = px[s] * (1.0 + slippage) if px[s] > 0.0 else np.nan
+            rec, n_rec = _fill_one(m, c, book, s, t, buy_q[s], p, rec, n_rec)
     return rec, n_rec
 
 
