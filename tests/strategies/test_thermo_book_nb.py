@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from thermoquant.strategies.thermo_book_nb import _in_top
+from thermoquant.strategies.thermo_book_nb import F_ELIGIBLE, F_ENTER_B, _in_top
 
 
 def _by_sort(score: np.ndarray, events: np.ndarray, eligible: np.ndarray, frac: float) -> np.ndarray:
@@ -29,6 +29,7 @@ def test_in_top_matches_a_stable_sort(frac: float) -> None:
         events = rng.integers(0, 4, n).astype(np.int32)
         eligible = rng.random(n) < 0.8
         cands = np.flatnonzero(rng.random(n) < 0.3)  # ineligible and NaN-score rows too: never in the top
+        flags = eligible.astype(np.int8) * F_ELIGIBLE | (rng.random(n) < 0.5).astype(np.int8) * F_ENTER_B
         np.testing.assert_array_equal(
-            _in_top(score, events, eligible, frac, cands), _by_sort(score, events, eligible, frac)[cands]
+            _in_top(score, events, flags, frac, cands), _by_sort(score, events, eligible, frac)[cands]
         )

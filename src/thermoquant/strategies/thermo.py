@@ -41,7 +41,18 @@ from thermoquant.signals import lifecycle_nb as lc
 from thermoquant.signals.scan import st_on
 from thermoquant.strategies import thermo_grid_nb as gnb
 from thermoquant.strategies.base import InputSpec, Panel, Strategy, signal_frame
-from thermoquant.strategies.thermo_book_nb import GROUP_NAMES, R_BUY_B, R_BUY_C, REASONS, book_nb, held_groups
+from thermoquant.strategies.thermo_book_nb import (
+    F_BUY_C,
+    F_ELIGIBLE,
+    F_ENTER_B,
+    F_EXIT,
+    GROUP_NAMES,
+    R_BUY_B,
+    R_BUY_C,
+    REASONS,
+    book_nb,
+    held_groups,
+)
 from thermoquant.strategies.thermo_params import PER_STOCK, STRATEGY, ThermoStrategyParams
 
 STATE_LETTERS = {lc.NONE: "N", lc.A: "A", lc.B: "B", lc.C: "C", lc.D: "D"}
@@ -487,10 +498,12 @@ def run_book(panel: Panel, params: ThermoStrategyParams) -> Book:
         return m.T
 
     enter_b, buy, exit_flag = (pick(a) for a in _book_flags(cyc, params))
+    flags = ok.view(np.int8) * np.int8(F_ELIGIBLE)  # one byte per row: one day-major copy instead of four
+    for bit, a in ((F_ENTER_B, enter_b), (F_BUY_C, buy), (F_EXIT, exit_flag)):
+        flags |= a.view(np.int8) * np.int8(bit)
     prm = cyc.prm
     outputs = book_nb(
-        cells(col("t_f", np.nan), np.nan), dense(ok, False, np.bool_), dense(enter_b, False, np.bool_),
-        dense(buy, False, np.bool_), dense(exit_flag, False, np.bool_), dense(pick(cyc.rate), np.nan, np.float64),
+        cells(col("t_f", np.nan), np.nan), dense(flags, 0, np.int8), dense(pick(cyc.rate), np.nan, np.float64),
         dense(pick(cyc.events), 0, np.int32), cells(pick(prm[:, PER_STOCK.index("take_profit")]), 0.0),
         cells(pick(prm[:, PER_STOCK.index("stop_loss")]), 0.0), params.b_top_fraction, params.b_slots,
         params.slots - params.b_slots, params.slot_weight,

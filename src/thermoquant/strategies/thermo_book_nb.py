@@ -19,6 +19,8 @@ import math
 import numpy as np
 from numba import njit
 
+F_ELIGIBLE, F_ENTER_B, F_BUY_C, F_EXIT = 1, 2, 4, 8
+"""Bits of the ``flags`` input: in the day's universe, entering B, a C buy point, an exit flag."""
 R_NONE, R_BUY_B, R_BUY_C, R_EXIT, R_TP, R_SL = range(6)
 REASONS: tuple[str, ...] = ("", "buy_b", "buy_c", "exit", "take_profit", "stop_loss")
 GROUP_NAMES: tuple[str, ...] = ("", "B", "C")
@@ -26,9 +28,10 @@ GROUP_NAMES: tuple[str, ...] = ("", "B", "C")
 
 @njit(cache=True)
 def _in_top(
-    score: np.ndarray, events: np.ndarray, eligible: np.ndarray, frac: float, cands: np.ndarray
+    score: np.ndarray, events: np.ndarray, flags: np.ndarray, frac: float, cands: np.ndarray
 ) -> np.ndarray:
-    """Whether each of ``cands`` (row indices of one day) is among the top ``frac`` of the day's eligible rows with
+    """Whether each of ``cands`` (row indices of one day) is among the top ``frac`` of the day's eligible rows (bit
+    F_ELIGIBLE of ``flags``) with
     a finite score (exact count, ceil): the first of a stable sort by key = -(score + 1e-9 * events), i.e. row r is
     in when fewer than that count of rows come before it (a lower key, or an equal key on an earlier row).  One pass
     per candidate, no sort (a day has a few candidates and thousands of rows)."""
@@ -36,7 +39,7 @@ def _in_top(
     key = np.empty(n)
     m = 0
     for i in range(n):
-        ok = eligible[i] and score[i] == score[i]
+        ok = (flags[i] & F_ELIGIBLE) != 0 and score[i] == score[i]
         m += ok
         key[i] = -(score[i] + 1e-9 * min(events[i], 1e6)) if ok else np.inf  # a finite score's key is finite
     keep = min(math.ceil(frac * m), m)
@@ -81,10 +84,7 @@ def _grow(a: np.ndarray, m: int) -> np.ndarray:
 @njit(cache=True)
 def book_nb(
     close: np.ndarray,
-    eligible: np.ndarray,
-    cand_b: np.ndarray,
-    cand_c: np.ndarray,
-    exit_flag: np.ndarray,
+    flags: np.ndarray,
     score: np.ndarray,
     events: np.ndarray,
     tp: np.ndarray,
@@ -97,7 +97,7 @@ def book_nb(
     """The target changes, in the order they were made (day by day; on a day exits, then B buys, then C buys):
     (day, stock, weight, reason) arrays — weight 0 for an exit, ``slot_weight`` for a buy; reason
     :data:`REASONS` codes (:func:`held_groups` turns them into each day's holdings) — and the (day, stock) cells
-    of B candidates that passed the top filter (``in_top``)."""
+    of B candidates that passed the top filter (``in_top``).  ``flags``: the bits F_* of each (day, stock)."""
     T, n = close.shape
     ct = np.empty(1024, dtype=np.int32)
     ci = np.empty(1024, dtype=np.int32)
@@ -120,7 +120,7 @@ def book_nb(
             if held[i] == 0 or close[t, i] != close[t, i]:
                 continue
             code = R_NONE
-            if exit_flag[t, i]:
+            if flags[t, i] & F_EXIT:
                 code = R_EXIT
             elif close[t, i] >= entry[i] * (1.0 + e_tp[i]):
                 code = R_TP
@@ -141,12 +141,13 @@ def book_nb(
             if room <= 0:
                 continue
             m = 0
+            want = F_ELIGIBLE | (F_ENTER_B if grp == 1 else F_BUY_C)
             for i in range(n):
-                if (cand_b[t, i] if grp == 1 else cand_c[t, i]) and eligible[t, i]:
+                if (flags[t, i] & want) == want:
                     cb[m] = i
                     m += 1
             if grp == 1:
-                top = _in_top(score[t], events[t], eligible[t], b_top_fraction, cb[:m])
+                top = _in_top(score[t], events[t], flags[t], b_top_fraction, cb[:m])
                 k = 0
                 for j in range(m):
                     i = cb[j]
