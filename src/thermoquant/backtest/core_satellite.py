@@ -34,7 +34,7 @@ import polars as pl
 
 from thermoquant.backtest import engine_nb as nb
 from thermoquant.backtest import metrics
-from thermoquant.backtest.engine import _FILL, BacktestResult, _kernel_inputs
+from thermoquant.backtest.engine import _FILL, BacktestResult, _kernel_inputs, position_matrix
 from thermoquant.backtest.rules import market_arrays
 from thermoquant.backtest.run import BacktestConfig, RunResult, _benchmark, check_targets
 from thermoquant.portfolio.core_select import CoreSelection, select_core
@@ -219,8 +219,8 @@ def _simulate(
     price_mode, lag = _FILL[ecfg.fill]
     core_cash = round(cfg.init_cash * p.core_weight, 2)
     books = {
-        "core": nb._new_book(n, T, core_cash, True),
-        "satellite": nb._new_book(n, T, cfg.init_cash - core_cash, True),
+        "core": nb._new_book(n, T, core_cash, position_matrix((n, T), True)),
+        "satellite": nb._new_book(n, T, cfg.init_cash - core_cash, position_matrix((n, T), True)),
     }
     ptr = {k: 0 for k in books}
     rule = ProfitTransfer(base=cfg.init_cash - core_cash, fraction=p.transfer_fraction)
@@ -321,6 +321,6 @@ def _account(market, costs, ev, rec: np.ndarray, price_mode: int, cfg: BacktestC
     filled = rec[rec[:, 3] != 0.0]
     out = nb.simulate_orders_nb(
         market, costs, ev, filled[:, 1].astype(np.int64), filled[:, 0].astype(np.int64),
-        np.ascontiguousarray(filled[:, 3]), np.full(len(filled), price_mode, dtype=np.int64), cfg.init_cash, True,
+        np.ascontiguousarray(filled[:, 3]), np.full(len(filled), price_mode, dtype=np.int64), cfg.init_cash, position_matrix(m.shape, True),
     )  # fmt: skip
     return BacktestResult(m.symbols, m.dates, *out, config=cfg.engine_config())

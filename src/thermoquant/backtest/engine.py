@@ -194,6 +194,13 @@ def _kernel_inputs(m: MarketArrays, cfg: EngineConfig) -> tuple[nb.Market, nb.Co
     return market, costs, events
 
 
+def position_matrix(shape: tuple[int, int], keep: bool) -> np.ndarray:
+    """The (n, T) zeros a run writes its end-of-day positions into (shares; only where held), or (0, 0) when
+    ``keep`` is False.  NumPy's zeros of this size map their pages on first write: the pages of stretches no stock
+    is held in are never touched."""
+    return np.zeros(shape) if keep else np.zeros((0, 0))
+
+
 def run_targets(
     m: MarketArrays, target: np.ndarray, *, is_weight: bool = True, config: EngineConfig | None = None
 ) -> BacktestResult:
@@ -212,7 +219,7 @@ def run_targets(
         lag,
         price_mode,
         cfg.init_cash,
-        cfg.keep_positions,
+        position_matrix(m.shape, cfg.keep_positions),
     )
     return BacktestResult(m.symbols, m.dates, *out, config=cfg)
 
@@ -247,7 +254,7 @@ def run_orders(
         np.ascontiguousarray(o["quantity"].cast(pl.Float64).to_numpy()),
         o["_p"].to_numpy().astype(np.int64),
         cfg.init_cash,
-        cfg.keep_positions,
+        position_matrix(m.shape, cfg.keep_positions),
     )
     return BacktestResult(m.symbols, m.dates, *out, config=cfg)
 

@@ -249,8 +249,10 @@ def _fill_one(m, c, book, s, t, q, price, rec, n_rec):
 
 
 @njit(cache=True)
-def _new_book(n, T, init_cash, keep_positions):
-    """Flat book with ``init_cash`` CNY for n stocks over T days."""
+def _new_book(n, T, init_cash, out_pos):
+    """Flat book with ``init_cash`` CNY for n stocks over T days; ``out_pos``: the (n, T) zeros the end-of-day
+    positions are written into (only where held), or (0, 0) not to keep them.  The caller allocates it with NumPy:
+    a large ``np.zeros`` maps its pages on first write, so the pages of never-held stretches cost nothing."""
     return Book(
         np.zeros(n),
         np.zeros(n),
@@ -259,7 +261,7 @@ def _new_book(n, T, init_cash, keep_positions):
         np.empty(T),
         np.empty(T),
         np.empty(T),
-        np.zeros((n, T)) if keep_positions else np.zeros((0, 0)),
+        out_pos,
     )
 
 
@@ -438,7 +440,7 @@ def rebalance_day(
 
 
 @njit(cache=True)
-def simulate_targets_nb(m, c, ev, target_t, target_is_weight, lag, price_mode, init_cash, keep_positions):
+def simulate_targets_nb(m, c, ev, target_t, target_is_weight, lag, price_mode, init_cash, out_pos):
     """Rebalance to ``target_t[k]`` (day-major (T, n): weights of equity or shares; NaN = leave alone) on day
     ``k + lag``, per :func:`rebalance_day`, after the day's corporate actions.
 
@@ -449,7 +451,7 @@ def simulate_targets_nb(m, c, ev, target_t, target_is_weight, lag, price_mode, i
     n, T = m.close.shape
     close_t = np.empty((T, n))
     day_major(m.close, close_t)
-    book = _new_book(n, T, init_cash, keep_positions)
+    book = _new_book(n, T, init_cash, out_pos)
     rec = np.empty((1024, _NREC))
     n_rec = 0
     ev_ptr = 0
@@ -481,9 +483,7 @@ def simulate_targets_nb(m, c, ev, target_t, target_is_weight, lag, price_mode, i
 
 
 @njit(cache=True)
-def simulate_orders_nb(
-    m, c, ev, order_day, order_stock, order_qty, order_price_mode, init_cash, keep_positions
-):
+def simulate_orders_nb(m, c, ev, order_day, order_stock, order_qty, order_price_mode, init_cash, out_pos):
     """Execute explicit orders (sorted by day; within a day in the given sequence) of signed share quantities.
 
     ``order_day`` is the day the order fills, ``order_price_mode`` its price (``PRICE_*``).  Unlike the target
@@ -491,7 +491,7 @@ def simulate_orders_nb(
     Returns the same tuple as :func:`simulate_targets_nb`.
     """
     n, T = m.close.shape
-    book = _new_book(n, T, init_cash, keep_positions)
+    book = _new_book(n, T, init_cash, out_pos)
     rec = np.empty((1024, _NREC))
     n_rec = 0
     ev_ptr = 0
