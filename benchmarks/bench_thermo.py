@@ -138,7 +138,7 @@ def main() -> None:
         if v_s < vbt_s:
             vbt_s, value = v_s, float(np.asarray(v_value)[-1])
         print(f"  round {rnd + 1}: thermo {run_total:.2f} s (system time {sys1 - sys0:.2f} s), vectorbt {v_s:.2f} s "
-              f"(system time {sys2 - sys1:.2f} s)")  # fmt: skip
+              f"(system time {sys2 - sys1:.2f} s), ratio {run_total / v_s:.2f}x")  # fmt: skip
     if args.repeat > 1:
         print(f"  fastest of {args.repeat} rounds of each side:")
     for k, label in (("physics", "physics (quantities, chips)"), ("targets", "thermo targets (life cycle, "
