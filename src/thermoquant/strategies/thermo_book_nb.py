@@ -31,10 +31,10 @@ def _in_top(
     score: np.ndarray, events: np.ndarray, flags: np.ndarray, frac: float, cands: np.ndarray
 ) -> np.ndarray:
     """Whether each of ``cands`` (row indices of one day) is among the top ``frac`` of the day's eligible rows (bit
-    F_ELIGIBLE of ``flags``) with
-    a finite score (exact count, ceil): the first of a stable sort by key = -(score + 1e-9 * events), i.e. row r is
-    in when fewer than that count of rows come before it (a lower key, or an equal key on an earlier row).  One pass
-    per candidate, no sort (a day has a few candidates and thousands of rows)."""
+    F_ELIGIBLE of ``flags``) with a finite score (exact count, ceil): the first of a stable sort by key =
+    -(score + 1e-9 * events), i.e. row r is in when fewer than that count of rows come before it (a lower key, or
+    an equal key on an earlier row).  One pass per candidate, no sort (a day has a few candidates and thousands of
+    rows)."""
     n = score.shape[0]
     key = np.empty(n)
     m = 0
