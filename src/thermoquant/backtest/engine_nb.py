@@ -414,7 +414,7 @@ def rebalance_day(
         delta,
     )  # fmt: skip
     # the stocks to fill are listed first: a loop over every stock with a call inside it pays numba's reference
-    # counting of the call's arrays on every iteration (half the engine's time on a whole market)
+    # counting of the call's arrays on every iteration
     orders = np.empty(n, dtype=np.int64)
     n_sell = 0
     for s in range(n):

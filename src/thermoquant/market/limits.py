@@ -295,6 +295,16 @@ def _limit_prices_rows_kernel(
     return up, down
 
 
+def _ticks_per_cny(tick: float | np.ndarray) -> np.ndarray:
+    """Ticks per CNY (int64, the shape of ``tick``): 100 for a 0.01 CNY tick, 1000 for 0.001; a tick that is not
+    1/integer CNY is refused."""
+    ticks = np.asarray(tick, dtype=np.float64)
+    scales = np.rint(1.0 / ticks).astype(np.int64)
+    if not np.allclose(scales * ticks, 1.0, rtol=1e-9, atol=0.0):
+        raise ValueError(f"tick must be 1/integer CNY (0.01, 0.001), got {tick}")
+    return scales
+
+
 def limit_prices_by_row(
     prev_close: np.ndarray,
     up_rows: np.ndarray,
@@ -307,9 +317,7 @@ def limit_prices_by_row(
     the same ratios each day): ``up_rows`` / ``down_rows`` (G, T) tables, ``row_of`` (n,) each stock's row in them.
     The same values as ``limit_prices(prev_close, up_rows[row_of], down_rows[row_of], tick=tick)``, without the
     two (n, T) ratio arrays."""
-    scale = float(np.rint(1.0 / tick))
-    if not np.isclose(scale * tick, 1.0, rtol=1e-9, atol=0.0):
-        raise ValueError(f"tick must be 1/integer CNY (0.01, 0.001), got {tick}")
+    scale = float(_ticks_per_cny(tick))
     return _limit_prices_rows_kernel(
         np.ascontiguousarray(prev_close, dtype=np.float64), np.ascontiguousarray(up_rows, dtype=np.float64),
         np.ascontiguousarray(down_rows, dtype=np.float64), np.ascontiguousarray(row_of, dtype=np.int64), scale,
@@ -339,10 +347,7 @@ def limit_prices(
     pc = np.asarray(prev_close, dtype=np.float64)
     pu = np.asarray(pct, dtype=np.float64)
     pd = pu if down_pct is None else np.asarray(down_pct, dtype=np.float64)
-    ticks = np.asarray(tick, dtype=np.float64)
-    scales = np.rint(1.0 / ticks).astype(np.int64)
-    if not np.allclose(scales * ticks, 1.0, rtol=1e-9, atol=0.0):
-        raise ValueError(f"tick must be 1/integer CNY (0.01, 0.001), got {tick}")
+    scales = _ticks_per_cny(tick)
     if scales.size == 1:
         pc, pu, pd = np.broadcast_arrays(pc, pu, pd)
         scales = scales.reshape(1)

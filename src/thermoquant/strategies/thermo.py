@@ -132,10 +132,9 @@ def _sorted_runs(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray, np.ndar
             a < b for a, b in itertools.pairwise(heads)
         ):
             return frame, run, offsets
-    elif _sorted(frame):
-        run = frame["symbol"].rle_id().to_numpy()
-        return frame, run, gnb.run_offsets(run)
-    out = frame.sort("symbol", "trade_date")
+        out = frame.sort("symbol", "trade_date")
+    else:
+        out = frame if _sorted(frame) else frame.sort("symbol", "trade_date")
     run = out["symbol"].rle_id().to_numpy()
     return out, run, gnb.run_offsets(run)
 
@@ -361,10 +360,7 @@ def _symbol_runs(sym: pl.Series, symbols: list[str]) -> tuple[np.ndarray, np.nda
     """(run id of each entry of ``sym``, each run's position in ``symbols`` or 0, found): runs of equal neighbours
     are looked up once (quote frames come in per-symbol blocks)."""
     run = sym.rle_id().to_numpy()
-    starts = (
-        np.concatenate([[0], np.flatnonzero(run[1:] != run[:-1]) + 1]) if len(run) else np.array([], np.int64)
-    )
-    heads = sym.gather(starts).cast(pl.Enum(symbols), strict=False).to_physical()
+    heads = sym.gather(gnb.run_offsets(run)[:-1]).cast(pl.Enum(symbols), strict=False).to_physical()
     return run, heads.fill_null(0).to_numpy().astype(np.int64), heads.is_not_null().to_numpy()
 
 
